@@ -1,0 +1,9 @@
+package dev.outpost.appliance.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "eventlog", mixinStandardHelpOptions = true,
+        description = "Read TCG PC Client boot event logs.",
+        subcommands = {})
+final class EventlogCommand {
+}

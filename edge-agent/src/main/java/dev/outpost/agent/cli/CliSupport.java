@@ -1,0 +1,19 @@
+package dev.outpost.agent.cli;
+
+import picocli.CommandLine;
+
+/** Shared CLI behaviour: errors are one clear line on stderr and exit 2, never a stack trace. */
+final class CliSupport {
+    static final int EXIT_UNUSABLE_INPUT = 2;
+
+    private CliSupport() {
+    }
+
+    static CommandLine configure(CommandLine cl) {
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            return EXIT_UNUSABLE_INPUT;
+        });
+        return cl;
+    }
+}

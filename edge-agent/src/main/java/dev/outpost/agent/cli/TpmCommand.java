@@ -1,0 +1,9 @@
+package dev.outpost.agent.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "tpm", mixinStandardHelpOptions = true,
+        description = "Talk to this device's TPM.",
+        subcommands = {})
+final class TpmCommand {
+}
