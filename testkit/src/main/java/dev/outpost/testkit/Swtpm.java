@@ -66,7 +66,6 @@ public final class Swtpm implements AutoCloseable {
     private void launch() {
         List<String> cmd = new ArrayList<>(List.of(Tools.require("swtpm").toString(), "socket", "--tpm2",
                 "--tpmstate", "dir=" + stateDir,
-                "--ctrl", "type=unixio,path=" + dir.resolve("ctrl.sock"),
                 "--flags", "not-need-init,startup-clear",
                 "--log", "file=" + logFile() + ",level=2"));
         for (int attempt = 0; ; attempt++) {
@@ -75,9 +74,12 @@ public final class Swtpm implements AutoCloseable {
                 if (port == 0 || attempt > 0) {
                     port = freePort();
                 }
-                full.addAll(List.of("--server", "type=tcp,port=" + port + ",bindaddr=127.0.0.1"));
+                // tpm2-tools' swtpm TCTI expects the control channel on the next port.
+                full.addAll(List.of("--server", "type=tcp,port=" + port + ",bindaddr=127.0.0.1",
+                        "--ctrl", "type=tcp,port=" + (port + 1) + ",bindaddr=127.0.0.1"));
             } else {
-                full.addAll(List.of("--server", "type=unixio,path=" + socketPath()));
+                full.addAll(List.of("--server", "type=unixio,path=" + socketPath(),
+                        "--ctrl", "type=unixio,path=" + dir.resolve("ctrl.sock")));
             }
             try {
                 Files.deleteIfExists(socketPath());
@@ -136,12 +138,23 @@ public final class Swtpm implements AutoCloseable {
         }
     }
 
+    /** A free port whose successor is free too. */
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int i = 0; i < 50; i++) {
+            try (ServerSocket a = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int p = a.getLocalPort();
+                if (p < 65535) {
+                    try (ServerSocket b = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
+                        return p;
+                    } catch (IOException busy) {
+                        // try another pair
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("no two consecutive free loopback ports");
     }
 
     /** Power cycle: the process is killed and started again on the same state, so PCRs start from zero. */
@@ -163,7 +176,10 @@ public final class Swtpm implements AutoCloseable {
         return "swtpm:host=127.0.0.1,port=" + port;
     }
 
-    /** Runs a tpm2-tools program against this TPM, then flushes what it left loaded (there is no resource manager). */
+    /**
+     * Runs a tpm2-tools program against this TPM, then flushes the transient objects it left loaded (there is no
+     * resource manager). Sessions stay: tpm2-tools hands them between commands as saved contexts.
+     */
     public ProcessRunner.Result tpm2(Path workDir, String... args) {
         Map<String, String> env = Map.of("TPM2TOOLS_TCTI", tcti());
         List<String> cmd = new ArrayList<>();
@@ -171,7 +187,6 @@ public final class Swtpm implements AutoCloseable {
         cmd.addAll(List.of(args).subList(1, args.length));
         ProcessRunner.Result r = ProcessRunner.run(cmd, workDir, env, 60);
         ProcessRunner.run(List.of(Tools.require("tpm2_flushcontext").toString(), "-t"), workDir, env, 30);
-        ProcessRunner.run(List.of(Tools.require("tpm2_flushcontext").toString(), "-s"), workDir, env, 30);
         return r;
     }
 
