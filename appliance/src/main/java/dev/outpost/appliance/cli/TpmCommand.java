@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 @Command(name = "tpm", mixinStandardHelpOptions = true,
         description = "Server-side TPM operations (no TPM needed).",
-        subcommands = {})
+        subcommands = {MakeCredentialCommand.class})
 final class TpmCommand {
 }

@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 @Command(name = "tpm", mixinStandardHelpOptions = true,
         description = "Talk to this device's TPM.",
-        subcommands = {})
+        subcommands = {TpmEkCommand.class, TpmQuoteCommand.class})
 final class TpmCommand {
 }
