@@ -178,4 +178,17 @@ class SyntheticLogTest {
         assertThatThrownBy(() -> EventLog.parse(bytes, new Limits(100, 100, 50, 16, 23, true)))
                 .isInstanceOf(EventLogException.class).hasMessageContaining("over the limit of 100");
     }
+
+    @Test
+    void base64IsDetectedOnlyWhenItLooksLikeBase64() throws Exception {
+        byte[] log = EventLogWriter.cryptoAgile(HashAlg.SHA256).event(4, EventType.EV_EFI_ACTION, ascii("a"))
+                .toBytes();
+        byte[] mime = java.util.Base64.getMimeEncoder().encode(log);
+        assertThat(EventLogInput.fromFile(mime, false, Limits.DEFAULT)).isEqualTo(log);
+        assertThat(EventLogInput.fromFile(log, false, Limits.DEFAULT)).isSameAs(log);
+        assertThat(EventLogInput.looksLikeBase64(ascii("bogus\ninvalid\nevent\nlog\nfile\nhere\n"))).isFalse();
+        assertThat(EventLogInput.looksLikeBase64(ascii("QUJD\nRA==\n"))).isTrue();
+        assertThatThrownBy(() -> EventLogInput.fromFile(ascii("not base64!"), true, Limits.DEFAULT))
+                .isInstanceOf(EventLogException.class).hasMessageContaining("not valid base64");
+    }
 }
