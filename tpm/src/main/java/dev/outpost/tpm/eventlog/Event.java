@@ -20,6 +20,7 @@ public record Event(int index, int pcr, int rawType, List<EventDigest> digests, 
                     long offset) {
     public Event {
         digests = List.copyOf(digests);
+        data = data.clone();
     }
 
     /** The named type, or UNKNOWN (see {@link #rawType()}). */

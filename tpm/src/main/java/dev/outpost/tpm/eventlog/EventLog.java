@@ -3,6 +3,8 @@ package dev.outpost.tpm.eventlog;
 import java.util.List;
 import java.util.Optional;
 
+import dev.outpost.tpm.HashAlg;
+
 /**
  * A parsed TCG PC Client boot event log.
  *
@@ -34,9 +36,9 @@ public record EventLog(Format format, Optional<SpecId> specId, List<Event> event
         return new EventLogParser(log, limits).parse();
     }
 
-    /** Algorithm ids the Spec ID header declares that {@link dev.outpost.tpm.HashAlg} does not know. */
+    /** Algorithm ids the Spec ID header declares that {@link HashAlg} does not know. */
     public List<Integer> unknownAlgorithms() {
         return specId.map(s -> s.algorithms().stream().map(SpecId.AlgorithmSize::algId)
-                .filter(id -> dev.outpost.tpm.HashAlg.fromAlgId(id).isEmpty()).toList()).orElse(List.of());
+                .filter(id -> HashAlg.fromAlgId(id).isEmpty()).toList()).orElse(List.of());
     }
 }
