@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,6 +29,12 @@ class RealLogTest {
     /** tpm2_eventlog refuses it (PCR index 0xFFFFFFFF); the README's table, from go-attestation, is the reference. */
     private static final String OPTION_ROM = "go-attestation/option_rom_eventlog";
     private static final String KEYLIME_LOCALITY = "keylime/binary_bios_measurements";
+
+    /** Skips the whole class without the corpus, before any argument source is asked for files. */
+    @BeforeAll
+    static void corpusPresent() {
+        TestData.dir();
+    }
 
     static Stream<String> measuredLogs() {
         return TestData.measuredLogs();
