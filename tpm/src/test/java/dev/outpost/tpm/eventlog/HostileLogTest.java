@@ -152,4 +152,16 @@ class HostileLogTest {
         assertThatThrownBy(() -> EventLog.parse(lyingSize)).isInstanceOf(EventLogException.class)
                 .hasMessageContaining("offset 32").hasMessageContaining("needs 1048576 bytes but only 8 remain");
     }
+
+    @Test
+    void defaultEventCountLimitStopsAFloodOfTinyEvents() {
+        EventLogWriter w = EventLogWriter.cryptoAgile(HashAlg.SHA256);
+        java.util.Map<HashAlg, byte[]> zero = java.util.Map.of(HashAlg.SHA256, new byte[32]);
+        for (int i = 0; i < Limits.DEFAULT.maxEvents(); i++) {
+            w.event(1, EventType.EV_POST_CODE.value(), new byte[0], zero);
+        }
+        byte[] bytes = w.toBytes();
+        assertTimeoutPreemptively(HANG_GUARD, () -> assertThatThrownBy(() -> EventLog.parse(bytes))
+                .isInstanceOf(EventLogException.class).hasMessageContaining("more than 100000 events"));
+    }
 }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -93,9 +92,5 @@ final class TestData {
             out.put(alg.tpmName(), pcrs);
         }
         return out;
-    }
-
-    static List<String> names(Stream<String> s) {
-        return new ArrayList<>(s.toList());
     }
 }
