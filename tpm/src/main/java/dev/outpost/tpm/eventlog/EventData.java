@@ -37,11 +37,11 @@ public interface EventData {
         }
     }
 
-    /** Other EV_NO_ACTION records, named by their leading NUL-terminated signature when there is one. */
+    /** Other EV_NO_ACTION records, named by their leading NUL-terminated ASCII signature, empty if none. */
     record NoAction(String signature) implements EventData {
         @Override
         public String describe() {
-            return "no action: " + signature;
+            return signature.isEmpty() ? "no action" : "no action: " + signature;
         }
     }
 
@@ -62,7 +62,10 @@ public interface EventData {
         public String describe() {
             StringBuilder sb = new StringBuilder("variable ").append(vendor).append(' ').append(name)
                     .append(" (").append(value.length).append(" bytes)");
-            if (value.length > 0 && value.length <= 8) {
+            String option = BootVariables.describe(name, value);
+            if (!option.isEmpty()) {
+                sb.append(": ").append(option);
+            } else if (value.length > 0 && value.length <= 8) {
                 sb.append(" = ").append(HexFormat.of().formatHex(value));
             }
             for (SignatureEntry s : signatures) {
@@ -136,11 +139,17 @@ public interface EventData {
         }
     }
 
-    /** EV_SEPARATOR; a value other than 0 means the firmware hit an error before the boundary. */
+    /**
+     * EV_SEPARATOR. 0 is the normal boundary and 0xFFFFFFFF means the firmware hit an error; Windows puts
+     * "WBCL" (0x4c434257) in PCRs 12-14, which is neither.
+     */
     record Separator(long value) implements EventData {
         @Override
         public String describe() {
-            return value == 0 ? "separator" : String.format("separator (error value 0x%08x)", value);
+            if (value == 0) {
+                return "separator";
+            }
+            return value == 0xFFFFFFFFL ? "separator (error)" : String.format("separator (value 0x%08x)", value);
         }
     }
 

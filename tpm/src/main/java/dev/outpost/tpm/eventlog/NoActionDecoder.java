@@ -28,7 +28,8 @@ final class NoActionDecoder {
         while (n < data.length && n < 64 && data[n] != 0) {
             n++;
         }
-        return new EventData.NoAction(Texts.utf8(Arrays.copyOf(data, n)));
+        byte[] signature = Arrays.copyOf(data, n);
+        return new EventData.NoAction(Texts.printableAscii(signature) ? Texts.utf8(signature) : "");
     }
 
     /** Reads TCG_EfiSpecIdEvent from {@code r}, which must be positioned at the signature. */

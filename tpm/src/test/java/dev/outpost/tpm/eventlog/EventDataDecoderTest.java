@@ -142,8 +142,24 @@ class EventDataDecoderTest {
     }
 
     @Test
-    void separatorErrorValue() {
-        assertThat(decode(EventType.EV_SEPARATOR, new Bytes().u32(1).bytes()).describe()).contains("error");
+    void separatorValues() {
+        assertThat(decode(EventType.EV_SEPARATOR, new Bytes().u32(0xFFFFFFFFL).bytes()).describe())
+                .isEqualTo("separator (error)");
+        assertThat(decode(EventType.EV_SEPARATOR, "WBCL".getBytes()).describe())
+                .isEqualTo("separator (value 0x4c434257)");
+    }
+
+    @Test
+    void bootOptionsAreSummarised() {
+        byte[] path = new Bytes().u8(4).u8(4).u16(4 + 2 * 8).utf16("\\a.efi\0").u8(0x7F).u8(0xFF).u16(4).bytes();
+        byte[] option = new Bytes().u32(1).u16(path.length).utf16("Linux\0").raw(path).bytes();
+        assertThat(decode(EventType.EV_EFI_VARIABLE_BOOT, variable(EFI_GLOBAL, "Boot0001", option)).describe())
+                .endsWith("Boot0001 (" + option.length + " bytes): \"Linux\" file \\a.efi");
+        assertThat(decode(EventType.EV_EFI_VARIABLE_BOOT, variable(EFI_GLOBAL, "BootOrder",
+                new Bytes().u16(1).u16(0x10).bytes())).describe()).endsWith(": Boot0001,Boot0010");
+        byte[] unterminated = new Bytes().u32(1).u16(0).utf16("Lin").bytes();
+        assertThat(decode(EventType.EV_EFI_VARIABLE_BOOT, variable(EFI_GLOBAL, "Boot0002", unterminated))
+                .describe()).endsWith("Boot0002 (12 bytes)");
     }
 
     @Test
@@ -183,6 +199,7 @@ class EventDataDecoderTest {
                 .isEqualTo("tagged event 0x00001234, 2 bytes");
         assertThat(decode(EventType.EV_NO_ACTION, new Bytes().ascii("SP800-155 Event\0").zeros(8).bytes()))
                 .isEqualTo(new EventData.NoAction("SP800-155 Event"));
+        assertThat(decode(EventType.EV_NO_ACTION, new Bytes().u8(4).u8(0).bytes()).describe()).isEqualTo("no action");
         assertThat(decode(EventType.EV_NO_ACTION, new Bytes().ascii("StartupLocality\0").u8(3).bytes()))
                 .isEqualTo(new EventData.StartupLocality(3));
     }
