@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 @Command(name = "eventlog", mixinStandardHelpOptions = true,
         description = "Read TCG PC Client boot event logs.",
-        subcommands = {})
+        subcommands = {EventlogReplayCommand.class, EventlogShowCommand.class})
 final class EventlogCommand {
 }
