@@ -144,7 +144,8 @@ class Tpm2ToolsInteropTest {
             // The same blob offered to another AK of the same TPM does not open.
             try (TpmKey loaded = other.load(tpm, ek)) {
                 assertThatThrownBy(() -> CredentialActivator.activate(tpm, loaded, ek, blob))
-                        .isInstanceOf(RuntimeException.class);
+                        .isInstanceOf(CredentialActivator.CredentialRefusedException.class)
+                        .hasMessageContaining("INTEGRITY");
             }
         }
     }
