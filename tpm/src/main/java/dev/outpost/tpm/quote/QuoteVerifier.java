@@ -9,7 +9,6 @@ import java.security.interfaces.RSAPublicKey;
 import java.util.HexFormat;
 import java.util.Optional;
 
-import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.PcrValues;
 import dev.outpost.tpm.wire.TpmAlg;
@@ -104,11 +103,14 @@ public final class QuoteVerifier {
     }
 
     private static boolean signatureValid(PublicKey key, TpmtSignature sig, byte[] message) {
+        if (sig.isEcdsa()) {
+            return EcdsaVerifier.verify((ECPublicKey) key, sig.hash().digest(message), sig.ecdsaR(), sig.ecdsaS());
+        }
         try {
             Signature v = Signature.getInstance(jcaName(sig));
             v.initVerify(key);
             v.update(message);
-            return v.verify(sig.isEcdsa() ? sig.ecdsaDer() : sig.rsaSignature());
+            return v.verify(sig.rsaSignature());
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return false;
         }
@@ -122,11 +124,6 @@ public final class QuoteVerifier {
             case SHA512 -> "SHA512";
             default -> throw new GeneralSecurityException("no JCA signature with " + sig.hash());
         };
-        return h + (sig.isEcdsa() ? "withECDSA" : "withRSA");
-    }
-
-    /** The hash a quote's pcrDigest uses: the signature's. Exposed for callers that build expectations. */
-    public static HashAlg digestAlg(TpmtSignature sig) {
-        return sig.hash();
+        return h + "withRSA";
     }
 }

@@ -1,12 +1,5 @@
 package dev.outpost.tpm.wire;
 
-import java.io.IOException;
-import java.math.BigInteger;
-
-import org.bouncycastle.asn1.ASN1EncodableVector;
-import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.DERSequence;
-
 import dev.outpost.tpm.HashAlg;
 
 /** A parsed TPMT_SIGNATURE of the RSASSA, RSAPSS or ECDSA scheme. */
@@ -37,18 +30,6 @@ public record TpmtSignature(int sigAlg, HashAlg hash, byte[] rsaSignature, byte[
 
     public boolean isEcdsa() {
         return sigAlg == TpmAlg.ECDSA;
-    }
-
-    /** The ECDSA signature as the DER SEQUENCE {r, s} that JCA verifiers take. */
-    public byte[] ecdsaDer() {
-        ASN1EncodableVector v = new ASN1EncodableVector();
-        v.add(new ASN1Integer(new BigInteger(1, ecdsaR)));
-        v.add(new ASN1Integer(new BigInteger(1, ecdsaS)));
-        try {
-            return new DERSequence(v).getEncoded();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     public String schemeName() {
