@@ -1,0 +1,2 @@
+/** The appliance's MQTT endpoint on Vert.x MQTT. */
+package dev.outpost.mqtt.endpoint;
