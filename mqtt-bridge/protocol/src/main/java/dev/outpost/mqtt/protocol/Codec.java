@@ -1,0 +1,167 @@
+package dev.outpost.mqtt.protocol;
+
+import java.io.IOException;
+import java.util.Base64;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * JSON encoding of protocol messages with the limits applied before parsing. Decoding is strict: unknown
+ * fields, missing version and nulls for numbers are errors, so a message means one thing only. Thread-safe.
+ */
+public final class Codec {
+    private final ObjectMapper mapper;
+    private final Limits limits;
+
+    public Codec(Limits limits) {
+        this.limits = limits;
+        JsonFactory f = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(limits.maxDepth())
+                        .maxStringLength(limits.maxStringChars())
+                        .maxNumberLength(20)
+                        .build())
+                .build();
+        this.mapper = new ObjectMapper(f)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    public Codec() {
+        this(Limits.DEFAULT);
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** Decodes a request of the given kind, checking size, version and shape. */
+    public Object decodeRequest(Kind kind, byte[] payload) throws ProtocolException {
+        return decode(payload, kind.requestType());
+    }
+
+    public <T> T decode(byte[] payload, Class<T> type) throws ProtocolException {
+        JsonNode tree = tree(payload);
+        try {
+            return mapper.treeToValue(tree, type);
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, type.getSimpleName() + ": " + firstLine(e.getOriginalMessage()));
+        }
+    }
+
+    private JsonNode tree(byte[] payload) throws ProtocolException {
+        if (payload.length > limits.maxPayloadBytes()) {
+            throw new ProtocolException(ErrorCode.TOO_LARGE,
+                    payload.length + " bytes, the limit is " + limits.maxPayloadBytes());
+        }
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(payload);
+        } catch (IOException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "not JSON: " + firstLine(e.getMessage()));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "not a JSON object");
+        }
+        JsonNode v = tree.get("v");
+        if (v == null || !v.isInt()) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing protocol version field v");
+        }
+        if (v.intValue() != Messages.VERSION) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION,
+                    "protocol version " + v.intValue() + ", this appliance speaks " + Messages.VERSION);
+        }
+        return tree;
+    }
+
+    public byte[] encode(Object message) {
+        try {
+            return mapper.writeValueAsBytes(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+        }
+    }
+
+    public byte[] ok(Object body) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("v", Messages.VERSION);
+        n.put("ok", true);
+        n.set("body", mapper.valueToTree(body));
+        return encode(n);
+    }
+
+    public byte[] error(ErrorCode code, String message) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("v", Messages.VERSION);
+        n.put("ok", false);
+        n.put("error", code.name());
+        n.put("message", message);
+        return encode(n);
+    }
+
+    /** Reads a reply envelope (the agent's side). */
+    public Response decodeResponse(byte[] payload) throws ProtocolException {
+        JsonNode t = tree(payload);
+        JsonNode ok = t.get("ok");
+        if (ok == null || !ok.isBoolean()) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply without ok");
+        }
+        ErrorCode code = null;
+        if (!ok.booleanValue()) {
+            try {
+                code = ErrorCode.valueOf(t.path("error").asText("INTERNAL"));
+            } catch (IllegalArgumentException e) {
+                code = ErrorCode.INTERNAL;
+            }
+        }
+        return new Response(Messages.VERSION, ok.booleanValue(), code, t.path("message").asText(null), t.get("body"));
+    }
+
+    /** The body of a successful reply as a message type. */
+    public <T> T body(Response r, Class<T> type) throws ProtocolException {
+        if (!r.ok()) {
+            throw new ProtocolException(r.error(), r.message());
+        }
+        try {
+            return mapper.treeToValue(r.body(), type);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, type.getSimpleName() + ": " + firstLine(e.getMessage()));
+        }
+    }
+
+    /** Decodes a base64 field with a size limit, naming the field when it is not base64. */
+    public static byte[] base64(String value, String field, int maxBytes) throws ProtocolException {
+        if (value == null) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, field + ": missing");
+        }
+        if (value.length() > (maxBytes + 2) / 3 * 4) {
+            throw new ProtocolException(ErrorCode.TOO_LARGE, field + ": over " + maxBytes + " bytes");
+        }
+        try {
+            return Base64.getDecoder().decode(value);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, field + ": not base64");
+        }
+    }
+
+    public static String base64(byte[] value) {
+        return value == null ? null : Base64.getEncoder().encodeToString(value);
+    }
+
+    // Jackson messages can run over lines and echo input; one short line is what a peer gets.
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "invalid";
+        }
+        String line = s.lines().findFirst().orElse("invalid");
+        return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+    }
+}

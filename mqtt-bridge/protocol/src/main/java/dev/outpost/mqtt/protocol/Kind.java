@@ -1,0 +1,48 @@
+package dev.outpost.mqtt.protocol;
+
+import java.util.Optional;
+
+/**
+ * What a device asks of the appliance; the last level of the request topic. The enrollment kinds are the only
+ * ones a device may use before it holds a node SVID.
+ */
+public enum Kind {
+    ENROLL("enroll", EnrollRequest.class, true),
+    ACTIVATE("activate", ActivateRequest.class, true),
+    CSR("csr", CsrRequest.class, true),
+    CHALLENGE("challenge", ChallengeRequest.class, false),
+    EVIDENCE("evidence", EvidenceRequest.class, false),
+    STATUS("status", StatusRequest.class, false);
+
+    private final String wire;
+    private final Class<?> requestType;
+    private final boolean enrollment;
+
+    Kind(String wire, Class<?> requestType, boolean enrollment) {
+        this.wire = wire;
+        this.requestType = requestType;
+        this.enrollment = enrollment;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public Class<?> requestType() {
+        return requestType;
+    }
+
+    /** Allowed without a node SVID (the client proves itself at the application layer instead). */
+    public boolean enrollment() {
+        return enrollment;
+    }
+
+    public static Optional<Kind> fromWire(String s) {
+        for (Kind k : values()) {
+            if (k.wire.equals(s)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,80 @@
+package dev.outpost.mqtt.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+    private final Codec codec = new Codec();
+
+    @Test
+    void requestsRoundTrip() throws Exception {
+        EnrollRequest r = new EnrollRequest(1, "AAEC", null, "AwQF");
+        Object back = codec.decodeRequest(Kind.ENROLL, codec.encode(r));
+        assertThat(back).isEqualTo(r);
+    }
+
+    @Test
+    void repliesCarryBodyOrError() throws Exception {
+        Response ok = codec.decodeResponse(codec.ok(new Activated(1, "ab")));
+        assertThat(codec.body(ok, Activated.class).deviceId()).isEqualTo("ab");
+        Response err = codec.decodeResponse(codec.error(ErrorCode.NOT_TRUSTED, "EK not allowed"));
+        assertThat(err.ok()).isFalse();
+        assertThat(err.error()).isEqualTo(ErrorCode.NOT_TRUSTED);
+        assertThatThrownBy(() -> codec.body(err, Activated.class)).isInstanceOf(ProtocolException.class)
+                .hasMessage("EK not allowed");
+    }
+
+    @Test
+    void badInputGetsTheRightCode() {
+        assertThat(code("{\"v\":2,\"secret\":\"AA==\"}")).isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
+        assertThat(code("{\"secret\":\"AA==\"}")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("{\"v\":1,\"secret\":\"AA==\",\"extra\":1}")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("{\"v\":1}")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("[1,2]")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("{\"v\":1,\"secret\":\"AA==\"} trailing")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("{".repeat(100))).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("{\"v\":1,\"secret\":\"" + "A".repeat(60_000) + "\"}")).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(code("x".repeat(70_000))).isEqualTo(ErrorCode.TOO_LARGE);
+        byte[] junk = new byte[4096];
+        Random rnd = new Random(1);
+        for (int i = 0; i < 500; i++) {
+            rnd.nextBytes(junk);
+            try {
+                codec.decodeRequest(Kind.ACTIVATE, junk);
+            } catch (ProtocolException e) {
+                assertThat(e.getMessage()).doesNotContain("\n");
+            }
+        }
+    }
+
+    @Test
+    void base64FieldsAreCheckedAndBounded() {
+        assertThatThrownBy(() -> Codec.base64("!!", "secret", 64)).hasMessage("secret: not base64");
+        assertThatThrownBy(() -> Codec.base64("A".repeat(200), "secret", 64)).hasMessageContaining("over 64 bytes");
+    }
+
+    @Test
+    void topicsParseOnlyRequestTopics() {
+        Topics t = new Topics();
+        String id = "a".repeat(64);
+        assertThat(t.parseRequest(t.request(id, Kind.CSR))).contains(new Topics.RequestTopic(id, Kind.CSR));
+        assertThat(t.parseRequest(t.response(id))).isEmpty();
+        assertThat(t.parseRequest("outpost/v1/dev/" + id + "/req/bogus")).isEmpty();
+        assertThat(t.parseRequest("outpost/v1/dev/x/y/req/csr")).isEmpty();
+        assertThatThrownBy(() -> new Topics("a/#")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private ErrorCode code(String json) {
+        try {
+            codec.decodeRequest(Kind.ACTIVATE, json.getBytes(StandardCharsets.UTF_8));
+            return null;
+        } catch (ProtocolException e) {
+            return e.code();
+        }
+    }
+}
