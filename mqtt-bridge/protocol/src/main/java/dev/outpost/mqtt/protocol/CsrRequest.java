@@ -1,7 +1,8 @@
 package dev.outpost.mqtt.protocol;
 
 /**
- * Device → appliance: a PKCS#10 request for the node key; only the key is used, the CA decides the identity.
+ * Device → appliance, over mTLS with its current SVID: renew it for a (new) node key; only the key is used, the
+ * CA decides the identity.
  *
  * @param csr DER, base64
  */

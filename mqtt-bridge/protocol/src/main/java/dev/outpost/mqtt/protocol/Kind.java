@@ -3,13 +3,14 @@ package dev.outpost.mqtt.protocol;
 import java.util.Optional;
 
 /**
- * What a device asks of the appliance; the last level of the request topic. The enrollment kinds are the only
- * ones a device may use before it holds a node SVID.
+ * What a device asks of the appliance; the last level of the request topic. The enrollment kinds (enroll,
+ * activate) are the only ones a device may use before it holds a node SVID; {@code csr} renews an SVID and needs
+ * one, because the first SVID comes with the activation answer, which is what proves the TPM.
  */
 public enum Kind {
     ENROLL("enroll", EnrollRequest.class, true),
     ACTIVATE("activate", ActivateRequest.class, true),
-    CSR("csr", CsrRequest.class, true),
+    CSR("csr", CsrRequest.class, false),
     CHALLENGE("challenge", ChallengeRequest.class, false),
     EVIDENCE("evidence", EvidenceRequest.class, false),
     STATUS("status", StatusRequest.class, false);

@@ -20,12 +20,12 @@ class CodecTest {
 
     @Test
     void repliesCarryBodyOrError() throws Exception {
-        Response ok = codec.decodeResponse(codec.ok(new Activated(1, "ab")));
-        assertThat(codec.body(ok, Activated.class).deviceId()).isEqualTo("ab");
+        Response ok = codec.decodeResponse(codec.ok(new DeviceStatus(1, "ab", "enrolled", null, 0)));
+        assertThat(codec.body(ok, DeviceStatus.class).deviceId()).isEqualTo("ab");
         Response err = codec.decodeResponse(codec.error(ErrorCode.NOT_TRUSTED, "EK not allowed"));
         assertThat(err.ok()).isFalse();
         assertThat(err.error()).isEqualTo(ErrorCode.NOT_TRUSTED);
-        assertThatThrownBy(() -> codec.body(err, Activated.class)).isInstanceOf(ProtocolException.class)
+        assertThatThrownBy(() -> codec.body(err, DeviceStatus.class)).isInstanceOf(ProtocolException.class)
                 .hasMessage("EK not allowed");
     }
 
