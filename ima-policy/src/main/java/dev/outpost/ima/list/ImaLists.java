@@ -6,7 +6,7 @@ import java.io.InputStream;
 
 import dev.outpost.tpm.HashAlg;
 
-/** Opens a list in whichever format it is: ASCII lines start with a digit or space, binary ones with a u32 PCR. */
+/** Opens a list in whichever format it is: binary lists start with a small u32-LE PCR index. */
 public final class ImaLists {
     private ImaLists() {
     }
@@ -20,8 +20,8 @@ public final class ImaLists {
         if (b < 0) {
             return Format.EMPTY;
         }
-        // A binary PCR index is < 24, so its first byte is never an ASCII digit or a space.
-        return (b >= '0' && b <= '9') || b == ' ' ? Format.ASCII : Format.BINARY;
+        // A binary list starts with a u32-LE PCR index < 24, a control byte; anything printable is read as text.
+        return b < 0x20 ? Format.BINARY : Format.ASCII;
     }
 
     /** The binary template hash is SHA-1 (binary_runtime_measurements); other banks' files need the overload. */
