@@ -1,0 +1,85 @@
+package dev.outpost.ima.verify;
+
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.outpost.ima.policy.PolicyDigest;
+import dev.outpost.ima.policy.RuntimePolicy;
+import dev.outpost.ima.policy.RuntimePolicyJson;
+import dev.outpost.ima.policy.VerificationKeys;
+import dev.outpost.tpm.HashAlg;
+
+/**
+ * A runtime policy prepared for evaluation: digests decoded once into path → accepted digests (constant-time
+ * lookup), excludes compiled, verification keys indexed by key id. Immutable and shareable across threads.
+ */
+public final class CompiledPolicy {
+    private final RuntimePolicy source;
+    private final Map<String, PolicyDigest[]> digests;
+    private final Map<String, PolicyDigest[]> keyrings;
+    private final Map<String, PolicyDigest[]> imaBuf;
+    private final ExcludeMatcher excludes;
+    private final List<PublicKey> verificationKeys;
+    private final Set<String> ignoredKeyrings;
+
+    public CompiledPolicy(RuntimePolicy p) {
+        this.source = p;
+        this.digests = decode(p.digests());
+        this.keyrings = decode(p.keyrings());
+        this.imaBuf = decode(p.imaBuf());
+        this.excludes = new ExcludeMatcher(p.excludes());
+        this.verificationKeys = p.verificationKeys().isEmpty() ? List.of()
+                : VerificationKeys.parse(p.verificationKeys(), new RuntimePolicyJson()).values().stream()
+                        .flatMap(List::stream).toList();
+        this.ignoredKeyrings = Set.copyOf(p.ima().ignoredKeyrings());
+    }
+
+    private static Map<String, PolicyDigest[]> decode(Map<String, List<String>> m) {
+        Map<String, PolicyDigest[]> out = new HashMap<>(Math.max(16, m.size() * 4 / 3 + 1));
+        m.forEach((k, v) -> out.put(k, v.stream().map(PolicyDigest::parse).toArray(PolicyDigest[]::new)));
+        return out;
+    }
+
+    public RuntimePolicy source() {
+        return source;
+    }
+
+    public boolean excluded(String path) {
+        return excludes.excluded(path);
+    }
+
+    /** Null when the policy does not list the path; else the accepted digests. */
+    public PolicyDigest[] digestsFor(String path) {
+        return digests.get(path);
+    }
+
+    public PolicyDigest[] keyringDigests(String keyring) {
+        return keyrings.get(keyring);
+    }
+
+    public PolicyDigest[] imaBufDigests(String name) {
+        return imaBuf.get(name);
+    }
+
+    public boolean keyringIgnored(String keyring) {
+        return ignoredKeyrings.contains("*") || ignoredKeyrings.contains(keyring);
+    }
+
+    public List<PublicKey> verificationKeys() {
+        return verificationKeys;
+    }
+
+    /** Any accepted digest equal to the measured one; a prefixed policy digest must also name the same algorithm. */
+    public static boolean accepts(PolicyDigest[] accepted, HashAlg alg, byte[] digest) {
+        for (PolicyDigest d : accepted) {
+            if ((d.alg() == null || d.alg() == alg) && MessageDigest.isEqual(d.value(), digest)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

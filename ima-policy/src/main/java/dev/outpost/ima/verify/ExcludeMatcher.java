@@ -1,0 +1,78 @@
+package dev.outpost.ima.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import dev.outpost.ima.policy.PythonRegex;
+
+/**
+ * Keylime's excludes: any regex matching at the start of the path (Python's re.match) excludes it. Regexes with a
+ * literal prefix are only run when the path starts with that prefix, so typical lists (/tmp/.*, /var/log/...) cost a
+ * few startsWith calls per entry; the rest are joined into one alternation, as Keylime does.
+ */
+public final class ExcludeMatcher {
+    private final String[] prefixes;
+    private final Pattern[] prefixed;
+    private final Pattern rest;
+
+    public ExcludeMatcher(List<String> regexes) {
+        List<String> pre = new ArrayList<>();
+        List<Pattern> pats = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        for (String r : regexes) {
+            String p = literalPrefix(r);
+            if (p.isEmpty()) {
+                others.add(r);
+            } else {
+                pre.add(p);
+                pats.add(PythonRegex.compile(r));
+            }
+        }
+        prefixes = pre.toArray(String[]::new);
+        prefixed = pats.toArray(Pattern[]::new);
+        rest = others.isEmpty() ? null : PythonRegex.compile("(?:" + String.join(")|(?:", others) + ")");
+    }
+
+    public boolean excluded(String path) {
+        for (int i = 0; i < prefixes.length; i++) {
+            if (path.startsWith(prefixes[i]) && prefixed[i].matcher(path).lookingAt()) {
+                return true;
+            }
+        }
+        return rest != null && rest.matcher(path).lookingAt();
+    }
+
+    /**
+     * The literal text every match must start with, or "" when there is none we can prove (alternation, flags,
+     * classes, or an optional first character).
+     */
+    static String literalPrefix(String regex) {
+        if (regex.indexOf('|') >= 0) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        int i = regex.startsWith("^") ? 1 : 0;
+        while (i < regex.length()) {
+            char c = regex.charAt(i);
+            if (c == '\\') {
+                if (i + 1 >= regex.length() || Character.isLetterOrDigit(regex.charAt(i + 1))) {
+                    break;
+                }
+                sb.append(regex.charAt(i + 1));
+                i += 2;
+            } else if (".[](){}*+?^$".indexOf(c) >= 0) {
+                break;
+            } else {
+                sb.append(c);
+                i++;
+            }
+            // A quantifier that allows zero repetitions makes the character just taken optional.
+            if (i < regex.length() && "*?{".indexOf(regex.charAt(i)) >= 0) {
+                sb.setLength(sb.length() - 1);
+                break;
+            }
+        }
+        return sb.toString();
+    }
+}
