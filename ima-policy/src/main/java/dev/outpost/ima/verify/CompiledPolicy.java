@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.outpost.ima.policy.ExcludeMatcher;
 import dev.outpost.ima.policy.PolicyDigest;
 import dev.outpost.ima.policy.RuntimePolicy;
 import dev.outpost.ima.policy.RuntimePolicyJson;

@@ -71,7 +71,9 @@ public final class IncrementalImaVerifier {
         byte[] matchedPcr = null;
         byte[] matchedPadded = null;
         ReplayVariant variant = null;
-        if (quote != null && java.util.Arrays.equals(start.pcr(), quote.value())) {
+        // An empty prefix matches only when continuing: at entry 0 a zero PCR means IMA measured nothing (not even
+        // boot_aggregate), which must not pass as "nothing new".
+        if (quote != null && start.nextIndex() > 0 && java.util.Arrays.equals(start.pcr(), quote.value())) {
             matchedEnd = start.nextIndex();
             matchedPcr = start.pcr();
             matchedPadded = start.paddedPcr();

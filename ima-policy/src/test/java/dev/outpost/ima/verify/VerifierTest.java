@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.outpost.ima.list.ImaEntry;
+import dev.outpost.ima.policy.ExcludeMatcher;
 import dev.outpost.ima.list.ImaListWriter;
 import dev.outpost.ima.list.ImaTemplate;
 import dev.outpost.ima.policy.RuntimePolicy;

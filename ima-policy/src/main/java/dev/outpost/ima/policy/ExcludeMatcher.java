@@ -1,10 +1,9 @@
-package dev.outpost.ima.verify;
+package dev.outpost.ima.policy;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import dev.outpost.ima.policy.PythonRegex;
 
 /**
  * Keylime's excludes: any regex matching at the start of the path (Python's re.match) excludes it. Regexes with a
@@ -47,7 +46,7 @@ public final class ExcludeMatcher {
      * The literal text every match must start with, or "" when there is none we can prove (alternation, flags,
      * classes, or an optional first character).
      */
-    static String literalPrefix(String regex) {
+    public static String literalPrefix(String regex) {
         if (regex.indexOf('|') >= 0) {
             return "";
         }
