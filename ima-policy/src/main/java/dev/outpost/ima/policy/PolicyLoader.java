@@ -32,18 +32,18 @@ public final class PolicyLoader {
     }
 
     public RuntimePolicy load(byte[] bytes) {
-        JsonNode root = json.tree(bytes, "runtime policy");
-        if (DsseEnvelope.looksLikeEnvelope(root)) {
+        if (json.isEnvelope(bytes)) {
             if (verifier == null) {
                 throw new PolicyException("$: policy is a DSSE envelope but no signing key was given to verify it");
             }
+            JsonNode root = json.tree(bytes, "DSSE envelope");
             byte[] payload = verifier.verify(DsseEnvelope.fromTree(root), DsseEnvelope.KEYLIME_PAYLOAD_TYPE);
             return json.read(payload);
         }
         if (verifier != null) {
             throw new PolicyException("$: Runtime policy is not signed");
         }
-        return json.fromTree(root);
+        return json.read(bytes);
     }
 
     public RuntimePolicy load(InputStream in) throws IOException {

@@ -6,17 +6,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.outpost.tpm.HashAlg;
 
@@ -27,6 +29,7 @@ import dev.outpost.tpm.HashAlg;
  * no duplicate keys, bounded size and depth. Unknown top-level keys are ignored, as Keylime's schema allows them.
  */
 public final class RuntimePolicyJson {
+    private static final java.util.Set<String> DIGEST_MAPS = java.util.Set.of("digests", "keyrings", "ima-buf");
     private static final List<String> TOP = List.of("meta", "release", "digests", "excludes", "keyrings", "ima",
             "ima-buf", "verification-keys");
 
@@ -44,6 +47,10 @@ public final class RuntimePolicyJson {
                         .maxDocumentLength(limits.maxBytes())
                         .build())
                 .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                // Paths are field names: interning 100,000 unique names made loading ten times slower, and a
+                // symbol table fed by untrusted names is a needless hash-flooding target.
+                .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
                 .build();
         this.mapper = new ObjectMapper(f);
     }
@@ -89,20 +96,97 @@ public final class RuntimePolicyJson {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /**
+     * Streams the three digest maps straight into the model (a 100,000-path tree would cost more than the rest of
+     * the load together) and reads the small remaining members as a tree.
+     */
     public RuntimePolicy read(byte[] json) {
-        return fromTree(tree(json, "runtime policy"));
+        try (JsonParser p = mapper.getFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw PolicyException.at("$", "runtime policy must be a JSON object");
+            }
+            int[] budget = {limits.maxEntries()};
+            ObjectNode rest = mapper.createObjectNode();
+            Map<String, Map<String, List<String>>> maps = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                if (DIGEST_MAPS.contains(name)) {
+                    maps.put(name, digestsStream(p, "$." + name, budget));
+                } else {
+                    rest.set(name, mapper.readTree(p));
+                }
+            }
+            if (p.nextToken() != null) {
+                throw PolicyException.at("$", "trailing content after the policy object");
+            }
+            return fromParts(rest, maps, budget);
+        } catch (StreamConstraintsException e) {
+            throw new PolicyException("$: runtime policy exceeds a limit: " + firstLine(e.getOriginalMessage()), e);
+        } catch (IOException e) {
+            throw new PolicyException("$: runtime policy is not valid JSON: " + firstLine(e.getMessage()), e);
+        }
     }
 
-    public RuntimePolicy fromTree(JsonNode root) {
-        if (!root.isObject()) {
-            throw PolicyException.at("$", "runtime policy must be a JSON object");
+    /** True when the document's top level has a "payload" member, i.e. it is a DSSE envelope. */
+    public boolean isEnvelope(byte[] json) {
+        try (JsonParser p = mapper.getFactory().createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (p.currentName().equals("payload")) {
+                    return true;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+            return false;
+        } catch (StreamConstraintsException e) {
+            throw new PolicyException("$: runtime policy exceeds a limit: " + firstLine(e.getOriginalMessage()), e);
+        } catch (IOException e) {
+            throw new PolicyException("$: runtime policy is not valid JSON: " + firstLine(e.getMessage()), e);
         }
+    }
+
+    private static Map<String, List<String>> digestsStream(JsonParser p, String path, int[] budget)
+            throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            throw PolicyException.at(path, "must be an object");
+        }
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        String[] reason = new String[1];
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw PolicyException.at(path + "[" + quote(key) + "]", "must be an array");
+            }
+            List<String> list = new ArrayList<>(1);
+            for (int i = 0; p.nextToken() != JsonToken.END_ARRAY; i++) {
+                if (p.currentToken() != JsonToken.VALUE_STRING) {
+                    throw PolicyException.at(path + "[" + quote(key) + "][" + i + "]", "must be a string");
+                }
+                String d = p.getText();
+                if (PolicyDigest.parse(d, reason) == null) {
+                    throw PolicyException.at(path + "[" + quote(key) + "][" + i + "]", reason[0]);
+                }
+                spend(budget, path);
+                list.add(d);
+            }
+            if (list.isEmpty()) {
+                throw PolicyException.at(path + "[" + quote(key) + "]", "[] is too short (at least one digest required)");
+            }
+            out.put(key, list);
+        }
+        return out;
+    }
+
+    private RuntimePolicy fromParts(ObjectNode root, Map<String, Map<String, List<String>>> maps, int[] budget) {
         for (String k : TOP) {
-            if (!root.has(k)) {
+            if (!root.has(k) && !maps.containsKey(k)) {
                 throw PolicyException.at("$", "'" + k + "' is a required property");
             }
         }
-        int[] budget = {limits.maxEntries()};
         JsonNode meta = object(root.get("meta"), "$.meta");
         if (!meta.has("version") || !meta.get("version").isIntegralNumber()) {
             throw PolicyException.at("$.meta.version", "required integer");
@@ -126,7 +210,7 @@ public final class RuntimePolicyJson {
         if (!rel.isIntegralNumber() || !rel.canConvertToLong() || rel.asLong() < 0) {
             throw PolicyException.at("$.release", "must be an integer >= 0");
         }
-        Map<String, List<String>> digests = digestsObject(root.get("digests"), "$.digests", budget);
+        Map<String, List<String>> digests = maps.get("digests");
         List<String> excludes = new ArrayList<>();
         JsonNode ex = array(root.get("excludes"), "$.excludes");
         for (int i = 0; i < ex.size(); i++) {
@@ -139,7 +223,7 @@ public final class RuntimePolicyJson {
             spend(budget, p);
             excludes.add(r);
         }
-        Map<String, List<String>> keyrings = digestsObject(root.get("keyrings"), "$.keyrings", budget);
+        Map<String, List<String>> keyrings = maps.get("keyrings");
         JsonNode ima = object(root.get("ima"), "$.ima");
         for (String k : List.of("ignored_keyrings", "log_hash_alg", "dm_policy")) {
             if (!ima.has(k)) {
@@ -163,7 +247,7 @@ public final class RuntimePolicyJson {
         if (!ima.get("dm_policy").isNull()) {
             throw PolicyException.at("$.ima.dm_policy", "must be null (device-mapper policies are not supported)");
         }
-        Map<String, List<String>> imaBuf = digestsObject(root.get("ima-buf"), "$.ima-buf", budget);
+        Map<String, List<String>> imaBuf = maps.get("ima-buf");
         String vk = string(root.get("verification-keys"), "$.verification-keys");
         if (!vk.isEmpty()) {
             VerificationKeys.parse(vk, this);
@@ -176,33 +260,6 @@ public final class RuntimePolicyJson {
         if (--budget[0] < 0) {
             throw PolicyException.at(path, "policy has too many entries");
         }
-    }
-
-    private static Map<String, List<String>> digestsObject(JsonNode n, String path, int[] budget) {
-        object(n, path);
-        Map<String, List<String>> out = new LinkedHashMap<>(Math.max(16, n.size() * 4 / 3 + 1));
-        String[] reason = new String[1];
-        Iterator<Map.Entry<String, JsonNode>> it = n.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String p = path + "[" + quote(e.getKey()) + "]";
-            JsonNode arr = array(e.getValue(), p);
-            if (arr.isEmpty()) {
-                throw PolicyException.at(p, "[] is too short (at least one digest required)");
-            }
-            List<String> list = new ArrayList<>(arr.size());
-            for (int i = 0; i < arr.size(); i++) {
-                String ip = p + "[" + i + "]";
-                String d = string(arr.get(i), ip);
-                if (PolicyDigest.parse(d, reason) == null) {
-                    throw PolicyException.at(ip, reason[0]);
-                }
-                spend(budget, ip);
-                list.add(d);
-            }
-            out.put(e.getKey(), list);
-        }
-        return out;
     }
 
     static String quote(String key) {
