@@ -40,7 +40,7 @@ public final class BinaryImaListReader implements ImaEntryReader {
             throw new ImaFormatException("binary IMA list has more than " + limits.maxEntries() + " entries");
         }
         long start = src.offset();
-        String where = "entry " + nextIndex + " at offset " + start;
+        Where where = new Where(nextIndex, start);
         long pcr = src.u32("PCR index");
         if (pcr > 23) {
             throw new ImaFormatException(where + ": PCR index " + pcr + " out of range (not an IMA list?)");
@@ -78,7 +78,7 @@ public final class BinaryImaListReader implements ImaEntryReader {
      * The kernel writes the legacy template without a template-data length: a bare 20-byte digest, then the name
      * with a u32 length and no NUL (ima_measurements_show, IMA_SHOW_BINARY_NO_FIELD_LEN / OLD_STRING_FMT).
      */
-    private ImaEntry readLegacy(String where, int pcr, byte[] hash) throws IOException {
+    private ImaEntry readLegacy(Where where, int pcr, byte[] hash) throws IOException {
         byte[] data = new byte[TemplateData.LEGACY_DATA_LENGTH];
         src.read(data, 0, 20, "ima digest");
         long len = src.u32("ima name length");

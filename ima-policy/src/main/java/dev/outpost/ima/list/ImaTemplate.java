@@ -34,8 +34,10 @@ public enum ImaTemplate {
         return fieldsAfterName;
     }
 
+    private static final ImaTemplate[] ALL = values();
+
     public static Optional<ImaTemplate> fromName(String name) {
-        for (ImaTemplate t : values()) {
+        for (ImaTemplate t : ALL) {
             if (t.templateName.equals(name)) {
                 return Optional.of(t);
             }

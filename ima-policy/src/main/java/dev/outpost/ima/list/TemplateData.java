@@ -77,10 +77,10 @@ public final class TemplateData {
     }
 
     /**
-     * Decodes template data into an entry. {@code where} prefixes every error (e.g. "entry 12 at offset 3456").
+     * Decodes template data into an entry. {@code where} (its toString) prefixes every error, e.g. "entry 12 at offset 3456".
      */
     public static ImaEntry decode(long index, int pcr, byte[] templateHash, ImaTemplate t, byte[] data,
-            ImaLimits limits, String where) {
+            ImaLimits limits, Object where) {
         if (t == ImaTemplate.IMA) {
             if (data.length != LEGACY_DATA_LENGTH) {
                 throw new ImaFormatException(where + ": legacy ima template data must be " + LEGACY_DATA_LENGTH
@@ -173,7 +173,7 @@ public final class TemplateData {
         return -1;
     }
 
-    private static HashAlg digestAlg(byte[] d, int off, int len, String where, String field) {
+    private static HashAlg digestAlg(byte[] d, int off, int len, Object where, String field) {
         int colon = indexOfColon(d, off, len);
         if (colon <= 0) {
             throw new ImaFormatException(where + ": " + field + " field has no \"<algo>:\\0\" prefix");

@@ -10,7 +10,7 @@ final class Utf8 {
     private Utf8() {
     }
 
-    static String decode(byte[] b, int off, int len, String where) {
+    static String decode(byte[] b, int off, int len, Object where) {
         boolean ascii = true;
         for (int i = off; i < off + len; i++) {
             byte c = b[i];

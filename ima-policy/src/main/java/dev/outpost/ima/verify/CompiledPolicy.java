@@ -20,7 +20,7 @@ import dev.outpost.tpm.HashAlg;
  */
 public final class CompiledPolicy {
     private final RuntimePolicy source;
-    private final Map<String, PolicyDigest[]> digests;
+    private final PathDigestIndex digests;
     private final Map<String, PolicyDigest[]> keyrings;
     private final Map<String, PolicyDigest[]> imaBuf;
     private final ExcludeMatcher excludes;
@@ -29,7 +29,7 @@ public final class CompiledPolicy {
 
     public CompiledPolicy(RuntimePolicy p) {
         this.source = p;
-        this.digests = decode(p.digests());
+        this.digests = new PathDigestIndex(decode(p.digests()));
         this.keyrings = decode(p.keyrings());
         this.imaBuf = decode(p.imaBuf());
         this.excludes = new ExcludeMatcher(p.excludes());
@@ -53,9 +53,23 @@ public final class CompiledPolicy {
         return excludes.excluded(path);
     }
 
-    /** Null when the policy does not list the path; else the accepted digests. */
-    public PolicyDigest[] digestsFor(String path) {
-        return digests.get(path);
+    /** Outcome of looking up a measured file. */
+    public enum Lookup { MATCH, NOT_LISTED, MISMATCH }
+
+    /** The hot path: one index probe per file measurement. */
+    public Lookup lookupFile(String path, HashAlg alg, byte[] digest) {
+        int at = digests.find(path);
+        if (at == PathDigestIndex.NOT_LISTED) {
+            return Lookup.NOT_LISTED;
+        }
+        return digests.accepts(at, alg, digest) ? Lookup.MATCH : Lookup.MISMATCH;
+    }
+
+    public static Lookup lookup(PolicyDigest[] accepted, HashAlg alg, byte[] digest) {
+        if (accepted == null) {
+            return Lookup.NOT_LISTED;
+        }
+        return accepts(accepted, alg, digest) ? Lookup.MATCH : Lookup.MISMATCH;
     }
 
     public PolicyDigest[] keyringDigests(String keyring) {

@@ -33,21 +33,27 @@ public final class EntryEvaluator {
             return null;
         }
         return switch (e.template()) {
-            case IMA, IMA_NG -> listed(e, policy.digestsFor(e.path()), "file");
+            case IMA, IMA_NG -> file(e);
             case IMA_SIG, IMA_MODSIG -> signed(e);
             case IMA_BUF -> buffer(e);
         };
     }
 
+    private ImaFailure file(ImaEntry e) {
+        return outcome(e, policy.lookupFile(e.path(), e.digestAlg(), e.digest()), "file");
+    }
+
     private ImaFailure listed(ImaEntry e, PolicyDigest[] accepted, String what) {
-        if (accepted == null) {
-            return fail(e, "not_in_allowlist", what + " not found in runtime policy: " + e.path());
-        }
-        if (!CompiledPolicy.accepts(accepted, e.digestAlg(), e.digest())) {
-            return fail(e, "runtime_policy_hash", "hash not found in runtime policy: got " + e.digestAlg() + ":"
-                    + Hex.encode(e.digest()));
-        }
-        return null;
+        return outcome(e, CompiledPolicy.lookup(accepted, e.digestAlg(), e.digest()), what);
+    }
+
+    private ImaFailure outcome(ImaEntry e, CompiledPolicy.Lookup l, String what) {
+        return switch (l) {
+            case MATCH -> null;
+            case NOT_LISTED -> fail(e, "not_in_allowlist", what + " not found in runtime policy: " + e.path());
+            case MISMATCH -> fail(e, "runtime_policy_hash", "hash not found in runtime policy: got "
+                    + e.digestAlg() + ":" + Hex.encode(e.digest()));
+        };
     }
 
     private ImaFailure signed(ImaEntry e) {
@@ -66,7 +72,7 @@ public final class EntryEvaluator {
                 }
             }
         }
-        ImaFailure byList = listed(e, policy.digestsFor(e.path()), "file");
+        ImaFailure byList = file(e);
         if (byList == null || why == null) {
             return byList;
         }
