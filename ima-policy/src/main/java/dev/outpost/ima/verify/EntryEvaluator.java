@@ -6,7 +6,6 @@ import java.security.PublicKey;
 import dev.outpost.ima.list.Hex;
 import dev.outpost.ima.list.ImaEntry;
 import dev.outpost.ima.policy.PolicyDigest;
-import dev.outpost.ima.policy.PublicKeys;
 
 /**
  * Keylime's per-entry rules. Excluded paths pass. File measurements (ima, ima-ng) must be listed with a matching
@@ -103,7 +102,7 @@ public final class EntryEvaluator {
         if (!MessageDigest.isEqual(e.digestAlg().digest(e.buffer()), e.digest())) {
             return fail(e, "buffer_digest", "buffer does not hash to its logged digest");
         }
-        PublicKey key = PublicKeys.fromDerOrNull(e.buffer());
+        MeasuredKey key = MeasuredKey.parseOrNull(e.buffer());
         if (key == null) {
             return listed(e, policy.imaBufDigests(e.path()), "ima-buf");
         }

@@ -13,7 +13,7 @@ import dev.outpost.tpm.HashAlg;
  * @param nextIndex   first entry not yet covered by a verified quote
  * @param pcr         running PCR 10 value (bank's own hash of the template data, or the logged hash for its bank)
  * @param paddedPcr   running value of the zero-padded SHA-1 variant of older kernels (equal to pcr for SHA-1)
- * @param learnedKeys DER SubjectPublicKeyInfo of keys measured onto .ima by entries before nextIndex
+ * @param learnedKeys keys measured onto .ima by entries before nextIndex, as measured (certificate or SPKI DER)
  */
 public record ImaState(String bootId, HashAlg bank, long nextIndex, byte[] pcr, byte[] paddedPcr,
         List<byte[]> learnedKeys) {

@@ -8,7 +8,6 @@ import dev.outpost.ima.list.Hex;
 import dev.outpost.ima.list.ImaEntry;
 import dev.outpost.ima.list.ImaEntryReader;
 import dev.outpost.ima.list.ImaFormatException;
-import dev.outpost.ima.policy.PublicKeys;
 import dev.outpost.ima.replay.PcrReplay;
 import dev.outpost.ima.replay.ReplayVariant;
 import dev.outpost.ima.replay.TemplateHashChecker;
@@ -57,7 +56,11 @@ public final class IncrementalImaVerifier {
     private ImaVerificationResult run(ImaState start, QuotedPcr quote, ImaEntryReader in) throws IOException {
         Keyring keys = new Keyring();
         for (byte[] der : start.learnedKeys()) {
-            keys.add(PublicKeys.fromSpki(der));
+            MeasuredKey k = MeasuredKey.parseOrNull(der);
+            if (k == null) {
+                throw new IllegalArgumentException("stored IMA state holds an unreadable key");
+            }
+            keys.add(k.keyId(), k.key());
         }
         EntryEvaluator evaluator = new EntryEvaluator(policy, keys);
         TemplateHashChecker checker = null;

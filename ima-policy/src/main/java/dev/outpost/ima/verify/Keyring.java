@@ -11,17 +11,21 @@ public final class Keyring {
     private final Map<Integer, List<PublicKey>> byId = new HashMap<>();
     private final List<LearnedKey> learned = new ArrayList<>();
 
-    /** A key measured onto the .ima keyring, with the entry that measured it. */
+    /** A key measured onto the .ima keyring (certificate or SPKI DER as measured), with the entry that did it. */
     public record LearnedKey(long index, byte[] der) {
     }
 
-    public void add(PublicKey key) {
-        byId.computeIfAbsent(KeyIds.keyIdV2(key), k -> new ArrayList<>(1)).add(key);
+    public void add(int keyId, PublicKey key) {
+        byId.computeIfAbsent(keyId, k -> new ArrayList<>(1)).add(key);
     }
 
-    public void addLearned(long index, PublicKey key) {
-        add(key);
-        learned.add(new LearnedKey(index, key.getEncoded()));
+    public void add(PublicKey key) {
+        add(KeyIds.keyIdV2(key), key);
+    }
+
+    public void addLearned(long index, MeasuredKey key) {
+        add(key.keyId(), key.key());
+        learned.add(new LearnedKey(index, key.der()));
     }
 
     public List<PublicKey> candidates(int keyId) {

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class PolicyJsonTest {
-    static final String OK = "{\"meta\": {\"version\": 1, \"generator\": 3}, \"release\": 0, "
+public class PolicyJsonTest {
+    public static final String OK = "{\"meta\": {\"version\": 1, \"generator\": 3}, \"release\": 0, "
             + "\"digests\": {\"/bin/sh\": [\"" + "a".repeat(64) + "\"]}, \"excludes\": [\"/tmp/.*\"], "
             + "\"keyrings\": {}, \"ima\": {\"ignored_keyrings\": [], \"log_hash_alg\": \"sha1\", \"dm_policy\": null}, "
             + "\"ima-buf\": {}, \"verification-keys\": \"\"}";
