@@ -33,13 +33,65 @@ public final class ExcludeMatcher {
         rest = others.isEmpty() ? null : PythonRegex.compile("(?:" + String.join(")|(?:", others) + ")");
     }
 
+    /**
+     * Paths come from the device, so a backtracking-prone regex could be driven into exponential time. Each match
+     * gets a budget of character reads; a match that exhausts it counts as "not excluded", which fails closed: the
+     * entry is then judged against the digests.
+     */
     public boolean excluded(String path) {
-        for (int i = 0; i < prefixes.length; i++) {
-            if (path.startsWith(prefixes[i]) && prefixed[i].matcher(path).lookingAt()) {
-                return true;
+        try {
+            for (int i = 0; i < prefixes.length; i++) {
+                if (path.startsWith(prefixes[i]) && prefixed[i].matcher(new Budgeted(path)).lookingAt()) {
+                    return true;
+                }
             }
+            return rest != null && rest.matcher(new Budgeted(path)).lookingAt();
+        } catch (BudgetExceeded e) {
+            return false;
         }
-        return rest != null && rest.matcher(path).lookingAt();
+    }
+
+    static final int MATCH_BUDGET = 1_000_000;
+
+    private static final class BudgetExceeded extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BudgetExceeded() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** A CharSequence that stops a regex engine after {@link #MATCH_BUDGET} character reads. */
+    private static final class Budgeted implements CharSequence {
+        private final String s;
+        private int left = MATCH_BUDGET;
+
+        Budgeted(String s) {
+            this.s = s;
+        }
+
+        @Override
+        public char charAt(int i) {
+            if (--left < 0) {
+                throw new BudgetExceeded();
+            }
+            return s.charAt(i);
+        }
+
+        @Override
+        public int length() {
+            return s.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int a, int b) {
+            return s.subSequence(a, b);
+        }
+
+        @Override
+        public String toString() {
+            return s;
+        }
     }
 
     /**

@@ -42,7 +42,8 @@ public final class RuntimePolicyJson {
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
                         .maxStringLength(limits.maxStringLength())
-                        .maxNameLength(limits.maxStringLength())
+                        // Names are paths (PATH_MAX 4096) or keyring names: no reason to admit megabytes.
+                        .maxNameLength(Math.min(limits.maxStringLength(), 1 << 16))
                         .maxNumberLength(32)
                         .maxDocumentLength(limits.maxBytes())
                         .build())

@@ -259,6 +259,15 @@ class VerifierTest {
     }
 
     @Test
+    void catastrophicBacktrackingIsCutOffAndFailsClosed() {
+        ExcludeMatcher m = new ExcludeMatcher(List.of("/x/(a+)+$"));
+        long t0 = System.nanoTime();
+        assertThat(m.excluded("/x/" + "a".repeat(40) + "!")).isFalse();
+        assertThat(System.nanoTime() - t0).isLessThan(5_000_000_000L);
+        assertThat(m.excluded("/x/aaa")).isTrue();
+    }
+
+    @Test
     void templateDataIsTheSameForEveryTemplateInBothFormats() throws Exception {
         for (ImaTemplate t : ImaTemplate.values()) {
             assertThat(everyTemplate(HashAlg.SHA1)).anyMatch(e -> e.template() == t);
