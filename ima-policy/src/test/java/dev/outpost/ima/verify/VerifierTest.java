@@ -259,6 +259,24 @@ class VerifierTest {
     }
 
     @Test
+    void asciiListOfANonSha1BankCarriesThatBanksTemplateHashes() throws Exception {
+        for (HashAlg bank : List.of(HashAlg.SHA256, HashAlg.SM3_256, HashAlg.SHA384)) {
+            List<ImaEntry> l = new ArrayList<>();
+            for (ImaEntry e : everyTemplate(HashAlg.SHA256)) {
+                l.add(e.withTemplateHash(bank.digest(e.templateData())));
+            }
+            byte[] quote = pcr(l, bank, ReplayVariant.NATIVE);
+            ImaVerificationResult r = new IncrementalImaVerifier(new CompiledPolicy(allowing(l, List.of(), "")))
+                    .verify(null, "b", new QuotedPcr(bank, quote), reader(ascii(l), 0));
+            assertThat(r.failures()).as(bank.tpmName()).isEmpty();
+            byte[] tampered = ascii(l);
+            tampered[tampered.length - 2] ^= 1;
+            assertThat(new IncrementalImaVerifier(new CompiledPolicy(allowing(l, List.of(), "")))
+                    .verify(null, "b", new QuotedPcr(bank, quote), reader(tampered, 0)).passed()).isFalse();
+        }
+    }
+
+    @Test
     void catastrophicBacktrackingIsCutOffAndFailsClosed() {
         ExcludeMatcher m = new ExcludeMatcher(List.of("/x/(a+)+$"));
         long t0 = System.nanoTime();
