@@ -109,7 +109,7 @@ public final class IncrementalImaVerifier {
                             "template hash does not match the template data");
                 }
                 if (e.pcr() != IMA_PCR) {
-                    f = new ImaFailure(e.index(), e.path(), e.template().templateName(), EventIds.UNEXPECTED_PCR,
+                    f = f != null ? f : new ImaFailure(e.index(), e.path(), e.template().templateName(), EventIds.UNEXPECTED_PCR,
                             "entry extends PCR " + e.pcr() + ", only PCR 10 is replayed");
                 } else {
                     replay.extend(e);
