@@ -37,6 +37,8 @@ public final class IncrementalImaVerifier {
      */
     public ImaVerificationResult verify(ImaState previous, String bootId, QuotedPcr quote, ImaEntryReader newEntries)
             throws IOException {
+        java.util.Objects.requireNonNull(bootId, "bootId");
+        java.util.Objects.requireNonNull(quote, "quote: use verifyWhole for an offline check without one");
         return run(startState(previous, bootId, quote.bank()), quote, newEntries);
     }
 
