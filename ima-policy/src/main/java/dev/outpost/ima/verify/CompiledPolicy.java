@@ -1,7 +1,6 @@
 package dev.outpost.ima.verify;
 
 import java.security.MessageDigest;
-import java.security.PublicKey;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,7 @@ public final class CompiledPolicy {
     private final Map<String, PolicyDigest[]> keyrings;
     private final Map<String, PolicyDigest[]> imaBuf;
     private final ExcludeMatcher excludes;
-    private final List<PublicKey> verificationKeys;
+    private final List<VerificationKeys.Key> verificationKeys;
     private final Set<String> ignoredKeyrings;
 
     public CompiledPolicy(RuntimePolicy p) {
@@ -35,7 +34,9 @@ public final class CompiledPolicy {
         this.excludes = new ExcludeMatcher(p.excludes());
         this.verificationKeys = p.verificationKeys().isEmpty() ? List.of()
                 : VerificationKeys.parse(p.verificationKeys(), new RuntimePolicyJson()).values().stream()
-                        .flatMap(List::stream).toList();
+                        .flatMap(List::stream)
+                        .map(k -> new VerificationKeys.Key(k.key(), k.keyId() != null ? k.keyId() : KeyIds.keyIdV2(k.key())))
+                        .toList();
         this.ignoredKeyrings = Set.copyOf(p.ima().ignoredKeyrings());
     }
 
@@ -84,7 +85,8 @@ public final class CompiledPolicy {
         return ignoredKeyrings.contains("*") || ignoredKeyrings.contains(keyring);
     }
 
-    public List<PublicKey> verificationKeys() {
+    /** Trusted keys from the policy, each with its key id resolved. */
+    public List<VerificationKeys.Key> verificationKeys() {
         return verificationKeys;
     }
 

@@ -82,9 +82,9 @@ public final class EntryEvaluator {
     private String verifies(ImaSignature sig, byte[] digest) {
         String keyId = String.format("%08x", sig.keyId());
         var candidates = new java.util.ArrayList<PublicKey>(keys.candidates(sig.keyId()));
-        for (PublicKey k : policy.verificationKeys()) {
-            if (KeyIds.keyIdV2(k) == sig.keyId()) {
-                candidates.add(k);
+        for (var k : policy.verificationKeys()) {
+            if (k.keyId() == sig.keyId()) {
+                candidates.add(k.key());
             }
         }
         if (candidates.isEmpty()) {

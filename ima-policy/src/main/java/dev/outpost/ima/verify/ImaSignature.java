@@ -20,6 +20,8 @@ import dev.outpost.tpm.HashAlg;
  */
 public record ImaSignature(HashAlg hashAlg, int keyId, byte[] sig) {
     static final int EVM_IMA_XATTR_DIGSIG = 3;
+    /** EVM portable signatures share the v2 layout; the kernel and Keylime accept both types. */
+    static final int EVM_XATTR_PORTABLE_DIGSIG = 5;
 
     /** Null with a reason in {@code why[0]} when the bytes are not a supported v2 signature. */
     public static ImaSignature parse(byte[] b, String[] why) {
@@ -27,7 +29,7 @@ public record ImaSignature(HashAlg hashAlg, int keyId, byte[] sig) {
             why[0] = "signature shorter than its 9-byte header";
             return null;
         }
-        if (b[0] != EVM_IMA_XATTR_DIGSIG || b[1] != 2) {
+        if ((b[0] != EVM_IMA_XATTR_DIGSIG && b[0] != EVM_XATTR_PORTABLE_DIGSIG) || b[1] != 2) {
             why[0] = "unsupported signature type " + b[0] + " version " + b[1] + " (only digsig v2)";
             return null;
         }

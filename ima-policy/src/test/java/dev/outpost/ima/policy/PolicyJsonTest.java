@@ -49,7 +49,7 @@ public class PolicyJsonTest {
         "\"/bin/sh\": [\"aaaa | \"/bin/sh\": [], \"x\": [\"aaaa | $.digests[\"/bin/sh\"]: [] is too short",
         "\"keyrings\": {} | \"keyrings\": [] | $.keyrings: must be an object",
         "\"verification-keys\": \"\" | \"verification-keys\": 5 | $.verification-keys: must be a string",
-        "\"verification-keys\": \"\" | \"verification-keys\": \"{}\" | $.verification-keys.keyrings: must be an object",
+        "\"verification-keys\": \"\" | \"verification-keys\": \"{\\\".ima\\\": 5}\" | $.verification-keys[",
         "\"release\": 0, | \"release\": 0, \"release\": 1, | not valid JSON: Duplicate field 'release'",
     })
     void schemaViolationsNameTheJsonPath(String from, String to, String message) {

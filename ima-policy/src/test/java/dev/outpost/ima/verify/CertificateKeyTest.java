@@ -61,6 +61,26 @@ class CertificateKeyTest {
     }
 
     @Test
+    void keylimeVerificationKeysWithKeyidsFromCertificates() throws Exception {
+        KeyPair ec = ec();
+        HashAlg a = HashAlg.SHA384;
+        byte[] d = digest(a, "tool");
+        Signature s = Signature.getInstance("NONEwithECDSA");
+        s.initSign(ec.getPrivate(), RANDOM);
+        s.update(d);
+        byte[] sig = new ImaSignature(a, 0x0badf00d, s.sign()).encode();
+        String ring = "{\"pubkeys\": [\"" + Base64.getEncoder().encodeToString(ec.getPublic().getEncoded())
+                + "\"], \"keyids\": [" + 0x0badf00dL + "]}";
+        String keys = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put(".ima", ring).toString();
+        List<ImaEntry> l = List.of(ImaListWriter.imaSig(0, a, d, "/usr/bin/tool", sig));
+        RuntimePolicy p = new dev.outpost.ima.policy.RuntimePolicyJson().read(new dev.outpost.ima.policy.RuntimePolicyJson()
+                .write(allowing(List.of(), List.of(), keys)));
+        ImaVerificationResult r = new IncrementalImaVerifier(new CompiledPolicy(p)).verify(null, "b",
+                new QuotedPcr(HashAlg.SHA1, sha1Pcr(l)), reader(binary(l), 0));
+        assertThat(r.failures()).isEmpty();
+    }
+
+    @Test
     void dsseEnvelopeVerifiesWithACertificateKey() throws Exception {
         KeyPair ec = ec();
         String pem = "-----BEGIN CERTIFICATE-----\n"
