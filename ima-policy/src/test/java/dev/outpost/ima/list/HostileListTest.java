@@ -63,6 +63,14 @@ class HostileListTest {
     }
 
     @Test
+    void iteratorViewStreamsTheSameEntries() throws Exception {
+        var it = ImaLists.open(new ByteArrayInputStream(list()), ImaLimits.DEFAULT, 5).iterator();
+        assertThat(it.next().index()).isEqualTo(5);
+        assertThat(it.next().path()).isEqualTo("/b");
+        assertThat(it.hasNext()).isFalse();
+    }
+
+    @Test
     void absurdLengthsAreRefusedBeforeAllocation() {
         assertThatThrownBy(() -> read(concat(header("ima-ng"), u32(0xffffffffL))))
                 .hasMessageContaining("template data length 4294967295 exceeds");
