@@ -1,0 +1,46 @@
+package dev.outpost.appliance.cli;
+
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import dev.outpost.ima.policy.LegacyAllowlist;
+import dev.outpost.ima.policy.PolicyLimits;
+import dev.outpost.ima.policy.RuntimePolicy;
+import dev.outpost.ima.policy.RuntimePolicyJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Convert a Keylime legacy allow-list (and exclude-list) to a runtime policy.")
+final class PolicyConvertCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--allowlist", required = true, description = "'<digest> <path>' lines, %%keyring:<name> for keys")
+    Path allowlist;
+
+    @Option(names = "--excludelist", description = "One regex a line, # comments")
+    Path excludelist;
+
+    @Option(names = "--out", required = true, description = "Runtime policy JSON to write")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        RuntimePolicy p;
+        try (Reader a = Files.newBufferedReader(allowlist, StandardCharsets.UTF_8);
+                Reader e = excludelist == null ? null : Files.newBufferedReader(excludelist, StandardCharsets.UTF_8)) {
+            p = LegacyAllowlist.convert(a, e, PolicyLimits.DEFAULT);
+        }
+        PolicyFiles.write(p, out);
+        spec.commandLine().getOut().printf("wrote %s: %d paths, %d keyrings, %d excludes%n", out, p.digests().size(),
+                p.keyrings().size(), p.excludes().size());
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.outpost.ima.list;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/** Strict UTF-8: a name that is not valid UTF-8 cannot be matched against a JSON policy, so it is refused. */
+final class Utf8 {
+    private Utf8() {
+    }
+
+    static String decode(byte[] b, int off, int len, Object where) {
+        boolean ascii = true;
+        for (int i = off; i < off + len; i++) {
+            byte c = b[i];
+            if (c == 0) {
+                throw new ImaFormatException(where + ": NUL byte inside a name");
+            }
+            if (c < 0) {
+                ascii = false;
+            }
+        }
+        if (ascii) {
+            // The common case: skip the decoder machinery, ISO-8859-1 of ASCII bytes is the same text.
+            return new String(b, off, len, StandardCharsets.ISO_8859_1);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(b, off, len)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ImaFormatException(where + ": name is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.outpost.ima.verify;
+
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.outpost.ima.policy.ExcludeMatcher;
+import dev.outpost.ima.policy.PolicyDigest;
+import dev.outpost.ima.policy.RuntimePolicy;
+import dev.outpost.ima.policy.RuntimePolicyJson;
+import dev.outpost.ima.policy.VerificationKeys;
+import dev.outpost.tpm.HashAlg;
+
+/**
+ * A runtime policy prepared for evaluation: digests decoded once into path → accepted digests (constant-time
+ * lookup), excludes compiled, verification keys indexed by key id. Immutable and shareable across threads.
+ */
+public final class CompiledPolicy {
+    private final RuntimePolicy source;
+    private final PathDigestIndex digests;
+    private final Map<String, PolicyDigest[]> keyrings;
+    private final Map<String, PolicyDigest[]> imaBuf;
+    private final ExcludeMatcher excludes;
+    private final List<VerificationKeys.Key> verificationKeys;
+    private final Set<String> ignoredKeyrings;
+
+    public CompiledPolicy(RuntimePolicy p) {
+        this.source = p;
+        this.digests = new PathDigestIndex(decode(p.digests()));
+        this.keyrings = decode(p.keyrings());
+        this.imaBuf = decode(p.imaBuf());
+        this.excludes = new ExcludeMatcher(p.excludes());
+        this.verificationKeys = p.verificationKeys().isEmpty() ? List.of()
+                : VerificationKeys.parse(p.verificationKeys(), new RuntimePolicyJson()).values().stream()
+                        .flatMap(List::stream)
+                        .map(k -> new VerificationKeys.Key(k.key(), k.keyId() != null ? k.keyId() : KeyIds.keyIdV2(k.key())))
+                        .toList();
+        this.ignoredKeyrings = Set.copyOf(p.ima().ignoredKeyrings());
+    }
+
+    private static Map<String, PolicyDigest[]> decode(Map<String, List<String>> m) {
+        Map<String, PolicyDigest[]> out = new HashMap<>(Math.max(16, m.size() * 4 / 3 + 1));
+        m.forEach((k, v) -> out.put(k, v.stream().map(PolicyDigest::parse).toArray(PolicyDigest[]::new)));
+        return out;
+    }
+
+    public RuntimePolicy source() {
+        return source;
+    }
+
+    public boolean excluded(String path) {
+        return excludes.excluded(path);
+    }
+
+    /** Outcome of looking up a measured file. */
+    public enum Lookup { MATCH, NOT_LISTED, MISMATCH }
+
+    /** The hot path: one index probe per file measurement. */
+    public Lookup lookupFile(String path, HashAlg alg, byte[] digest) {
+        int at = digests.find(path);
+        if (at == PathDigestIndex.NOT_LISTED) {
+            return Lookup.NOT_LISTED;
+        }
+        return digests.accepts(at, alg, digest) ? Lookup.MATCH : Lookup.MISMATCH;
+    }
+
+    public static Lookup lookup(PolicyDigest[] accepted, HashAlg alg, byte[] digest) {
+        if (accepted == null) {
+            return Lookup.NOT_LISTED;
+        }
+        return accepts(accepted, alg, digest) ? Lookup.MATCH : Lookup.MISMATCH;
+    }
+
+    public PolicyDigest[] keyringDigests(String keyring) {
+        return keyrings.get(keyring);
+    }
+
+    public PolicyDigest[] imaBufDigests(String name) {
+        return imaBuf.get(name);
+    }
+
+    public boolean keyringIgnored(String keyring) {
+        return ignoredKeyrings.contains("*") || ignoredKeyrings.contains(keyring);
+    }
+
+    /** Trusted keys from the policy, each with its key id resolved. */
+    public List<VerificationKeys.Key> verificationKeys() {
+        return verificationKeys;
+    }
+
+    /** Any accepted digest equal to the measured one; a prefixed policy digest must also name the same algorithm. */
+    public static boolean accepts(PolicyDigest[] accepted, HashAlg alg, byte[] digest) {
+        for (PolicyDigest d : accepted) {
+            if ((d.alg() == null || d.alg() == alg) && MessageDigest.isEqual(d.value(), digest)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

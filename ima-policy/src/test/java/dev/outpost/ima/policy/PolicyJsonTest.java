@@ -1,0 +1,135 @@
+package dev.outpost.ima.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+public class PolicyJsonTest {
+    public static final String OK = "{\"meta\": {\"version\": 1, \"generator\": 3}, \"release\": 0, "
+            + "\"digests\": {\"/bin/sh\": [\"" + "a".repeat(64) + "\"]}, \"excludes\": [\"/tmp/.*\"], "
+            + "\"keyrings\": {}, \"ima\": {\"ignored_keyrings\": [], \"log_hash_alg\": \"sha1\", \"dm_policy\": null}, "
+            + "\"ima-buf\": {}, \"verification-keys\": \"\"}";
+
+    private static RuntimePolicy read(String s) {
+        return new RuntimePolicyJson().read(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void minimalPolicyRoundTrips() {
+        RuntimePolicy p = read(OK);
+        assertThat(read(new RuntimePolicyJson().writeString(p))).isEqualTo(p);
+        assertThat(p.excludes()).containsExactly("/tmp/.*");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"release\": 0, |  | $: 'release' is a required property",
+        "\"version\": 1 | \"version\": 2 | $.meta.version: unsupported runtime policy version 2",
+        "\"generator\": 3 | \"generator\": 9 | $.meta.generator: 9 is not in 0..3",
+        "\"release\": 0 | \"release\": -1 | $.release: must be an integer >= 0",
+        "[\"/tmp/.*\"] | [\"(unclosed\"] | $.excludes[0]: invalid regular expression",
+        "\"sha1\" | \"md5\" | $.ima.log_hash_alg: 'md5' is not one of",
+        "\"dm_policy\": null | \"dm_policy\": {} | $.ima.dm_policy: must be null",
+        "[\"aaaa | [\"AAAA | $.digests[\"/bin/sh\"][0]: digest must be lowercase hex",
+        "[\"aaaa | [\"aa | $.digests[\"/bin/sh\"][0]: Invalid digest algorithm",
+        "\"/bin/sh\": [\"aaaa | \"/bin/sh\": [], \"x\": [\"aaaa | $.digests[\"/bin/sh\"]: [] is too short",
+        "\"keyrings\": {} | \"keyrings\": [] | $.keyrings: must be an object",
+        "\"verification-keys\": \"\" | \"verification-keys\": 5 | $.verification-keys: must be a string",
+        "\"verification-keys\": \"\" | \"verification-keys\": \"{\\\".ima\\\": 5}\" | $.verification-keys[",
+        "\"release\": 0, | \"release\": 0, \"release\": 1, | not valid JSON: Duplicate field 'release'",
+    })
+    void schemaViolationsNameTheJsonPath(String from, String to, String message) {
+        String bad = OK.replace(from, to == null ? "" : to);
+        assertThat(bad).isNotEqualTo(OK);
+        assertThatThrownBy(() -> read(bad)).isInstanceOf(PolicyException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void unknownTopLevelKeysAreIgnoredAsKeylimeSchemaAllows() {
+        assertThat(read(OK.replace("\"release\": 0,", "\"release\": 0, \"x-note\": 1,")).digests()).hasSize(1);
+    }
+
+    @Test
+    void deeplyNestedJsonIsRefusedBeforeItCostsStack() {
+        String deep = "{\"meta\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+        assertThatThrownBy(() -> read(deep)).isInstanceOf(PolicyException.class).hasMessageContaining("exceeds a limit");
+    }
+
+    @Test
+    void hugeStringsAndDocumentsAreRefused() throws Exception {
+        RuntimePolicyJson small = new RuntimePolicyJson(new PolicyLimits(1 << 20, 16, 1000, 100));
+        String longPath = OK.replace("/bin/sh", "/" + "x".repeat(5000));
+        assertThatThrownBy(() -> small.read(longPath.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("exceeds a limit");
+        byte[] big = new byte[(1 << 20) + 1];
+        assertThatThrownBy(() -> small.readBounded(new java.io.ByteArrayInputStream(big)))
+                .hasMessageContaining("larger than");
+        StringBuilder many = new StringBuilder("{");
+        for (int i = 0; i < 200; i++) {
+            many.append(i == 0 ? "" : ",").append("\"/f").append(i).append("\": [\"").append("b".repeat(40)).append("\"]");
+        }
+        String manyPaths = OK.replace("{\"/bin/sh\": [\"" + "a".repeat(64) + "\"]", many.toString());
+        assertThatThrownBy(() -> small.read(manyPaths.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("too many entries");
+    }
+
+    @Test
+    void dsseEnvelopeSignedWithAFreshKeyVerifiesAndTamperingFails() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
+        KeyPair kp = g.generateKeyPair();
+        byte[] payload = OK.getBytes(StandardCharsets.UTF_8);
+        Signature s = Signature.getInstance("SHA256withECDSA");
+        s.initSign(kp.getPrivate());
+        s.update(DsseEnvelope.pae(DsseEnvelope.KEYLIME_PAYLOAD_TYPE, payload));
+        String env = envelope(payload, Base64.getEncoder().encodeToString(s.sign()));
+        PolicyLoader loader = PolicyLoader.signedBy(List.of(kp.getPublic()));
+        assertThat(loader.load(env.getBytes(StandardCharsets.UTF_8))).isEqualTo(read(OK));
+
+        byte[] other = OK.replace("\"release\": 0", "\"release\": 1").getBytes(StandardCharsets.UTF_8);
+        String swapped = envelope(other, Base64.getEncoder().encodeToString(s.sign()));
+        assertThatThrownBy(() -> loader.load(swapped.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("failed DSSE signature verification");
+    }
+
+    private static String envelope(byte[] payload, String sig) {
+        return "{\"payload\": \"" + Base64.getEncoder().encodeToString(payload) + "\", \"payloadType\": \""
+                + DsseEnvelope.KEYLIME_PAYLOAD_TYPE + "\", \"signatures\": [{\"keyid\": \"k\", \"sig\": \"" + sig + "\"}]}";
+    }
+
+    @Test
+    void paeMatchesTheDsseSpecExample() {
+        assertThat(new String(DsseEnvelope.pae("http://example.com/HelloWorld",
+                "hello world".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8))
+                .isEqualTo("DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+    }
+
+    @Test
+    void legacyConversionHandlesKeyringsExcludesAndComments() throws Exception {
+        String allow = "# comment\n" + "a".repeat(40) + "  /usr/bin/a b\n" + "b".repeat(64) + " %keyring:.ima\n"
+                + "c".repeat(40) + "  /usr/bin/a b\n";
+        RuntimePolicy p = LegacyAllowlist.convert(new StringReader(allow), new StringReader("# x\n\n^/tmp/\n/var/log/.*\n"),
+                PolicyLimits.DEFAULT);
+        assertThat(p.digests()).isEqualTo(Map.of("/usr/bin/a b", List.of("a".repeat(40), "c".repeat(40))));
+        assertThat(p.keyrings()).isEqualTo(Map.of(".ima", List.of("b".repeat(64))));
+        assertThat(p.excludes()).containsExactly("^/tmp/", "/var/log/.*");
+        assertThatThrownBy(() -> LegacyAllowlist.convert(new StringReader("zz /x\n"), null, PolicyLimits.DEFAULT))
+                .hasMessageContaining("allowlist line 1");
+        assertThatThrownBy(() -> LegacyAllowlist.readExcludes(new StringReader("ok\n[bad\n")))
+                .hasMessageContaining("exclude list line 2");
+    }
+}
