@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Outpost edge agent: the device side of TPM enrollment and attestation.",
-        subcommands = {TpmCommand.class})
+        subcommands = {RunCommand.class, StatusCommand.class, TpmCommand.class})
 public final class AgentCli {
 
     public static void main(String[] args) {

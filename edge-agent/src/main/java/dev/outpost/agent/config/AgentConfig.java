@@ -1,0 +1,126 @@
+package dev.outpost.agent.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import dev.outpost.mqtt.protocol.Topics;
+
+/**
+ * The agent's configuration ({@code /etc/outpost/agent.yaml}). The bootstrap trust in the appliance is a
+ * bundle file or a pinned SHA-256 fingerprint of the site CA; there is no way to say "trust anything".
+ *
+ * @param appliance    where the appliance's MQTT endpoint (or the site broker) is
+ * @param tpm          TPM URI (device:/dev/tpmrm0 on a device)
+ * @param stateDir     keys, SVID and bundle live here
+ * @param trust        how the appliance's TLS certificate is checked before the agent holds a bundle
+ * @param ek           EK template: rsa2048, p256 or p384
+ * @param ak           attestation key type: rsa or ecc
+ * @param topicPrefix  MQTT topic prefix
+ * @param renewFraction renew the SVID when this fraction of its lifetime has passed (0.5: at half)
+ * @param requestTimeout how long to wait for a reply
+ */
+public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
+        String topicPrefix, double renewFraction, Duration requestTimeout) {
+
+    public record Appliance(String host, int port) {
+    }
+
+    /**
+     * @param bundle             PEM file with the site CA certificate(s)
+     * @param caFingerprintSha256 hex SHA-256 of the site CA certificate's DER
+     */
+    public record Trust(Path bundle, String caFingerprintSha256) {
+    }
+
+    public static AgentConfig load(Path file) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+                .findAndRegisterModules()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        if (Files.size(file) > 64 * 1024) {
+            throw new ConfigException(file + ": over 64 KiB, not a config file");
+        }
+        AgentConfig c;
+        try {
+            c = yaml.readValue(file.toFile(), AgentConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ConfigException(file + ": unknown setting '" + e.getPropertyName() + "' at " + path(e));
+        } catch (IOException e) {
+            throw new ConfigException(file + ": " + e.getMessage().lines().findFirst().orElse("unreadable"));
+        }
+        return c.withDefaults().validated();
+    }
+
+    private static String path(UnrecognizedPropertyException e) {
+        List<String> parts = new ArrayList<>();
+        e.getPath().forEach(r -> parts.add(r.getFieldName() == null ? "[" + r.getIndex() + "]" : r.getFieldName()));
+        return String.join(".", parts);
+    }
+
+    public AgentConfig withDefaults() {
+        return new AgentConfig(appliance, tpm == null ? "device:/dev/tpmrm0" : tpm,
+                stateDir == null ? Path.of("/var/lib/outpost/agent") : stateDir, trust,
+                ek == null ? "rsa2048" : ek, ak == null ? "rsa" : ak,
+                topicPrefix == null ? Topics.DEFAULT_PREFIX : topicPrefix,
+                renewFraction == 0 ? 0.5 : renewFraction,
+                requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout);
+    }
+
+    public AgentConfig validated() throws ConfigException {
+        List<String> errors = new ArrayList<>();
+        if (appliance == null || appliance.host() == null || appliance.host().isBlank()) {
+            errors.add("appliance.host: required");
+        }
+        if (appliance != null && (appliance.port() < 1 || appliance.port() > 65535)) {
+            errors.add("appliance.port: must be 1..65535, got " + appliance.port());
+        }
+        if (trust == null || (trust.bundle() == null && trust.caFingerprintSha256() == null)) {
+            errors.add("trust: give trust.bundle (site CA PEM) or trust.caFingerprintSha256; blind trust is not offered");
+        } else if (trust.caFingerprintSha256() != null) {
+            String f = trust.caFingerprintSha256().replace(":", "").toLowerCase(Locale.ROOT);
+            if (f.length() != 64 || !f.chars().allMatch(ch -> Character.digit(ch, 16) >= 0)) {
+                errors.add("trust.caFingerprintSha256: 64 hex digits expected");
+            }
+        }
+        if (!(renewFraction > 0.1 && renewFraction < 0.9)) {
+            errors.add("renewFraction: must be between 0.1 and 0.9, got " + renewFraction);
+        }
+        try {
+            dev.outpost.tpm.keys.EkTemplate.parse(ek);
+            dev.outpost.tpm.keys.AkTemplate.parse(ak);
+            dev.outpost.tpm.device.TpmUri.parse(tpm);
+            new Topics(topicPrefix);
+        } catch (IllegalArgumentException e) {
+            errors.add(e.getMessage());
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException("invalid agent configuration:\n  " + String.join("\n  ", errors));
+        }
+        return this;
+    }
+
+    /** The pinned fingerprint as bytes, or null. */
+    public byte[] pinnedFingerprint() {
+        return trust == null || trust.caFingerprintSha256() == null ? null
+                : HexFormat.of().parseHex(trust.caFingerprintSha256().replace(":", "").toLowerCase(Locale.ROOT));
+    }
+
+    /** The configuration is wrong; the message says where and why. */
+    public static final class ConfigException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.outpost.agent.mqtt;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+import javax.net.ssl.SSLContext;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.Kind;
+import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.Response;
+import dev.outpost.mqtt.protocol.Topics;
+
+/**
+ * One MQTT 5 session with the appliance (or the site broker): request/response by correlation data on the
+ * device's own topics, unsolicited commands to a listener. Reconnecting is the daemon's job, not this class's.
+ */
+public final class ApplianceClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplianceClient.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final MqttClient client;
+    private final String deviceId;
+    private final Topics topics;
+    private final Codec codec;
+    private final Duration timeout;
+    private final Map<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<String> lost = new CompletableFuture<>();
+    private volatile Consumer<byte[]> commandListener = b -> { };
+
+    public ApplianceClient(String host, int port, String deviceId, Topics topics, Codec codec, Duration timeout)
+            throws MqttException {
+        this.client = new MqttClient("ssl://" + host + ":" + port, deviceId, new MemoryPersistence());
+        this.deviceId = deviceId;
+        this.topics = topics;
+        this.codec = codec;
+        this.timeout = timeout;
+        client.setCallback(new Callback());
+    }
+
+    /** Connects over TLS (with a client certificate when the context has one) and subscribes to our topics. */
+    public void connect(SSLContext tls) throws MqttException {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setSocketFactory(tls.getSocketFactory());
+        o.setCleanStart(true);
+        o.setAutomaticReconnect(false);
+        o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));
+        o.setKeepAliveInterval(30);
+        client.connect(o);
+        client.subscribe(new MqttSubscription[] {
+            new MqttSubscription(topics.response(deviceId), 1),
+            new MqttSubscription(topics.command(deviceId), 1)});
+    }
+
+    public void onCommand(Consumer<byte[]> listener) {
+        this.commandListener = listener;
+    }
+
+    /** Completes with a reason when the connection drops. */
+    public CompletableFuture<String> lost() {
+        return lost;
+    }
+
+    public boolean isConnected() {
+        return client.isConnected();
+    }
+
+    /**
+     * Sends a request and waits for its reply; a refusal comes back as a ProtocolException with the appliance's
+     * code and reason.
+     */
+    public <T> T request(Kind kind, Object message, Class<T> replyType)
+            throws ProtocolException, MqttException, TimeoutException {
+        byte[] correlation = new byte[16];
+        RANDOM.nextBytes(correlation);
+        String key = HEX.formatHex(correlation);
+        CompletableFuture<byte[]> reply = new CompletableFuture<>();
+        pending.put(key, reply);
+        try {
+            MqttProperties props = new MqttProperties();
+            props.setResponseTopic(topics.response(deviceId));
+            props.setCorrelationData(correlation);
+            MqttMessage m = new MqttMessage(codec.encode(message));
+            m.setQos(1);
+            m.setProperties(props);
+            client.publish(topics.request(deviceId, kind), m);
+            byte[] payload = await(reply, kind);
+            Response r = codec.decodeResponse(payload);
+            return codec.body(r, replyType);
+        } finally {
+            pending.remove(key);
+        }
+    }
+
+    private byte[] await(CompletableFuture<byte[]> reply, Kind kind) throws TimeoutException, ProtocolException {
+        try {
+            return CompletableFuture.anyOf(reply, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS) instanceof byte[] b
+                    ? b : failLost(kind);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException(kind.wire() + ": interrupted");
+        } catch (ExecutionException e) {
+            throw new ProtocolException(ErrorCode.INTERNAL, kind.wire() + ": " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new TimeoutException(kind.wire() + ": no reply within " + timeout.toSeconds() + " s");
+        }
+    }
+
+    private byte[] failLost(Kind kind) throws TimeoutException {
+        throw new TimeoutException(kind.wire() + ": connection lost before the reply (" + lost.getNow("?") + ")");
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5_000);
+            }
+        } catch (MqttException e) {
+            LOG.debug("disconnect: {}", e.getMessage());
+        }
+        try {
+            client.close(true);
+        } catch (MqttException e) {
+            LOG.debug("close: {}", e.getMessage());
+        }
+        lost.complete("closed");
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void disconnected(MqttDisconnectResponse r) {
+            String why = r.getReasonString() != null ? r.getReasonString()
+                    : r.getException() != null ? r.getException().getMessage() : "reason " + r.getReturnCode();
+            lost.complete(why);
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException e) {
+            LOG.warn("MQTT error: {}", e.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            if (topic.equals(topics.response(deviceId))) {
+                byte[] corr = message.getProperties() == null ? null : message.getProperties().getCorrelationData();
+                CompletableFuture<byte[]> f = corr == null ? null : pending.get(HEX.formatHex(corr));
+                if (f != null) {
+                    f.complete(message.getPayload());
+                } else {
+                    LOG.debug("reply with unknown correlation data dropped");
+                }
+            } else if (topic.equals(topics.command(deviceId))) {
+                commandListener.accept(message.getPayload());
+            }
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+}

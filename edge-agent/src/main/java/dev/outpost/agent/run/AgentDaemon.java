@@ -1,0 +1,190 @@
+package dev.outpost.agent.run;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import javax.net.ssl.X509TrustManager;
+
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.agent.config.AgentConfig;
+import dev.outpost.agent.enroll.DeviceTpm;
+import dev.outpost.agent.enroll.Enroller;
+import dev.outpost.agent.enroll.NodeKeys;
+import dev.outpost.agent.mqtt.ApplianceClient;
+import dev.outpost.agent.state.AgentState;
+import dev.outpost.agent.state.NodeIdentity;
+import dev.outpost.agent.tls.TlsContexts;
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.CsrRequest;
+import dev.outpost.mqtt.protocol.Kind;
+import dev.outpost.mqtt.protocol.Messages;
+import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.SvidIssued;
+import dev.outpost.mqtt.protocol.Topics;
+import dev.outpost.tpm.keys.AkTemplate;
+import dev.outpost.tpm.keys.EkTemplate;
+
+/**
+ * The agent's life: enroll when it has no valid SVID, then stay connected with mTLS and renew the SVID after
+ * {@code renewFraction} of its lifetime; on any failure back off with jitter and try again. While the appliance
+ * is away the SVID and bundle on disk keep serving the device's workloads until they expire.
+ */
+public final class AgentDaemon implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentDaemon.class);
+
+    private final AgentConfig config;
+    private final AgentState state;
+    private final DeviceTpm tpm;
+    private final Codec codec = new Codec();
+    private final Topics topics;
+    private final Clock clock;
+    private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60));
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private volatile ApplianceClient current;
+    private volatile String status = "starting";
+
+    public AgentDaemon(AgentConfig config, Clock clock) {
+        this.config = config;
+        this.state = new AgentState(config.stateDir());
+        this.tpm = new DeviceTpm(config.tpm(), EkTemplate.parse(config.ek()), AkTemplate.parse(config.ak()),
+                config.stateDir());
+        this.topics = new Topics(config.topicPrefix());
+        this.clock = clock;
+    }
+
+    /** A short word on what the agent is doing, for logs and tests. */
+    public String status() {
+        return status;
+    }
+
+    @Override
+    public void run() {
+        DeviceTpm.Endorsed ek = null;
+        while (stop.getCount() > 0) {
+            try {
+                if (ek == null) {
+                    ek = tpm.endorsement();
+                    LOG.info("device id {}", ek.deviceId());
+                }
+                NodeIdentity id = state.identity().filter(i -> i.validAt(clock.instant())).orElse(null);
+                if (id == null) {
+                    status = "enrolling";
+                    enroll(ek);
+                    continue;
+                }
+                status = "connecting";
+                connectedUntilRenewal(ek.deviceId(), id);
+                backoff.reset();
+            } catch (ProtocolException e) {
+                LOG.warn("appliance refused: {} {}", e.code(), e.getMessage());
+                status = "refused: " + e.code();
+                pause();
+            } catch (IOException | MqttException | TimeoutException | GeneralSecurityException | RuntimeException e) {
+                LOG.warn("{}: {}", status, e.getMessage());
+                pause();
+            }
+        }
+        status = "stopped";
+    }
+
+    private void enroll(DeviceTpm.Endorsed ek) throws IOException, MqttException, TimeoutException,
+            GeneralSecurityException, ProtocolException {
+        try (ApplianceClient c = client(ek.deviceId())) {
+            c.connect(TlsContexts.context(bootstrapTrust(), null));
+            Enroller.Enrolled e = new Enroller(tpm).enroll(c, ek);
+            state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
+        }
+        backoff.reset();
+    }
+
+    // Connected with the SVID until it is time to renew, the connection drops, or we are stopped.
+    private void connectedUntilRenewal(String deviceId, NodeIdentity id) throws IOException, MqttException,
+            TimeoutException, GeneralSecurityException, ProtocolException {
+        try (ApplianceClient c = client(deviceId)) {
+            c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
+            current = c;
+            status = "connected";
+            LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
+            backoff.reset();
+            long waitMs = Duration.between(clock.instant(), id.renewAt(config.renewFraction())).toMillis();
+            if (waitMs > 0) {
+                try {
+                    c.lost().get(waitMs, TimeUnit.MILLISECONDS);
+                    if (stop.getCount() > 0) {
+                        LOG.warn("connection lost: {}", c.lost().getNow("?"));
+                        pause();
+                    }
+                    return;
+                } catch (java.util.concurrent.TimeoutException renewNow) {
+                    // time to renew
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    return;
+                }
+            }
+            if (stop.getCount() == 0) {
+                return;
+            }
+            status = "renewing";
+            KeyPair key = NodeKeys.generate();
+            SvidIssued svid = c.request(Kind.CSR, new CsrRequest(Messages.VERSION, Codec.base64(NodeKeys.csr(key, deviceId))),
+                    SvidIssued.class);
+            state.save(key.getPrivate(), svid.svidPem(), svid.bundlePem());
+            LOG.info("renewed SVID, valid until {}", Instant.ofEpochMilli(svid.expiresAt()));
+        } finally {
+            current = null;
+        }
+    }
+
+    private X509TrustManager bootstrapTrust() throws IOException, GeneralSecurityException {
+        // A bundle the appliance gave us earlier outranks the bootstrap setting: it follows CA rotation.
+        List<X509Certificate> kept = state.bundle().orElse(null);
+        if (kept != null && !kept.isEmpty()) {
+            return TlsContexts.trusting(kept);
+        }
+        if (config.trust().bundle() != null) {
+            return TlsContexts.trusting(AgentState.certificates(Files.readString(config.trust().bundle())));
+        }
+        return TlsContexts.pinned(config.pinnedFingerprint());
+    }
+
+    private ApplianceClient client(String deviceId) throws MqttException {
+        return new ApplianceClient(config.appliance().host(), config.appliance().port(), deviceId, topics, codec,
+                config.requestTimeout());
+    }
+
+    private void pause() {
+        Duration d = backoff.next();
+        LOG.info("retrying in {} ms", d.toMillis());
+        try {
+            stop.await(d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop.countDown();
+        }
+    }
+
+    /** Stops the loop and closes the connection; returns at once. */
+    public void stop() {
+        stop.countDown();
+        ApplianceClient c = current;
+        if (c != null) {
+            c.close();
+        }
+    }
+}

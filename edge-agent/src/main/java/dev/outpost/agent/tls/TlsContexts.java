@@ -1,0 +1,115 @@
+package dev.outpost.agent.tls;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.List;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+import dev.outpost.agent.state.NodeIdentity;
+
+/**
+ * TLS for the agent's MQTT connection. The appliance is trusted through the site bundle once the agent has one;
+ * before that through a bundle file or a pinned fingerprint of the site CA from the configuration.
+ */
+public final class TlsContexts {
+    private static final char[] NO_PASSWORD = new char[0];
+
+    private TlsContexts() {
+    }
+
+    /** Trusts the given CA certificates (PKIX, with dates). */
+    public static X509TrustManager trusting(List<X509Certificate> anchors) throws GeneralSecurityException {
+        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+        try {
+            ks.load(null, null);
+        } catch (java.io.IOException e) {
+            throw new GeneralSecurityException(e);
+        }
+        int i = 0;
+        for (X509Certificate c : anchors) {
+            ks.setCertificateEntry("ca" + i++, c);
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ks);
+        for (TrustManager tm : tmf.getTrustManagers()) {
+            if (tm instanceof X509TrustManager x) {
+                return x;
+            }
+        }
+        throw new GeneralSecurityException("no X509TrustManager");
+    }
+
+    /**
+     * Trusts a server whose chain contains a CA certificate with this SHA-256 fingerprint, and validates the
+     * chain to it: the pin names the anchor, PKIX still checks signatures and dates.
+     */
+    public static X509TrustManager pinned(byte[] caSha256) {
+        return new X509TrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                for (X509Certificate c : chain) {
+                    if (MessageDigest.isEqual(sha256(c), caSha256)) {
+                        try {
+                            trusting(List.of(c)).checkServerTrusted(chain, authType);
+                            return;
+                        } catch (GeneralSecurityException e) {
+                            throw new CertificateException("server chain does not validate to the pinned site CA: "
+                                    + e.getMessage(), e);
+                        }
+                    }
+                }
+                throw new CertificateException("no certificate in the server's chain has the pinned site CA fingerprint "
+                        + HexFormat.of().formatHex(caSha256));
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("the agent is never a TLS server");
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+    }
+
+    public static byte[] sha256(X509Certificate c) throws CertificateException {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(c.getEncoded());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A client context: with the node identity for mTLS, or none for enrollment. */
+    public static SSLContext context(X509TrustManager trust, NodeIdentity identity) throws GeneralSecurityException {
+        KeyManager[] kms = null;
+        if (identity != null) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            try {
+                ks.load(null, null);
+            } catch (java.io.IOException e) {
+                throw new GeneralSecurityException(e);
+            }
+            ks.setKeyEntry("node", identity.key(), NO_PASSWORD, identity.chain().toArray(new X509Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, NO_PASSWORD);
+            kms = kmf.getKeyManagers();
+        }
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kms, new TrustManager[] {trust}, new SecureRandom());
+        return ctx;
+    }
+}
