@@ -1,0 +1,177 @@
+package dev.outpost.appliance.admin;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.ca.TrustBundle;
+import dev.outpost.appliance.store.AllowListStore;
+import dev.outpost.appliance.store.AuditLog;
+import dev.outpost.appliance.store.BundleStore;
+import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.tpm.keys.DeviceId;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The node-local admin API the CLI talks to, served on a Unix socket only the service user can open. Every
+ * store access runs on a worker; replies are JSON, errors say why and never carry a stack trace.
+ */
+public final class AdminApi {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    private static final Duration BUNDLE_REFRESH_HINT = Duration.ofMinutes(5);
+
+    private final Vertx vertx;
+    private final DeviceStore devices;
+    private final AllowListStore allowList;
+    private final AuditLog audit;
+    private final BundleStore bundles;
+    private final SiteCa ca;
+    private final Consumer<String> onRevoke;
+
+    public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
+            SiteCa ca, Consumer<String> onRevoke) {
+        this.vertx = vertx;
+        this.devices = devices;
+        this.allowList = allowList;
+        this.audit = audit;
+        this.bundles = bundles;
+        this.ca = ca;
+        this.onRevoke = onRevoke;
+    }
+
+    public Router router() {
+        Router r = Router.router(vertx);
+        r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
+        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list()));
+        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx))
+                .orElseThrow(() -> new NotFound("no device " + ctx.pathParam("id")))));
+        r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), body(ctx).path("reason")
+                .asText("revoked by operator"))));
+        r.get("/v1/allow").handler(ctx -> reply(ctx, () -> allowList.list()));
+        r.post("/v1/allow").handler(ctx -> reply(ctx, () -> allow(body(ctx))));
+        r.delete("/v1/allow/:id").handler(ctx -> reply(ctx, () -> Map.of("removed", allowList.remove(id(ctx)))));
+        r.get("/v1/audit").handler(ctx -> reply(ctx, () -> {
+            int limit = Math.min(1000, Integer.parseInt(ctx.queryParams().get("limit") == null ? "100"
+                    : ctx.queryParams().get("limit")));
+            String device = ctx.queryParams().get("device");
+            return device == null ? audit.recent(limit) : audit.forDevice(device, limit);
+        }));
+        r.get("/v1/ca").handler(ctx -> reply(ctx, () -> Map.of(
+                "trustDomain", ca.trustDomain(),
+                "subject", ca.certificate().getSubjectX500Principal().getName(),
+                "notAfter", ca.notAfter().toString(),
+                "mode", ca.chain().size() > 1 ? "nested" : "root",
+                "pem", TrustBundle.of(ca).pem())));
+        r.get("/v1/bundle").handler(ctx -> {
+            String format = ctx.queryParams().get("format") == null ? "pem" : ctx.queryParams().get("format");
+            vertx.executeBlocking(() -> "spiffe".equals(format)
+                    ? TrustBundle.of(ca).spiffeJwks(bundles.sequence(), BUNDLE_REFRESH_HINT)
+                    : TrustBundle.of(ca).pem(), false).onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            ctx.response().putHeader("Content-Type", "spiffe".equals(format)
+                                    ? "application/json" : "application/x-pem-file").end(ar.result());
+                        } else {
+                            error(ctx, ar.cause());
+                        }
+                    });
+        });
+        r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
+        return r;
+    }
+
+    private Object revoke(String id, String reason) {
+        boolean changed = devices.revoke(id, reason, Instant.now());
+        if (!changed) {
+            throw new NotFound("no device " + id);
+        }
+        audit.record(new dev.outpost.appliance.store.AuditEvent(Instant.now(), id, "revoke", "deny", reason, "operator"));
+        onRevoke.accept(id);
+        return Map.of("revoked", id, "reason", reason);
+    }
+
+    private Object allow(JsonNode body) {
+        String hash = body.path("ekHash").asText("");
+        if (!DeviceId.isValid(hash)) {
+            throw new BadRequest("ekHash must be 64 lowercase hex characters (SHA-256 of the EK's DER public key)");
+        }
+        allowList.add(hash, "cli", body.path("note").asText(null));
+        audit.record(new dev.outpost.appliance.store.AuditEvent(Instant.now(), hash, "allow", "info",
+                "added to the allow-list", "operator"));
+        return Map.of("allowed", hash);
+    }
+
+    private static String id(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        if (!DeviceId.isValid(id)) {
+            throw new BadRequest("'" + id + "' is not a device id (64 lowercase hex characters)");
+        }
+        return id;
+    }
+
+    private static JsonNode body(RoutingContext ctx) {
+        try {
+            Buffer b = ctx.body().buffer();
+            return b == null || b.length() == 0 ? JSON.createObjectNode() : JSON.readTree(b.getBytes());
+        } catch (java.io.IOException e) {
+            throw new BadRequest("body is not JSON");
+        }
+    }
+
+    private void reply(RoutingContext ctx, Callable<Object> work) {
+        vertx.executeBlocking(work, false).onComplete(ar -> {
+            if (ar.failed()) {
+                error(ctx, ar.cause());
+                return;
+            }
+            try {
+                ctx.response().putHeader("Content-Type", "application/json")
+                        .end(Buffer.buffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(ar.result())));
+            } catch (Exception e) {
+                error(ctx, e);
+            }
+        });
+    }
+
+    private static void error(RoutingContext ctx, Throwable t) {
+        int status = t instanceof NotFound ? 404 : t instanceof BadRequest ? 400 : 500;
+        String message = status == 500 ? "internal error (see the appliance log)" : t.getMessage();
+        if (status == 500) {
+            LOG.error("admin API {} {} failed", ctx.request().method(), ctx.request().path(), t);
+        }
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end(JSON.createObjectNode().put("error", message).toString());
+    }
+
+    static final class NotFound extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NotFound(String m) {
+            super(m);
+        }
+    }
+
+    static final class BadRequest extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRequest(String m) {
+            super(m);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.outpost.appliance.admin;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The admin CLI's side of the admin API: HTTP/1.1 over the appliance's Unix socket, one request per connection.
+ * Small on purpose, so a CLI call does not start an event loop.
+ */
+public final class AdminClient {
+    private static final int MAX_RESPONSE = 16 * 1024 * 1024;
+
+    private final Path socket;
+
+    public AdminClient(Path socket) {
+        this.socket = socket;
+    }
+
+    /** An HTTP reply: status and body. */
+    public record Reply(int status, String body) {
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+    }
+
+    public Reply get(String path) throws IOException {
+        return send("GET", path, null);
+    }
+
+    public Reply post(String path, String json) throws IOException {
+        return send("POST", path, json);
+    }
+
+    public Reply delete(String path) throws IOException {
+        return send("DELETE", path, null);
+    }
+
+    private Reply send(String method, String path, String body) throws IOException {
+        byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        String head = method + " " + path + " HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\n"
+                + (body == null ? "" : "Content-Type: application/json\r\n")
+                + "Content-Length: " + payload.length + "\r\n\r\n";
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+            } catch (IOException e) {
+                throw new IOException("cannot reach the appliance's admin socket " + socket + " (" + e.getMessage()
+                        + "): is `outpost-appliance run` up, and may this user open the socket?", e);
+            }
+            ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+            ch.write(ByteBuffer.wrap(payload));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteBuffer buf = ByteBuffer.allocate(8192);
+            while (ch.read(buf) > 0) {
+                out.write(buf.array(), 0, buf.position());
+                buf.clear();
+                if (out.size() > MAX_RESPONSE) {
+                    throw new IOException("admin API reply over " + MAX_RESPONSE + " bytes");
+                }
+            }
+            return parse(out.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    static Reply parse(String raw) throws IOException {
+        int end = raw.indexOf("\r\n\r\n");
+        if (!raw.startsWith("HTTP/1.1 ") || end < 0) {
+            throw new IOException("admin API sent no HTTP reply");
+        }
+        int status = Integer.parseInt(raw.substring(9, 12));
+        String headers = raw.substring(0, end).toLowerCase(java.util.Locale.ROOT);
+        String body = raw.substring(end + 4);
+        if (headers.contains("transfer-encoding: chunked")) {
+            body = dechunk(body);
+        }
+        return new Reply(status, body);
+    }
+
+    private static String dechunk(String s) {
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < s.length()) {
+            int eol = s.indexOf("\r\n", i);
+            if (eol < 0) {
+                break;
+            }
+            int n = Integer.parseInt(s.substring(i, eol).trim(), 16);
+            if (n == 0) {
+                break;
+            }
+            out.append(s, eol + 2, eol + 2 + n);
+            i = eol + 2 + n + 2;
+        }
+        return out.toString();
+    }
+}

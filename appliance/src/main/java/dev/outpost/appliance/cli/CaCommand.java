@@ -1,0 +1,34 @@
+package dev.outpost.appliance.cli;
+
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "ca", mixinStandardHelpOptions = true, description = "The site CA.",
+        subcommands = {CaCommand.Show.class})
+final class CaCommand {
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Trust domain, subject, expiry, mode.")
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode ca = AdminSocket.JSON.readTree(admin.call(admin.client().get("/v1/ca")));
+            var w = spec.commandLine().getOut();
+            for (String f : new String[] {"trustDomain", "subject", "notAfter", "mode"}) {
+                w.println(f + ": " + ca.path(f).asText());
+            }
+            w.print(ca.path("pem").asText());
+            w.flush();
+            return 0;
+        }
+    }
+}

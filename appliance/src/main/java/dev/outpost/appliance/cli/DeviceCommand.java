@@ -1,0 +1,110 @@
+package dev.outpost.appliance.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "device", mixinStandardHelpOptions = true, description = "Devices of this site.",
+        subcommands = {DeviceCommand.ListDevices.class, DeviceCommand.Show.class, DeviceCommand.Allow.class,
+            DeviceCommand.Revoke.class})
+final class DeviceCommand {
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List enrolled devices.")
+    static final class ListDevices implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Option(names = "--json", description = "Print JSON")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            String body = admin.call(admin.client().get("/v1/devices"));
+            PrintWriter w = spec.commandLine().getOut();
+            if (json) {
+                w.println(body);
+            } else {
+                w.printf("%-64s  %-9s  %s%n", "DEVICE", "STATE", "SVID EXPIRES");
+                for (JsonNode d : AdminSocket.JSON.readTree(body)) {
+                    w.printf("%-64s  %-9s  %s%n", d.path("deviceId").asText(), d.path("state").asText(),
+                            d.path("svidNotAfter").asText("-"));
+                }
+            }
+            w.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one device.")
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "ID", description = "Device id")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            spec.commandLine().getOut().println(admin.call(admin.client().get("/v1/devices/" + id)));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "allow", mixinStandardHelpOptions = true,
+            description = "Allow a device by its EK hash (the device id: SHA-256 of the EK's DER public key).")
+    static final class Allow implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "EK-HASH", description = "64 hex characters")
+        String hash;
+        @Option(names = "--note", description = "Why, for the audit trail")
+        String note;
+
+        @Override
+        public Integer call() throws Exception {
+            var body = AdminSocket.JSON.createObjectNode().put("ekHash", hash.toLowerCase(java.util.Locale.ROOT));
+            if (note != null) {
+                body.put("note", note);
+            }
+            admin.call(admin.client().post("/v1/allow", body.toString()));
+            spec.commandLine().getOut().println("allowed " + hash);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Revoke a device: no more SVIDs, disconnected now.")
+    static final class Revoke implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "ID", description = "Device id")
+        String id;
+        @Option(names = "--reason", defaultValue = "revoked by operator", description = "Recorded with the revocation")
+        String reason;
+
+        @Override
+        public Integer call() throws Exception {
+            admin.call(admin.client().post("/v1/devices/" + id + "/revoke",
+                    AdminSocket.JSON.createObjectNode().put("reason", reason).toString()));
+            spec.commandLine().getOut().println("revoked " + id);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}
