@@ -1,0 +1,206 @@
+package dev.outpost.appliance.app;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.appliance.admin.AdminApi;
+import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.ca.TrustBundle;
+import dev.outpost.appliance.config.ApplianceConfig;
+import dev.outpost.appliance.enroll.EkTrust;
+import dev.outpost.appliance.enroll.EkTrustMode;
+import dev.outpost.appliance.enroll.EnrollmentService;
+import dev.outpost.appliance.enroll.ManufacturerCas;
+import dev.outpost.appliance.metrics.MonitoringServer;
+import dev.outpost.appliance.store.ActivationStore;
+import dev.outpost.appliance.store.AllowListStore;
+import dev.outpost.appliance.store.AuditLog;
+import dev.outpost.appliance.store.BundleStore;
+import dev.outpost.appliance.store.Database;
+import dev.outpost.appliance.store.DeviceRecord;
+import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.mqtt.endpoint.EndpointOptions;
+import dev.outpost.mqtt.endpoint.MqttEndpointServer;
+import dev.outpost.mqtt.protocol.Limits;
+import dev.outpost.mqtt.protocol.Topics;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+/**
+ * The appliance as one process: store, CA, enrollment, the devices' MQTT endpoint, the admin socket and the
+ * monitoring port, started in that order and stopped in reverse.
+ */
+public final class ApplianceApp {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplianceApp.class);
+    private static final Duration ALLOW_DIR_SYNC = Duration.ofSeconds(30);
+
+    private final ApplianceConfig config;
+    private final Vertx vertx;
+    private final Database db;
+    private final MqttEndpointServer endpoint;
+    private final MonitoringServer monitoring;
+    private HttpServer admin;
+    private int mqttPort;
+    private int metricsPort;
+    private volatile boolean ready;
+
+    private ApplianceApp(ApplianceConfig config, Vertx vertx, Database db, MqttEndpointServer endpoint,
+            MonitoringServer monitoring) {
+        this.config = config;
+        this.vertx = vertx;
+        this.db = db;
+        this.endpoint = endpoint;
+        this.monitoring = monitoring;
+    }
+
+    /** Starts everything; blocks until the listeners are up or one of them failed. */
+    public static ApplianceApp start(ApplianceConfig config) throws Exception {
+        Clock clock = Clock.systemUTC();
+        privateDir(config.dataDir());
+        privateDir(config.runtimeDir());
+        Database db = Database.open(config.dataDir());
+        try {
+            DeviceStore devices = new DeviceStore(db);
+            AllowListStore allowList = new AllowListStore(db);
+            ActivationStore activations = new ActivationStore(db);
+            AuditLog audit = new AuditLog(db);
+            BundleStore bundles = new BundleStore(db);
+            SiteCa ca = SiteCa.loadOrCreate(config.dataDir().resolve("ca"), config.trustDomain(), config.site(),
+                    config.ca().ttl(), clock);
+            syncAllowDir(allowList, config.enrollment().allowListDir());
+            EkTrust ekTrust = new EkTrust(EkTrustMode.parse(config.enrollment().ekTrust()), allowList::contains,
+                    ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
+            EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
+                    new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl());
+
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
+                    .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)));
+
+            Set<String> revoked = ConcurrentHashMap.newKeySet();
+            devices.list().stream().filter(d -> DeviceRecord.REVOKED.equals(d.state())).forEach(d -> revoked.add(d.deviceId()));
+            ServerTls.Material tls = ServerTls.issue(ca, List.of(), config.ca().ttl());
+            Topics topics = new Topics(config.mqtt().topicPrefix());
+            MqttEndpointServer endpoint = new MqttEndpointServer(EndpointOptions.builder()
+                    .host(config.mqtt().host()).port(config.mqtt().port())
+                    .serverCertificatePem(tls.certChainPem()).serverKeyPem(tls.keyPem())
+                    .clientTrustPem(TrustBundle.of(ca).pem()).trustDomain(config.trustDomain())
+                    .topics(topics).limits(new Limits(config.mqtt().maxPayloadBytes(), Limits.DEFAULT.maxStringChars(),
+                            Limits.DEFAULT.maxDepth()))
+                    .build(),
+                    new RequestDispatcher(vertx, enrollment),
+                    (deviceId, authenticated) -> !revoked.contains(deviceId));
+
+            MonitoringServer monitoring = new MonitoringServer(registry, () -> true);
+            ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
+            app.mqttPort = await(endpoint.start(vertx));
+            app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
+            AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, id -> {
+                revoked.add(id);
+                endpoint.disconnect(id, "revoked");
+            });
+            app.admin = await(app.listenAdmin(api));
+            endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
+            vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
+                syncAllowDir(allowList, config.enrollment().allowListDir());
+                return null;
+            }, false));
+            app.ready = true;
+            LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
+                    config.trustDomain(), config.mqtt().host(), app.mqttPort, app.adminSocket(), config.metrics().host(),
+                    app.metricsPort);
+            return app;
+        } catch (Exception e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    private Future<HttpServer> listenAdmin(AdminApi api) throws IOException {
+        if (!vertx.isNativeTransportEnabled()) {
+            return Future.failedFuture("the admin socket needs Vert.x's native transport (Linux epoll), which did "
+                    + "not load: " + vertx.unavailableNativeTransportCause());
+        }
+        Path socket = adminSocket();
+        Files.deleteIfExists(socket);
+        return vertx.createHttpServer().requestHandler(api.router())
+                .listen(SocketAddress.domainSocketAddress(socket.toString()))
+                .map(s -> {
+                    try {
+                        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+                    } catch (IOException e) {
+                        throw new IllegalStateException("cannot restrict the admin socket: " + e.getMessage(), e);
+                    }
+                    return s;
+                });
+    }
+
+    private static void syncAllowDir(AllowListStore allowList, Path dir) {
+        if (dir != null && Files.isDirectory(dir)) {
+            try {
+                allowList.syncDirectory(dir);
+            } catch (RuntimeException e) {
+                LOG.warn("allow-list directory {}: {}", dir, e.getMessage());
+            }
+        }
+    }
+
+    private static void privateDir(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    public int mqttPort() {
+        return mqttPort;
+    }
+
+    public int metricsPort() {
+        return metricsPort;
+    }
+
+    public Path adminSocket() {
+        return config.admin().socket();
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    /** Stops listeners, then the store. Safe to call twice. */
+    public void stop() {
+        ready = false;
+        try {
+            await(endpoint.close());
+            if (admin != null) {
+                await(admin.close());
+            }
+            await(monitoring.close());
+            await(vertx.close());
+        } catch (Exception e) {
+            LOG.warn("shutdown: {}", e.getMessage());
+        } finally {
+            db.close();
+        }
+    }
+}

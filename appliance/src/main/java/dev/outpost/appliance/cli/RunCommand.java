@@ -1,0 +1,41 @@
+package dev.outpost.appliance.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import dev.outpost.appliance.app.ApplianceApp;
+import dev.outpost.appliance.config.ApplianceConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run the appliance service until SIGTERM.")
+final class RunCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "Config file (default: /etc/outpost/appliance.yaml when it exists, else built-in defaults)")
+    Path config;
+
+    @Option(names = "--data-dir", description = "Override dataDir")
+    Path dataDir;
+
+    @Option(names = "--runtime-dir", description = "Override runtimeDir (the admin socket lives there)")
+    Path runtimeDir;
+
+    @Override
+    public Integer call() throws Exception {
+        Path file = config != null ? config : Path.of("/etc/outpost/appliance.yaml");
+        ApplianceConfig c = config != null || Files.exists(file) ? ApplianceConfig.load(file) : ApplianceConfig.defaults();
+        if (dataDir != null || runtimeDir != null) {
+            c = c.withDirs(dataDir != null ? dataDir : c.dataDir(), runtimeDir != null ? runtimeDir : c.runtimeDir());
+        }
+        ApplianceApp app = ApplianceApp.start(c);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            done.countDown();
+        }, "outpost-appliance-shutdown"));
+        done.await();
+        return 0;
+    }
+}
