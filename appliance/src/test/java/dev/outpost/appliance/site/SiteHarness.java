@@ -1,0 +1,161 @@
+package dev.outpost.appliance.site;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import dev.outpost.agent.config.AgentConfig;
+import dev.outpost.agent.run.AgentDaemon;
+import dev.outpost.agent.state.AgentState;
+import dev.outpost.agent.state.NodeIdentity;
+import dev.outpost.appliance.app.ApplianceApp;
+import dev.outpost.appliance.config.ApplianceConfig;
+import dev.outpost.testkit.LocalEkCa;
+import dev.outpost.testkit.Swtpm;
+
+/**
+ * A site on one machine for integration tests: an appliance (in this JVM) with its own data and runtime
+ * directories, and agents on their own swtpms, each in a thread.
+ */
+final class SiteHarness implements AutoCloseable {
+    static final String TRUST_DOMAIN = "outpost.test";
+
+    private final Path dir;
+    private final String ekTrust;
+    private final Duration svidTtl;
+    private ApplianceApp app;
+    private final List<Running> agents = new ArrayList<>();
+
+    record Running(AgentDaemon daemon, Thread thread, AgentConfig config) {
+    }
+
+    SiteHarness(Path dir, String ekTrust, Duration svidTtl) throws IOException {
+        this.dir = dir;
+        this.ekTrust = ekTrust;
+        this.svidTtl = svidTtl;
+        Files.createDirectories(dir.resolve("ek-ca"));
+        Files.createDirectories(dir.resolve("allow"));
+    }
+
+    /** Trust the EK certificates of this JVM's swtpms (their CA exists once a swtpm was manufactured). */
+    void trustSwtpmManufacturer() throws IOException {
+        Files.copy(LocalEkCa.get().rootCertificate(), dir.resolve("ek-ca/root.pem"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(LocalEkCa.get().issuerCertificate(), dir.resolve("ek-ca/issuer.pem"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    Path configFile() throws IOException {
+        Path f = dir.resolve("appliance.yaml");
+        Files.writeString(f, String.join("\n",
+                "trustDomain: " + TRUST_DOMAIN,
+                "site: test-site",
+                "dataDir: " + dir.resolve("data"),
+                "runtimeDir: " + dir.resolve("run"),
+                "mqtt:",
+                "  host: 127.0.0.1",
+                "  port: " + (app == null ? 0 : app.mqttPort()),
+                "metrics:",
+                "  host: 127.0.0.1",
+                "  port: 0",
+                "ca:",
+                "  svidTtl: " + svidTtl,
+                "enrollment:",
+                "  ekTrust: " + ekTrust,
+                "  allowListDir: " + dir.resolve("allow"),
+                "  ekCaDir: " + dir.resolve("ek-ca"),
+                ""));
+        return f;
+    }
+
+    ApplianceApp startAppliance() throws Exception {
+        app = ApplianceApp.start(ApplianceConfig.load(configFile()));
+        return app;
+    }
+
+    void stopAppliance() {
+        if (app != null) {
+            app.stop();
+        }
+    }
+
+    ApplianceApp appliance() {
+        return app;
+    }
+
+    Path adminSocket() {
+        return app.adminSocket();
+    }
+
+    Path caPem() {
+        return dir.resolve("data/ca/ca.crt");
+    }
+
+    AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak) throws IOException {
+        Path f = dir.resolve(name + ".yaml");
+        Files.writeString(f, String.join("\n",
+                "appliance:",
+                "  host: 127.0.0.1",
+                "  port: " + app.mqttPort(),
+                "tpm: " + tpm.uri(),
+                "stateDir: " + dir.resolve(name),
+                "trust:",
+                "  bundle: " + caPem(),
+                "ek: " + ek,
+                "ak: " + ak,
+                "requestTimeout: PT20S",
+                ""));
+        return AgentConfig.load(f);
+    }
+
+    Running startAgent(AgentConfig config) {
+        AgentDaemon d = new AgentDaemon(config, Clock.systemUTC());
+        Thread t = new Thread(d, "agent-" + config.stateDir().getFileName());
+        t.setDaemon(true);
+        t.start();
+        Running r = new Running(d, t, config);
+        agents.add(r);
+        return r;
+    }
+
+    static void stopAgent(Running r) throws InterruptedException {
+        r.daemon().stop();
+        r.thread().join(20_000);
+    }
+
+    static NodeIdentity identity(AgentConfig c) throws IOException {
+        return new AgentState(c.stateDir()).identity().orElse(null);
+    }
+
+    /** Polls a condition (the system under test works asynchronously); fails with the message after the deadline. */
+    static void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+        Instant deadline = Instant.now().plus(limit);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    static boolean hasIdentity(AgentConfig c) {
+        try {
+            return identity(c) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Running r : agents) {
+            stopAgent(r);
+        }
+        stopAppliance();
+    }
+}
