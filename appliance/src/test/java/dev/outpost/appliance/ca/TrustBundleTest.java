@@ -66,4 +66,22 @@ class TrustBundleTest {
         assertThat(TrustBundle.parseSpiffeJwks("{\"keys\":[{\"use\":\"other\"}]}")).isEmpty();
         assertThat(List.of()).isEmpty();
     }
+
+    @Test
+    void parserSurvivesMutatedInput() throws Exception {
+        SiteCa ca = SiteCa.loadOrCreate(dir, "site1.outpost.test", "a", Duration.ofDays(10), Clock.systemUTC());
+        byte[] good = TrustBundle.of(ca).spiffeJwks(3, Duration.ofMinutes(5)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < 3000; i++) {
+            byte[] b = java.util.Arrays.copyOf(good, 1 + r.nextInt(good.length));
+            for (int k = r.nextInt(4); k >= 0; k--) {
+                b[r.nextInt(b.length)] = (byte) (0x20 + r.nextInt(0x5f));
+            }
+            try {
+                SpiffeJwks.parse(new String(b, java.nio.charset.StandardCharsets.UTF_8));
+            } catch (GeneralSecurityException expected) {
+                assertThat(expected.getMessage()).startsWith("bundle: ");
+            }
+        }
+    }
 }
