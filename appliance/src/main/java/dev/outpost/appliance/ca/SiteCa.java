@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -118,7 +119,9 @@ public final class SiteCa {
         if (caTtl == null || caTtl.isNegative() || caTtl.isZero()) {
             throw new CaException("CA ttl must be positive, got " + caTtl);
         }
-        Files.createDirectories(caDir);
+        if (!Files.isDirectory(caDir)) {
+            Files.createDirectories(caDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
         SecureRandom random = new SecureRandom();
         KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
         gen.initialize(new ECGenParameterSpec("secp256r1"), random);

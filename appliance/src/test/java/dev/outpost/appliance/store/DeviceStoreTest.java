@@ -96,4 +96,18 @@ class DeviceStoreTest {
         assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.TRUSTED);
         assertThatThrownBy(() -> store.setState(id(1), DeviceState.REVOKED, T0)).hasMessageContaining("revoke()");
     }
+
+    @Test
+    void recordsARealSvid() throws Exception {
+        var ca = dev.outpost.appliance.ca.SiteCa.loadOrCreate(dir.resolve("ca"), "site.test", "s", java.time.Duration.ofDays(1), Clock.systemUTC());
+        store.upsertEnrolled(device(1));
+        var gen = java.security.KeyPairGenerator.getInstance("EC");
+        gen.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        var svid = ca.issueNodeSvid(gen.generateKeyPair().getPublic(), id(1), java.time.Duration.ofHours(1));
+        store.recordSvid(id(1), svid);
+        DeviceRecord d = store.find(id(1)).orElseThrow();
+        assertThat(new java.math.BigInteger(d.svidSerial(), 16)).isEqualTo(svid.certificate().getSerialNumber());
+        assertThat(d.svidNotAfter()).isEqualTo(svid.certificate().getNotAfter().toInstant());
+        assertThat(store.svidSerials(id(1), 5)).containsExactly(svid.serialHex());
+    }
 }
