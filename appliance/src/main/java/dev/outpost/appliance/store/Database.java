@@ -79,7 +79,9 @@ public final class Database implements AutoCloseable {
 
     /**
      * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws (the
-     * exception is rethrown; SQL errors as {@link StoreException}).
+     * exception is rethrown; SQL errors as {@link StoreException}). Do not call the stores from inside
+     * {@code work}: each call takes its own connection and transaction, so it would neither join this one nor,
+     * with every pooled connection busy, make progress.
      */
     public <T> T inTransaction(SqlWork<T> work) {
         try (Connection c = pool.getConnection()) {

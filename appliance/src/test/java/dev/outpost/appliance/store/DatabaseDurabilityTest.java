@@ -1,6 +1,7 @@
 package dev.outpost.appliance.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -42,12 +43,34 @@ class DatabaseDurabilityTest {
         }
     }
 
-    private long runAndKill(int round, int killAfter) throws Exception {
+    @Test
+    void aSecondProcessCannotOpenTheDatabase() throws Exception {
+        Process p = child(99);
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            do {
+                line = out.readLine();
+            } while (line != null && !line.startsWith("committed "));
+            assertThat(line).as("child started writing").isNotNull();
+            // two appliances on one file would corrupt it; H2's file lock must keep the second out
+            assertThatThrownBy(() -> Database.open(dir)).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("cannot open or migrate the database");
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private Process child(int round) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
                 DurabilityChild.class.getName(), dir.toString(), Integer.toString(round)));
         pb.redirectError(dir.resolve("child-" + round + ".err").toFile());
-        Process p = pb.start();
+        return pb.start();
+    }
+
+    private long runAndKill(int round, int killAfter) throws Exception {
+        Process p = child(round);
         long last = 0;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
