@@ -1,0 +1,355 @@
+package dev.outpost.appliance.ca;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.List;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.tpm.keys.DeviceId;
+import dev.outpost.tpm.keys.Pem;
+
+/**
+ * The site's certificate authority: one signing key and the chain that certifies it.
+ *
+ * <p>Today the CA is a self-signed root ({@code chain()} is one certificate). The nested mode (an intermediate
+ * signed by the central trust domain) keeps the same shape: {@code ca.crt} then holds our certificate followed
+ * by the upstream chain, {@link #chain()} returns them in that order, and issued SVIDs carry the intermediates.
+ *
+ * <p>Immutable and thread-safe. Signing is small crypto, fine on an event loop; {@link #loadOrCreate} does file
+ * I/O and key generation and belongs on a worker.
+ */
+public final class SiteCa {
+    private static final Logger LOG = LoggerFactory.getLogger(SiteCa.class);
+    public static final String KEY_FILE = "ca.key";
+    public static final String CERT_FILE = "ca.crt";
+    /** Clock skew between us and devices: certificates start this long before they are made. */
+    public static final Duration BACKDATE = Duration.ofSeconds(30);
+    private static final int MAX_FILE_BYTES = 64 * 1024;
+    private static final int MAX_CHAIN = 8;
+    private static final String SIG_ALG = "SHA256withECDSA";
+
+    private final PrivateKey key;
+    private final List<X509Certificate> chain;
+    private final String trustDomain;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final byte[] caKeyId;
+
+    private SiteCa(PrivateKey key, List<X509Certificate> chain, String trustDomain, Clock clock, SecureRandom random) {
+        this.key = key;
+        this.chain = List.copyOf(chain);
+        this.trustDomain = trustDomain;
+        this.clock = clock;
+        this.random = random;
+        this.caKeyId = keyId(chain.get(0));
+    }
+
+    /**
+     * Loads the CA from {@code caDir}, or makes a new self-signed one there when neither file exists. A lone
+     * key or lone certificate is an error, never a reason to start over: silently replacing a CA would cut off
+     * every device that trusts the old one.
+     */
+    public static SiteCa loadOrCreate(Path caDir, String trustDomain, String siteName, Duration caTtl, Clock clock) {
+        SpiffeId.checkTrustDomain(trustDomain);
+        Path keyFile = caDir.resolve(KEY_FILE);
+        Path certFile = caDir.resolve(CERT_FILE);
+        boolean haveKey = Files.exists(keyFile);
+        boolean haveCert = Files.exists(certFile);
+        try {
+            if (!haveKey && !haveCert) {
+                return create(caDir, trustDomain, siteName, caTtl, clock);
+            }
+            if (!haveKey) {
+                throw new CaException(certFile + " exists but " + keyFile + " does not: restore the key or move the certificate away");
+            }
+            if (!haveCert) {
+                throw new CaException(keyFile + " exists but " + certFile + " does not: restore the certificate or move the key away");
+            }
+            return load(keyFile, certFile, trustDomain, clock);
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static SiteCa create(Path caDir, String trustDomain, String siteName, Duration caTtl, Clock clock)
+            throws IOException, GeneralSecurityException {
+        if (caTtl == null || caTtl.isNegative() || caTtl.isZero()) {
+            throw new CaException("CA ttl must be positive, got " + caTtl);
+        }
+        if (!Files.isDirectory(caDir)) {
+            Files.createDirectories(caDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        SecureRandom random = new SecureRandom();
+        KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
+        gen.initialize(new ECGenParameterSpec("secp256r1"), random);
+        KeyPair pair = gen.generateKeyPair();
+
+        Instant now = clock.instant();
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, "Outpost")
+                .addRDN(BCStyle.CN, "Outpost site CA " + siteName)
+                .build();
+        JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+        SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, randomSerial(random),
+                Date.from(now.minus(BACKDATE)), Date.from(now.plus(caTtl)), subject, pair.getPublic());
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        b.addExtension(Extension.subjectKeyIdentifier, false, ski);
+        b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(ski.getKeyIdentifier()));
+        b.addExtension(Extension.subjectAlternativeName, false,
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+                        SpiffeId.ofTrustDomain(trustDomain).toString())));
+        X509Certificate cert = sign(b, pair.getPrivate());
+
+        // Key first: a crash between the two writes leaves a lone key, which loadOrCreate reports, rather than
+        // a certificate whose key is gone for good.
+        KeyFiles.writePrivate(caDir.resolve(KEY_FILE), PemIo.ascii(Pem.encode("PRIVATE KEY", pair.getPrivate().getEncoded())));
+        KeyFiles.writePublic(caDir.resolve(CERT_FILE), PemIo.ascii(Pem.certificate(cert)));
+        LOG.info("created site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(), cert.getNotAfter().toInstant());
+        return new SiteCa(pair.getPrivate(), List.of(cert), trustDomain, clock, random);
+    }
+
+    private static SiteCa load(Path keyFile, Path certFile, String trustDomain, Clock clock)
+            throws IOException, GeneralSecurityException {
+        String keyPem = new String(KeyFiles.readPrivate(keyFile, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
+        List<byte[]> keys = PemIo.blocks(keyPem, "PRIVATE KEY", 1);
+        if (keys.isEmpty()) {
+            throw new CaException(keyFile + " holds no PKCS#8 PEM block (-----BEGIN PRIVATE KEY-----)");
+        }
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
+
+        String certPem = new String(KeyFiles.readLimited(certFile, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
+        List<X509Certificate> chain = PemIo.certificates(certPem, MAX_CHAIN);
+        if (chain.isEmpty()) {
+            throw new CaException(certFile + " holds no PEM certificate");
+        }
+        X509Certificate cert = chain.get(0);
+        if (!belongTogether(key, cert.getPublicKey())) {
+            throw new CaException(keyFile + " is not the key of the certificate in " + certFile);
+        }
+        if (cert.getBasicConstraints() < 0) {
+            throw new CaException(certFile + ": certificate is not a CA (basicConstraints cA=false)");
+        }
+        String found = trustDomainOf(cert);
+        if (!trustDomain.equals(found)) {
+            throw new CaException(certFile + " is a CA for trust domain '" + found + "' but the configuration says '"
+                    + trustDomain + "'");
+        }
+        for (int i = 0; i + 1 < chain.size(); i++) {
+            try {
+                chain.get(i).verify(chain.get(i + 1).getPublicKey());
+            } catch (GeneralSecurityException e) {
+                throw new CaException(certFile + ": certificate " + (i + 1) + " is not signed by certificate " + (i + 2), e);
+            }
+        }
+        Instant now = clock.instant();
+        if (!now.isBefore(cert.getNotAfter().toInstant())) {
+            throw new CaException(certFile + " expired at " + cert.getNotAfter().toInstant()
+                    + ": devices can no longer be issued identities; rotate the CA");
+        }
+        LOG.info("loaded site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(), cert.getNotAfter().toInstant());
+        return new SiteCa(key, chain, trustDomain, clock, new SecureRandom());
+    }
+
+    /** Issues a node X509-SVID {@code spiffe://<td>/agent/tpm/<deviceId>} for a key the caller already vetted. */
+    public IssuedSvid issueNodeSvid(PublicKey subjectKey, String deviceId, Duration ttl) {
+        if (!DeviceId.isValid(deviceId)) {
+            throw new IllegalArgumentException("device id must be 64 lowercase hex characters");
+        }
+        if (ttl == null || ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("SVID ttl must be positive, got " + ttl);
+        }
+        String weak = KeyPolicy.rejection(subjectKey);
+        if (weak != null) {
+            throw new IllegalArgumentException("subject key refused: " + weak);
+        }
+        SpiffeId id = SpiffeId.nodeId(trustDomain, deviceId);
+        Instant now = clock.instant();
+        Instant caEnd = notAfter();
+        if (!now.isBefore(caEnd)) {
+            throw new CaException("site CA expired at " + caEnd + ": cannot issue");
+        }
+        // X.509 times have second precision; truncating here keeps the record equal to the certificate.
+        Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant wanted = now.plus(ttl);
+        Instant notAfter = (wanted.isAfter(caEnd) ? caEnd : wanted).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        BigInteger serial = randomSerial(random);
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, "Outpost")
+                .addRDN(BCStyle.CN, deviceId)
+                .build();
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), serial,
+                    Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            b.addExtension(Extension.extendedKeyUsage, false,
+                    new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyId));
+            b.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())));
+            X509Certificate leaf = sign(b, key);
+            List<X509Certificate> svidChain = new ArrayList<>();
+            svidChain.add(leaf);
+            for (X509Certificate c : chain) {
+                if (!isSelfSigned(c)) {
+                    svidChain.add(c);
+                }
+            }
+            return new IssuedSvid(leaf, svidChain, serial, notBefore, notAfter, id);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new CaException("cannot issue SVID for " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    public X509Certificate certificate() {
+        return chain.get(0);
+    }
+
+    /** Our certificate first, then whatever certifies it up to (and including, if present) the root. */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    /** The roots a peer must trust to verify our SVIDs: what goes into the trust bundle. */
+    public List<X509Certificate> trustAnchors() {
+        List<X509Certificate> roots = new ArrayList<>();
+        for (X509Certificate c : chain) {
+            if (isSelfSigned(c)) {
+                roots.add(c);
+            }
+        }
+        return roots;
+    }
+
+    public String trustDomain() {
+        return trustDomain;
+    }
+
+    public Instant notAfter() {
+        return certificate().getNotAfter().toInstant();
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
+        try {
+            ContentSigner cs = new JcaContentSignerBuilder(SIG_ALG).build(signer);
+            return new JcaX509CertificateConverter().getCertificate(b.build(cs));
+        } catch (OperatorCreationException e) {
+            throw new GeneralSecurityException(e.getMessage(), e);
+        }
+    }
+
+    // RFC 5280 asks for positive serials of at most 20 octets; 128 random bits make collisions and guessing moot.
+    private static BigInteger randomSerial(SecureRandom random) {
+        byte[] b = new byte[16];
+        BigInteger s;
+        do {
+            random.nextBytes(b);
+            s = new BigInteger(1, b);
+        } while (s.signum() == 0);
+        return s;
+    }
+
+    private static boolean belongTogether(PrivateKey priv, PublicKey pub) throws GeneralSecurityException {
+        byte[] probe = new byte[32];
+        new SecureRandom().nextBytes(probe);
+        Signature s = Signature.getInstance(SIG_ALG);
+        s.initSign(priv);
+        s.update(probe);
+        byte[] sig = s.sign();
+        Signature v = Signature.getInstance(SIG_ALG);
+        v.initVerify(pub);
+        v.update(probe);
+        return v.verify(sig);
+    }
+
+    static String trustDomainOf(X509Certificate cert) throws CertificateParsingException {
+        Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+        String found = null;
+        if (sans != null) {
+            for (List<?> san : sans) {
+                if (Integer.valueOf(GeneralName.uniformResourceIdentifier).equals(san.get(0))) {
+                    if (found != null) {
+                        throw new CaException("CA certificate carries more than one URI SAN");
+                    }
+                    found = SpiffeId.parse((String) san.get(1)).trustDomain();
+                }
+            }
+        }
+        if (found == null) {
+            throw new CaException("CA certificate carries no spiffe:// URI SAN");
+        }
+        return found;
+    }
+
+    private static boolean isSelfSigned(X509Certificate c) {
+        if (!c.getSubjectX500Principal().equals(c.getIssuerX500Principal())) {
+            return false;
+        }
+        try {
+            c.verify(c.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static byte[] keyId(X509Certificate cert) {
+        byte[] ext = cert.getExtensionValue(Extension.subjectKeyIdentifier.getId());
+        if (ext != null) {
+            return SubjectKeyIdentifier.getInstance(
+                    org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets()).getKeyIdentifier();
+        }
+        try {
+            return new JcaX509ExtensionUtils().createSubjectKeyIdentifier(cert.getPublicKey()).getKeyIdentifier();
+        } catch (GeneralSecurityException e) {
+            throw new CaException("cannot compute the CA key identifier: " + e.getMessage(), e);
+        }
+    }
+}

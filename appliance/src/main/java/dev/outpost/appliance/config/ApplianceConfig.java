@@ -1,0 +1,107 @@
+package dev.outpost.appliance.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * The appliance's configuration ({@code /etc/outpost/appliance.yaml}). Every key is optional: a missing key
+ * takes its default ({@link #defaults()}, the same values as the shipped, commented
+ * {@code packaging/etc/outpost/appliance.yaml}); an unknown key is an error, because a misspelt key silently
+ * ignored is a security setting silently not applied. Durations are ISO-8601 ({@code PT1H}, {@code P365D}).
+ */
+public record ApplianceConfig(
+        String trustDomain,
+        String site,
+        Path dataDir,
+        Path runtimeDir,
+        Mqtt mqtt,
+        Admin admin,
+        Metrics metrics,
+        Ca ca,
+        Enrollment enrollment) {
+
+    /**
+     * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
+     *            from the site CA
+     */
+    public record Mqtt(String host, int port, String topicPrefix, int maxPayloadBytes, Tls tls) {
+    }
+
+    public record Tls(Path cert, Path key) {
+        public boolean selfIssued() {
+            return cert == null && key == null;
+        }
+    }
+
+    /** @param socket the admin API's Unix socket; default {@code <runtimeDir>/admin.sock} */
+    public record Admin(Path socket) {
+    }
+
+    public record Metrics(String host, int port) {
+    }
+
+    /** @param ttl lifetime of a new site CA; @param svidTtl lifetime of node SVIDs (renewed on fresh attestation) */
+    public record Ca(Duration ttl, Duration svidTtl) {
+    }
+
+    public record Enrollment(EkTrust ekTrust, Path allowListDir, Path ekCaDir, Duration activationTtl,
+                             int rateLimitPerMinute) {
+    }
+
+    /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */
+    public enum EkTrust {
+        EITHER, HASH, CERT, BOTH;
+
+        @JsonValue
+        public String yaml() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        public static EkTrust parse(String v) {
+            for (EkTrust t : values()) {
+                if (t.yaml().equals(v)) {
+                    return t;
+                }
+            }
+            throw new IllegalArgumentException("must be one of either, hash, cert, both; got '" + v + "'");
+        }
+    }
+
+    public static final String ADMIN_SOCKET_NAME = "admin.sock";
+
+    public static ApplianceConfig defaults() {
+        return ConfigLoader.defaults();
+    }
+
+    public static ApplianceConfig load(Path yaml) {
+        return ConfigLoader.load(yaml);
+    }
+
+    /** Parses YAML text; {@code source} names it in error messages. */
+    public static ApplianceConfig parse(String yaml, String source) {
+        return ConfigLoader.parse(yaml, source);
+    }
+
+    /**
+     * The same configuration with other data and runtime directories (tests, a second instance). An admin
+     * socket that was the default follows the runtime directory; one set explicitly stays.
+     */
+    public ApplianceConfig withDirs(Path data, Path runtime) {
+        Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
+                : admin.socket();
+        ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
+                enrollment);
+        ConfigValidator.validate(c, "withDirs");
+        return c;
+    }
+
+    /** Where the site CA keeps {@code ca.key} and {@code ca.crt}. */
+    public Path caDir() {
+        return dataDir.resolve("ca");
+    }
+}

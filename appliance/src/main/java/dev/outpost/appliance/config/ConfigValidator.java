@@ -1,0 +1,158 @@
+package dev.outpost.appliance.config;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import dev.outpost.appliance.ca.SpiffeId;
+
+/** Checks a bound configuration and reports every problem at once, each as "path: reason". */
+final class ConfigValidator {
+    private static final Pattern SITE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    /** sun_path is 108 bytes including the terminating NUL. */
+    static final int MAX_SOCKET_PATH = 107;
+    static final int MAX_MQTT_PAYLOAD = 16 * 1024 * 1024;
+
+    private final List<String> errors = new ArrayList<>();
+
+    private ConfigValidator() {
+    }
+
+    static void validate(ApplianceConfig c, String source) {
+        ConfigValidator v = new ConfigValidator();
+        v.check(c);
+        if (!v.errors.isEmpty()) {
+            throw new ConfigException(source, v.errors);
+        }
+    }
+
+    private void check(ApplianceConfig c) {
+        if (c.trustDomain() == null) {
+            error("trustDomain", "required");
+        } else {
+            try {
+                SpiffeId.checkTrustDomain(c.trustDomain());
+            } catch (IllegalArgumentException e) {
+                error("trustDomain", e.getMessage());
+            }
+        }
+        if (c.site() == null || !SITE.matcher(c.site()).matches()) {
+            error("site", "must be 1..63 letters, digits, '.', '-' or '_' starting with a letter or digit, got " + show(c.site()));
+        }
+        absolute("dataDir", c.dataDir());
+        absolute("runtimeDir", c.runtimeDir());
+
+        ApplianceConfig.Mqtt m = c.mqtt();
+        host("mqtt.host", m.host());
+        port("mqtt.port", m.port());
+        topicPrefix(m.topicPrefix());
+        if (m.maxPayloadBytes() < 1024 || m.maxPayloadBytes() > MAX_MQTT_PAYLOAD) {
+            error("mqtt.maxPayloadBytes", "must be 1024.." + MAX_MQTT_PAYLOAD + ", got " + m.maxPayloadBytes());
+        }
+        ApplianceConfig.Tls tls = m.tls();
+        if (tls == null || (tls.cert() == null) != (tls.key() == null)) {
+            error("mqtt.tls", "cert and key must be set together (or both left empty for a certificate from the site CA)");
+        } else if (!tls.selfIssued()) {
+            absolute("mqtt.tls.cert", tls.cert());
+            absolute("mqtt.tls.key", tls.key());
+        }
+
+        Path socket = c.admin().socket();
+        if (absolute("admin.socket", socket)
+                && socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            error("admin.socket", "path longer than " + MAX_SOCKET_PATH + " bytes cannot be a Unix socket: " + socket);
+        }
+
+        host("metrics.host", c.metrics().host());
+        port("metrics.port", c.metrics().port());
+        if (c.metrics().port() == m.port() && c.metrics().host() != null && c.metrics().host().equals(m.host())) {
+            error("metrics.port", "same host and port as mqtt: " + m.port());
+        }
+
+        ApplianceConfig.Ca ca = c.ca();
+        boolean ttlOk = positive("ca.ttl", ca.ttl());
+        boolean svidOk = positive("ca.svidTtl", ca.svidTtl());
+        if (svidOk && ca.svidTtl().compareTo(Duration.ofMinutes(1)) < 0) {
+            error("ca.svidTtl", "must be at least PT1M, got " + ca.svidTtl());
+        } else if (ttlOk && svidOk && ca.svidTtl().compareTo(ca.ttl()) >= 0) {
+            error("ca.svidTtl", "must be shorter than ca.ttl (" + ca.ttl() + "), got " + ca.svidTtl());
+        }
+
+        ApplianceConfig.Enrollment e = c.enrollment();
+        if (e.ekTrust() == null) {
+            error("enrollment.ekTrust", "required (either, hash, cert, both)");
+        }
+        absolute("enrollment.allowListDir", e.allowListDir());
+        absolute("enrollment.ekCaDir", e.ekCaDir());
+        if (positive("enrollment.activationTtl", e.activationTtl())
+                && (e.activationTtl().compareTo(Duration.ofSeconds(10)) < 0 || e.activationTtl().compareTo(Duration.ofHours(1)) > 0)) {
+            error("enrollment.activationTtl", "must be PT10S..PT1H, got " + e.activationTtl());
+        }
+        if (e.rateLimitPerMinute() < 1 || e.rateLimitPerMinute() > 1_000_000) {
+            error("enrollment.rateLimitPerMinute", "must be 1..1000000, got " + e.rateLimitPerMinute());
+        }
+    }
+
+    private void topicPrefix(String p) {
+        if (p == null || p.isEmpty()) {
+            error("mqtt.topicPrefix", "required");
+            return;
+        }
+        if (p.length() > 256) {
+            error("mqtt.topicPrefix", "longer than 256 characters");
+        } else if (p.contains("+") || p.contains("#") || p.contains("\0")) {
+            error("mqtt.topicPrefix", "must not contain the wildcards '+' or '#' (or NUL), got " + show(p));
+        } else if (p.startsWith("/") || p.endsWith("/") || p.contains("//") || p.startsWith("$")) {
+            error("mqtt.topicPrefix", "must be topic levels joined by '/', without empty levels or a leading '$', got " + show(p));
+        }
+    }
+
+    private void port(String path, int port) {
+        if (port < 1 || port > 65535) {
+            error(path, "must be 1..65535, got " + port);
+        }
+    }
+
+    private void host(String path, String host) {
+        if (host == null || host.isBlank()) {
+            error(path, "required");
+        } else if (host.length() > 253 || !host.matches("[A-Za-z0-9.:_\\[\\]-]+")) {
+            error(path, "not a host name or address: " + show(host));
+        }
+    }
+
+    private boolean absolute(String path, Path p) {
+        if (p == null) {
+            error(path, "required");
+            return false;
+        }
+        if (!p.isAbsolute()) {
+            error(path, "must be an absolute path, got " + p);
+            return false;
+        }
+        return true;
+    }
+
+    private boolean positive(String path, Duration d) {
+        if (d == null) {
+            error(path, "required");
+            return false;
+        }
+        if (d.isNegative() || d.isZero()) {
+            error(path, "must be positive, got " + d);
+            return false;
+        }
+        return true;
+    }
+
+    private void error(String path, String reason) {
+        errors.add(path + ": " + reason);
+    }
+
+    private static String show(String s) {
+        return s == null ? "nothing" : "'" + (s.length() > 60 ? s.substring(0, 60) + "…" : s) + "'";
+    }
+}

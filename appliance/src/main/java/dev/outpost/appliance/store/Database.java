@@ -1,0 +1,126 @@
+package dev.outpost.appliance.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+import javax.sql.DataSource;
+
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The appliance's embedded H2 database ({@code <dataDir>/outpost.mv.db}), migrated by Flyway at open.
+ *
+ * <p><b>Blocking.</b> Everything here is JDBC and blocks the calling thread: call it from a worker pool
+ * ({@code executeBlocking} or a dedicated executor), never from a Vert.x event loop.
+ *
+ * <p><b>Durability.</b> The site appliance is the system of record while offline, so nothing a committed
+ * transaction wrote may be lost when the process dies. H2's MVStore normally writes committed changes to the
+ * file from a background thread up to {@code WRITE_DELAY} (500 ms) later; a kill -9 in that window loses them.
+ * With {@code WRITE_DELAY=0} H2 2.3 makes {@code TransactionStore.commit} call {@code MVStore.commit()}
+ * synchronously, so the commit has reached the file (the OS page cache) before {@code Connection.commit()}
+ * returns. {@code DatabaseDurabilityTest} kills a writing JVM with SIGKILL and finds every acknowledged row.
+ * H2 does not fsync each commit: an OS crash or power cut can still lose the last moments (documented limit).
+ */
+public final class Database implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    public static final String FILE_NAME = "outpost";
+    static final int MAX_CONNECTIONS = 8;
+    // DB_CLOSE_ON_EXIT=FALSE: our own shutdown closes the database after the last writer is done, instead of
+    // H2's JVM hook racing it. FILE_LOCK=FILE (the default) keeps a second process out. LOCK_TIMEOUT: a writer
+    // waiting on a row another short transaction holds (ActivationStore.take) waits rather than failing at 1 s.
+    static final String SETTINGS = ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;FILE_LOCK=FILE;LOCK_TIMEOUT=10000";
+
+    private final JdbcConnectionPool pool;
+    private final Path file;
+
+    private Database(JdbcConnectionPool pool, Path file) {
+        this.pool = pool;
+        this.file = file;
+    }
+
+    public static Database open(Path dataDir) {
+        Path dir = dataDir.toAbsolutePath().normalize();
+        // A ';' would end the file name in the JDBC URL and the rest would be read as settings.
+        if (dir.toString().contains(";")) {
+            throw new StoreException("data directory must not contain ';': " + dir);
+        }
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (IOException e) {
+            throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
+        }
+        String url = "jdbc:h2:file:" + dir.resolve(FILE_NAME) + SETTINGS;
+        JdbcConnectionPool pool = JdbcConnectionPool.create(url, "outpost", "");
+        pool.setMaxConnections(MAX_CONNECTIONS);
+        pool.setLoginTimeout(30);
+        try {
+            Flyway.configure()
+                    .dataSource(pool)
+                    .locations("classpath:db/migration")
+                    .failOnMissingLocations(true)
+                    .load()
+                    .migrate();
+        } catch (RuntimeException e) {
+            pool.dispose();
+            throw new StoreException("cannot open or migrate the database in " + dir + ": " + e.getMessage(), e);
+        }
+        LOG.info("database open: {}.mv.db", dir.resolve(FILE_NAME));
+        return new Database(pool, dir.resolve(FILE_NAME + ".mv.db"));
+    }
+
+    /**
+     * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws (the
+     * exception is rethrown; SQL errors as {@link StoreException}). Do not call the stores from inside
+     * {@code work}: each call takes its own connection and transaction, so it would neither join this one nor,
+     * with every pooled connection busy, make progress.
+     */
+    public <T> T inTransaction(SqlWork<T> work) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException | Error e) {
+                try {
+                    c.rollback();
+                } catch (SQLException re) {
+                    e.addSuppressed(re);
+                }
+                if (e instanceof SQLException sql) {
+                    throw new StoreException("database: " + sql.getMessage(), sql);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("database connection: " + e.getMessage(), e);
+        }
+    }
+
+    /** For code that needs plain JDBC (health checks, future migrations); same blocking rule. */
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Closes every pooled connection; H2 closes the file when the last one goes. */
+    @Override
+    public void close() {
+        pool.dispose();
+        LOG.info("database closed");
+    }
+}

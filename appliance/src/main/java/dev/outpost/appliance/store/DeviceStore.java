@@ -1,0 +1,188 @@
+package dev.outpost.appliance.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import dev.outpost.appliance.ca.IssuedSvid;
+
+/** The {@code devices} table and the {@code svids} issued to them. Blocking: call from a worker. */
+public final class DeviceStore {
+    private static final String COLUMNS = "device_id, state, ek_public, ek_certificate, ek_template, ak_public, spiffe_id, "
+            + "enrolled_at, updated_at, revoked_at, revoke_reason, svid_serial, svid_not_after, selectors";
+
+    private final Database db;
+    private final Clock clock;
+
+    public DeviceStore(Database db) {
+        this(db, Clock.systemUTC());
+    }
+
+    public DeviceStore(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public Optional<DeviceRecord> find(String id) {
+        if (!Sql.isHex64(id)) {
+            return Optional.empty();
+        }
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    public List<DeviceRecord> list() {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices ORDER BY device_id");
+                 ResultSet rs = ps.executeQuery()) {
+                List<DeviceRecord> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(read(rs));
+                }
+                return out;
+            }
+        });
+    }
+
+    /** Inserts the device or replaces every column of an existing row (re-enrollment). */
+    public void upsertEnrolled(DeviceRecord d) {
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("MERGE INTO devices (" + COLUMNS + ") KEY (device_id) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, d.deviceId());
+                ps.setString(2, d.state().dbValue());
+                ps.setBytes(3, d.ekPublic());
+                ps.setBytes(4, d.ekCertificate());
+                ps.setString(5, d.ekTemplate());
+                ps.setBytes(6, d.akPublic());
+                ps.setString(7, d.spiffeId());
+                Sql.setInstant(ps, 8, d.enrolledAt());
+                Sql.setInstant(ps, 9, d.updatedAt());
+                Sql.setInstant(ps, 10, d.revokedAt());
+                ps.setString(11, d.revokeReason());
+                ps.setString(12, d.svidSerial());
+                Sql.setInstant(ps, 13, d.svidNotAfter());
+                ps.setString(14, d.selectors().isEmpty() ? null : String.join("\n", d.selectors()));
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Marks the device revoked; false when there is no such device or it already was. */
+    public boolean revoke(String id, String reason, Instant at) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a revocation needs a reason");
+        }
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = 'revoked', revoked_at = ?, "
+                    + "revoke_reason = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                Sql.setInstant(ps, 1, at);
+                ps.setString(2, Sql.truncate(reason, 1024));
+                Sql.setInstant(ps, 3, at);
+                ps.setString(4, id);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Sets the state (attestation verdicts); false when there is no such device. */
+    public boolean setState(String id, DeviceState state, Instant at) {
+        if (state == DeviceState.REVOKED) {
+            throw new IllegalArgumentException("use revoke(), which records why");
+        }
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                ps.setString(1, state.dbValue());
+                Sql.setInstant(ps, 2, at);
+                ps.setString(3, id);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    public void recordSvid(String deviceId, IssuedSvid svid) {
+        recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+    }
+
+    /**
+     * Records an issued SVID: the device's current serial and the history row, in one transaction so the two
+     * never disagree. Fails (and writes nothing) when the device does not exist or is revoked.
+     */
+    public void recordSvid(String deviceId, String serialHex, String spiffeId, Instant notBefore, Instant notAfter) {
+        Instant now = clock.instant();
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET svid_serial = ?, svid_not_after = ?, "
+                    + "updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                ps.setString(1, serialHex);
+                Sql.setInstant(ps, 2, notAfter);
+                Sql.setInstant(ps, 3, now);
+                ps.setString(4, deviceId);
+                if (ps.executeUpdate() != 1) {
+                    throw new StoreException("no enrolled, unrevoked device " + deviceId + " to record an SVID for");
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO svids (serial, device_id, spiffe_id, not_before, "
+                    + "not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, serialHex);
+                ps.setString(2, deviceId);
+                ps.setString(3, spiffeId);
+                Sql.setInstant(ps, 4, notBefore);
+                Sql.setInstant(ps, 5, notAfter);
+                Sql.setInstant(ps, 6, now);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Serials issued to a device, newest first. */
+    public List<String> svidSerials(String deviceId, int limit) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT serial FROM svids WHERE device_id = ? ORDER BY issued_at DESC, serial LIMIT ?")) {
+                ps.setString(1, deviceId);
+                ps.setInt(2, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<String> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    private static DeviceRecord read(ResultSet rs) throws SQLException {
+        String selectors = rs.getString("selectors");
+        return new DeviceRecord(
+                rs.getString("device_id"),
+                DeviceState.fromDb(rs.getString("state")),
+                rs.getBytes("ek_public"),
+                rs.getBytes("ek_certificate"),
+                rs.getString("ek_template"),
+                rs.getBytes("ak_public"),
+                rs.getString("spiffe_id"),
+                Sql.getInstant(rs, "enrolled_at"),
+                Sql.getInstant(rs, "updated_at"),
+                Sql.getInstant(rs, "revoked_at"),
+                rs.getString("revoke_reason"),
+                rs.getString("svid_serial"),
+                Sql.getInstant(rs, "svid_not_after"),
+                selectors == null ? List.of() : Arrays.asList(selectors.split("\n")));
+    }
+}

@@ -1,0 +1,167 @@
+package dev.outpost.appliance.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.outpost.appliance.config.ApplianceConfig.EkTrust;
+
+class ApplianceConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsRunOnAGateway() {
+        ApplianceConfig c = ApplianceConfig.defaults();
+        assertThat(c.trustDomain()).isEqualTo("outpost.internal");
+        assertThat(c.site()).isEqualTo("site");
+        assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/outpost"));
+        assertThat(c.runtimeDir()).isEqualTo(Path.of("/run/outpost"));
+        assertThat(c.mqtt()).isEqualTo(new ApplianceConfig.Mqtt("0.0.0.0", 8883, "outpost/v1", 65536,
+                new ApplianceConfig.Tls(null, null)));
+        assertThat(c.mqtt().tls().selfIssued()).isTrue();
+        assertThat(c.admin().socket()).isEqualTo(Path.of("/run/outpost/admin.sock"));
+        assertThat(c.metrics()).isEqualTo(new ApplianceConfig.Metrics("127.0.0.1", 9464));
+        assertThat(c.ca()).isEqualTo(new ApplianceConfig.Ca(Duration.ofDays(365), Duration.ofHours(1)));
+        assertThat(c.enrollment()).isEqualTo(new ApplianceConfig.Enrollment(EkTrust.EITHER, Path.of("/etc/outpost/allow"),
+                Path.of("/etc/outpost/ek-ca"), Duration.ofMinutes(2), 600));
+        assertThat(c.caDir()).isEqualTo(Path.of("/var/lib/outpost/ca"));
+    }
+
+    @Test
+    void shippedFileLoadsAndEqualsTheDefaults() {
+        Path shipped = Path.of(System.getProperty("outpost.root", ".."), "packaging/etc/outpost/appliance.yaml");
+        assertThat(shipped).exists();
+        assertThat(ApplianceConfig.load(shipped)).isEqualTo(ApplianceConfig.defaults());
+    }
+
+    @Test
+    void aFullFileOverridesEverything() throws Exception {
+        Path f = dir.resolve("a.yaml");
+        Files.writeString(f, """
+                trustDomain: plant-7.example.com
+                site: plant-7
+                dataDir: /srv/outpost
+                runtimeDir: /run/op
+                mqtt:
+                  host: 10.0.0.1
+                  port: 18883
+                  topicPrefix: acme/outpost/v1
+                  maxPayloadBytes: 131072
+                  tls: {cert: /etc/outpost/tls.crt, key: /etc/outpost/tls.key}
+                admin:
+                  socket: /run/op/admin.socket
+                metrics: {host: 0.0.0.0, port: 9100}
+                ca: {ttl: P730D, svidTtl: PT30M}
+                enrollment:
+                  ekTrust: both
+                  allowListDir: /srv/allow
+                  ekCaDir: /srv/ek-ca
+                  activationTtl: PT5M
+                  rateLimitPerMinute: 60
+                """);
+        ApplianceConfig c = ApplianceConfig.load(f);
+        assertThat(c.trustDomain()).isEqualTo("plant-7.example.com");
+        assertThat(c.mqtt().port()).isEqualTo(18883);
+        assertThat(c.mqtt().tls().cert()).isEqualTo(Path.of("/etc/outpost/tls.crt"));
+        assertThat(c.mqtt().tls().selfIssued()).isFalse();
+        assertThat(c.admin().socket()).isEqualTo(Path.of("/run/op/admin.socket"));
+        assertThat(c.ca().svidTtl()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(c.enrollment().ekTrust()).isEqualTo(EkTrust.BOTH);
+        assertThat(c.enrollment().rateLimitPerMinute()).isEqualTo(60);
+    }
+
+    @Test
+    void partialFileKeepsOtherDefaultsAndSocketFollowsRuntimeDir() {
+        ApplianceConfig c = ApplianceConfig.parse("runtimeDir: /run/x\nmqtt:\n  port: 1883\nca:\n", "t");
+        assertThat(c.mqtt().port()).isEqualTo(1883);
+        assertThat(c.mqtt().host()).isEqualTo("0.0.0.0");
+        assertThat(c.ca().ttl()).isEqualTo(Duration.ofDays(365));
+        assertThat(c.admin().socket()).isEqualTo(Path.of("/run/x/admin.sock"));
+        assertThat(ApplianceConfig.parse("", "empty")).isEqualTo(ApplianceConfig.defaults());
+    }
+
+    @Test
+    void withDirsMovesDataRuntimeAndTheDefaultSocket() {
+        ApplianceConfig c = ApplianceConfig.defaults().withDirs(dir.resolve("data"), dir.resolve("run"));
+        assertThat(c.dataDir()).isEqualTo(dir.resolve("data"));
+        assertThat(c.caDir()).isEqualTo(dir.resolve("data/ca"));
+        assertThat(c.admin().socket()).isEqualTo(dir.resolve("run/admin.sock"));
+        ApplianceConfig explicit = ApplianceConfig.parse("admin: {socket: /tmp/a.sock}", "t").withDirs(dir, dir);
+        assertThat(explicit.admin().socket()).isEqualTo(Path.of("/tmp/a.sock"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+            "mqtt: {port: 0}                          | mqtt.port: must be 1..65535, got 0",
+            "metrics: {port: 70000}                   | metrics.port: must be 1..65535, got 70000",
+            "mqtt: {prot: 8883}                       | mqtt.prot: unknown key (known here: host, maxPayloadBytes, port, tls, topicPrefix)",
+            "colour: blue                             | colour: unknown key",
+            "mqtt: {tls: {cert: /a, kee: /b}}         | mqtt.tls.kee: unknown key",
+            "trustDomain: Example.COM                 | trustDomain: trust domain may only hold lowercase letters",
+            "trustDomain: spiffe://example.org        | trustDomain: trust domain must not contain a port",
+            "trustDomain: ''                          | trustDomain: trust domain is empty",
+            "ca: {svidTtl: P400D}                     | ca.svidTtl: must be shorter than ca.ttl (PT8760H), got PT9600H",
+            "ca: {ttl: PT0S}                          | ca.ttl: must be positive, got PT0S",
+            "ca: {ttl: one year}                      | ca.ttl: cannot read 'one year' as an ISO-8601 duration",
+            "mqtt: {port: eighty}                     | mqtt.port: expected a whole number",
+            "mqtt: {port: 8883.5}                     | mqtt.port:",
+            "mqtt: {port: null}                       | mqtt.port:",
+            "mqtt: 5                                  | mqtt: expected a mapping of keys",
+            "enrollment: {ekTrust: maybe}             | enrollment.ekTrust: must be one of either, hash, cert, both; got 'maybe'",
+            "enrollment: {activationTtl: PT1S}        | enrollment.activationTtl: must be PT10S..PT1H, got PT1S",
+            "enrollment: {rateLimitPerMinute: 0}      | enrollment.rateLimitPerMinute: must be 1..1000000, got 0",
+            "enrollment: {allowListDir: etc/allow}    | enrollment.allowListDir: must be an absolute path, got etc/allow",
+            "mqtt: {tls: {cert: /etc/a.crt}}          | mqtt.tls: cert and key must be set together",
+            "mqtt: {topicPrefix: 'outpost/#'}         | mqtt.topicPrefix: must not contain the wildcards",
+            "mqtt: {topicPrefix: /outpost}            | mqtt.topicPrefix: must be topic levels joined by '/'",
+            "mqtt: {maxPayloadBytes: 10}              | mqtt.maxPayloadBytes: must be 1024..16777216, got 10",
+            "site: 'bad site'                         | site: must be 1..63 letters",
+            "dataDir: relative                        | dataDir: must be an absolute path, got relative",
+            "- a list                                 | the top level must be a mapping",
+            "a: [unclosed                             | not valid YAML",
+    })
+    void errorsNameThePathAndTheReason(String yaml, String message) {
+        assertThatThrownBy(() -> ApplianceConfig.parse(yaml.replace("\\n", "\n"), "test.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("test.yaml: ")
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void duplicateKeysAndAliasesAreCaught() {
+        assertThatThrownBy(() -> ApplianceConfig.parse("mqtt: {port: 1}\nmqtt: {port: 2}", "t"))
+                .hasMessageContaining("not valid YAML").hasMessageContaining("mqtt");
+        assertThatThrownBy(() -> ApplianceConfig.parse("x: &a [1]\ny: *a", "t")).hasMessageContaining("x: unknown key");
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce() {
+        assertThatThrownBy(() -> ApplianceConfig.parse("mqtt: {port: 0}\nmetrics: {port: 0}\nsite: ''", "t"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).hasSize(3))
+                .hasMessageContaining("3 errors");
+    }
+
+    @Test
+    void adminSocketLongerThanSunPathIsRefused() {
+        String longDir = "/run/" + "x".repeat(120);
+        assertThatThrownBy(() -> ApplianceConfig.parse("runtimeDir: " + longDir, "t"))
+                .hasMessageContaining("admin.socket: path longer than 107 bytes");
+    }
+
+    @Test
+    void missingAndOversizeFiles() throws Exception {
+        assertThatThrownBy(() -> ApplianceConfig.load(dir.resolve("nope.yaml"))).hasMessageEndingWith("nope.yaml: no such file");
+        Path big = dir.resolve("big.yaml");
+        Files.writeString(big, "# " + "x".repeat(300_000));
+        assertThatThrownBy(() -> ApplianceConfig.load(big)).hasMessageContaining("over the 262144 limit");
+    }
+}

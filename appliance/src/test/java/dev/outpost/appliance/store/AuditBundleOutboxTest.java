@@ -1,0 +1,89 @@
+package dev.outpost.appliance.store;
+
+import static dev.outpost.appliance.store.StoreFixtures.T0;
+import static dev.outpost.appliance.store.StoreFixtures.id;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.outpost.appliance.store.AuditEvent.Decision;
+
+class AuditBundleOutboxTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void auditRecentAndPerDevice() {
+        try (Database db = Database.open(dir)) {
+            AuditLog log = new AuditLog(db);
+            log.record(AuditEvent.of(T0, id(1), "enroll", Decision.ALLOW, "EK on allow-list", null));
+            log.record(AuditEvent.of(T0.plusSeconds(1), id(2), "enroll", Decision.DENY, "EK not trusted", "detail"));
+            log.record(AuditEvent.of(T0.plusSeconds(2), null, "ca", Decision.INFO, "CA created", null));
+            log.record(AuditEvent.of(T0.plusSeconds(3), "../../etc", "enroll", Decision.DENY, "bad id", null));
+            log.record(AuditEvent.of(T0.plusSeconds(4), id(1), "issue-svid", Decision.ALLOW, "r".repeat(5000), null));
+
+            assertThat(log.recent(3)).extracting(AuditEvent::action).containsExactly("issue-svid", "enroll", "ca");
+            assertThat(log.forDevice(id(1), 10)).extracting(AuditEvent::action).containsExactly("issue-svid", "enroll");
+            AuditEvent denied = log.forDevice(id(2), 10).get(0);
+            assertThat(denied.decision()).isEqualTo(Decision.DENY);
+            assertThat(denied.at()).isEqualTo(T0.plusSeconds(1));
+            assertThat(denied.detail()).isEqualTo("detail");
+            assertThat(denied.id()).isNotNull();
+            AuditEvent hostile = log.recent(2).get(1);
+            assertThat(hostile.deviceId()).isNull();
+            assertThat(hostile.detail()).contains("../../etc");
+            assertThat(log.recent(1).get(0).reason()).hasSize(1024).endsWith("…");
+            assertThatThrownBy(() -> AuditEvent.of(T0, null, "x", Decision.INFO, "", null)).hasMessageContaining("reason");
+        }
+    }
+
+    @Test
+    void bundleSequenceOnlyGrowsAndSurvivesReopen() throws Exception {
+        try (Database db = Database.open(dir)) {
+            BundleStore b = new BundleStore(db);
+            assertThat(b.sequence()).isZero();
+            assertThat(b.bump()).isEqualTo(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            Set<Long> seen = Collections.synchronizedSet(new HashSet<>());
+            try {
+                var futures = new java.util.ArrayList<Future<?>>();
+                for (int i = 0; i < 40; i++) {
+                    futures.add(pool.submit(() -> seen.add(b.bump())));
+                }
+                for (Future<?> f : futures) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(seen).hasSize(40);
+            assertThat(b.sequence()).isEqualTo(41);
+        }
+        try (Database db = Database.open(dir)) {
+            assertThat(new BundleStore(db).sequence()).isEqualTo(41);
+        }
+    }
+
+    @Test
+    void outboxInOrderUntilSent() {
+        try (Database db = Database.open(dir)) {
+            OutboxStore o = new OutboxStore(db);
+            long a = o.enqueue("attestation", "{\"n\":1}", T0);
+            long b = o.enqueue("audit", "{\"n\":2}", T0.plusSeconds(1));
+            assertThat(o.pending(10)).extracting(OutboxStore.Message::id).containsExactly(a, b);
+            assertThat(o.markSent(a, T0.plusSeconds(5))).isTrue();
+            assertThat(o.markSent(a, T0.plusSeconds(6))).isFalse();
+            assertThat(o.pending(10)).singleElement().satisfies(m -> assertThat(m.payload()).isEqualTo("{\"n\":2}"));
+        }
+    }
+}
