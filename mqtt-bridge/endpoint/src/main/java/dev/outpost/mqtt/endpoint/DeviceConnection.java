@@ -26,6 +26,8 @@ final class DeviceConnection {
     private final SubscriptionRegistry subscriptions;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final int enforcedKeepAliveSeconds;
+    // Vert.x refuses remoteAddress() once closed, and the close is when we log it
+    private final String remote;
     private volatile long lastSeenNanos = System.nanoTime();
     // Vert.x only numbers QoS 1 publishes itself when no properties are given; replies need Correlation Data
     private int nextPacketId = 1;
@@ -39,6 +41,7 @@ final class DeviceConnection {
         this.certificate = certificate;
         this.subscriptions = subscriptions;
         this.enforcedKeepAliveSeconds = enforcedKeepAliveSeconds;
+        this.remote = String.valueOf(endpoint.remoteAddress());
     }
 
     String deviceId() {
@@ -62,7 +65,7 @@ final class DeviceConnection {
     }
 
     String remote() {
-        return String.valueOf(endpoint.remoteAddress());
+        return remote;
     }
 
     AtomicInteger inFlight() {

@@ -130,7 +130,14 @@ final class RequestDispatcher {
             if (f == null) {
                 outcome.tryFail(new IllegalStateException("handler returned no future"));
             } else {
-                f.onComplete(outcome::tryComplete);
+                // not outcome::tryComplete: with Object results that would complete with the AsyncResult itself
+                f.onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        outcome.tryComplete(ar.result());
+                    } else {
+                        outcome.tryFail(ar.cause());
+                    }
+                });
             }
         } catch (RuntimeException e) {
             outcome.tryFail(e);
