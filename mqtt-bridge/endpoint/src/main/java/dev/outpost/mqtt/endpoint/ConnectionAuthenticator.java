@@ -1,6 +1,7 @@
 package dev.outpost.mqtt.endpoint;
 
 import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.List;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509TrustManager;
 
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 
@@ -23,10 +25,12 @@ final class ConnectionAuthenticator {
 
     private final String svidPrefix;
     private final ConnectionPolicy policy;
+    private final X509TrustManager anchors;
 
-    ConnectionAuthenticator(String trustDomain, ConnectionPolicy policy) {
+    ConnectionAuthenticator(String trustDomain, ConnectionPolicy policy, X509TrustManager anchors) {
         this.svidPrefix = "spiffe://" + trustDomain + "/agent/tpm/";
         this.policy = policy;
+        this.anchors = anchors;
     }
 
     /** Outcome of CONNECT: either an identity or the refusal code with its reason. */
@@ -50,13 +54,22 @@ final class ConnectionAuthenticator {
         if (session == null) {
             return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5, "not TLS");
         }
-        X509Certificate leaf = peerLeaf(session);
+        X509Certificate[] chain = peerChain(session);
+        X509Certificate leaf = chain == null ? null : chain[0];
         if (leaf == null) {
             if (!DeviceIds.isValid(clientId)) {
                 return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID,
                         "client id is not a device id (64 lowercase hex)");
             }
             return policyCheck(new Outcome(clientId, false, null, null, null));
+        }
+        // A resumed TLS session skips the trust manager: check the chain against today's anchors and clock again,
+        // so a replaced bundle or an expired SVID does not live on in the session cache.
+        try {
+            anchors.checkClientTrusted(chain, leaf.getPublicKey().getAlgorithm());
+        } catch (CertificateException | RuntimeException e) {
+            return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5,
+                    "client certificate no longer valid against the current trust anchors: " + e.getMessage());
         }
         String spiffeId;
         try {
@@ -94,13 +107,24 @@ final class ConnectionAuthenticator {
                 "refused by the connection policy");
     }
 
-    private static X509Certificate peerLeaf(SSLSession session) {
+    private static X509Certificate[] peerChain(SSLSession session) {
+        Certificate[] chain;
         try {
-            Certificate[] chain = session.getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+            chain = session.getPeerCertificates();
         } catch (SSLPeerUnverifiedException e) {
             return null;
         }
+        if (chain.length == 0) {
+            return null;
+        }
+        X509Certificate[] out = new X509Certificate[chain.length];
+        for (int i = 0; i < chain.length; i++) {
+            if (!(chain[i] instanceof X509Certificate x)) {
+                return null;
+            }
+            out[i] = x;
+        }
+        return out;
     }
 
     // X509-SVID standard: exactly one URI SAN, and it is the SPIFFE ID

@@ -9,6 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.mqtt.protocol.Codec;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttProperties.MqttPropertyType;
@@ -64,7 +66,8 @@ public final class MqttEndpointServer {
         this.options = Objects.requireNonNull(options, "options");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.trustAnchors = new TrustAnchors(options.trustAnchorsPem());
-        this.authenticator = new ConnectionAuthenticator(options.trustDomain(), Objects.requireNonNull(policy, "policy"));
+        this.authenticator = new ConnectionAuthenticator(options.trustDomain(), Objects.requireNonNull(policy, "policy"),
+                trustAnchors);
         this.acl = new TopicAcl(options.topics());
         this.codec = new Codec(options.limits());
     }
@@ -226,7 +229,7 @@ public final class MqttEndpointServer {
         ep.unsubscribeHandler(m -> onUnsubscribe(conn, m));
         ep.publishAcknowledgeHandler(i -> conn.seen());
         ep.pingHandler(v -> conn.seen());
-        ep.exceptionHandler(t -> log.debug("device {}: connection error: {}", id, t.toString()));
+        ep.exceptionHandler(t -> onConnectionError(conn, t));
         ep.closeHandler(v -> {
             if (registry.remove(conn)) {
                 log.info("device {} disconnected ({})", id, conn.remote());
@@ -326,6 +329,23 @@ public final class MqttEndpointServer {
                     : MqttUnsubAckReasonCode.NO_SUBSCRIPTION_EXISTED);
         }
         conn.endpoint().unsubscribeAcknowledge(m.messageId(), codes, MqttProperties.NO_PROPERTIES);
+    }
+
+    /**
+     * Netty's MQTT decoder gives up on a packet over the size limit or a malformed one and discards the rest of the
+     * stream, so the connection is useless: say why and close it.
+     */
+    private void onConnectionError(DeviceConnection conn, Throwable t) {
+        if (t instanceof TooLongFrameException) {
+            log.info("device {}: packet over {} bytes; closing the connection", conn.deviceId(), options.maxPacketBytes());
+            conn.disconnect(MqttDisconnectReasonCode.PACKET_TOO_LARGE,
+                    "packet over " + options.maxPacketBytes() + " bytes");
+        } else if (t instanceof DecoderException) {
+            log.info("device {}: malformed MQTT packet ({}); closing the connection", conn.deviceId(), t.getMessage());
+            conn.disconnect(MqttDisconnectReasonCode.MALFORMED_PACKET, "malformed packet");
+        } else {
+            log.debug("device {}: connection error: {}", conn.deviceId(), t.toString());
+        }
     }
 
     private void closeIdle() {

@@ -397,6 +397,18 @@ class MqttEndpointServerTest {
     }
 
     @Test
+    void aRemovedTrustAnchorKeepsOutEvenAResumedTlsSession() throws Exception {
+        String id = TestPki.randomDeviceId();
+        javax.net.ssl.SSLSocketFactory sameSessionCache = pki.socketFactory(pki.svid(spiffe(id)));
+        connect(id, sameSessionCache).close();
+
+        server.updateTrust(TestPki.create("the only CA now").caPem());
+
+        assertThatThrownBy(() -> connect(id, sameSessionCache)).isInstanceOf(MqttException.class);
+        assertThat(server.connectedDevices()).isEmpty();
+    }
+
+    @Test
     void aConnectionPolicyKeepsDevicesOut() throws Exception {
         String banned = TestPki.randomDeviceId();
         server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
