@@ -15,11 +15,16 @@ import io.vertx.core.Promise;
  * answer and the appliance acts once. Bounded (LRU) and expiring. An entry holds a future, so a duplicate that
  * arrives while the first is still being worked on waits for the same reply. Whether the connection held an SVID is
  * part of the key: a client without one, which may claim any device id, never reads an SVID holder's reply.
- * Thread-safe; every operation is a few map steps under one lock.
+ * Bounded by entries and by reply bytes (replies can be up to the payload limit each). Thread-safe; every
+ * operation is a few map steps under one lock.
  */
 final class ResponseCache {
+    static final long DEFAULT_MAX_BYTES = 32L * 1024 * 1024;
+
     private final int maxEntries;
+    private final long maxBytes;
     private final long ttlNanos;
+    private long bytes;
     private final LongSupplier clock;
     private final LinkedHashMap<Key, Entry> entries;
 
@@ -29,7 +34,17 @@ final class ResponseCache {
         }
     }
 
-    private record Entry(Kind kind, Promise<byte[]> reply, long expiresAt) {
+    private static final class Entry {
+        final Kind kind;
+        final Promise<byte[]> reply;
+        final long expiresAt;
+        int size;
+
+        Entry(Kind kind, Promise<byte[]> reply, long expiresAt) {
+            this.kind = kind;
+            this.reply = reply;
+            this.expiresAt = expiresAt;
+        }
     }
 
     /** What a lookup found: a reply (maybe still pending) to reuse, or a fresh promise the caller must complete. */
@@ -40,11 +55,12 @@ final class ResponseCache {
     }
 
     ResponseCache(int maxEntries, Duration ttl) {
-        this(maxEntries, ttl, System::nanoTime);
+        this(maxEntries, DEFAULT_MAX_BYTES, ttl, System::nanoTime);
     }
 
-    ResponseCache(int maxEntries, Duration ttl, LongSupplier clock) {
+    ResponseCache(int maxEntries, long maxBytes, Duration ttl, LongSupplier clock) {
         this.maxEntries = maxEntries;
+        this.maxBytes = maxBytes;
         this.ttlNanos = ttl.toNanos();
         this.clock = clock;
         this.entries = new LinkedHashMap<>(16, 0.75f, true) {
@@ -52,7 +68,11 @@ final class ResponseCache {
 
             @Override
             protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
-                return size() > ResponseCache.this.maxEntries;
+                if (size() > ResponseCache.this.maxEntries) {
+                    bytes -= eldest.getValue().size;
+                    return true;
+                }
+                return false;
             }
         };
     }
@@ -69,8 +89,31 @@ final class ResponseCache {
             return new Lookup(e.reply.future(), null);
         }
         Promise<byte[]> p = Promise.promise();
-        entries.put(key, new Entry(kind, p, now + ttlNanos));
+        Entry old = entries.put(key, new Entry(kind, p, now + ttlNanos));
+        if (old != null) {
+            bytes -= old.size;
+        }
+        p.future().onSuccess(reply -> account(key, p, reply.length));
         return new Lookup(null, p);
+    }
+
+    private synchronized void account(Key key, Promise<byte[]> reply, int size) {
+        Entry e = entries.get(key);
+        if (e == null || e.reply != reply) {
+            return;
+        }
+        e.size = size;
+        bytes += size;
+        var it = entries.values().iterator();
+        while (bytes > maxBytes && it.hasNext()) {
+            Entry eldest = it.next();
+            bytes -= eldest.size;
+            it.remove();
+        }
+    }
+
+    synchronized long bytes() {
+        return bytes;
     }
 
     /** Drops the entry if it is still this promise's: for replies a repeat should not get (INTERNAL, RATE_LIMITED). */
@@ -78,6 +121,7 @@ final class ResponseCache {
         Entry e = entries.get(key);
         if (e != null && e.reply == reply) {
             entries.remove(key);
+            bytes -= e.size;
         }
     }
 

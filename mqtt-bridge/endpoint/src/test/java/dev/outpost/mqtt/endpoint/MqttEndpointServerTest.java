@@ -359,6 +359,24 @@ class MqttEndpointServerTest {
     }
 
     @Test
+    void connectionsAndRequestsInFlightAreLimited() throws Exception {
+        start(options().withMaxConnections(1).withConnectionLimits(1, 300));
+        String id = TestPki.randomDeviceId();
+        PahoTestClient c = withSvid(id);
+        c.subscribeOwn();
+        assertThatThrownBy(() -> withSvid(TestPki.randomDeviceId()))
+                .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(0x97));
+
+        c.request(Kind.CHALLENGE, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), corr());
+        eventually(() -> heldChallenge != null);
+        Response busy = reply(c.request(Kind.STATUS, status(), corr()));
+
+        assertThat(busy.error()).isEqualTo(ErrorCode.RATE_LIMITED);
+        heldChallenge.complete(new DeviceStatus(1, id, "CHALLENGED", null, 0));
+        assertThat(reply(c.request(Kind.STATUS, status(), corr())).ok()).isTrue();
+    }
+
+    @Test
     void aClientCertificateFromAnotherCaFailsTheHandshake() {
         TestPki other = TestPki.create("some other CA");
         String id = TestPki.randomDeviceId();

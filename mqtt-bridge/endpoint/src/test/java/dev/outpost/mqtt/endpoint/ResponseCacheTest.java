@@ -11,7 +11,7 @@ import dev.outpost.mqtt.protocol.Kind;
 
 class ResponseCacheTest {
     private final AtomicLong now = new AtomicLong();
-    private final ResponseCache cache = new ResponseCache(2, Duration.ofSeconds(10), now::get);
+    private final ResponseCache cache = new ResponseCache(2, 100, Duration.ofSeconds(10), now::get);
     private final ResponseCache.Key a = ResponseCache.Key.of("a", true, new byte[] { 1 });
 
     @Test
@@ -42,5 +42,16 @@ class ResponseCacheTest {
             cache.lookupOrReserve(ResponseCache.Key.of("d", true, new byte[] { (byte) i }), Kind.STATUS);
         }
         assertThat(cache.size()).isEqualTo(2);
+    }
+
+    @Test
+    void repliesAreBoundedByBytesToo() {
+        cache.lookupOrReserve(a, Kind.STATUS).fresh().complete(new byte[60]);
+        ResponseCache.Key b = ResponseCache.Key.of("b", true, new byte[] { 1 });
+        cache.lookupOrReserve(b, Kind.STATUS).fresh().complete(new byte[60]);
+
+        assertThat(cache.size()).isEqualTo(1);
+        assertThat(cache.bytes()).isEqualTo(60);
+        assertThat(cache.lookupOrReserve(b, Kind.STATUS).hit()).isTrue();
     }
 }
