@@ -17,6 +17,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.store.AllowListStore;
+import dev.outpost.appliance.store.AuditEvent;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.DeviceStore;
@@ -101,7 +102,7 @@ public final class AdminApi {
         if (!changed) {
             throw new NotFound("no device " + id);
         }
-        audit.record(new dev.outpost.appliance.store.AuditEvent(Instant.now(), id, "revoke", "deny", reason, "operator"));
+        audit.record(AuditEvent.of(Instant.now(), id, "revoke", AuditEvent.Decision.DENY, reason, "operator"));
         onRevoke.accept(id);
         return Map.of("revoked", id, "reason", reason);
     }
@@ -111,9 +112,9 @@ public final class AdminApi {
         if (!DeviceId.isValid(hash)) {
             throw new BadRequest("ekHash must be 64 lowercase hex characters (SHA-256 of the EK's DER public key)");
         }
-        allowList.add(hash, "cli", body.path("note").asText(null));
-        audit.record(new dev.outpost.appliance.store.AuditEvent(Instant.now(), hash, "allow", "info",
-                "added to the allow-list", "operator"));
+        allowList.add(hash, AllowListStore.Source.CLI, body.path("note").asText(null));
+        audit.record(AuditEvent.of(Instant.now(), hash, "allow", AuditEvent.Decision.INFO, "added to the allow-list",
+                "operator"));
         return Map.of("allowed", hash);
     }
 

@@ -28,7 +28,7 @@ import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
-import dev.outpost.appliance.store.DeviceRecord;
+import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
@@ -82,10 +82,10 @@ public final class ApplianceApp {
             ActivationStore activations = new ActivationStore(db);
             AuditLog audit = new AuditLog(db);
             BundleStore bundles = new BundleStore(db);
-            SiteCa ca = SiteCa.loadOrCreate(config.dataDir().resolve("ca"), config.trustDomain(), config.site(),
+            SiteCa ca = SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(),
                     config.ca().ttl(), clock);
             syncAllowDir(allowList, config.enrollment().allowListDir());
-            EkTrust ekTrust = new EkTrust(EkTrustMode.parse(config.enrollment().ekTrust()), allowList::contains,
+            EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl());
@@ -95,16 +95,15 @@ public final class ApplianceApp {
                     .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)));
 
             Set<String> revoked = ConcurrentHashMap.newKeySet();
-            devices.list().stream().filter(d -> DeviceRecord.REVOKED.equals(d.state())).forEach(d -> revoked.add(d.deviceId()));
+            devices.list().stream().filter(d -> d.state() == DeviceState.REVOKED).forEach(d -> revoked.add(d.deviceId()));
             ServerTls.Material tls = ServerTls.issue(ca, List.of(), config.ca().ttl());
             Topics topics = new Topics(config.mqtt().topicPrefix());
-            MqttEndpointServer endpoint = new MqttEndpointServer(EndpointOptions.builder()
-                    .host(config.mqtt().host()).port(config.mqtt().port())
-                    .serverCertificatePem(tls.certChainPem()).serverKeyPem(tls.keyPem())
-                    .clientTrustPem(TrustBundle.of(ca).pem()).trustDomain(config.trustDomain())
-                    .topics(topics).limits(new Limits(config.mqtt().maxPayloadBytes(), Limits.DEFAULT.maxStringChars(),
-                            Limits.DEFAULT.maxDepth()))
-                    .build(),
+            EndpointOptions options = EndpointOptions.of(tls.certChainPem(), tls.keyPem(), TrustBundle.of(ca).pem(),
+                    config.trustDomain())
+                    .withListen(config.mqtt().host(), config.mqtt().port())
+                    .withProtocol(topics, new Limits(config.mqtt().maxPayloadBytes(), Limits.DEFAULT.maxStringChars(),
+                            Limits.DEFAULT.maxDepth()));
+            MqttEndpointServer endpoint = new MqttEndpointServer(options,
                     new RequestDispatcher(vertx, enrollment),
                     (deviceId, authenticated) -> !revoked.contains(deviceId));
 
@@ -156,7 +155,7 @@ public final class ApplianceApp {
         if (dir != null && Files.isDirectory(dir)) {
             try {
                 allowList.syncDirectory(dir);
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 LOG.warn("allow-list directory {}: {}", dir, e.getMessage());
             }
         }

@@ -248,6 +248,43 @@ public final class SiteCa {
         }
     }
 
+    /**
+     * The TLS certificate of the appliance's own MQTT endpoint: serverAuth only, the given DNS names and IP
+     * addresses, no SPIFFE ID (devices authenticate the site by its CA, the endpoint is not a workload).
+     */
+    public X509Certificate issueServerCertificate(PublicKey subjectKey, List<String> names, Duration ttl) {
+        String weak = KeyPolicy.rejection(subjectKey);
+        if (weak != null) {
+            throw new IllegalArgumentException("server key refused: " + weak);
+        }
+        Instant now = clock.instant();
+        Instant caEnd = notAfter();
+        Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant wanted = now.plus(ttl);
+        Instant notAfter = (wanted.isAfter(caEnd) ? caEnd : wanted).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        List<GeneralName> sans = new ArrayList<>();
+        for (String n : new java.util.LinkedHashSet<>(names)) {
+            boolean ip = n.matches("[0-9.]+") || n.contains(":");
+            sans.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
+        }
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Outpost")
+                .addRDN(BCStyle.CN, "outpost-appliance " + trustDomain).build();
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), randomSerial(random),
+                    Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyId));
+            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
+            return sign(b, key);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new CaException("cannot issue the server certificate: " + e.getMessage(), e);
+        }
+    }
+
     public X509Certificate certificate() {
         return chain.get(0);
     }

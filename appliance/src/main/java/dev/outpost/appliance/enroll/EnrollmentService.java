@@ -1,6 +1,5 @@
 package dev.outpost.appliance.enroll;
 
-import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -20,6 +19,7 @@ import dev.outpost.appliance.store.ActivationStore;
 import dev.outpost.appliance.store.AuditEvent;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.DeviceRecord;
+import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.PendingActivation;
 import dev.outpost.mqtt.protocol.ActivateRequest;
@@ -32,7 +32,6 @@ import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.SvidIssued;
-import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.credential.EkParameters;
 import dev.outpost.tpm.credential.MakeCredential;
@@ -107,9 +106,9 @@ public final class EnrollmentService {
         }
         Instant now = clock.instant();
         Instant expires = now.plus(activationTtl);
-        activations.put(new PendingActivation(deviceId, HashAlg.SHA256.digest(secret), ek.encodedSized(), ekCert,
-                ak.encodedSized(), ek.describeKey(), now, expires, 0));
-        audit(deviceId, "enroll", "allow", "EK trusted by " + trust.via() + "; credential issued for AK "
+        activations.put(PendingActivation.of(deviceId, secret, ek.encodedSized(), ekCert, ak.encodedSized(),
+                ek.describeKey(), now, expires));
+        audit(deviceId, "enroll", AuditEvent.Decision.ALLOW, "EK trusted by " + trust.via() + "; credential issued for AK "
                 + hex(ak.name()));
         return new EnrollChallenge(Messages.VERSION, Codec.base64(blob.idObject()), Codec.base64(blob.encryptedSecret()),
                 expires.toEpochMilli());
@@ -125,17 +124,17 @@ public final class EnrollmentService {
                     + "already used, or answered wrongly before): enroll again");
         }
         PendingActivation p = pending.get();
-        if (!clock.instant().isBefore(p.expiresAt())) {
+        if (p.expired(clock.instant())) {
             throw deny(deviceId, "activate", ErrorCode.EXPIRED, "activation expired at " + p.expiresAt());
         }
-        if (!MessageDigest.isEqual(HashAlg.SHA256.digest(secret), p.secretHash())) {
+        if (!p.matches(secret)) {
             throw deny(deviceId, "activate", ErrorCode.ACTIVATION_FAILED, "wrong activation secret");
         }
         PublicKey nodeKey = csrKey(deviceId, "activate", csr);
         Instant now = clock.instant();
-        devices.upsertEnrolled(new DeviceRecord(deviceId, DeviceRecord.ENROLLED, p.ekPublic(), p.ekCertificate(),
-                p.ekTemplate(), p.akPublic(), spiffeIdOf(deviceId), now, now, null, null, null, null, null));
-        audit(deviceId, "activate", "allow", "credential activated; AK bound to the device");
+        devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
+                p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())));
+        audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device");
         return issue(deviceId, nodeKey, "first SVID");
     }
 
@@ -145,7 +144,7 @@ public final class EnrollmentService {
         if (d == null) {
             throw deny(deviceId, "renew", ErrorCode.NOT_ENROLLED, "device is not enrolled");
         }
-        if (DeviceRecord.REVOKED.equals(d.state())) {
+        if (d.state() == DeviceState.REVOKED) {
             throw deny(deviceId, "renew", ErrorCode.REVOKED, "device is revoked: " + d.revokeReason());
         }
         return issue(deviceId, csrKey(deviceId, "renew", csr), "renewal");
@@ -154,15 +153,15 @@ public final class EnrollmentService {
     public DeviceStatus status(String deviceId) throws ProtocolException {
         DeviceRecord d = devices.find(deviceId).orElseThrow(
                 () -> new ProtocolException(ErrorCode.NOT_ENROLLED, "device is not enrolled"));
-        return new DeviceStatus(Messages.VERSION, deviceId, d.state(), d.spiffeId(),
+        return new DeviceStatus(Messages.VERSION, deviceId, d.state().dbValue(), d.spiffeId(),
                 d.svidNotAfter() == null ? 0 : d.svidNotAfter().toEpochMilli());
     }
 
     private SvidIssued issue(String deviceId, PublicKey key, String why) {
         IssuedSvid svid = ca.issueNodeSvid(key, deviceId, svidTtl);
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId(), svid.notBefore(), svid.notAfter());
-        audit(deviceId, "issue", "allow", why + ": SVID " + svid.serialHex() + " until " + svid.notAfter());
-        return new SvidIssued(Messages.VERSION, svid.spiffeId(), svid.chainPem(), TrustBundle.of(ca).pem(),
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex() + " until " + svid.notAfter());
+        return new SvidIssued(Messages.VERSION, svid.spiffeId().toString(), svid.chainPem(), TrustBundle.of(ca).pem(),
                 svid.notAfter().toEpochMilli());
     }
 
@@ -175,7 +174,7 @@ public final class EnrollmentService {
     }
 
     private boolean isRevoked(String deviceId) {
-        return devices.find(deviceId).map(d -> DeviceRecord.REVOKED.equals(d.state())).orElse(false);
+        return devices.find(deviceId).map(d -> d.state() == DeviceState.REVOKED).orElse(false);
     }
 
     private String spiffeIdOf(String deviceId) {
@@ -191,13 +190,13 @@ public final class EnrollmentService {
     }
 
     private ProtocolException deny(String deviceId, String action, ErrorCode code, String reason) {
-        audit(deviceId, action, "deny", code + ": " + reason);
+        audit(deviceId, action, AuditEvent.Decision.DENY, code + ": " + reason);
         LOG.warn("{} {} denied: {} {}", action, deviceId, code, reason);
         return new ProtocolException(code, reason);
     }
 
-    private void audit(String deviceId, String action, String decision, String reason) {
-        audit.record(new AuditEvent(clock.instant(), deviceId, action, decision, reason, null));
+    private void audit(String deviceId, String action, AuditEvent.Decision decision, String reason) {
+        audit.record(AuditEvent.of(clock.instant(), deviceId, action, decision, reason, null));
     }
 
     private static String hex(byte[] b) {

@@ -1,0 +1,105 @@
+package dev.outpost.mqtt.endpoint;
+
+import java.io.ByteArrayInputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The client trust anchors as a trust manager whose anchors can be replaced while the server runs. Vert.x builds its
+ * SSL context once; this manager is asked on every handshake, so a new site bundle applies to new connections
+ * without a restart, and connections already up are left alone.
+ */
+final class TrustAnchors extends X509ExtendedTrustManager {
+    private volatile X509ExtendedTrustManager delegate;
+
+    TrustAnchors(String pem) {
+        this.delegate = build(pem);
+    }
+
+    /** Replaces the anchors; a bad bundle throws and leaves the old anchors in place (fail closed, not open). */
+    void update(String pem) {
+        this.delegate = build(pem);
+    }
+
+    static List<X509Certificate> parse(String pem) throws CertificateException {
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        List<X509Certificate> out = new ArrayList<>();
+        for (var c : cf.generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+            out.add((X509Certificate) c);
+        }
+        return out;
+    }
+
+    private static X509ExtendedTrustManager build(String pem) {
+        try {
+            List<X509Certificate> anchors = parse(pem);
+            if (anchors.isEmpty()) {
+                throw new IllegalArgumentException("client trust bundle holds no certificate");
+            }
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            int i = 0;
+            for (X509Certificate c : anchors) {
+                ks.setCertificateEntry("anchor-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+            tmf.init(ks);
+            for (TrustManager tm : tmf.getTrustManagers()) {
+                if (tm instanceof X509ExtendedTrustManager x) {
+                    return x;
+                }
+            }
+            throw new IllegalStateException("no X509 trust manager from PKIX");
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalArgumentException("client trust bundle unusable: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        delegate.checkClientTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        delegate.checkClientTrusted(chain, authType, engine);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        delegate.checkClientTrusted(chain, authType);
+    }
+
+    // This manager only ever checks clients: it is never used as a client's.
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+        throw new CertificateException("server certificates are not checked by the endpoint");
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+        throw new CertificateException("server certificates are not checked by the endpoint");
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        throw new CertificateException("server certificates are not checked by the endpoint");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return delegate.getAcceptedIssuers();
+    }
+}
