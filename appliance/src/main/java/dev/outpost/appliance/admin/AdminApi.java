@@ -60,8 +60,8 @@ public final class AdminApi {
     public Router router() {
         Router r = Router.router(vertx);
         r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
-        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list()));
-        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx))
+        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(DeviceView::of).toList()));
+        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx)).map(DeviceView::of)
                 .orElseThrow(() -> new NotFound("no device " + ctx.pathParam("id")))));
         r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), body(ctx).path("reason")
                 .asText("revoked by operator"))));

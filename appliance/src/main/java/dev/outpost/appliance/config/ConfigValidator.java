@@ -68,7 +68,7 @@ final class ConfigValidator {
 
         host("metrics.host", c.metrics().host());
         port("metrics.port", c.metrics().port());
-        if (c.metrics().port() == m.port() && c.metrics().host() != null && c.metrics().host().equals(m.host())) {
+        if (m.port() != 0 && c.metrics().port() == m.port() && c.metrics().host() != null && c.metrics().host().equals(m.host())) {
             error("metrics.port", "same host and port as mqtt: " + m.port());
         }
 
@@ -111,8 +111,9 @@ final class ConfigValidator {
     }
 
     private void port(String path, int port) {
-        if (port < 1 || port > 65535) {
-            error(path, "must be 1..65535, got " + port);
+        // 0 asks the kernel for a free port: tests and one-shot demos use it.
+        if (port < 0 || port > 65535) {
+            error(path, "must be 0..65535 (0: any free port), got " + port);
         }
     }
 

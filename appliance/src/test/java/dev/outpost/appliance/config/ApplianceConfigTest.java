@@ -101,8 +101,8 @@ class ApplianceConfigTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-            "mqtt: {port: 0}                          | mqtt.port: must be 1..65535, got 0",
-            "metrics: {port: 70000}                   | metrics.port: must be 1..65535, got 70000",
+            "mqtt: {port: -1}                         | mqtt.port: must be 0..65535 (0: any free port), got -1",
+            "metrics: {port: 70000}                   | metrics.port: must be 0..65535 (0: any free port), got 70000",
             "mqtt: {prot: 8883}                       | mqtt.prot: unknown key (known here: host, maxPayloadBytes, port, tls, topicPrefix)",
             "colour: blue                             | colour: unknown key",
             "mqtt: {tls: {cert: /a, kee: /b}}         | mqtt.tls.kee: unknown key",
