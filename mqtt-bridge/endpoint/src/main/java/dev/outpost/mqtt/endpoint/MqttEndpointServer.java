@@ -72,12 +72,18 @@ public final class MqttEndpointServer {
         this.codec = new Codec(options.limits());
     }
 
+    /** With no connection policy: any device whose identity checks out may connect. */
+    public MqttEndpointServer(EndpointOptions options, RequestHandler handler) {
+        this(options, handler, ConnectionPolicy.ALLOW_ALL);
+    }
+
     /** Binds and starts accepting; the future holds the bound port. */
     public synchronized Future<Integer> start(Vertx vertx) {
         if (server != null) {
             return Future.failedFuture(new IllegalStateException("already started"));
         }
         this.vertx = vertx;
+        this.closing = false;
         this.dispatcher = new RequestDispatcher(vertx, options.topics(), codec, acl,
                 new RateLimiter(options.unauthenticatedPerDevice(), options.unauthenticatedGlobal()),
                 new ResponseCache(options.responseCacheSize(), options.responseCacheTtl()), handler, stats,
@@ -98,7 +104,8 @@ public final class MqttEndpointServer {
                 .setTimeoutOnConnect(CONNECT_TIMEOUT_SECONDS);
         MqttServer s = MqttServer.create(vertx, o);
         s.endpointHandler(this::onConnect);
-        s.exceptionHandler(t -> log.debug("MQTT connection failed before CONNECT: {}", t.toString()));
+        // what fails before CONNECT (not MQTT, no CONNECT in time) is a refusal too; TLS failures TrustAnchors logs
+        s.exceptionHandler(t -> log.info("connection dropped before CONNECT: {}", t.toString()));
         this.server = s;
         long period = Math.max(1000, Math.min(5000, options.maxKeepAliveSeconds() * 250L));
         watchdog = vertx.setPeriodic(period, t -> closeIdle());
