@@ -45,6 +45,7 @@ public final class MqttEndpointServer {
     private static final Logger log = LoggerFactory.getLogger(MqttEndpointServer.class);
     private static final int CONNECT_TIMEOUT_SECONDS = 20;
     private static final int MAX_CLIENT_ID_CHARS = 128;
+    private static final int MAX_UNACKNOWLEDGED = 32;
 
     private final EndpointOptions options;
     private final TrustAnchors trustAnchors;
@@ -225,7 +226,8 @@ public final class MqttEndpointServer {
         boolean overrideKeepAlive = keepAlive == 0 || keepAlive > options.maxKeepAliveSeconds();
         Context ctx = Vertx.currentContext();
         DeviceConnection conn = new DeviceConnection(ep, ctx, id, o.authenticated(), o.certificate(),
-                new SubscriptionRegistry(acl), overrideKeepAlive ? options.maxKeepAliveSeconds() : 0);
+                new SubscriptionRegistry(acl), overrideKeepAlive ? options.maxKeepAliveSeconds() : 0,
+                Math.min(MAX_UNACKNOWLEDGED, receiveMaximum(ep)));
         if (ep.will() != null && ep.will().isWillFlag()) {
             log.debug("device {}: will message ignored; the endpoint routes nothing between devices", id);
         }
@@ -234,7 +236,7 @@ public final class MqttEndpointServer {
         ep.publishHandler(m -> onPublish(conn, m));
         ep.subscribeHandler(m -> onSubscribe(conn, m));
         ep.unsubscribeHandler(m -> onUnsubscribe(conn, m));
-        ep.publishAcknowledgeHandler(i -> conn.seen());
+        ep.publishAcknowledgeHandler(conn::acknowledged);
         ep.pingHandler(v -> conn.seen());
         ep.exceptionHandler(t -> onConnectionError(conn, t));
         ep.closeHandler(v -> {
@@ -252,6 +254,13 @@ public final class MqttEndpointServer {
             log.info("device {}: new connection from {} takes over the one from {}", id, remote, old.remote());
             old.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, "another connection took over this device id");
         }
+    }
+
+    /** The client's Receive Maximum (MQTT 5: 65535 when absent). */
+    private static int receiveMaximum(MqttEndpoint ep) {
+        MqttProperties p = ep.connectProperties();
+        MqttProperties.MqttProperty<?> rm = p == null ? null : p.getProperty(MqttPropertyType.RECEIVE_MAXIMUM.value());
+        return rm != null && rm.value() instanceof Integer i && i > 0 ? i : 65535;
     }
 
     /** What this endpoint offers, so well-behaved clients never try what would be refused. */

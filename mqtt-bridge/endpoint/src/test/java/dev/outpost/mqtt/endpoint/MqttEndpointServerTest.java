@@ -454,6 +454,19 @@ class MqttEndpointServerTest {
     }
 
     @Test
+    void aDeviceThatStopsAcknowledgingIsNotSentMoreThanItsWindow() throws Exception {
+        String id = TestPki.randomDeviceId();
+        PahoTestClient c = withSvid(id);
+        c.subscribeOwn();
+        c.withholdAcks();
+
+        for (int i = 0; i < 32; i++) {
+            assertThat(server.sendCommand(id, new byte[] { (byte) i })).isTrue();
+        }
+        assertThat(server.sendCommand(id, new byte[] { 99 })).isFalse();
+    }
+
+    @Test
     void aRetainedSiteMessageReachesALateSubscriber() throws Exception {
         server.publishRetained(topics.siteBundle(), "bundle-1".getBytes());
         server.publishRetained(topics.siteBundle(), "bundle-2".getBytes());
