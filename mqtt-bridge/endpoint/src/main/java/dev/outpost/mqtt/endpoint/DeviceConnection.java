@@ -1,7 +1,12 @@
 package dev.outpost.mqtt.endpoint;
 
 import java.security.cert.X509Certificate;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -18,6 +23,7 @@ import io.vertx.mqtt.messages.codes.MqttDisconnectReasonCode;
  * MQTT endpoints are not thread-safe and the appliance calls in from workers.
  */
 final class DeviceConnection {
+    private static final Logger log = LoggerFactory.getLogger(DeviceConnection.class);
     private final MqttEndpoint endpoint;
     private final Context context;
     private final String deviceId;
@@ -25,6 +31,11 @@ final class DeviceConnection {
     private final X509Certificate certificate;
     private final SubscriptionRegistry subscriptions;
     private final AtomicInteger inFlight = new AtomicInteger();
+    // QoS 1 publishes not yet acknowledged: MQTT 5's Receive Maximum, and the bound on what a device that stops
+    // reading can make us buffer (Vert.x queues writes without limit)
+    private final AtomicInteger unacknowledged = new AtomicInteger();
+    private final Set<Integer> awaitingAck = new HashSet<>();
+    private final int maxUnacknowledged;
     private final int enforcedKeepAliveSeconds;
     // Vert.x refuses remoteAddress() once closed, and the close is when we log it
     private final String remote;
@@ -33,7 +44,8 @@ final class DeviceConnection {
     private int nextPacketId = 1;
 
     DeviceConnection(MqttEndpoint endpoint, Context context, String deviceId, boolean authenticated,
-            X509Certificate certificate, SubscriptionRegistry subscriptions, int enforcedKeepAliveSeconds) {
+            X509Certificate certificate, SubscriptionRegistry subscriptions, int enforcedKeepAliveSeconds,
+            int maxUnacknowledged) {
         this.endpoint = endpoint;
         this.context = context;
         this.deviceId = deviceId;
@@ -41,6 +53,7 @@ final class DeviceConnection {
         this.certificate = certificate;
         this.subscriptions = subscriptions;
         this.enforcedKeepAliveSeconds = enforcedKeepAliveSeconds;
+        this.maxUnacknowledged = maxUnacknowledged;
         this.remote = String.valueOf(endpoint.remoteAddress());
     }
 
@@ -91,7 +104,7 @@ final class DeviceConnection {
     }
 
     /**
-     * Publishes when a granted subscription matches the topic.
+     * Publishes when a granted subscription matches the topic, and the device is acknowledging what it was sent.
      *
      * @return whether a subscription matched and the message was handed to the connection
      */
@@ -101,20 +114,40 @@ final class DeviceConnection {
             return false;
         }
         MqttQoS out = qos.value() >= 1 ? MqttQoS.AT_LEAST_ONCE : MqttQoS.AT_MOST_ONCE;
+        if (out == MqttQoS.AT_LEAST_ONCE && unacknowledged.incrementAndGet() > maxUnacknowledged) {
+            unacknowledged.decrementAndGet();
+            log.warn("device {}: {} publishes unacknowledged; dropping one on {}", deviceId, maxUnacknowledged, topic);
+            return false;
+        }
         Buffer body = Buffer.buffer(payload);
         run(() -> {
             if (!endpoint.isConnected()) {
                 return;
             }
-            int id = out == MqttQoS.AT_MOST_ONCE ? 0 : nextPacketId();
+            int id = 0;
+            if (out == MqttQoS.AT_LEAST_ONCE) {
+                id = nextPacketId();
+                awaitingAck.add(id);
+            }
             endpoint.publish(topic, body, out, false, retain, id, properties);
         });
         return true;
     }
 
+    /** A PUBACK; on the connection's context. Unknown ids are ignored so a device cannot free slots it never used. */
+    void acknowledged(int packetId) {
+        seen();
+        if (awaitingAck.remove(packetId)) {
+            unacknowledged.decrementAndGet();
+        }
+    }
+
     private int nextPacketId() {
-        int id = nextPacketId;
-        nextPacketId = id == 65535 ? 1 : id + 1;
+        int id;
+        do {
+            id = nextPacketId;
+            nextPacketId = id == 65535 ? 1 : id + 1;
+        } while (awaitingAck.contains(id));
         return id;
     }
 

@@ -45,6 +45,7 @@ public final class MqttEndpointServer {
     private static final Logger log = LoggerFactory.getLogger(MqttEndpointServer.class);
     private static final int CONNECT_TIMEOUT_SECONDS = 20;
     private static final int MAX_CLIENT_ID_CHARS = 128;
+    private static final int MAX_UNACKNOWLEDGED = 32;
 
     private final EndpointOptions options;
     private final TrustAnchors trustAnchors;
@@ -72,12 +73,18 @@ public final class MqttEndpointServer {
         this.codec = new Codec(options.limits());
     }
 
+    /** With no connection policy: any device whose identity checks out may connect. */
+    public MqttEndpointServer(EndpointOptions options, RequestHandler handler) {
+        this(options, handler, ConnectionPolicy.ALLOW_ALL);
+    }
+
     /** Binds and starts accepting; the future holds the bound port. */
     public synchronized Future<Integer> start(Vertx vertx) {
         if (server != null) {
             return Future.failedFuture(new IllegalStateException("already started"));
         }
         this.vertx = vertx;
+        this.closing = false;
         this.dispatcher = new RequestDispatcher(vertx, options.topics(), codec, acl,
                 new RateLimiter(options.unauthenticatedPerDevice(), options.unauthenticatedGlobal()),
                 new ResponseCache(options.responseCacheSize(), options.responseCacheTtl()), handler, stats,
@@ -98,7 +105,8 @@ public final class MqttEndpointServer {
                 .setTimeoutOnConnect(CONNECT_TIMEOUT_SECONDS);
         MqttServer s = MqttServer.create(vertx, o);
         s.endpointHandler(this::onConnect);
-        s.exceptionHandler(t -> log.debug("MQTT connection failed before CONNECT: {}", t.toString()));
+        // what fails before CONNECT (not MQTT, no CONNECT in time) is a refusal too; TLS failures TrustAnchors logs
+        s.exceptionHandler(t -> log.info("connection dropped before CONNECT: {}", t.toString()));
         this.server = s;
         long period = Math.max(1000, Math.min(5000, options.maxKeepAliveSeconds() * 250L));
         watchdog = vertx.setPeriodic(period, t -> closeIdle());
@@ -218,7 +226,8 @@ public final class MqttEndpointServer {
         boolean overrideKeepAlive = keepAlive == 0 || keepAlive > options.maxKeepAliveSeconds();
         Context ctx = Vertx.currentContext();
         DeviceConnection conn = new DeviceConnection(ep, ctx, id, o.authenticated(), o.certificate(),
-                new SubscriptionRegistry(acl), overrideKeepAlive ? options.maxKeepAliveSeconds() : 0);
+                new SubscriptionRegistry(acl), overrideKeepAlive ? options.maxKeepAliveSeconds() : 0,
+                Math.min(MAX_UNACKNOWLEDGED, receiveMaximum(ep)));
         if (ep.will() != null && ep.will().isWillFlag()) {
             log.debug("device {}: will message ignored; the endpoint routes nothing between devices", id);
         }
@@ -227,7 +236,7 @@ public final class MqttEndpointServer {
         ep.publishHandler(m -> onPublish(conn, m));
         ep.subscribeHandler(m -> onSubscribe(conn, m));
         ep.unsubscribeHandler(m -> onUnsubscribe(conn, m));
-        ep.publishAcknowledgeHandler(i -> conn.seen());
+        ep.publishAcknowledgeHandler(conn::acknowledged);
         ep.pingHandler(v -> conn.seen());
         ep.exceptionHandler(t -> onConnectionError(conn, t));
         ep.closeHandler(v -> {
@@ -245,6 +254,13 @@ public final class MqttEndpointServer {
             log.info("device {}: new connection from {} takes over the one from {}", id, remote, old.remote());
             old.disconnect(MqttDisconnectReasonCode.SESSION_TAKEN_OVER, "another connection took over this device id");
         }
+    }
+
+    /** The client's Receive Maximum (MQTT 5: 65535 when absent). */
+    private static int receiveMaximum(MqttEndpoint ep) {
+        MqttProperties p = ep.connectProperties();
+        MqttProperties.MqttProperty<?> rm = p == null ? null : p.getProperty(MqttPropertyType.RECEIVE_MAXIMUM.value());
+        return rm != null && rm.value() instanceof Integer i && i > 0 ? i : 65535;
     }
 
     /** What this endpoint offers, so well-behaved clients never try what would be refused. */

@@ -16,12 +16,16 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The client trust anchors as a trust manager whose anchors can be replaced while the server runs. Vert.x builds its
  * SSL context once; this manager is asked on every handshake, so a new site bundle applies to new connections
  * without a restart, and connections already up are left alone.
  */
 final class TrustAnchors extends X509ExtendedTrustManager {
+    private static final Logger log = LoggerFactory.getLogger(TrustAnchors.class);
     private volatile X509ExtendedTrustManager delegate;
 
     TrustAnchors(String pem) {
@@ -67,14 +71,33 @@ final class TrustAnchors extends X509ExtendedTrustManager {
         }
     }
 
+    // Vert.x MQTT reports no TLS handshake failure to the application; the trust manager is where a refused client
+    // certificate can still be named in the log.
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-        delegate.checkClientTrusted(chain, authType, socket);
+        try {
+            delegate.checkClientTrusted(chain, authType, socket);
+        } catch (CertificateException e) {
+            logRefusal(chain, socket == null ? null : String.valueOf(socket.getRemoteSocketAddress()), e);
+            throw e;
+        }
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-        delegate.checkClientTrusted(chain, authType, engine);
+        try {
+            delegate.checkClientTrusted(chain, authType, engine);
+        } catch (CertificateException e) {
+            logRefusal(chain, engine == null ? null : engine.getPeerHost() + ":" + engine.getPeerPort(), e);
+            throw e;
+        }
+    }
+
+    private static void logRefusal(X509Certificate[] chain, String peer, CertificateException e) {
+        String who = chain == null || chain.length == 0 ? "(no certificate)"
+                : chain[0].getSubjectX500Principal().getName() + ", issuer " + chain[0].getIssuerX500Principal().getName();
+        log.info("TLS handshake from {} refused: client certificate {} does not chain to the site trust anchors ({})",
+                peer, RequestDispatcher.printable(who), e.getMessage());
     }
 
     @Override

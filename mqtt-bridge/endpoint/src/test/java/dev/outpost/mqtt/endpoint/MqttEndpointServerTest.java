@@ -45,7 +45,7 @@ class MqttEndpointServerTest {
     private final Topics topics = new Topics();
     private final Codec codec = new Codec();
     private final List<DeviceRequest> calls = new CopyOnWriteArrayList<>();
-    private volatile Promise<Object> heldChallenge;
+    private final CompletableFuture<Promise<Object>> heldChallenge = new CompletableFuture<>();
     private MqttEndpointServer server;
     private int port;
     private final List<PahoTestClient> clients = new CopyOnWriteArrayList<>();
@@ -97,8 +97,9 @@ class MqttEndpointServerTest {
             case ACTIVATE:
                 return Future.failedFuture(new ProtocolException(ErrorCode.ACTIVATION_FAILED, "wrong secret"));
             case CHALLENGE:
-                heldChallenge = Promise.promise();
-                return heldChallenge.future();
+                Promise<Object> p = Promise.promise();
+                heldChallenge.complete(p);
+                return p.future();
             default:
                 return Future.failedFuture(new IllegalStateException("database on fire at /var/lib/outpost"));
         }
@@ -319,11 +320,11 @@ class MqttEndpointServerTest {
         c.subscribeOwn();
         byte[] corr = corr();
         c.request(Kind.CHALLENGE, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), corr);
-        eventually(() -> heldChallenge != null);
+        Promise<Object> held = heldChallenge.get(10, TimeUnit.SECONDS);
         c.request(Kind.CHALLENGE, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), corr);
         eventually(() -> server.stats().snapshot().cacheHits() == 1);
 
-        heldChallenge.complete(new DeviceStatus(1, id, "CHALLENGED", null, 0));
+        held.complete(new DeviceStatus(1, id, "CHALLENGED", null, 0));
 
         PahoTestClient.Received one = c.await(m -> m.correlationData() != null);
         PahoTestClient.Received two = c.await(m -> m.correlationData() != null);
@@ -368,11 +369,11 @@ class MqttEndpointServerTest {
                 .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(0x97));
 
         c.request(Kind.CHALLENGE, "{\"v\":1}".getBytes(StandardCharsets.UTF_8), corr());
-        eventually(() -> heldChallenge != null);
+        Promise<Object> held = heldChallenge.get(10, TimeUnit.SECONDS);
         Response busy = reply(c.request(Kind.STATUS, status(), corr()));
 
         assertThat(busy.error()).isEqualTo(ErrorCode.RATE_LIMITED);
-        heldChallenge.complete(new DeviceStatus(1, id, "CHALLENGED", null, 0));
+        held.complete(new DeviceStatus(1, id, "CHALLENGED", null, 0));
         assertThat(reply(c.request(Kind.STATUS, status(), corr())).ok()).isTrue();
     }
 
@@ -450,6 +451,19 @@ class MqttEndpointServerTest {
         PahoTestClient.Received r = c.await(m -> m.topic().equals(topics.command(id)));
         assertThat(new String(r.payload(), StandardCharsets.UTF_8)).isEqualTo("attest-now");
         assertThat(server.sendCommand(TestPki.randomDeviceId(), new byte[1])).isFalse();
+    }
+
+    @Test
+    void aDeviceThatStopsAcknowledgingIsNotSentMoreThanItsWindow() throws Exception {
+        String id = TestPki.randomDeviceId();
+        PahoTestClient c = withSvid(id);
+        c.subscribeOwn();
+        c.withholdAcks();
+
+        for (int i = 0; i < 32; i++) {
+            assertThat(server.sendCommand(id, new byte[] { (byte) i })).isTrue();
+        }
+        assertThat(server.sendCommand(id, new byte[] { 99 })).isFalse();
     }
 
     @Test

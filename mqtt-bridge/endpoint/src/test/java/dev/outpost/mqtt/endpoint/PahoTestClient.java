@@ -175,6 +175,11 @@ public final class PahoTestClient implements AutoCloseable {
         }
     }
 
+    /** From now on, received QoS 1 messages are never acknowledged: a device that stopped reading. */
+    public void withholdAcks() {
+        client.setManualAcks(true);
+    }
+
     public CompletableFuture<MqttDisconnectResponse> disconnected() {
         return disconnected;
     }
