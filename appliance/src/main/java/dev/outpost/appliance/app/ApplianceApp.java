@@ -32,6 +32,7 @@ import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
+import dev.outpost.mqtt.endpoint.RateLimit;
 import dev.outpost.mqtt.protocol.Limits;
 import dev.outpost.mqtt.protocol.Topics;
 import io.micrometer.prometheus.PrometheusConfig;
@@ -102,7 +103,10 @@ public final class ApplianceApp {
                     config.trustDomain())
                     .withListen(config.mqtt().host(), config.mqtt().port())
                     .withProtocol(topics, new Limits(config.mqtt().maxPayloadBytes(), Limits.DEFAULT.maxStringChars(),
-                            Limits.DEFAULT.maxDepth()));
+                            Limits.DEFAULT.maxDepth()))
+                    .withUnauthenticatedRates(
+                            new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
+                            new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
             MqttEndpointServer endpoint = new MqttEndpointServer(options,
                     new RequestDispatcher(vertx, enrollment),
                     (deviceId, authenticated) -> !revoked.contains(deviceId));

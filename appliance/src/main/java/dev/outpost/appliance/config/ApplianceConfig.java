@@ -49,7 +49,7 @@ public record ApplianceConfig(
     }
 
     public record Enrollment(EkTrust ekTrust, Path allowListDir, Path ekCaDir, Duration activationTtl,
-                             int rateLimitPerMinute) {
+                             int rateLimitPerMinute, int deviceRateLimitPerMinute) {
     }
 
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */

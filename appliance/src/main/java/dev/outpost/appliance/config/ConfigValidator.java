@@ -91,6 +91,9 @@ final class ConfigValidator {
                 && (e.activationTtl().compareTo(Duration.ofSeconds(10)) < 0 || e.activationTtl().compareTo(Duration.ofHours(1)) > 0)) {
             error("enrollment.activationTtl", "must be PT10S..PT1H, got " + e.activationTtl());
         }
+        if (e.deviceRateLimitPerMinute() < 1 || e.deviceRateLimitPerMinute() > e.rateLimitPerMinute()) {
+            error("enrollment.deviceRateLimitPerMinute", "must be 1..rateLimitPerMinute, got " + e.deviceRateLimitPerMinute());
+        }
         if (e.rateLimitPerMinute() < 1 || e.rateLimitPerMinute() > 1_000_000) {
             error("enrollment.rateLimitPerMinute", "must be 1..1000000, got " + e.rateLimitPerMinute());
         }

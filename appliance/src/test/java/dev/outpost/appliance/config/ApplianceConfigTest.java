@@ -32,7 +32,7 @@ class ApplianceConfigTest {
         assertThat(c.metrics()).isEqualTo(new ApplianceConfig.Metrics("127.0.0.1", 9464));
         assertThat(c.ca()).isEqualTo(new ApplianceConfig.Ca(Duration.ofDays(365), Duration.ofHours(1)));
         assertThat(c.enrollment()).isEqualTo(new ApplianceConfig.Enrollment(EkTrust.EITHER, Path.of("/etc/outpost/allow"),
-                Path.of("/etc/outpost/ek-ca"), Duration.ofMinutes(2), 600));
+                Path.of("/etc/outpost/ek-ca"), Duration.ofMinutes(2), 600, 10));
         assertThat(c.caDir()).isEqualTo(Path.of("/var/lib/outpost/ca"));
     }
 
@@ -145,7 +145,7 @@ class ApplianceConfigTest {
 
     @Test
     void reportsEveryProblemAtOnce() {
-        assertThatThrownBy(() -> ApplianceConfig.parse("mqtt: {port: 0}\nmetrics: {port: 0}\nsite: ''", "t"))
+        assertThatThrownBy(() -> ApplianceConfig.parse("mqtt: {port: -1}\nmetrics: {port: 70000}\nsite: ''", "t"))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.errors()).hasSize(3))
                 .hasMessageContaining("3 errors");
     }

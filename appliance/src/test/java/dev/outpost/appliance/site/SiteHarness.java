@@ -69,6 +69,7 @@ final class SiteHarness implements AutoCloseable {
                 "  ekTrust: " + ekTrust,
                 "  allowListDir: " + dir.resolve("allow"),
                 "  ekCaDir: " + dir.resolve("ek-ca"),
+                "  deviceRateLimitPerMinute: 100",
                 ""));
         return f;
     }
