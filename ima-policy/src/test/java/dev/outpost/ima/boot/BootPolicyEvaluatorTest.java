@@ -16,14 +16,24 @@ import dev.outpost.tpm.wire.PcrValues;
 
 class BootPolicyEvaluatorTest {
 
-    /** What a verified quote over PCRs 0..9 of both banks would carry for this log. */
+    /** What a verified quote over PCRs 0..9 and every other PCR the log touches would carry for this log. */
     static PcrValues quoteOf(EventLog log) {
+        return quoteOf(log, 23);
+    }
+
+    /** The same, limited to PCRs up to {@code lastPcr}. */
+    static PcrValues quoteOf(EventLog log, int lastPcr) {
         ReplayResult r = PcrReplay.replay(log);
         PcrValues q = new PcrValues();
         for (HashAlg bank : r.banks()) {
             for (int pcr = 0; pcr <= 9; pcr++) {
                 q.put(bank, pcr, r.pcrs(bank).getOrDefault(pcr, new byte[bank.digestSize()]));
             }
+            r.pcrs(bank).forEach((pcr, v) -> {
+                if (pcr <= lastPcr) {
+                    q.put(bank, pcr, v);
+                }
+            });
         }
         return q;
     }
