@@ -63,7 +63,9 @@ public final class BootPolicyJson {
                         .build())
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
-        this.mapper = new ObjectMapper(f).enable(SerializationFeature.INDENT_OUTPUT);
+        // Trailing content would mean two documents in one file: which one did the author mean?
+        this.mapper = new ObjectMapper(f).enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
     public BootPolicyJson() {
