@@ -24,6 +24,11 @@ public final class BootFailureIds {
     public static final String CMDLINE_NOT_ALLOWED = "boot.cmdline.not_allowed";
     public static final String CMDLINE_NOT_MEASURED = "boot.cmdline.not_measured";
 
+    /** An event an eventDigests rule selects carries none of its allowed digests. */
+    public static final String EVENT_NOT_ALLOWED = "boot.event.not_allowed";
+    /** An eventDigests rule selects no event at all. */
+    public static final String EVENT_NOT_MEASURED = "boot.event.not_measured";
+
     public static final String PCR_MISMATCH = "boot.pcr.mismatch";
     /** The policy expects a PCR value that neither the quote (online) nor the log (offline) provides. */
     public static final String PCR_MISSING = "boot.pcr.missing";

@@ -21,11 +21,12 @@ import dev.outpost.tpm.HashAlg;
  * @param dbx dbx rule, or null
  * @param applications allowed EV_EFI_BOOT_SERVICES_APPLICATION digests, or null
  * @param kernelCmdlines allowed kernel command lines, or null
+ * @param eventDigests further rules on event digests (firmware, MokList, initrd); empty when none
  * @param pcrs exact PCR values per bank; empty when none are pinned
  */
 public record BootPolicy(SecureBoot secureBoot, SignatureDatabase pk, SignatureDatabase kek, SignatureDatabase db,
                          SignatureDatabase dbx, List<AllowedApplication> applications, List<CmdlineRule> kernelCmdlines,
-                         Map<HashAlg, SortedMap<Integer, byte[]>> pcrs) {
+                         List<EventDigestRule> eventDigests, Map<HashAlg, SortedMap<Integer, byte[]>> pcrs) {
 
     /** The one format version this code reads and writes. */
     public static final int VERSION = 1;
@@ -42,6 +43,7 @@ public record BootPolicy(SecureBoot secureBoot, SignatureDatabase pk, SignatureD
         Objects.requireNonNull(secureBoot);
         applications = applications == null ? null : List.copyOf(applications);
         kernelCmdlines = kernelCmdlines == null ? null : List.copyOf(kernelCmdlines);
+        eventDigests = eventDigests == null ? List.of() : List.copyOf(eventDigests);
         EnumMap<HashAlg, SortedMap<Integer, byte[]>> copy = new EnumMap<>(HashAlg.class);
         if (pcrs != null) {
             pcrs.forEach((bank, values) -> {
@@ -80,6 +82,7 @@ public record BootPolicy(SecureBoot secureBoot, SignatureDatabase pk, SignatureD
         if (!(o instanceof BootPolicy p) || secureBoot != p.secureBoot || !Objects.equals(pk, p.pk)
                 || !Objects.equals(kek, p.kek) || !Objects.equals(db, p.db) || !Objects.equals(dbx, p.dbx)
                 || !Objects.equals(applications, p.applications) || !Objects.equals(kernelCmdlines, p.kernelCmdlines)
+                || !eventDigests.equals(p.eventDigests)
                 || !pcrs.keySet().equals(p.pcrs.keySet())) {
             return false;
         }

@@ -35,6 +35,7 @@ public final class BootPolicyEvaluator {
         SignatureDatabaseCheck.check(policy, c);
         ApplicationCheck.check(policy, c);
         CmdlineCheck.check(policy, c);
+        EventDigestCheck.check(policy, c);
         PcrValueCheck.check(policy, quotedPcrs, replay, c);
         return new BootPolicyResult(failures.isEmpty(), log.events().size(), quotedPcrs != null, failures);
     }

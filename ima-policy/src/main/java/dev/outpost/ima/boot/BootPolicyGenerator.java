@@ -88,7 +88,7 @@ public final class BootPolicyGenerator {
             }
         }
         BootPolicy p = new BootPolicy(sb, dbs.get("PK"), dbs.get("KEK"), dbs.get("db"), dbs.get("dbx"),
-                apps.isEmpty() ? null : apps, lines.isEmpty() ? null : List.copyOf(lines), pcrs);
+                apps.isEmpty() ? null : apps, lines.isEmpty() ? null : List.copyOf(lines), List.of(), pcrs);
         return new GeneratedPolicy(p, warnings);
     }
 

@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.outpost.ima.policy.PolicyException;
 import dev.outpost.tpm.HashAlg;
+import dev.outpost.tpm.eventlog.EventType;
 import dev.outpost.tpm.eventlog.Guid;
 
 /**
@@ -42,7 +43,7 @@ public final class BootPolicyJson {
     /** Value of the "kind" member, so a runtime policy or a Keylime refstate is never taken for one of ours. */
     public static final String KIND = "outpost-measured-boot-policy";
     private static final Set<String> TOP = Set.of("kind", "version", "secureBoot", "pk", "kek", "db", "dbx",
-            "applications", "kernelCmdlines", "pcrs");
+            "applications", "kernelCmdlines", "eventDigests", "pcrs");
     private static final Map<String, String> DB_KEYS = Map.of("pk", "PK", "kek", "KEK", "db", "db", "dbx", "dbx");
     private static final Pattern GUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final Pattern SERIAL = Pattern.compile("[0-9a-f]{1,64}");
@@ -131,9 +132,11 @@ public final class BootPolicyJson {
         JsonNode apps = root.get("applications");
         JsonNode cmd = root.get("kernelCmdlines");
         JsonNode pcrs = root.get("pcrs");
+        JsonNode rules = root.get("eventDigests");
         return new BootPolicy(secureBoot, dbs.get("PK"), dbs.get("KEK"), dbs.get("db"), dbs.get("dbx"),
                 apps == null || apps.isNull() ? null : applications(apps, "$.applications"),
                 cmd == null || cmd.isNull() ? null : cmdlines(cmd, "$.kernelCmdlines"),
+                rules == null || rules.isNull() ? List.of() : eventDigests(rules, "$.eventDigests"),
                 pcrs == null || pcrs.isNull() ? Map.of() : pcrs(pcrs, "$.pcrs"));
     }
 
@@ -228,6 +231,46 @@ public final class BootPolicyJson {
         return out;
     }
 
+    private List<EventDigestRule> eventDigests(JsonNode n, String path) {
+        array(n, path);
+        List<EventDigestRule> out = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            String p = path + "[" + i + "]";
+            JsonNode r = n.get(i);
+            object(r, p, Set.of("comment", "pcr", "eventTypes", "eventText", "allowed"));
+            JsonNode pcr = required(r, p, "pcr");
+            if (!pcr.isInt() || pcr.intValue() < 0 || pcr.intValue() > 23) {
+                throw at(p + ".pcr", "must be a PCR index 0..23");
+            }
+            JsonNode types = array(required(r, p, "eventTypes"), p + ".eventTypes");
+            if (types.isEmpty()) {
+                throw at(p + ".eventTypes", "needs at least one event type");
+            }
+            Set<Integer> raw = new java.util.HashSet<>();
+            for (int t = 0; t < types.size(); t++) {
+                String name = text(types.get(t), p + ".eventTypes[" + t + "]");
+                EventType type;
+                try {
+                    type = EventType.valueOf(name);
+                } catch (IllegalArgumentException e) {
+                    throw at(p + ".eventTypes[" + t + "]", "unknown event type \"" + name + "\"");
+                }
+                raw.add(type.value());
+            }
+            CmdlineRule textRule = null;
+            if (r.has("eventText")) {
+                try {
+                    textRule = new CmdlineRule(text(r.get("eventText"), p + ".eventText"));
+                } catch (IllegalArgumentException e) {
+                    throw at(p + ".eventText", e.getMessage());
+                }
+            }
+            List<AllowedApplication> allowed = applications(required(r, p, "allowed"), p + ".allowed");
+            out.add(new EventDigestRule(comment(r, p), pcr.intValue(), raw, textRule, allowed));
+        }
+        return out;
+    }
+
     private Map<HashAlg, SortedMap<Integer, byte[]>> pcrs(JsonNode n, String path) {
         object(n, path, null);
         Map<HashAlg, SortedMap<Integer, byte[]>> out = new EnumMap<>(HashAlg.class);
@@ -292,21 +335,27 @@ public final class BootPolicyJson {
         if (p.applications() == null) {
             o.putNull("applications");
         } else {
-            ArrayNode as = o.putArray("applications");
-            for (AllowedApplication a : p.applications()) {
-                ObjectNode an = as.addObject();
-                if (a.comment() != null) {
-                    an.put("comment", a.comment());
-                }
-                ObjectNode dn = an.putObject("digests");
-                a.digests().forEach((k, v) -> dn.put(k.tpmName(), HexFormat.of().formatHex(v)));
-            }
+            writeApplications(o.putArray("applications"), p.applications());
         }
         if (p.kernelCmdlines() == null) {
             o.putNull("kernelCmdlines");
         } else {
             ArrayNode cs = o.putArray("kernelCmdlines");
             p.kernelCmdlines().forEach(r -> cs.add(r.regex()));
+        }
+        ArrayNode rules = o.putArray("eventDigests");
+        for (EventDigestRule r : p.eventDigests()) {
+            ObjectNode rn = rules.addObject();
+            if (r.comment() != null) {
+                rn.put("comment", r.comment());
+            }
+            rn.put("pcr", r.pcr());
+            ArrayNode types = rn.putArray("eventTypes");
+            r.eventTypes().stream().sorted().forEach(t -> types.add(EventType.nameOf(t)));
+            if (r.eventText() != null) {
+                rn.put("eventText", r.eventText().regex());
+            }
+            writeApplications(rn.putArray("allowed"), r.allowed());
         }
         ObjectNode pn = o.putObject("pcrs");
         p.pcrs().forEach((bank, values) -> {
@@ -317,6 +366,17 @@ public final class BootPolicyJson {
             return mapper.writeValueAsBytes(o);
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeApplications(ArrayNode as, List<AllowedApplication> apps) {
+        for (AllowedApplication a : apps) {
+            ObjectNode an = as.addObject();
+            if (a.comment() != null) {
+                an.put("comment", a.comment());
+            }
+            ObjectNode dn = an.putObject("digests");
+            a.digests().forEach((k, v) -> dn.put(k.tpmName(), HexFormat.of().formatHex(v)));
         }
     }
 

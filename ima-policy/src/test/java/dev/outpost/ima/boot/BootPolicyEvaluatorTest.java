@@ -139,7 +139,7 @@ class BootPolicyEvaluatorTest {
         BootPolicy base = goodPolicy(false);
         BootPolicy p = new BootPolicy(base.secureBoot(), base.pk(), base.kek(), base.db(), base.dbx(),
                 base.applications(), List.of(new CmdlineRule("BOOT_IMAGE=/vmlinuz-[0-9.]+ root=/dev/mapper/root ro( quiet)?")),
-                Map.of());
+                List.of(), Map.of());
         BootLogFixture f = new BootLogFixture();
         f.cmdline = "BOOT_IMAGE=/vmlinuz-6.2.1 root=/dev/mapper/root ro";
         assertThat(check(p, f).passed()).isTrue();
@@ -213,7 +213,7 @@ class BootPolicyEvaluatorTest {
                 .map(a -> new AllowedApplication(a.comment(), Map.of(HashAlg.SHA1, a.digests().get(HashAlg.SHA1))))
                 .toList();
         BootPolicy p = new BootPolicy(base.secureBoot(), base.pk(), base.kek(), base.db(), base.dbx(), sha1Only,
-                base.kernelCmdlines(), Map.of());
+                base.kernelCmdlines(), List.of(), Map.of());
         assertThat(ids(BootPolicyEvaluator.evaluate(p, log, sha256Only)))
                 .containsOnly("boot.application.not_allowed");
         assertThat(BootPolicyEvaluator.evaluate(p, log, full).passed()).isTrue();
@@ -235,7 +235,7 @@ class BootPolicyEvaluatorTest {
         AllowedSignature hash = AllowedSignature.hash(BootLogFixture.DB_HASH, null);
         BootPolicy p = new BootPolicy(base.secureBoot(), base.pk(), base.kek(),
                 new SignatureDatabase(SignatureDatabase.Mode.EXACT, List.of(bySubject, hash)), base.dbx(),
-                base.applications(), base.kernelCmdlines(), Map.of());
+                base.applications(), base.kernelCmdlines(), List.of(), Map.of());
         assertThat(check(p, new BootLogFixture()).passed()).isTrue();
         BootLogFixture f = new BootLogFixture();
         f.dbCerts.clear();
