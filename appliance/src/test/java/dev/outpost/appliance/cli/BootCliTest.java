@@ -158,4 +158,26 @@ class BootCliTest {
         assertThat(run("verify", "boot", "--policy", policy.toString(), "--eventlog", off.toString()).exitCode())
                 .isZero();
     }
+
+    @Test
+    void keylimeReferenceStateConverts() throws Exception {
+        String root = System.getProperty("outpost.testdata");
+        Path refstate = root == null ? null
+                : Path.of(root, "policies/keylime/measured-boot/example_reference_state.json");
+        org.junit.jupiter.api.Assumptions.assumeTrue(refstate != null && Files.exists(refstate), "corpus absent");
+        Path out = dir.resolve("converted.json");
+        CliRun r = run("policy", "convert", "--keylime-refstate", refstate.toString(), "--out", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("5 event digest rules");
+        assertThat(r.err()).contains("warning: kernel_cmdline values are Python regexes");
+        assertThat(new BootPolicyJson().read(Files.readAllBytes(out)).db().entries()).hasSize(2);
+
+        CliRun both = run("policy", "convert", "--keylime-refstate", refstate.toString(), "--allowlist",
+                refstate.toString(), "--out", out.toString());
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.err()).startsWith("error: --keylime-refstate cannot be combined");
+        CliRun none = run("policy", "convert", "--out", out.toString());
+        assertThat(none.exitCode()).isEqualTo(2);
+        assertThat(none.err()).startsWith("error: one of --allowlist or --keylime-refstate is required");
+    }
 }
