@@ -33,7 +33,7 @@ final class ApplicationCheck {
             return;
         }
         for (Event e : apps) {
-            boolean allowed = p.applications().stream().anyMatch(a -> a.matches(e, c.trust.banks()));
+            boolean allowed = p.applications().stream().anyMatch(a -> a.matches(e, c.trust.banks(e.pcr())));
             if (!allowed) {
                 c.fail(e.index(), BootFailureIds.APPLICATION_NOT_ALLOWED, "boot application "
                         + describe(e, c) + " is not allowed");
@@ -46,7 +46,7 @@ final class ApplicationCheck {
         if (e.decoded() instanceof EventData.ImageLoad i && !i.path().isEmpty()) {
             sb.append(i.path()).append(' ');
         }
-        for (HashAlg bank : c.trust.banks()) {
+        for (HashAlg bank : c.trust.banks(e.pcr())) {
             e.digest(bank).ifPresent(d -> sb.append(bank.tpmName()).append(':')
                     .append(HexFormat.of().formatHex(d)).append(' '));
         }

@@ -36,7 +36,7 @@ final class CmdlineCheck {
         }
         for (KernelCmdlines.Cmdline l : lines) {
             int index = l.event().index();
-            if (!EventBinding.bound(l.event(), c.trust.banks(), l.measured(), l.event().data())) {
+            if (!EventBinding.bound(l.event(), c.trust.banks(l.event().pcr()), l.measured(), l.event().data())) {
                 c.fail(index, BootFailureIds.DATA_MISMATCH, "kernel command line text does not hash to the"
                         + " event's digest");
             } else if (l.line().length() > MAX_LINE

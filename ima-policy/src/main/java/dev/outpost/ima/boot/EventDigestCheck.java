@@ -26,7 +26,7 @@ final class EventDigestCheck {
                 c.fail(-1, BootFailureIds.EVENT_NOT_MEASURED, "no event for " + rule.describe());
             }
             for (Event e : selected) {
-                if (rule.allowed().stream().noneMatch(a -> a.matches(e, c.trust.banks()))) {
+                if (rule.allowed().stream().noneMatch(a -> a.matches(e, c.trust.banks(e.pcr())))) {
                     c.fail(e.index(), BootFailureIds.EVENT_NOT_ALLOWED, "digest of " + e.typeName() + " "
                             + e.decoded().describe().lines().findFirst().orElse("") + " is not allowed by "
                             + rule.describe());

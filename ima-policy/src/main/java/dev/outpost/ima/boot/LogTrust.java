@@ -2,7 +2,7 @@ package dev.outpost.ima.boot;
 
 import java.security.MessageDigest;
 import java.util.EnumSet;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -22,20 +22,21 @@ final class LogTrust {
     static final int LAST_BOOT_PCR = 9;
 
     private final boolean offline;
-    private final Set<Integer> believed;
-    private final Set<HashAlg> banks;
+    /** PCR → the banks in which the quote proved it; a PCR quoted only in SHA-1 proves nothing about SHA-256. */
+    private final Map<Integer, Set<HashAlg>> believed;
+    private final Set<HashAlg> logBanks;
 
-    private LogTrust(boolean offline, Set<Integer> believed, Set<HashAlg> banks) {
+    private LogTrust(boolean offline, Map<Integer, Set<HashAlg>> believed, Set<HashAlg> logBanks) {
         this.offline = offline;
         this.believed = believed;
-        this.banks = banks;
+        this.logBanks = logBanks;
     }
 
     /** No quote: every event is taken at its word, and every bank the log has counts. */
     static LogTrust offline(ReplayResult replay) {
         Set<HashAlg> b = EnumSet.noneOf(HashAlg.class);
         b.addAll(replay.banks());
-        return new LogTrust(true, Set.of(), b);
+        return new LogTrust(true, Map.of(), b);
     }
 
     /**
@@ -51,7 +52,7 @@ final class LogTrust {
                 common.add(bank);
             }
         }
-        Set<Integer> believed = new HashSet<>();
+        Map<Integer, Set<HashAlg>> believed = new HashMap<>();
         if (common.isEmpty()) {
             failures.add(new BootFailure(-1, BootFailureIds.NO_COMMON_BANK, "the log has none of the quoted banks "
                     + "(log: " + replay.banks() + ", quote: " + quoted.selection() + ")"));
@@ -65,7 +66,7 @@ final class LogTrust {
                 byte[] fromLog = replayed.get(pcr);
                 boolean ok = fromLog == null ? isZero(q.getValue()) : MessageDigest.isEqual(fromLog, q.getValue());
                 if (ok) {
-                    believed.add(pcr);
+                    believed.computeIfAbsent(pcr, k -> EnumSet.noneOf(HashAlg.class)).add(bank);
                 } else if (pcr <= LAST_BOOT_PCR) {
                     mismatch = true;
                     failures.add(new BootFailure(-1, BootFailureIds.REPLAY_MISMATCH, fromLog == null
@@ -88,12 +89,12 @@ final class LogTrust {
 
     /** Whether events logged for this PCR may be used as evidence. */
     boolean believes(int pcr) {
-        return offline || believed.contains(pcr);
+        return offline || believed.containsKey(pcr);
     }
 
-    /** The banks whose digests replayed to the quote (all of the log's banks offline). */
-    Set<HashAlg> banks() {
-        return banks;
+    /** The banks in which this PCR's digests were proven by the quote (all of the log's banks offline). */
+    Set<HashAlg> banks(int pcr) {
+        return offline ? logBanks : believed.getOrDefault(pcr, Set.of());
     }
 
     private static boolean isZero(byte[] b) {

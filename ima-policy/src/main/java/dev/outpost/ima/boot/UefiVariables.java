@@ -67,7 +67,7 @@ final class UefiVariables {
             return null;
         }
         Event e = named.get(0);
-        if (!EventBinding.bound(e, c.trust.banks(), e.data())) {
+        if (!EventBinding.bound(e, c.trust.banks(e.pcr()), e.data())) {
             c.fail(e.index(), BootFailureIds.DATA_MISMATCH, name + ": the variable data does not hash to the"
                     + " event's digest");
             return null;

@@ -220,6 +220,28 @@ class BootPolicyEvaluatorTest {
     }
 
     @Test
+    void aBankCountsOnlyForThePcrsItWasQuotedFor() {
+        // SHA-256 is quoted for every PCR but 4, SHA-1 for every PCR: PCR 4's SHA-256 digests are unproven.
+        EventLog log = new BootLogFixture().log();
+        PcrValues full = quoteOf(log);
+        PcrValues q = new PcrValues();
+        full.bank(HashAlg.SHA1).forEach((pcr, v) -> q.put(HashAlg.SHA1, pcr, v));
+        full.bank(HashAlg.SHA256).forEach((pcr, v) -> {
+            if (pcr != 4) {
+                q.put(HashAlg.SHA256, pcr, v);
+            }
+        });
+        BootPolicy base = goodPolicy(false);
+        List<AllowedApplication> sha256Only = base.applications().stream()
+                .map(a -> new AllowedApplication(a.comment(), Map.of(HashAlg.SHA256, a.digests().get(HashAlg.SHA256))))
+                .toList();
+        BootPolicy p = new BootPolicy(base.secureBoot(), base.pk(), base.kek(), base.db(), base.dbx(), sha256Only,
+                base.kernelCmdlines(), List.of(), Map.of());
+        assertThat(ids(BootPolicyEvaluator.evaluate(p, log, q))).containsOnly("boot.application.not_allowed");
+        assertThat(BootPolicyEvaluator.evaluate(p, log, full).passed()).isTrue();
+    }
+
+    @Test
     void aSha1OnlyQuoteOfASha256OnlyLogIsRefused() {
         EventLog log = new BootLogFixture().log();
         PcrValues q = new PcrValues().put(HashAlg.SHA384, 0, new byte[48]);
