@@ -84,6 +84,28 @@ class RealBootLogTest {
     }
 
     @Test
+    void realGrubCommandLinesAreReadAndBoundToTheirDigests() throws Exception {
+        EventLog log = log("tpm2-tools/event-gce-ubuntu-2104-log.bin");
+        BootPolicy p = BootPolicyGenerator.generate(log, false).policy();
+        assertThat(p.kernelCmdlines()).isNotEmpty().allMatch(r -> r.regex().contains("ima_hash=sha256"));
+        BootPolicy other = new BootPolicy(p.secureBoot(), p.pk(), p.kek(), p.db(), p.dbx(), p.applications(),
+                List.of(new CmdlineRule("/boot/vmlinuz-\\S+ root=PARTUUID=\\S+ ro")), List.of(), java.util.Map.of());
+        assertThat(BootPolicyEvaluator.evaluate(other, log, BootPolicyEvaluatorTest.quoteOf(log)).failures())
+                .extracting(BootFailure::id).containsOnly("boot.cmdline.not_allowed");
+    }
+
+    @Test
+    void keylimeSecureBootLogRecordsItsDatabases() throws Exception {
+        BootPolicy p = BootPolicyGenerator.generate(log("keylime/binary_bios_measurements-secureboot"), false)
+                .policy();
+        assertThat(p.pk().entries()).isNotEmpty();
+        assertThat(p.kek().entries()).isNotEmpty();
+        assertThat(p.db().entries()).isNotEmpty().anyMatch(e -> e.kind() == AllowedSignature.Kind.CERT_SHA256);
+        assertThat(p.dbx().entries()).isNotEmpty();
+        assertThat(p.applications()).isNotEmpty();
+    }
+
+    @Test
     void aPolicyFromOneMachineRejectsAnother() throws Exception {
         BootPolicy p = BootPolicyGenerator.generate(log("keylime/binary_bios_measurements-secureboot"), false)
                 .policy();
