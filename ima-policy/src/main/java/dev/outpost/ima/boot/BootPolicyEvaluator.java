@@ -10,7 +10,8 @@ import dev.outpost.tpm.wire.PcrValues;
 
 /**
  * Checks a boot event log against a measured-boot policy. Stateless and thread-safe; pure computation over the
- * parsed log (a few milliseconds for a real log), so it may run inline after the quote is verified.
+ * parsed log (one replay, one pass per check). Parsing a log of up to 16 MiB is not small: on Vert.x, parse and
+ * evaluate on a worker, after the quote is verified.
  */
 public final class BootPolicyEvaluator {
     private BootPolicyEvaluator() {
