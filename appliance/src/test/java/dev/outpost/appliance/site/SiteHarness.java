@@ -31,6 +31,8 @@ final class SiteHarness implements AutoCloseable {
     private final String ekTrust;
     private final Duration svidTtl;
     private ApplianceApp app;
+    private Process process;
+    private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
 
     record Running(AgentDaemon daemon, Thread thread, AgentConfig config) {
@@ -59,7 +61,7 @@ final class SiteHarness implements AutoCloseable {
                 "runtimeDir: " + dir.resolve("run"),
                 "mqtt:",
                 "  host: 127.0.0.1",
-                "  port: " + (app == null ? 0 : app.mqttPort()),
+                "  port: " + mqttPort,
                 "metrics:",
                 "  host: 127.0.0.1",
                 "  port: 0",
@@ -76,13 +78,55 @@ final class SiteHarness implements AutoCloseable {
 
     ApplianceApp startAppliance() throws Exception {
         app = ApplianceApp.start(ApplianceConfig.load(configFile()));
+        mqttPort = app.mqttPort();
         return app;
     }
 
     void stopAppliance() {
         if (app != null) {
             app.stop();
+            app = null;
         }
+        if (process != null) {
+            process.destroy();
+            try {
+                process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process = null;
+        }
+    }
+
+    /** The appliance as its own process (`outpost-appliance run`), on a fixed port so agents find it again. */
+    void startApplianceProcess() throws Exception {
+        if (mqttPort == 0) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                mqttPort = s.getLocalPort();
+            }
+        }
+        Path log = dir.resolve("appliance.log");
+        process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.outpost.appliance.cli.ApplianceCli", "run",
+                "--config", configFile().toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        Path socket = dir.resolve("run/admin.sock");
+        await("appliance process up", Duration.ofSeconds(60), () -> {
+            try {
+                return Files.exists(socket) && new dev.outpost.appliance.admin.AdminClient(socket).get("/health").ok();
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /** SIGKILL: no shutdown hook, no flush: what a power cut does to the process. */
+    void killApplianceProcess() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+        process = null;
     }
 
     ApplianceApp appliance() {
@@ -90,7 +134,11 @@ final class SiteHarness implements AutoCloseable {
     }
 
     Path adminSocket() {
-        return app.adminSocket();
+        return dir.resolve("run/admin.sock");
+    }
+
+    int mqttPort() {
+        return mqttPort;
     }
 
     Path caPem() {
@@ -102,7 +150,7 @@ final class SiteHarness implements AutoCloseable {
         Files.writeString(f, String.join("\n",
                 "appliance:",
                 "  host: 127.0.0.1",
-                "  port: " + app.mqttPort(),
+                "  port: " + mqttPort,
                 "tpm: " + tpm.uri(),
                 "stateDir: " + dir.resolve(name),
                 "trust:",

@@ -1,0 +1,133 @@
+package dev.outpost.appliance.site;
+
+import static dev.outpost.appliance.site.SiteHarness.await;
+import static dev.outpost.appliance.site.SiteHarness.hasIdentity;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.outpost.agent.config.AgentConfig;
+import dev.outpost.appliance.admin.AdminClient;
+import dev.outpost.testkit.Swtpm;
+import dev.outpost.testkit.SwtpmExtension;
+
+/** Nothing is lost across restarts: of the appliance (also after kill -9), of an agent; a wiped agent re-enrolls. */
+@ExtendWith(SwtpmExtension.class)
+class SiteRestartTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void applianceAndAgentRestartsKeepIdentityAndRenewalNeedsNoReEnrollment(Swtpm swtpm, @TempDir Path dir)
+            throws Exception {
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofMinutes(1))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "ecc");
+            SiteHarness.Running agent = site.startAgent(config);
+            await("enrolled", Duration.ofSeconds(60), () -> hasIdentity(config));
+            String deviceId = deviceId(config);
+            BigInteger first = serial(config);
+            byte[] caBefore = Files.readAllBytes(site.caPem());
+
+            site.stopAppliance();
+            site.startAppliance();
+            assertThat(Files.readAllBytes(site.caPem())).isEqualTo(caBefore);
+            await("reconnected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
+            assertThat(device(site, deviceId).path("state").asText()).isEqualTo("enrolled");
+
+            // SVIDs last a minute here, so the agent renews after 30 s, over mTLS, without enrolling again.
+            await("renewed", Duration.ofSeconds(90), () -> !first.equals(serialOrNull(config)));
+            assertThat(activations(site, deviceId)).isEqualTo(1);
+
+            SiteHarness.stopAgent(agent);
+            BigInteger kept = serial(config);
+            SiteHarness.Running again = site.startAgent(config);
+            await("agent back", Duration.ofSeconds(60), () -> "connected".equals(again.daemon().status()));
+            assertThat(serial(config)).isEqualTo(kept);
+            assertThat(activations(site, deviceId)).isEqualTo(1);
+
+            SiteHarness.stopAgent(again);
+            wipe(config.stateDir());
+            SiteHarness.Running fresh = site.startAgent(config);
+            await("re-enrolled", Duration.ofSeconds(60), () -> hasIdentity(config));
+            await("connected", Duration.ofSeconds(60), () -> "connected".equals(fresh.daemon().status()));
+            assertThat(deviceId(config)).isEqualTo(deviceId);
+            assertThat(activations(site, deviceId)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void applianceKilledWithSigkillLosesNothing(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))) {
+            site.trustSwtpmManufacturer();
+            site.startApplianceProcess();
+            AgentConfig config = site.agentConfig(swtpm, "agent", "p384", "rsa");
+            SiteHarness.Running agent = site.startAgent(config);
+            await("enrolled", Duration.ofSeconds(60), () -> hasIdentity(config));
+            await("connected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
+            String deviceId = deviceId(config);
+
+            site.killApplianceProcess();
+            site.startApplianceProcess();
+            assertThat(device(site, deviceId).path("state").asText()).isEqualTo("enrolled");
+            assertThat(device(site, deviceId).path("svidSerial").asText())
+                    .isEqualTo(serial(config).toString(16));
+            await("reconnected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
+            assertThat(activations(site, deviceId)).isEqualTo(1);
+        }
+    }
+
+    private static String deviceId(AgentConfig c) throws IOException {
+        String uri = SiteHarness.identity(c).spiffeId();
+        return uri.substring(uri.lastIndexOf('/') + 1);
+    }
+
+    private static BigInteger serial(AgentConfig c) throws IOException {
+        return SiteHarness.identity(c).leaf().getSerialNumber();
+    }
+
+    private static BigInteger serialOrNull(AgentConfig c) {
+        try {
+            return serial(c);
+        } catch (IOException | NullPointerException e) {
+            return null;
+        }
+    }
+
+    private static JsonNode device(SiteHarness site, String id) throws IOException {
+        AdminClient.Reply r = new AdminClient(site.adminSocket()).get("/v1/devices/" + id);
+        assertThat(r.ok()).as(r.body()).isTrue();
+        return JSON.readTree(r.body());
+    }
+
+    /** How many times the device completed credential activation, from the audit trail. */
+    private static long activations(SiteHarness site, String id) throws IOException {
+        AdminClient.Reply r = new AdminClient(site.adminSocket()).get("/v1/audit?device=" + id + "&limit=1000");
+        long n = 0;
+        for (JsonNode e : JSON.readTree(r.body())) {
+            if ("activate".equals(e.path("action").asText()) && "ALLOW".equalsIgnoreCase(e.path("decision").asText())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static void wipe(Path dir) throws IOException {
+        try (Stream<Path> w = Files.walk(dir)) {
+            w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
