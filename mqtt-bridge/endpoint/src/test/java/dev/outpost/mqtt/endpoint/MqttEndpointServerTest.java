@@ -338,7 +338,7 @@ class MqttEndpointServerTest {
         PahoTestClient c = withSvid(TestPki.randomDeviceId());
         c.subscribeOwn();
 
-        Response activation = reply(c.request(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\"}".getBytes(), corr()));
+        Response activation = reply(c.request(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\",\"csr\":\"AA==\"}".getBytes(), corr()));
         Response internal = reply(c.request(Kind.CSR, "{\"v\":1,\"csr\":\"AA==\"}".getBytes(), corr()));
 
         assertThat(activation.error()).isEqualTo(ErrorCode.ACTIVATION_FAILED);

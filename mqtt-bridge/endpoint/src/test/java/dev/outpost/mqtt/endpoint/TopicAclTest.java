@@ -29,7 +29,9 @@ class TopicAclTest {
     @Test
     void publishesAreOwnRequestsOnlyAndEnrollmentWithoutSvid() {
         assertThat(acl.mayPublish(me, true, topics.request(me, Kind.STATUS)).allowed()).isTrue();
-        assertThat(acl.mayPublish(me, false, topics.request(me, Kind.CSR)).allowed()).isTrue();
+        assertThat(acl.mayPublish(me, false, topics.request(me, Kind.ACTIVATE)).allowed()).isTrue();
+        // csr renews an SVID, so it needs one: the first SVID comes with the activation answer.
+        assertThat(acl.mayPublish(me, false, topics.request(me, Kind.CSR)).refusal()).isEqualTo(ErrorCode.UNAUTHORIZED);
         assertThat(acl.mayPublish(me, false, topics.request(me, Kind.STATUS)).refusal()).isEqualTo(ErrorCode.UNAUTHORIZED);
         assertThat(acl.mayPublish(me, true, topics.request(other, Kind.STATUS)).refusal()).isEqualTo(ErrorCode.FORBIDDEN);
         assertThat(acl.mayPublish(me, true, topics.response(me)).refusal()).isEqualTo(ErrorCode.FORBIDDEN);
