@@ -78,4 +78,39 @@ class SiteEnrollmentTest {
             assertThat(new ObjectMapper().readTree(ca.out()).path("keys").get(0).path("use").asText()).isEqualTo("x509-svid");
         }
     }
+
+    @Test
+    void revokedDeviceIsDisconnectedAndKeptOutAndMonitoringAnswers(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "rsa");
+            SiteHarness.Running agent = site.startAgent(config);
+            await("connected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
+            String spiffeId = SiteHarness.identity(config).spiffeId();
+            String deviceId = spiffeId.substring(spiffeId.lastIndexOf('/') + 1);
+
+            CliRun revoke = CliRun.run(ApplianceCli::commandLine, "device", "revoke", deviceId, "--reason", "stolen",
+                    "--socket", site.adminSocket().toString());
+            assertThat(revoke.exitCode()).as(revoke.err()).isZero();
+            await("disconnected", Duration.ofSeconds(30), () -> !"connected".equals(agent.daemon().status()));
+            // Bounded negative window: the agent retries within a second or two and must stay out.
+            Thread.sleep(3000);
+            assertThat(agent.daemon().status()).isNotEqualTo("connected");
+            CliRun show = CliRun.run(ApplianceCli::commandLine, "device", "show", deviceId, "--socket",
+                    site.adminSocket().toString());
+            JsonNode d = new ObjectMapper().readTree(show.out());
+            assertThat(d.path("state").asText()).isEqualTo("revoked");
+            assertThat(d.path("revokeReason").asText()).isEqualTo("stolen");
+
+            var http = java.net.http.HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + site.appliance().metricsPort();
+            var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health/ready")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.body()).contains("vertx_");
+        }
+    }
 }
