@@ -1,0 +1,36 @@
+package dev.outpost.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.outpost.agent.config.AgentConfig;
+
+class AgentConfigTest {
+
+    @Test
+    void shippedConfigLoads() throws Exception {
+        Path shipped = Path.of(System.getProperty("outpost.root"), "packaging/etc/outpost/agent.yaml");
+        AgentConfig c = AgentConfig.load(shipped);
+        assertThat(c.appliance().port()).isEqualTo(8883);
+        assertThat(c.tpm()).isEqualTo("device:/dev/tpmrm0");
+        assertThat(c.renewFraction()).isEqualTo(0.5);
+    }
+
+    @Test
+    void mistakesAreNamed(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("a.yaml");
+        Files.writeString(f, "appliance: {host: h, port: 0}\ntrust: {}\nrenewFraction: 0.95\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("appliance.port: must be 1..65535")
+                .hasMessageContaining("blind trust is not offered").hasMessageContaining("renewFraction");
+        Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {bundle: /x}\ncolour: blue\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("unknown setting 'colour'");
+        Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {caFingerprintSha256: abc}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("64 hex digits");
+    }
+}
