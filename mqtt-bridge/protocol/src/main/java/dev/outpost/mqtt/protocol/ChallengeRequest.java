@@ -1,8 +1,8 @@
 package dev.outpost.mqtt.protocol;
 
 /**
- * Device → appliance: ask for an attestation challenge (issue 5 fills this in).
- *
+ * Device → appliance, over mTLS: ask for an attestation challenge. The agent asks on its own schedule (edge
+ * devices cannot be polled) and when the appliance sends {@code attest-now} on its command topic.
  */
 public record ChallengeRequest(int v) implements Messages {
 }
