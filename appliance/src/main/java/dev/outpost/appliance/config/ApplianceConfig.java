@@ -22,7 +22,8 @@ public record ApplianceConfig(
         Admin admin,
         Metrics metrics,
         Ca ca,
-        Enrollment enrollment) {
+        Enrollment enrollment,
+        Attestation attestation) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -50,6 +51,18 @@ public record ApplianceConfig(
 
     public record Enrollment(EkTrust ekTrust, Path allowListDir, Path ekCaDir, Duration activationTtl,
                              int rateLimitPerMinute, int deviceRateLimitPerMinute) {
+    }
+
+    /**
+     * @param interval         how often a device attests
+     * @param freshness        how long a passing attestation keeps a device trusted; SVIDs never outlive it
+     * @param challengeTtl     how long a nonce may be answered
+     * @param pcrs             the PCR selection quoted (tpm2-tools form); must include PCR 10 for IMA
+     * @param maxEvidenceBytes the most log bytes one attestation may carry (the first one holds the whole IMA list)
+     * @param webhook          URL that receives revocation events (POST, JSON), or null
+     */
+    public record Attestation(Duration interval, Duration freshness, Duration challengeTtl, String pcrs,
+                              long maxEvidenceBytes, String webhook) {
     }
 
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */
@@ -95,7 +108,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment);
+                enrollment, attestation);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }

@@ -97,6 +97,30 @@ final class ConfigValidator {
         if (e.rateLimitPerMinute() < 1 || e.rateLimitPerMinute() > 1_000_000) {
             error("enrollment.rateLimitPerMinute", "must be 1..1000000, got " + e.rateLimitPerMinute());
         }
+        attestation(c.attestation());
+    }
+
+    private void attestation(ApplianceConfig.Attestation a) {
+        boolean interval = positive("attestation.interval", a.interval());
+        boolean freshness = positive("attestation.freshness", a.freshness());
+        positive("attestation.challengeTtl", a.challengeTtl());
+        if (interval && freshness && a.freshness().compareTo(a.interval()) <= 0) {
+            error("attestation.freshness", "must be longer than attestation.interval, or every device goes stale");
+        }
+        try {
+            dev.outpost.tpm.wire.PcrSelection sel = dev.outpost.tpm.wire.PcrSelection.parse(String.valueOf(a.pcrs()));
+            if (sel.banks().stream().noneMatch(b -> sel.pcrs(b).contains(10))) {
+                error("attestation.pcrs", "must include PCR 10 (IMA) in some bank");
+            }
+        } catch (IllegalArgumentException ex) {
+            error("attestation.pcrs", ex.getMessage());
+        }
+        if (a.maxEvidenceBytes() < 1 << 20 || a.maxEvidenceBytes() > 1L << 30) {
+            error("attestation.maxEvidenceBytes", "must be 1 MiB..1 GiB, got " + a.maxEvidenceBytes());
+        }
+        if (a.webhook() != null && !(a.webhook().startsWith("https://") || a.webhook().startsWith("http://"))) {
+            error("attestation.webhook", "must be an http(s) URL or null");
+        }
     }
 
     private void topicPrefix(String p) {

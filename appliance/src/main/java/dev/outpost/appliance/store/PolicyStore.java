@@ -1,0 +1,150 @@
+package dev.outpost.appliance.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import dev.outpost.tpm.HashAlg;
+
+/**
+ * Attestation policies (runtime = Keylime IMA policy, boot = measured-boot policy), stored as the operator gave
+ * them, and which device gets which: its own assignment first, else the first of its labels that has one.
+ */
+public final class PolicyStore {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    /** The two kinds of policy a device is judged by. */
+    public enum Kind {
+        RUNTIME, BOOT;
+
+        public String db() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** A stored policy. */
+    public record Policy(String name, Kind kind, byte[] content, String sha256, Instant addedAt) {
+    }
+
+    /** A policy without its content, for listings. */
+    public record Summary(String name, Kind kind, String sha256, long bytes, Instant addedAt) {
+    }
+
+    private final Database db;
+    private final Clock clock;
+
+    public PolicyStore(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    public static boolean validName(String s) {
+        return s != null && NAME.matcher(s).matches();
+    }
+
+    /** Adds or replaces a policy; the caller has parsed and validated the content. */
+    public Policy put(String name, Kind kind, byte[] content) {
+        if (!validName(name)) {
+            throw new IllegalArgumentException("policy name must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        String sha = HexFormat.of().formatHex(HashAlg.SHA256.digest(content));
+        Instant now = clock.instant();
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "MERGE INTO policies (name, kind, content, sha256, added_at) KEY (name) VALUES (?, ?, ?, ?, ?)")) {
+                ps.setString(1, name);
+                ps.setString(2, kind.db());
+                ps.setBytes(3, content);
+                ps.setString(4, sha);
+                Sql.setInstant(ps, 5, now);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+        return new Policy(name, kind, content, sha, now);
+    }
+
+    public Optional<Policy> get(String name) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT name, kind, content, sha256, added_at FROM policies WHERE name = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    return Optional.of(new Policy(rs.getString(1), Kind.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
+                            rs.getBytes(3), rs.getString(4), Sql.getInstant(rs, "added_at")));
+                }
+            }
+        });
+    }
+
+    public List<Summary> list() {
+        return db.inTransaction(c -> {
+            List<Summary> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT name, kind, sha256, OCTET_LENGTH(content), added_at FROM policies ORDER BY name");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Summary(rs.getString(1), Kind.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
+                            rs.getString(3), rs.getLong(4), Sql.getInstant(rs, "added_at")));
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Assigns a policy to {@code device:<id>} or {@code label:<label>}; the policy must exist and be of that kind. */
+    public void assign(String target, String policyName) {
+        Policy p = get(policyName).orElseThrow(() -> new IllegalArgumentException("no policy named " + policyName));
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "MERGE INTO policy_assignments (target, kind, policy_name) KEY (target, kind) VALUES (?, ?, ?)")) {
+                ps.setString(1, target);
+                ps.setString(2, p.kind().db());
+                ps.setString(3, policyName);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    public void label(String deviceId, String label) {
+        if (!validName(label)) {
+            throw new IllegalArgumentException("label must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "MERGE INTO device_labels (device_id, label) KEY (device_id, label) VALUES (?, ?)")) {
+                ps.setString(1, Sql.requireHex64(deviceId, "device id"));
+                ps.setString(2, label);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The name of the policy of this kind that applies to the device, if any. */
+    public Optional<String> resolve(String deviceId, Kind kind) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT policy_name FROM policy_assignments WHERE kind = ? AND (target = ? OR target IN "
+                            + "(SELECT 'label:' || label FROM device_labels WHERE device_id = ?)) "
+                            + "ORDER BY CASE WHEN target LIKE 'device:%' THEN 0 ELSE 1 END, target LIMIT 1")) {
+                ps.setString(1, kind.db());
+                ps.setString(2, "device:" + deviceId);
+                ps.setString(3, deviceId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+}
