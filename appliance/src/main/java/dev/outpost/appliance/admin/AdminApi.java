@@ -21,6 +21,8 @@ import dev.outpost.appliance.store.AuditEvent;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.PolicyStore;
+import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.tpm.keys.DeviceId;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -44,16 +46,20 @@ public final class AdminApi {
     private final AuditLog audit;
     private final BundleStore bundles;
     private final SiteCa ca;
+    private final PolicyStore policies;
+    private final AttestationService attestation;
     private final Consumer<String> onRevoke;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
-            SiteCa ca, Consumer<String> onRevoke) {
+            SiteCa ca, PolicyStore policies, AttestationService attestation, Consumer<String> onRevoke) {
         this.vertx = vertx;
         this.devices = devices;
         this.allowList = allowList;
         this.audit = audit;
         this.bundles = bundles;
         this.ca = ca;
+        this.policies = policies;
+        this.attestation = attestation;
         this.onRevoke = onRevoke;
     }
 
@@ -93,8 +99,74 @@ public final class AdminApi {
                         }
                     });
         });
+        r.post("/v1/devices/:id/clear").handler(ctx -> reply(ctx, () -> clear(id(ctx))));
+        r.post("/v1/devices/:id/labels").handler(ctx -> reply(ctx, () -> {
+            String label = body(ctx).path("label").asText("");
+            policies.label(id(ctx), label);
+            return Map.of("device", ctx.pathParam("id"), "label", label);
+        }));
+        r.get("/v1/policies").handler(ctx -> reply(ctx, () -> policies.list()));
+        r.get("/v1/policies/:name").handler(ctx -> vertx.executeBlocking(() -> policies.get(ctx.pathParam("name"))
+                .orElseThrow(() -> new NotFound("no policy " + ctx.pathParam("name"))), false).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        ctx.response().putHeader("Content-Type", "application/json").end(Buffer.buffer(ar.result().content()));
+                    } else {
+                        error(ctx, ar.cause());
+                    }
+                }));
+        r.post("/v1/policies/:name").handler(BodyHandler.create().setBodyLimit(64L * 1024 * 1024))
+                .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
+                        ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
+        r.post("/v1/policies/:name/assign").handler(ctx -> reply(ctx, () -> {
+            JsonNode b = body(ctx);
+            String target = b.hasNonNull("device") ? "device:" + b.get("device").asText()
+                    : b.hasNonNull("label") ? "label:" + b.get("label").asText() : null;
+            if (target == null || (target.startsWith("device:") && !DeviceId.isValid(target.substring(7)))) {
+                throw new BadRequest("assign to {\"device\": ID} or {\"label\": LABEL}");
+            }
+            policies.assign(target, ctx.pathParam("name"));
+            return Map.of("policy", ctx.pathParam("name"), "assignedTo", target);
+        }));
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
         return r;
+    }
+
+    // Parsed before it is stored: a policy the verifier cannot read would fail every device it is assigned to.
+    private Object addPolicy(String name, String kind, byte[] content) {
+        if (!PolicyStore.validName(name)) {
+            throw new BadRequest("policy name must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        PolicyStore.Kind k;
+        try {
+            k = PolicyStore.Kind.valueOf(String.valueOf(kind).toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("kind must be runtime or boot");
+        }
+        try {
+            if (k == PolicyStore.Kind.RUNTIME) {
+                dev.outpost.ima.policy.PolicyLoader.unsigned().load(content);
+            } else {
+                new dev.outpost.ima.boot.BootPolicyJson().read(content);
+            }
+        } catch (RuntimeException e) {
+            throw new BadRequest("not a valid " + k.db() + " policy: " + e.getMessage());
+        }
+        PolicyStore.Policy p = policies.put(name, k, content);
+        audit.record(AuditEvent.of(Instant.now(), null, "policy", AuditEvent.Decision.INFO,
+                k.db() + " policy " + name + " stored (sha256 " + p.sha256() + ")", "operator"));
+        return Map.of("policy", name, "kind", k.db(), "sha256", p.sha256());
+    }
+
+    private Object clear(String id) {
+        var d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
+        if (d.state() == dev.outpost.appliance.store.DeviceState.REVOKED) {
+            throw new BadRequest("a revoked device stays revoked; enroll it again under a new decision");
+        }
+        attestation.clear(id);
+        devices.setState(id, dev.outpost.appliance.store.DeviceState.PENDING, Instant.now());
+        audit.record(AuditEvent.of(Instant.now(), id, "clear", AuditEvent.Decision.INFO,
+                "cleared by operator: full re-attestation required", "operator"));
+        return Map.of("cleared", id, "state", "pending");
     }
 
     private Object revoke(String id, String reason) {

@@ -15,6 +15,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.appliance.admin.AdminApi;
+import dev.outpost.appliance.attest.AttestationService;
+import dev.outpost.appliance.attest.AttestationSettings;
+import dev.outpost.appliance.attest.Revocations;
+import dev.outpost.appliance.store.AttestationStore;
+import dev.outpost.appliance.store.PolicyStore;
+import dev.outpost.tpm.wire.PcrSelection;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
@@ -51,6 +58,8 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 public final class ApplianceApp {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceApp.class);
     private static final Duration ALLOW_DIR_SYNC = Duration.ofSeconds(30);
+    // A log slice per evidence message: with base64 and JSON it stays well inside the 64 KiB message limit.
+    private static final int EVIDENCE_CHUNK = 32 * 1024;
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -88,8 +97,23 @@ public final class ApplianceApp {
             syncAllowDir(allowList, config.enrollment().allowListDir());
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
+            ApplianceConfig.Attestation at = config.attestation();
+            AtomicReference<MqttEndpointServer> endpointRef = new AtomicReference<>();
+            Topics topics = new Topics(config.mqtt().topicPrefix());
+            Revocations revocations = new Revocations(ca, clock, (deviceId, event) -> {
+                MqttEndpointServer e = endpointRef.get();
+                if (e != null) {
+                    e.publishSite(topics.siteRevocations(), event, false);
+                    e.disconnect(deviceId, "identity revoked");
+                }
+            }, at.webhook());
+            AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
+                    new PolicyStore(db, clock), audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
+                    at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK),
+                    new SecureRandom(), clock);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
-                    new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl());
+                    new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
+                    at.freshness(), attestation::trustedUntil);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
@@ -98,7 +122,6 @@ public final class ApplianceApp {
             Set<String> revoked = ConcurrentHashMap.newKeySet();
             devices.list().stream().filter(d -> d.state() == DeviceState.REVOKED).forEach(d -> revoked.add(d.deviceId()));
             ServerTls.Material tls = ServerTls.issue(ca, List.of(), config.ca().ttl());
-            Topics topics = new Topics(config.mqtt().topicPrefix());
             EndpointOptions options = EndpointOptions.of(tls.certChainPem(), tls.keyPem(), TrustBundle.of(ca).pem(),
                     config.trustDomain())
                     .withListen(config.mqtt().host(), config.mqtt().port())
@@ -108,23 +131,27 @@ public final class ApplianceApp {
                             new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
                             new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
             MqttEndpointServer endpoint = new MqttEndpointServer(options,
-                    new RequestDispatcher(vertx, enrollment),
+                    new RequestDispatcher(vertx, enrollment, attestation),
                     (deviceId, authenticated) -> !revoked.contains(deviceId));
+            endpointRef.set(endpoint);
 
             MonitoringServer monitoring = new MonitoringServer(registry, () -> true);
             ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
-            AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, id -> {
-                revoked.add(id);
-                endpoint.disconnect(id, "revoked");
-            });
+            AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, new PolicyStore(db, clock),
+                    attestation, id -> {
+                        revoked.add(id);
+                        revocations.revoke(id, "revoked by operator");
+                    });
             app.admin = await(app.listenAdmin(api));
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
                 return null;
             }, false));
+            long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
+            vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
                     config.trustDomain(), config.mqtt().host(), app.mqttPort, app.adminSocket(), config.metrics().host(),

@@ -285,6 +285,21 @@ public final class SiteCa {
         }
     }
 
+    /**
+     * Signs site statements (revocation events) with the CA key, SHA256withECDSA: devices and peers already
+     * trust this key, so they can check an event without another key to distribute.
+     */
+    public byte[] sign(byte[] statement) {
+        try {
+            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+            s.initSign(key, random);
+            s.update(statement);
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new CaException("cannot sign: " + e.getMessage(), e);
+        }
+    }
+
     public X509Certificate certificate() {
         return chain.get(0);
     }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "device", mixinStandardHelpOptions = true, description = "Devices of this site.",
         subcommands = {DeviceCommand.ListDevices.class, DeviceCommand.Show.class, DeviceCommand.Allow.class,
-            DeviceCommand.Revoke.class})
+            DeviceCommand.Revoke.class, DeviceCommand.Clear.class, DeviceCommand.Label.class})
 final class DeviceCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List enrolled devices.")
@@ -103,6 +103,46 @@ final class DeviceCommand {
             admin.call(admin.client().post("/v1/devices/" + id + "/revoke",
                     AdminSocket.JSON.createObjectNode().put("reason", reason).toString()));
             spec.commandLine().getOut().println("revoked " + id);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "clear", mixinStandardHelpOptions = true,
+            description = "After review: forget a failed or stale device's verdict and ask for a full re-attestation.")
+    static final class Clear implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "ID", description = "Device id")
+        String id;
+
+        @Override
+        public Integer call() throws Exception {
+            admin.call(admin.client().post("/v1/devices/" + id + "/clear", "{}"));
+            spec.commandLine().getOut().println("cleared " + id + ": it must attest again from the start");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "label", mixinStandardHelpOptions = true, description = "Label a device (policies can be assigned by label).")
+    static final class Label implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(index = "0", paramLabel = "ID", description = "Device id")
+        String id;
+        @Parameters(index = "1", paramLabel = "LABEL")
+        String label;
+
+        @Override
+        public Integer call() throws Exception {
+            admin.call(admin.client().post("/v1/devices/" + id + "/labels",
+                    AdminSocket.JSON.createObjectNode().put("label", label).toString()));
+            spec.commandLine().getOut().println("labelled " + id + " " + label);
             spec.commandLine().getOut().flush();
             return 0;
         }

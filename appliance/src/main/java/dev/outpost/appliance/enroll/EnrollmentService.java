@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,9 +62,12 @@ public final class EnrollmentService {
     private final Clock clock;
     private final Duration activationTtl;
     private final Duration svidTtl;
+    private final Duration probation;
+    private final Function<String, Optional<Instant>> trustedUntil;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
-            AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl) {
+            AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
+            Duration probation, Function<String, Optional<Instant>> trustedUntil) {
         this.ekTrust = ekTrust;
         this.ca = ca;
         this.devices = devices;
@@ -74,6 +78,8 @@ public final class EnrollmentService {
         this.clock = clock;
         this.activationTtl = activationTtl;
         this.svidTtl = svidTtl;
+        this.probation = probation;
+        this.trustedUntil = trustedUntil;
     }
 
     public EnrollChallenge enroll(String deviceId, EnrollRequest req) throws ProtocolException {
@@ -85,8 +91,13 @@ public final class EnrollmentService {
             throw deny(deviceId, "enroll", ErrorCode.FORBIDDEN, "the EK presented is device " + actualId
                     + ", not the device id of the topic");
         }
-        if (isRevoked(deviceId)) {
+        Optional<DeviceState> state = devices.find(deviceId).map(DeviceRecord::state);
+        if (state.isPresent() && state.get() == DeviceState.REVOKED) {
             throw deny(deviceId, "enroll", ErrorCode.REVOKED, "device is revoked; an operator must clear it");
+        }
+        if (state.isPresent() && state.get() == DeviceState.FAILED) {
+            throw deny(deviceId, "enroll", ErrorCode.NOT_TRUSTED,
+                    "device failed attestation; re-enrolling does not reset that: an operator must clear it");
         }
         EkTrust.Decision trust = ekTrust.decide(deviceId, ek, ekCert);
         if (!trust.trusted()) {
@@ -135,7 +146,8 @@ public final class EnrollmentService {
         devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
                 p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())));
         audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device");
-        return issue(deviceId, nodeKey, "first SVID");
+        // Probationary: long enough to connect and attest, never longer than the freshness window.
+        return issue(deviceId, nodeKey, min(svidTtl, probation), "first SVID");
     }
 
     public SvidIssued renew(String deviceId, CsrRequest req) throws ProtocolException {
@@ -147,7 +159,26 @@ public final class EnrollmentService {
         if (d.state() == DeviceState.REVOKED) {
             throw deny(deviceId, "renew", ErrorCode.REVOKED, "device is revoked: " + d.revokeReason());
         }
-        return issue(deviceId, csrKey(deviceId, "renew", csr), "renewal");
+        Instant until = trustedUntil.apply(deviceId).orElseThrow(() -> deny(deviceId, "renew", ErrorCode.NOT_TRUSTED,
+                "no passing attestation within the freshness window: attest first"));
+        return issue(deviceId, csrKey(deviceId, "renew", csr), min(svidTtl, Duration.between(clock.instant(), until)),
+                "renewal");
+    }
+
+    /**
+     * An SVID for a device that just passed attestation: it lasts at most until its freshness runs out, so an
+     * identity never outlives the state that earned it.
+     */
+    public SvidIssued renewAfterAttestation(String deviceId, String csrB64) throws ProtocolException {
+        byte[] csr = Codec.base64(csrB64, "csr", MAX_CSR);
+        Instant until = trustedUntil.apply(deviceId).orElseThrow(() -> deny(deviceId, "renew", ErrorCode.NOT_TRUSTED,
+                "no passing attestation within the freshness window"));
+        return issue(deviceId, csrKey(deviceId, "renew", csr), min(svidTtl, Duration.between(clock.instant(), until)),
+                "renewal after attestation");
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     public DeviceStatus status(String deviceId) throws ProtocolException {
@@ -157,8 +188,8 @@ public final class EnrollmentService {
                 d.svidNotAfter() == null ? 0 : d.svidNotAfter().toEpochMilli());
     }
 
-    private SvidIssued issue(String deviceId, PublicKey key, String why) {
-        IssuedSvid svid = ca.issueNodeSvid(key, deviceId, svidTtl);
+    private SvidIssued issue(String deviceId, PublicKey key, Duration ttl, String why) {
+        IssuedSvid svid = ca.issueNodeSvid(key, deviceId, ttl);
         devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
         audit(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex() + " until " + svid.notAfter());
         return new SvidIssued(Messages.VERSION, svid.spiffeId().toString(), svid.chainPem(), TrustBundle.of(ca).pem(),
@@ -171,10 +202,6 @@ public final class EnrollmentService {
         } catch (CsrException e) {
             throw deny(deviceId, action, ErrorCode.BAD_REQUEST, "CSR refused: " + e.getMessage());
         }
-    }
-
-    private boolean isRevoked(String deviceId) {
-        return devices.find(deviceId).map(d -> d.state() == DeviceState.REVOKED).orElse(false);
     }
 
     private String spiffeIdOf(String deviceId) {

@@ -13,7 +13,9 @@ package dev.outpost.mqtt.protocol;
  * @param attest     TPMS_ATTEST, base64 (last part only)
  * @param signature  TPMT_SIGNATURE, base64 (last part only)
  * @param pcrs       the quoted PCR values as the tpm2-tools PCR file, base64 (last part only)
+ * @param csr        PKCS#10 DER of a new node key, base64, when the SVID is due for renewal (last part only):
+ *                   the renewed SVID comes back in the verdict, and only with a passing one
  */
 public record EvidenceRequest(int v, String nonce, int part, boolean more, String imaEntries, String bootLog,
-        String attest, String signature, String pcrs) implements Messages {
+        String attest, String signature, String pcrs, String csr) implements Messages {
 }

@@ -1,0 +1,333 @@
+package dev.outpost.appliance.attest;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.appliance.store.AttestationRecord;
+import dev.outpost.appliance.store.AttestationStore;
+import dev.outpost.appliance.store.AuditEvent;
+import dev.outpost.appliance.store.AuditLog;
+import dev.outpost.appliance.store.DeviceRecord;
+import dev.outpost.appliance.store.DeviceState;
+import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.PolicyStore;
+import dev.outpost.ima.list.ImaLimits;
+import dev.outpost.ima.list.ImaLists;
+import dev.outpost.ima.verify.ImaFailure;
+import dev.outpost.ima.verify.ImaState;
+import dev.outpost.ima.verify.ImaStateCodec;
+import dev.outpost.ima.verify.ImaVerificationResult;
+import dev.outpost.ima.verify.IncrementalImaVerifier;
+import dev.outpost.ima.verify.QuotedPcr;
+import dev.outpost.mqtt.protocol.Challenge;
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.EvidenceAccepted;
+import dev.outpost.mqtt.protocol.EvidenceRequest;
+import dev.outpost.mqtt.protocol.Messages;
+import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.Verdict;
+import dev.outpost.tpm.HashAlg;
+import dev.outpost.tpm.keys.QualifiedName;
+import dev.outpost.tpm.quote.QuoteExpectation;
+import dev.outpost.tpm.quote.QuoteResult;
+import dev.outpost.tpm.quote.QuoteVerifier;
+import dev.outpost.tpm.wire.PcrFile;
+import dev.outpost.tpm.wire.PcrValues;
+import dev.outpost.tpm.wire.TpmFormatException;
+import dev.outpost.tpm.wire.TpmPublic;
+import dev.outpost.tpm.wire.TpmsAttest;
+
+/**
+ * The local verifier: issues challenges and judges evidence — quote, TPM counters, boot log, new IMA entries —
+ * against the device's enrolled keys and assigned policies, then records the verdict and the device's new state
+ * in one transaction. Blocking (JDBC, hashing): callers run it on a worker.
+ */
+public final class AttestationService {
+    private static final Logger LOG = LoggerFactory.getLogger(AttestationService.class);
+    private static final int NONCE_BYTES = 32;
+    private static final int MAX_REASONS = 20;
+
+    private final DeviceStore devices;
+    private final AttestationStore attestations;
+    private final PolicyStore policies;
+    private final AuditLog audit;
+    private final Revocations revocations;
+    private final AttestationSettings settings;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final PendingChallenges pending = new PendingChallenges();
+    private final PolicyCache cache = new PolicyCache();
+    private final QuoteVerifier quoteVerifier = new QuoteVerifier();
+
+    public AttestationService(DeviceStore devices, AttestationStore attestations, PolicyStore policies, AuditLog audit,
+            Revocations revocations, AttestationSettings settings, SecureRandom random, Clock clock) {
+        this.devices = devices;
+        this.attestations = attestations;
+        this.policies = policies;
+        this.audit = audit;
+        this.revocations = revocations;
+        this.settings = settings;
+        this.random = random;
+        this.clock = clock;
+    }
+
+    public Challenge challenge(String deviceId) throws ProtocolException {
+        DeviceRecord d = enrolled(deviceId);
+        AttestationRecord rec = attestations.get(d.deviceId());
+        String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
+        String boot = policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null);
+        ImaState stored = imaState(rec, runtime);
+        long offset = stored == null ? 0 : IncrementalImaVerifier.startState(stored, bootId(rec.resetCount()),
+                imaBank()).nextIndex();
+        boolean wantBoot = !rec.bootVerified() || !java.util.Objects.equals(boot, rec.bootPolicy());
+        byte[] nonce = new byte[NONCE_BYTES];
+        random.nextBytes(nonce);
+        Instant expires = clock.instant().plus(settings.challengeTtl());
+        pending.purgeExpired(clock.instant());
+        pending.put(deviceId, new PendingChallenges.Pending(nonce, settings.pcrs(), offset, wantBoot, expires));
+        return new Challenge(Messages.VERSION, Codec.base64(nonce), settings.pcrs().toString(), offset, wantBoot,
+                settings.maxChunkBytes(), expires.toEpochMilli());
+    }
+
+    public Object evidence(String deviceId, EvidenceRequest req) throws ProtocolException {
+        byte[] nonce = Codec.base64(req.nonce(), "nonce", 64);
+        PendingChallenges.Pending p = pending.match(deviceId, nonce);
+        if (p == null) {
+            throw deny(deviceId, ErrorCode.FORBIDDEN, "the nonce is not the one issued to this device "
+                    + "(replayed, stale, or another device's evidence)");
+        }
+        if (clock.instant().isAfter(p.expiresAt)) {
+            pending.consume(deviceId, p);
+            throw deny(deviceId, ErrorCode.EXPIRED, "the challenge expired at " + p.expiresAt);
+        }
+        synchronized (p) {
+            if (req.part() != p.nextPart) {
+                pending.consume(deviceId, p);
+                throw deny(deviceId, ErrorCode.BAD_REQUEST, "evidence part " + req.part() + ", expected " + p.nextPart);
+            }
+            append(p, req.imaEntries(), true);
+            append(p, req.bootLog(), false);
+            if (p.bytes() > settings.maxEvidenceBytes()) {
+                pending.consume(deviceId, p);
+                throw deny(deviceId, ErrorCode.TOO_LARGE, "evidence over " + settings.maxEvidenceBytes() + " bytes");
+            }
+            if (req.more()) {
+                p.nextPart++;
+                return new EvidenceAccepted(Messages.VERSION, req.part());
+            }
+            pending.consume(deviceId, p);
+        }
+        return judge(deviceId, p, req);
+    }
+
+    private void append(PendingChallenges.Pending p, String b64, boolean ima) throws ProtocolException {
+        if (b64 != null) {
+            byte[] slice = Codec.base64(b64, ima ? "imaEntries" : "bootLog", settings.maxChunkBytes());
+            (ima ? p.ima : p.boot).writeBytes(slice);
+        }
+    }
+
+    private Verdict judge(String deviceId, PendingChallenges.Pending p, EvidenceRequest req) throws ProtocolException {
+        DeviceRecord d = enrolled(deviceId);
+        AttestationRecord prev = attestations.get(deviceId);
+        Instant now = clock.instant();
+        List<String> reasons = new ArrayList<>();
+
+        // 1. The quote: nothing else is believed before it verifies.
+        TpmsAttest quote = null;
+        PcrValues pcrs = null;
+        try {
+            TpmPublic ak = TpmPublic.parseSized(d.akPublic());
+            TpmPublic ek = TpmPublic.parseSized(d.ekPublic());
+            pcrs = PcrFile.read(Codec.base64(req.pcrs(), "pcrs", 8192));
+            QuoteResult r = quoteVerifier.verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), p.nonce,
+                    p.selection), Codec.base64(req.attest(), "attest", 4096), Codec.base64(req.signature(), "signature", 1024),
+                    pcrs);
+            if (r.isValid()) {
+                quote = r.attest();
+            } else {
+                reasons.add("quote." + r.failure().name() + ": " + r.detail());
+            }
+        } catch (TpmFormatException e) {
+            reasons.add("quote.MALFORMED: " + e.getMessage());
+        }
+        if (quote == null) {
+            return conclude(d, prev, null, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
+        }
+
+        // 2. Counters: a reset means a reboot (start over); anything going backwards without one is a lie.
+        TpmsAttest.ClockInfo ci = quote.clockInfo();
+        long reset = Integer.toUnsignedLong(ci.resetCount());
+        long restart = Integer.toUnsignedLong(ci.restartCount());
+        boolean rebooted = prev.resetCount() != null && reset != prev.resetCount();
+        if (prev.resetCount() != null && reset < prev.resetCount()) {
+            reasons.add("tpm.counters: resetCount went backwards (" + reset + " < " + prev.resetCount() + ")");
+        } else if (!rebooted && prev.restartCount() != null && restart < prev.restartCount()) {
+            reasons.add("tpm.counters: restartCount went backwards without a reboot");
+        } else if (!rebooted && prev.restartCount() != null && restart == prev.restartCount()
+                && prev.tpmClock() != null && ci.clock() < prev.tpmClock()) {
+            reasons.add("tpm.clock: went backwards without a reboot (" + ci.clock() + " < " + prev.tpmClock() + ")");
+        }
+        if (!reasons.isEmpty()) {
+            return conclude(d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
+        }
+        if (rebooted && (p.imaOffset != 0 || !p.wantBootLog)) {
+            reasons.add("tpm.reboot: resetCount " + prev.resetCount() + " → " + reset
+                    + "; attest again with the whole IMA list and the boot log");
+            return conclude(d, prev, quote, reasons, DeviceState.PENDING, null, false, now);
+        }
+
+        // 3. The boot log, when asked for: it must replay to the quoted PCRs and satisfy the policy.
+        String bootPolicy = policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null);
+        boolean bootVerified = prev.bootVerified() && !rebooted;
+        if (p.wantBootLog) {
+            List<String> bootProblems = BootCheck.check(p.boot.toByteArray(), pcrs,
+                    bootPolicy == null ? null : cache.boot(policies.get(bootPolicy).orElseThrow()));
+            reasons.addAll(bootProblems);
+            bootVerified = bootProblems.isEmpty();
+        }
+
+        // 4. The new IMA entries against the runtime policy.
+        String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
+        byte[] nextIma = rebooted ? null : prev.imaState();
+        if (runtime == null) {
+            reasons.add("policy.none: no runtime policy is assigned to this device; it is held as pending");
+        } else {
+            ImaState stored = rebooted ? null : imaState(prev, runtime);
+            HashAlg bank = imaBank();
+            byte[] pcr10 = pcrs.get(bank, 10).orElse(null);
+            long expectedOffset = stored == null ? 0
+                    : IncrementalImaVerifier.startState(stored, bootId(reset), bank).nextIndex();
+            if (pcr10 == null) {
+                reasons.add("ima.pcr: PCR 10 of the " + bank + " bank was not quoted");
+            } else if (p.imaOffset != expectedOffset) {
+                reasons.add("ima.offset: evidence starts at entry " + p.imaOffset + ", the appliance expects " + expectedOffset);
+            } else {
+                try {
+                    ImaVerificationResult r = new IncrementalImaVerifier(cache.runtime(policies.get(runtime).orElseThrow()))
+                            .verify(stored, bootId(reset), new QuotedPcr(bank, pcr10),
+                                    ImaLists.open(new ByteArrayInputStream(p.ima.toByteArray()), ImaLimits.DEFAULT, p.imaOffset));
+                    for (ImaFailure f : r.failures()) {
+                        if (reasons.size() < MAX_REASONS) {
+                            reasons.add(f.eventId() + ": " + (f.path() == null ? "" : f.path() + " ") + "(entry " + f.index()
+                                    + ") " + (f.message() == null ? "" : f.message()));
+                        }
+                    }
+                    if (!r.passed() && r.failures().isEmpty()) {
+                        reasons.add("ima.replay: no prefix of the entries replays to the quoted PCR 10");
+                    }
+                    nextIma = ImaStateCodec.encode(r.nextState());
+                } catch (IOException | RuntimeException e) {
+                    reasons.add("ima.input: " + e.getMessage());
+                    nextIma = null;
+                }
+            }
+        }
+        DeviceState state;
+        if (reasons.stream().anyMatch(r -> !r.startsWith("policy.none"))) {
+            state = DeviceState.FAILED;
+        } else if (runtime == null) {
+            state = DeviceState.PENDING;
+        } else {
+            state = DeviceState.TRUSTED;
+        }
+        return conclude(d, new AttestationRecord(deviceId, reset, restart, ci.clock(), nextIma, bootVerified, runtime,
+                bootPolicy, null, null, prev.lastAttestedAt(), prev.lastPassedAt()), quote, reasons, state, nextIma,
+                bootVerified, now);
+    }
+
+    private Verdict conclude(DeviceRecord d, AttestationRecord base, TpmsAttest quote, List<String> reasons,
+            DeviceState state, byte[] ima, boolean bootVerified, Instant now) {
+        Long reset = quote == null ? base.resetCount() : Long.valueOf(Integer.toUnsignedLong(quote.clockInfo().resetCount()));
+        Long restart = quote == null ? base.restartCount()
+                : Long.valueOf(Integer.toUnsignedLong(quote.clockInfo().restartCount()));
+        Long tpmClock = quote == null ? base.tpmClock() : Long.valueOf(quote.clockInfo().clock());
+        AttestationRecord rec = new AttestationRecord(d.deviceId(), reset, restart, tpmClock,
+                state == DeviceState.FAILED ? null : ima, state == DeviceState.FAILED ? false : bootVerified,
+                base.runtimePolicy(), base.bootPolicy(), state.dbValue(), String.join("\n", reasons), now,
+                state == DeviceState.TRUSTED ? now : base.lastPassedAt());
+        boolean stored = attestations.recordVerdict(rec, state, now);
+        String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
+        audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
+                : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
+        if (state == DeviceState.FAILED && stored && d.state() != DeviceState.FAILED) {
+            LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
+            revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
+        }
+        return new Verdict(Messages.VERSION, state.dbValue(), reasons, now.plus(settings.interval()).toEpochMilli(), null);
+    }
+
+    /** Trusted devices that have not passed within the freshness window turn stale and lose their identity. */
+    public List<String> sweepStale() {
+        Instant now = clock.instant();
+        List<String> stale = new ArrayList<>();
+        for (String id : attestations.trustedNotPassedSince(now.minus(settings.freshness()))) {
+            if (devices.setState(id, DeviceState.STALE, now)) {
+                audit.record(AuditEvent.of(now, id, "stale", AuditEvent.Decision.DENY,
+                        "no passing attestation within " + settings.freshness(), null));
+                revocations.revoke(id, "stale: no passing attestation within " + settings.freshness());
+                stale.add(id);
+            }
+        }
+        return stale;
+    }
+
+    /** Until when a device's identity may last: its last pass plus the freshness window, if it is trusted now. */
+    public Optional<Instant> trustedUntil(String deviceId) {
+        DeviceRecord d = devices.find(deviceId).orElse(null);
+        AttestationRecord a = attestations.get(deviceId);
+        if (d == null || d.state() != DeviceState.TRUSTED || a.lastPassedAt() == null) {
+            return Optional.empty();
+        }
+        Instant until = a.lastPassedAt().plus(settings.freshness());
+        return until.isAfter(clock.instant()) ? Optional.of(until) : Optional.empty();
+    }
+
+    /** The operator reviewed a device: forget what was verified and ask for everything again. */
+    public void clear(String deviceId) {
+        attestations.reset(deviceId);
+    }
+
+    private DeviceRecord enrolled(String deviceId) throws ProtocolException {
+        DeviceRecord d = devices.find(deviceId).orElse(null);
+        if (d == null) {
+            throw new ProtocolException(ErrorCode.NOT_ENROLLED, "device is not enrolled");
+        }
+        if (d.state() == DeviceState.REVOKED) {
+            throw new ProtocolException(ErrorCode.REVOKED, "device is revoked: " + d.revokeReason());
+        }
+        return d;
+    }
+
+    private ImaState imaState(AttestationRecord rec, String runtimePolicy) {
+        // A different policy than the state was verified against: verify everything again under the new one.
+        if (rec.imaState() == null || !java.util.Objects.equals(runtimePolicy, rec.runtimePolicy())) {
+            return null;
+        }
+        return ImaStateCodec.decode(rec.imaState());
+    }
+
+    private HashAlg imaBank() {
+        return settings.pcrs().pcrs(HashAlg.SHA256).contains(10) ? HashAlg.SHA256 : HashAlg.SHA1;
+    }
+
+    private static String bootId(Long resetCount) {
+        return "reset-" + (resetCount == null ? "unknown" : resetCount);
+    }
+
+    private ProtocolException deny(String deviceId, ErrorCode code, String reason) {
+        audit.record(AuditEvent.of(clock.instant(), deviceId, "evidence", AuditEvent.Decision.DENY, code + ": " + reason, null));
+        LOG.warn("evidence from {} refused: {} {}", deviceId, code, reason);
+        return new ProtocolException(code, reason);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.outpost.appliance.attest;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.ca.SpiffeId;
+
+/**
+ * Tells the site that a device lost its identity: a revocation event (device id, SPIFFE ID, reason, time),
+ * signed with the site CA key, published on the site's revocation topic and, when configured, POSTed to a
+ * webhook with retries. The device is disconnected by the caller.
+ */
+public final class Revocations {
+    private static final Logger LOG = LoggerFactory.getLogger(Revocations.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int WEBHOOK_TRIES = 5;
+
+    private final SiteCa ca;
+    private final Clock clock;
+    private final BiConsumer<String, byte[]> publish;
+    private final String webhook;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /**
+     * @param publish sends (device id, signed event) to the site's revocation topic and disconnects the device
+     * @param webhook URL or null
+     */
+    public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, String webhook) {
+        this.ca = ca;
+        this.clock = clock;
+        this.publish = publish;
+        this.webhook = webhook;
+    }
+
+    /** The signed event for a device; the signature covers the exact bytes of {@code event}. */
+    public byte[] event(String deviceId, String reason) {
+        try {
+            Map<String, Object> event = new LinkedHashMap<>();
+            event.put("v", 1);
+            event.put("deviceId", deviceId);
+            event.put("spiffeId", SpiffeId.nodeId(ca.trustDomain(), deviceId).toString());
+            event.put("reason", reason);
+            event.put("time", clock.instant().toString());
+            byte[] body = JSON.writeValueAsBytes(event);
+            Map<String, Object> signed = new LinkedHashMap<>();
+            signed.put("event", Base64.getEncoder().encodeToString(body));
+            signed.put("alg", "ES256");
+            signed.put("signature", Base64.getEncoder().encodeToString(ca.sign(body)));
+            return JSON.writeValueAsBytes(signed);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Publishes and (in the background) delivers to the webhook. Non-blocking. */
+    public void revoke(String deviceId, String reason) {
+        byte[] e = event(deviceId, reason);
+        publish.accept(deviceId, e);
+        if (webhook != null) {
+            deliver(e, 1);
+        }
+    }
+
+    private void deliver(byte[] body, int attempt) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(webhook)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
+            boolean ok = err == null && r.statusCode() / 100 == 2;
+            if (ok) {
+                return;
+            }
+            String why = err != null ? err.getMessage() : "HTTP " + r.statusCode();
+            if (attempt >= WEBHOOK_TRIES) {
+                LOG.warn("revocation webhook gave up after {} tries: {}", attempt, why);
+                return;
+            }
+            long delay = 1000L << attempt;
+            LOG.info("revocation webhook try {} failed ({}); again in {} ms", attempt, why, delay);
+            java.util.concurrent.CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .execute(() -> deliver(body, attempt + 1));
+        });
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.outpost.appliance.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The policy commands that talk to the running appliance over its admin socket. */
+final class PolicyStoreCommands {
+    private static final long MAX_POLICY = 64L * 1024 * 1024;
+
+    private PolicyStoreCommands() {
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Store a policy in the appliance (replacing one of the same name); it is checked first.")
+    static final class Add implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @Option(names = "--kind", required = true, description = "runtime (Keylime IMA policy) or boot (measured boot)")
+        String kind;
+        @Option(names = "--file", required = true, description = "The policy JSON")
+        Path file;
+
+        @Override
+        public Integer call() throws Exception {
+            if (Files.size(file) > MAX_POLICY) {
+                throw new IllegalArgumentException(file + " is over " + MAX_POLICY + " bytes");
+            }
+            String out = admin.call(admin.client().post("/v1/policies/" + name + "?kind=" + kind, Files.readString(file)));
+            JsonNode n = AdminSocket.JSON.readTree(out);
+            spec.commandLine().getOut().println("stored " + n.path("kind").asText() + " policy " + name + " sha256 "
+                    + n.path("sha256").asText());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Policies stored in the appliance.")
+    static final class ListPolicies implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+
+        @Override
+        public Integer call() throws Exception {
+            var w = spec.commandLine().getOut();
+            w.printf("%-24s  %-8s  %10s  %s%n", "NAME", "KIND", "BYTES", "SHA256");
+            for (JsonNode p : AdminSocket.JSON.readTree(admin.call(admin.client().get("/v1/policies")))) {
+                w.printf("%-24s  %-8s  %10d  %s%n", p.path("name").asText(), p.path("kind").asText().toLowerCase(),
+                        p.path("bytes").asLong(), p.path("sha256").asText());
+            }
+            w.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a stored policy.")
+    static final class Show implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            spec.commandLine().getOut().println(admin.call(admin.client().get("/v1/policies/" + name)));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "assign", mixinStandardHelpOptions = true,
+            description = "Assign a stored policy to a device, or to every device with a label.")
+    static final class Assign implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        AdminSocket admin;
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @ArgGroup(exclusive = true, multiplicity = "1")
+        Target target;
+
+        static final class Target {
+            @Option(names = "--device", description = "Device id")
+            String device;
+            @Option(names = "--label", description = "Label")
+            String label;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            var body = AdminSocket.JSON.createObjectNode();
+            if (target.device != null) {
+                body.put("device", target.device);
+            } else {
+                body.put("label", target.label);
+            }
+            admin.call(admin.client().post("/v1/policies/" + name + "/assign", body.toString()));
+            spec.commandLine().getOut().println("assigned " + name + " to "
+                    + (target.device != null ? "device " + target.device : "label " + target.label));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}
