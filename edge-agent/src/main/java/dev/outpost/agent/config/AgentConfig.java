@@ -29,9 +29,11 @@ import dev.outpost.mqtt.protocol.Topics;
  * @param topicPrefix  MQTT topic prefix
  * @param renewFraction renew the SVID when this fraction of its lifetime has passed (0.5: at half)
  * @param requestTimeout how long to wait for a reply
+ * @param imaLog       the kernel's binary IMA measurement list
+ * @param bootLog      the firmware's TCG boot event log
  */
 public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
-        String topicPrefix, double renewFraction, Duration requestTimeout) {
+        String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog) {
 
     public record Appliance(String host, int port) {
     }
@@ -73,7 +75,9 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
                 ek == null ? "rsa2048" : ek, ak == null ? "rsa" : ak,
                 topicPrefix == null ? Topics.DEFAULT_PREFIX : topicPrefix,
                 renewFraction == 0 ? 0.5 : renewFraction,
-                requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout);
+                requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout,
+                imaLog == null ? Path.of("/sys/kernel/security/ima/binary_runtime_measurements") : imaLog,
+                bootLog == null ? Path.of("/sys/kernel/security/tpm0/binary_bios_measurements") : bootLog);
     }
 
     public AgentConfig validated() throws ConfigException {

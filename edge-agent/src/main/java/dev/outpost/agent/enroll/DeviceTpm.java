@@ -13,6 +13,9 @@ import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.tpm.keys.EkTemplate;
 import dev.outpost.tpm.keys.Endorsement;
 import dev.outpost.tpm.keys.TpmKey;
+import dev.outpost.tpm.quote.QuoteEvidence;
+import dev.outpost.tpm.quote.Quoter;
+import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.TpmFormatException;
 
 /**
@@ -47,6 +50,14 @@ public final class DeviceTpm {
     public AttestationKey attestationKey() throws IOException {
         try (Tpm2 tpm = Tpm2.open(uri); TpmKey ek = Endorsement.load(tpm, ekTemplate)) {
             return AttestationKey.loadOrCreate(tpm, ek, akTemplate, stateDir);
+        }
+    }
+
+    /** A quote by the AK over the selection, with the PCR values it covers. */
+    public QuoteEvidence quote(byte[] nonce, PcrSelection selection) throws IOException {
+        AttestationKey ak = attestationKey();
+        try (Tpm2 tpm = Tpm2.open(uri); TpmKey ek = Endorsement.load(tpm, ekTemplate); TpmKey loaded = ak.load(tpm, ek)) {
+            return Quoter.quote(tpm, loaded, nonce, selection);
         }
     }
 

@@ -19,6 +19,7 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.agent.attest.Attester;
 import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.agent.enroll.DeviceTpm;
 import dev.outpost.agent.enroll.Enroller;
@@ -28,11 +29,8 @@ import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.mqtt.protocol.Codec;
-import dev.outpost.mqtt.protocol.CsrRequest;
-import dev.outpost.mqtt.protocol.Kind;
-import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.ProtocolException;
-import dev.outpost.mqtt.protocol.SvidIssued;
+import dev.outpost.mqtt.protocol.Verdict;
 import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.tpm.keys.AkTemplate;
 import dev.outpost.tpm.keys.EkTemplate;
@@ -55,6 +53,10 @@ public final class AgentDaemon implements Runnable {
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile ApplianceClient current;
     private volatile String status = "starting";
+    private volatile String verdict;
+    // Attest a little before the appliance's deadline, and never in a tight loop.
+    private static final long DUE_MARGIN_MS = 5_000;
+    private static final long MIN_GAP_MS = 1_000;
 
     public AgentDaemon(AgentConfig config, Clock clock) {
         this.config = config;
@@ -110,7 +112,8 @@ public final class AgentDaemon implements Runnable {
         backoff.reset();
     }
 
-    // Connected with the SVID until it is time to renew, the connection drops, or we are stopped.
+    // Connected with the SVID: attest as often as the appliance asks, renewing the SVID through a passing
+    // attestation after renewFraction of its lifetime; return to reconnect with a new SVID or after a drop.
     private void connectedUntilRenewal(String deviceId, NodeIdentity id) throws IOException, MqttException,
             TimeoutException, GeneralSecurityException, ProtocolException {
         try (ApplianceClient c = client(deviceId)) {
@@ -119,17 +122,26 @@ public final class AgentDaemon implements Runnable {
             status = "connected";
             LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
             backoff.reset();
-            long waitMs = Duration.between(clock.instant(), id.renewAt(config.renewFraction())).toMillis();
-            if (waitMs > 0) {
+            Attester attester = new Attester(tpm, config.imaLog(), config.bootLog());
+            while (stop.getCount() > 0 && !c.lost().isDone()) {
+                boolean renew = !clock.instant().isBefore(id.renewAt(config.renewFraction()));
+                KeyPair key = renew ? NodeKeys.generate() : null;
+                Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId));
+                verdict = v.state();
+                if (v.svid() != null && key != null) {
+                    state.save(key.getPrivate(), v.svid().svidPem(), v.svid().bundlePem());
+                    LOG.info("SVID renewed with a passing attestation, valid until {}",
+                            Instant.ofEpochMilli(v.svid().expiresAt()));
+                    return;
+                }
+                long untilDue = v.nextDueAt() - clock.millis() - DUE_MARGIN_MS;
+                long untilRenew = Duration.between(clock.instant(), id.renewAt(config.renewFraction())).toMillis();
+                boolean again = v.reasons().stream().anyMatch(r -> r.startsWith("tpm.reboot"));
+                long waitMs = again ? 200 : Math.max(MIN_GAP_MS, renew ? untilDue : Math.min(untilDue, untilRenew));
                 try {
                     c.lost().get(waitMs, TimeUnit.MILLISECONDS);
-                    if (stop.getCount() > 0) {
-                        LOG.warn("connection lost: {}", c.lost().getNow("?"));
-                        pause();
-                    }
-                    return;
-                } catch (java.util.concurrent.TimeoutException renewNow) {
-                    // time to renew
+                } catch (java.util.concurrent.TimeoutException next) {
+                    continue;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -137,18 +149,18 @@ public final class AgentDaemon implements Runnable {
                     return;
                 }
             }
-            if (stop.getCount() == 0) {
-                return;
+            if (stop.getCount() > 0) {
+                LOG.warn("connection lost: {}", c.lost().getNow("?"));
+                pause();
             }
-            status = "renewing";
-            KeyPair key = NodeKeys.generate();
-            SvidIssued svid = c.request(Kind.CSR, new CsrRequest(Messages.VERSION, Codec.base64(NodeKeys.csr(key, deviceId))),
-                    SvidIssued.class);
-            state.save(key.getPrivate(), svid.svidPem(), svid.bundlePem());
-            LOG.info("renewed SVID, valid until {}", Instant.ofEpochMilli(svid.expiresAt()));
         } finally {
             current = null;
         }
+    }
+
+    /** The last verdict the appliance gave (trusted, failed, pending), or null before the first. */
+    public String verdict() {
+        return verdict;
     }
 
     private X509TrustManager bootstrapTrust() throws IOException, GeneralSecurityException {
