@@ -78,6 +78,52 @@ public record BootProfile(String firmwareVersion, byte[] firmwareImage, boolean 
         return d;
     }
 
+    // Accessors hand out copies: a profile is shared (defaults()) and must boot the same way every time.
+    @Override
+    public byte[] firmwareImage() {
+        return firmwareImage.clone();
+    }
+
+    @Override
+    public byte[] pkCert() {
+        return pkCert.clone();
+    }
+
+    @Override
+    public byte[] kekCert() {
+        return kekCert.clone();
+    }
+
+    @Override
+    public byte[] shimImage() {
+        return shimImage.clone();
+    }
+
+    @Override
+    public byte[] grubImage() {
+        return grubImage.clone();
+    }
+
+    @Override
+    public byte[] kernelImage() {
+        return kernelImage.clone();
+    }
+
+    @Override
+    public byte[] initrdImage() {
+        return initrdImage.clone();
+    }
+
+    @Override
+    public List<byte[]> dbCerts() {
+        return dbCerts.stream().map(byte[]::clone).toList();
+    }
+
+    @Override
+    public List<byte[]> dbxHashes() {
+        return dbxHashes.stream().map(byte[]::clone).toList();
+    }
+
     /** A self-signed EC P-256 certificate (DER) for PK/KEK/db; made with Bouncy Castle. */
     public static byte[] selfSignedCertificate(String subject, long serial) {
         return Certificates.selfSigned(subject, serial);

@@ -1,8 +1,8 @@
 package dev.outpost.sim;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,12 +52,14 @@ final class ImaListFiles {
         if (e.index() != entries.size()) {
             throw new IllegalStateException("entry " + e.index() + " appended at position " + entries.size());
         }
-        try (OutputStream out = Files.newOutputStream(binary, StandardOpenOption.APPEND)) {
-            ImaListWriter.writeBinary(out, e);
-        }
-        try (Writer out = Files.newBufferedWriter(ascii, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
-            ImaListWriter.writeAscii(out, e);
-        }
+        // One write per entry and file: an agent tailing the list concurrently should not see half an entry,
+        // which securityfs never shows either.
+        ByteArrayOutputStream bin = new ByteArrayOutputStream(256);
+        ImaListWriter.writeBinary(bin, e);
+        StringWriter text = new StringWriter(256);
+        ImaListWriter.writeAscii(text, e);
+        Files.write(binary, bin.toByteArray(), StandardOpenOption.APPEND);
+        Files.write(ascii, text.toString().getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
         entries.add(e);
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -89,7 +90,10 @@ public final class SimulatedKernel {
             }
             return bootAggregate(tpm);
         });
-        Files.write(bootLog(), FirmwareBoot.log(events));
+        // Replaced whole, never rewritten in place: a reader sees the old boot's log or the new one.
+        Path tmp = securityfs.resolve(".binary_bios_measurements.tmp");
+        Files.write(tmp, FirmwareBoot.log(events));
+        Files.move(tmp, bootLog(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         this.profile = p;
         this.boots++;
         this.bootId = UUID.randomUUID().toString();
