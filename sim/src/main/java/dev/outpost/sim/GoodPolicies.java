@@ -1,6 +1,7 @@
 package dev.outpost.sim;
 
 import java.io.IOException;
+import java.security.PublicKey;
 import java.util.List;
 import java.util.Map;
 
@@ -11,6 +12,7 @@ import dev.outpost.ima.boot.GeneratedPolicy;
 import dev.outpost.ima.policy.RuntimePolicy;
 import dev.outpost.ima.policy.RuntimePolicyBuilder;
 import dev.outpost.ima.policy.RuntimePolicyJson;
+import dev.outpost.ima.policy.VerificationKeys;
 import dev.outpost.tpm.eventlog.EventLog;
 import dev.outpost.tpm.eventlog.EventLogException;
 
@@ -36,6 +38,12 @@ public final class GoodPolicies {
         aggregates.forEach(d -> b.addFile(SimulatedKernel.BOOT_AGGREGATE, d));
         files.forEach((path, content) -> b.addFile(path, SimulatedKernel.IMA_HASH.digest(content)));
         return b.build();
+    }
+
+    /** The same policy, also trusting these keys for ima-sig signatures (Keylime's verification-keys, ".ima"). */
+    public static RuntimePolicy trusting(RuntimePolicy p, List<PublicKey> keys) {
+        return new RuntimePolicy(p.version(), p.generator(), p.timestamp(), p.release(), p.digests(), p.excludes(),
+                p.keyrings(), p.ima(), p.imaBuf(), VerificationKeys.serialize(Map.of(".ima", keys)));
     }
 
     public static byte[] runtimePolicyJson(SimulatedKernel kernel) {

@@ -130,6 +130,11 @@ public final class SimulatedKernel {
         return e;
     }
 
+    /** {@link #measureSigned(String, byte[], byte[])} with a signature {@code signer} makes over the content. */
+    public synchronized ImaEntry measureSigned(String path, byte[] content, ImaSigner signer) throws IOException {
+        return measureSigned(path, content, signer.sign(content));
+    }
+
     /** Tampering: a file the good state does not have. Measured exactly like {@link #measure}, not recorded. */
     public synchronized ImaEntry measureUnlisted(String path, byte[] content) throws IOException {
         return append(ImaListWriter.imaNg(next(), IMA_HASH, IMA_HASH.digest(content), path));

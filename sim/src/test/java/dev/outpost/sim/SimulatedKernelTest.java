@@ -245,6 +245,59 @@ class SimulatedKernelTest {
         assertThat(r.failures()).extracting(ImaFailure::path).containsExactly("/etc/outpost/agent.yaml");
     }
 
+    @Test
+    void aSignedFilePassesByItsSignatureWhenTheKeyIsTrusted(Swtpm swtpm) throws Exception {
+        SimulatedKernel k = bootedWithFiles(swtpm);
+        ImaSigner signer = ImaSigner.generate();
+        k.measureSigned("/usr/local/bin/vendor-tool", bytes("vendor tool"), signer);
+        // Digests of the unsigned files only: the signed one must pass on its signature.
+        var files = Map.of("/usr/bin/agent", bytes("agent v1"), "/usr/lib/libc.so.6", bytes("libc"),
+                "/etc/outpost/agent.yaml", bytes("site: demo\n"));
+        var withoutKey = GoodPolicies.runtimePolicy(k, files);
+        var withKey = GoodPolicies.trusting(withoutKey, List.of(signer.publicKey()));
+
+        CompiledPolicy trusted = new CompiledPolicy(new RuntimePolicyJson().read(new RuntimePolicyJson().write(withKey)));
+        for (HashAlg bank : BANKS) {
+            ImaVerificationResult r = verify(k, trusted, bank, k.binaryRuntimeMeasurements());
+            assertThat(r.failures()).as("%s", bank).isEmpty();
+            assertThat(r.entriesMatched()).isEqualTo(5);
+        }
+        ImaVerificationResult untrusted = verify(k, new CompiledPolicy(withoutKey), HashAlg.SHA256,
+                k.binaryRuntimeMeasurements());
+        assertThat(untrusted.failures()).extracting(ImaFailure::eventId)
+                .containsExactly("ima.validation.ima-sig.invalid_signature");
+    }
+
+    @Test
+    void continuousAttestationPicksUpWhereTheLastQuoteEnded(Swtpm swtpm) throws Exception {
+        SimulatedKernel k = bootedWithFiles(swtpm);
+        k.measure("/usr/bin/later", bytes("later"));
+        CompiledPolicy policy = goodRuntimePolicy(k);
+        IncrementalImaVerifier v = new IncrementalImaVerifier(policy);
+        ImaVerificationResult first;
+        try (InputStream in = Files.newInputStream(k.binaryRuntimeMeasurements())) {
+            first = v.verify(null, k.bootId(), new QuotedPcr(HashAlg.SHA256, k.readPcr(HashAlg.SHA256, 10)),
+                    ImaLists.open(in, ImaLimits.DEFAULT, 0));
+        }
+        assertThat(first.passed()).isTrue();
+        assertThat(first.nextState().nextIndex()).isEqualTo(5);
+
+        k.measure("/usr/bin/agent", bytes("agent v1"));
+        k.measureUnlisted("/tmp/x", bytes("x"));
+        // The device sends only the entries after the stored offset, as an agent reading the list from there.
+        List<ImaEntry> tail = k.entries().subList(5, 7);
+        ByteArrayOutputStream bin = new ByteArrayOutputStream();
+        for (ImaEntry e : tail) {
+            dev.outpost.ima.list.ImaListWriter.writeBinary(bin, e);
+        }
+        ImaVerificationResult second = v.verify(first.nextState(), k.bootId(),
+                new QuotedPcr(HashAlg.SHA256, k.readPcr(HashAlg.SHA256, 10)),
+                ImaLists.open(new java.io.ByteArrayInputStream(bin.toByteArray()), ImaLimits.DEFAULT, 5));
+        assertThat(second.entriesMatched()).isEqualTo(2);
+        assertThat(second.failures()).extracting(ImaFailure::eventId, ImaFailure::index)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("ima.validation.ima-ng.not_in_allowlist", 6L));
+    }
+
     private SimulatedKernel bootedWithFiles(Swtpm swtpm) throws Exception {
         SimulatedKernel k = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
         k.boot(BootProfile.defaults());
