@@ -134,7 +134,8 @@ public final class AgentDaemon implements Runnable {
                             Instant.ofEpochMilli(v.svid().expiresAt()));
                     return;
                 }
-                long untilDue = v.nextDueAt() - clock.millis() - DUE_MARGIN_MS;
+                long toDue = v.nextDueAt() - clock.millis();
+                long untilDue = toDue - Math.min(DUE_MARGIN_MS, toDue / 4);
                 long untilRenew = Duration.between(clock.instant(), id.renewAt(config.renewFraction())).toMillis();
                 boolean again = v.reasons().stream().anyMatch(r -> r.startsWith("tpm.reboot"));
                 long waitMs = again ? 200 : Math.max(MIN_GAP_MS, renew ? untilDue : Math.min(untilDue, untilRenew));
