@@ -157,10 +157,40 @@ public final class Swtpm implements AutoCloseable {
         throw new IllegalStateException("no two consecutive free loopback ports");
     }
 
-    /** Power cycle: the process is killed and started again on the same state, so PCRs start from zero. */
+    /**
+     * An orderly reboot: TPM2_Shutdown(CLEAR) as an OS does, then the process is restarted on the same state, so
+     * PCRs start from zero and resetCount goes up. Without the shutdown the TPM would report its clock as not
+     * safe until its next NV clock update, as after a power loss ({@link #powerLoss()}).
+     */
     public void reboot() {
+        shutdownClear();
         stop();
         launch();
+    }
+
+    /** A power cut: the process is killed with no TPM2_Shutdown. */
+    public void powerLoss() {
+        if (process != null) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        launch();
+    }
+
+    private void shutdownClear() {
+        byte[] cmd = {(byte) 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 0};
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(cmd);
+            s.getInputStream().readNBytes(10);
+        } catch (IOException e) {
+            // a TPM that cannot be reached is rebooted anyway; its clock may then read as not safe
+        }
     }
 
     /** The connector URI Outpost's tpm module takes. */

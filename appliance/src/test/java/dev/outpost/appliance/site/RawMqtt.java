@@ -31,6 +31,7 @@ final class RawMqtt implements AutoCloseable {
     private final String clientId;
     private final Topics topics = new Topics();
     private volatile CompletableFuture<byte[]> reply = new CompletableFuture<>();
+    private final java.util.concurrent.BlockingQueue<byte[]> other = new java.util.concurrent.LinkedBlockingQueue<>();
 
     RawMqtt(int port, String clientId, Path caPem) throws Exception {
         this.clientId = clientId;
@@ -46,7 +47,11 @@ final class RawMqtt implements AutoCloseable {
 
             @Override
             public void messageArrived(String topic, MqttMessage m) {
-                reply.complete(m.getPayload());
+                if (topic.equals(topics.response(clientId))) {
+                    reply.complete(m.getPayload());
+                } else {
+                    other.add(m.getPayload());
+                }
             }
 
             @Override
@@ -81,6 +86,15 @@ final class RawMqtt implements AutoCloseable {
         m.setProperties(p);
         client.publish(topic, m);
         return new Codec().decodeResponse(reply.get(20, TimeUnit.SECONDS));
+    }
+
+    void subscribe(String topic) throws MqttException {
+        client.subscribe(topic, 1);
+    }
+
+    /** The next message on a subscribed topic other than our replies, or null after the wait. */
+    byte[] next(java.time.Duration wait) throws InterruptedException {
+        return other.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     Topics topics() {

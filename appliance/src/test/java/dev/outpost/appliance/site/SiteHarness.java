@@ -32,6 +32,8 @@ final class SiteHarness implements AutoCloseable {
     private final Duration svidTtl;
     private ApplianceApp app;
     private Process process;
+    private Duration attestInterval = Duration.ofMinutes(1);
+    private Duration freshness = Duration.ofMinutes(5);
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
 
@@ -72,8 +74,18 @@ final class SiteHarness implements AutoCloseable {
                 "  allowListDir: " + dir.resolve("allow"),
                 "  ekCaDir: " + dir.resolve("ek-ca"),
                 "  deviceRateLimitPerMinute: 100",
+                "attestation:",
+                "  interval: " + attestInterval,
+                "  freshness: " + freshness,
                 ""));
         return f;
+    }
+
+    /** Fast attestation for tests: devices attest every {@code interval} and go stale after {@code freshness}. */
+    SiteHarness attestEvery(Duration interval, Duration freshness) {
+        this.attestInterval = interval;
+        this.freshness = freshness;
+        return this;
     }
 
     ApplianceApp startAppliance() throws Exception {
@@ -146,6 +158,11 @@ final class SiteHarness implements AutoCloseable {
     }
 
     AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak) throws IOException {
+        return agentConfig(tpm, name, ek, ak, dir.resolve(name + "-securityfs"));
+    }
+
+    /** An agent that reads its IMA list and boot log from {@code securityfs} (a SimulatedKernel's directory). */
+    AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak, Path securityfs) throws IOException {
         Path f = dir.resolve(name + ".yaml");
         Files.writeString(f, String.join("\n",
                 "appliance:",
@@ -158,6 +175,8 @@ final class SiteHarness implements AutoCloseable {
                 "ek: " + ek,
                 "ak: " + ak,
                 "requestTimeout: PT20S",
+                "imaLog: " + securityfs.resolve("ima/binary_runtime_measurements"),
+                "bootLog: " + securityfs.resolve("binary_bios_measurements"),
                 ""));
         return AgentConfig.load(f);
     }

@@ -1,0 +1,129 @@
+package dev.outpost.appliance.site;
+
+import static dev.outpost.appliance.site.SiteHarness.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Signature;
+import java.time.Duration;
+import java.util.Base64;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.outpost.agent.cli.AgentCli;
+import dev.outpost.agent.config.AgentConfig;
+import dev.outpost.agent.state.AgentState;
+import dev.outpost.appliance.admin.AdminClient;
+import dev.outpost.appliance.cli.ApplianceCli;
+import dev.outpost.sim.BootProfile;
+import dev.outpost.sim.GoodPolicies;
+import dev.outpost.sim.SimulatedKernel;
+import dev.outpost.testkit.CliRun;
+import dev.outpost.testkit.Swtpm;
+import dev.outpost.testkit.SwtpmExtension;
+
+/** Continuous attestation end to end: a device on a simulated kernel is trusted, renews, is caught tampering. */
+@ExtendWith(SwtpmExtension.class)
+class SiteAttestationTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void trustedDeviceRenewsThroughAttestationAndIsCaughtWhenItRunsAnUnknownFile(Swtpm swtpm, @TempDir Path dir)
+            throws Exception {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        kernel.measure("/usr/bin/outpost-agent", "agent".getBytes(StandardCharsets.UTF_8));
+        kernel.measure("/usr/lib/libc.so.6", "libc".getBytes(StandardCharsets.UTF_8));
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        Files.write(dir.resolve("boot.json"), GoodPolicies.bootPolicyJson(kernel));
+
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                .attestEvery(Duration.ofSeconds(4), Duration.ofSeconds(20))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            String socket = site.adminSocket().toString();
+            String deviceId = JSON.readTree(CliRun.run(AgentCli::commandLine, "tpm", "ek", "--tpm", swtpm.uri(), "--json")
+                    .out()).path("deviceId").asText();
+            assertThat(cli("policy", "add", "good-runtime", "--kind", "runtime", "--file", dir.resolve("runtime.json")
+                    .toString(), "--socket", socket).exitCode()).isZero();
+            assertThat(cli("policy", "add", "good-boot", "--kind", "boot", "--file", dir.resolve("boot.json").toString(),
+                    "--socket", socket).exitCode()).isZero();
+            assertThat(cli("policy", "assign", "good-runtime", "--label", "line-1", "--socket", socket).exitCode()).isZero();
+            assertThat(cli("policy", "assign", "good-boot", "--device", deviceId, "--socket", socket).exitCode()).isZero();
+
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "rsa", dir.resolve("securityfs"));
+            SiteHarness.Running agent = site.startAgent(config);
+            await("enrolled", Duration.ofSeconds(60), () -> SiteHarness.hasIdentity(config));
+            // No runtime policy applies yet (it is assigned to a label the device does not carry): pending.
+            await("pending", Duration.ofSeconds(30), () -> "pending".equals(agent.daemon().verdict()));
+            assertThat(cli("device", "label", deviceId, "line-1", "--socket", socket).exitCode()).isZero();
+            await("trusted", Duration.ofSeconds(30), () -> "trusted".equals(agent.daemon().verdict()));
+            assertThat(state(site, deviceId)).isEqualTo("trusted");
+
+            // The probationary SVID lasts the freshness window; a passing attestation renews it.
+            BigInteger first = serial(config);
+            await("renewed", Duration.ofSeconds(40), () -> !first.equals(serialOrNull(config)));
+
+            // New files the policy allows keep it trusted; incremental verification reads only them.
+            try (RawMqtt watcher = new RawMqtt(site.mqttPort(), RawMqtt.ids().get(1), site.caPem())) {
+                watcher.subscribe(watcher.topics().siteRevocations());
+                kernel.measureUnlisted("/tmp/cryptominer", "evil".getBytes(StandardCharsets.UTF_8));
+                await("failed", Duration.ofSeconds(30), () -> "failed".equals(state(site, deviceId)));
+                String reasons = new AdminClient(site.adminSocket()).get("/v1/audit?device=" + deviceId + "&limit=50").body();
+                assertThat(reasons).contains("not_in_allowlist").contains("/tmp/cryptominer");
+
+                byte[] event = watcher.next(Duration.ofSeconds(10));
+                assertThat(event).as("revocation event on the site topic").isNotNull();
+                JsonNode signed = JSON.readTree(event);
+                byte[] body = Base64.getDecoder().decode(signed.path("event").asText());
+                Signature v = Signature.getInstance("SHA256withECDSA");
+                v.initVerify(AgentState.certificates(Files.readString(site.caPem())).get(0).getPublicKey());
+                v.update(body);
+                assertThat(v.verify(Base64.getDecoder().decode(signed.path("signature").asText()))).isTrue();
+                JsonNode e = JSON.readTree(body);
+                assertThat(e.path("deviceId").asText()).isEqualTo(deviceId);
+                assertThat(e.path("reason").asText()).contains("not_in_allowlist");
+            }
+            await("disconnected", Duration.ofSeconds(20), () -> !"connected".equals(agent.daemon().status())
+                    || !"trusted".equals(agent.daemon().verdict()));
+
+            // An operator clears the device after review; it must prove everything again and, still running the
+            // unknown file, fails again.
+            assertThat(cli("device", "clear", deviceId, "--socket", socket).exitCode()).isZero();
+            assertThat(state(site, deviceId)).isEqualTo("pending");
+        }
+    }
+
+    private static CliRun cli(String... args) {
+        return CliRun.run(ApplianceCli::commandLine, args);
+    }
+
+    static String state(SiteHarness site, String deviceId) {
+        try {
+            return JSON.readTree(new AdminClient(site.adminSocket()).get("/v1/devices/" + deviceId).body())
+                    .path("state").asText();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static BigInteger serial(AgentConfig c) throws java.io.IOException {
+        return SiteHarness.identity(c).leaf().getSerialNumber();
+    }
+
+    private static BigInteger serialOrNull(AgentConfig c) {
+        try {
+            return serial(c);
+        } catch (java.io.IOException | NullPointerException e) {
+            return null;
+        }
+    }
+}
