@@ -196,6 +196,24 @@ final class SiteHarness implements AutoCloseable {
         r.thread().join(20_000);
     }
 
+    /** Stores a runtime policy and assigns it to the device behind this swtpm; returns the device id. */
+    String trustWithPolicy(Swtpm tpm, Path runtimePolicy) throws IOException {
+        String out = dev.outpost.testkit.CliRun.run(dev.outpost.agent.cli.AgentCli::commandLine, "tpm", "ek", "--tpm",
+                tpm.uri(), "--json").out();
+        String deviceId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out).path("deviceId").asText();
+        String socket = adminSocket().toString();
+        for (String[] args : new String[][] {
+            {"policy", "add", "runtime-" + deviceId.substring(0, 8), "--kind", "runtime", "--file", runtimePolicy.toString(),
+                "--socket", socket},
+            {"policy", "assign", "runtime-" + deviceId.substring(0, 8), "--device", deviceId, "--socket", socket}}) {
+            var r = dev.outpost.testkit.CliRun.run(dev.outpost.appliance.cli.ApplianceCli::commandLine, args);
+            if (r.exitCode() != 0) {
+                throw new IOException(String.join(" ", args) + ": " + r.err());
+            }
+        }
+        return deviceId;
+    }
+
     static NodeIdentity identity(AgentConfig c) throws IOException {
         return new AgentState(c.stateDir()).identity().orElse(null);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.appliance.admin.AdminClient;
+import dev.outpost.sim.BootProfile;
+import dev.outpost.sim.GoodPolicies;
+import dev.outpost.sim.SimulatedKernel;
 import dev.outpost.testkit.Swtpm;
 import dev.outpost.testkit.SwtpmExtension;
 
@@ -32,13 +36,18 @@ class SiteRestartTest {
     @Test
     void applianceAndAgentRestartsKeepIdentityAndRenewalNeedsNoReEnrollment(Swtpm swtpm, @TempDir Path dir)
             throws Exception {
-        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofMinutes(1))) {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        kernel.measure("/usr/bin/outpost-agent", "agent".getBytes(StandardCharsets.UTF_8));
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                .attestEvery(Duration.ofSeconds(4), Duration.ofSeconds(20))) {
             site.trustSwtpmManufacturer();
             site.startAppliance();
-            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "ecc");
+            String deviceId = site.trustWithPolicy(swtpm, dir.resolve("runtime.json"));
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "ecc", dir.resolve("securityfs"));
             SiteHarness.Running agent = site.startAgent(config);
-            await("enrolled", Duration.ofSeconds(60), () -> hasIdentity(config));
-            String deviceId = deviceId(config);
+            await("trusted", Duration.ofSeconds(60), () -> "trusted".equals(agent.daemon().verdict()));
             BigInteger first = serial(config);
             byte[] caBefore = Files.readAllBytes(site.caPem());
 
@@ -46,20 +55,33 @@ class SiteRestartTest {
             site.startAppliance();
             assertThat(Files.readAllBytes(site.caPem())).isEqualTo(caBefore);
             await("reconnected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
-            assertThat(device(site, deviceId).path("state").asText()).isEqualTo("enrolled");
+            assertThat(device(site, deviceId).path("state").asText()).isIn("trusted", "pending");
 
-            // SVIDs last a minute here, so the agent renews after 30 s, over mTLS, without enrolling again.
-            await("renewed", Duration.ofSeconds(90), () -> !first.equals(serialOrNull(config)));
+            // The SVID lasts the 20 s freshness window here; the agent renews it through a passing attestation
+            // after half of it, over mTLS, without enrolling again, and the IMA state survived the restart.
+            await("renewed", Duration.ofSeconds(60), () -> !first.equals(serialOrNull(config)));
             assertThat(activations(site, deviceId)).isEqualTo(1);
+            kernel.measure("/usr/bin/outpost-agent", "agent".getBytes(StandardCharsets.UTF_8));
+            await("trusted after restart", Duration.ofSeconds(30), () -> "trusted".equals(state(site, deviceId)));
 
             SiteHarness.stopAgent(agent);
             BigInteger kept = serial(config);
             SiteHarness.Running again = site.startAgent(config);
-            await("agent back", Duration.ofSeconds(60), () -> "connected".equals(again.daemon().status()));
-            assertThat(serial(config)).isEqualTo(kept);
+            await("agent back", Duration.ofSeconds(60), () -> "trusted".equals(again.daemon().verdict()));
             assertThat(activations(site, deviceId)).isEqualTo(1);
+            assertThat(serialOrNull(config)).isNotNull();
 
+            // A reboot of the device: the appliance sees the TPM's resetCount rise, asks for the whole IMA list and
+            // the boot log again, and the device is trusted again without re-enrolling.
             SiteHarness.stopAgent(again);
+            kernel.reboot(swtpm::reboot);
+            kernel.measure("/usr/bin/outpost-agent", "agent".getBytes(StandardCharsets.UTF_8));
+            SiteHarness.Running rebooted = site.startAgent(config);
+            await("trusted after reboot", Duration.ofSeconds(60), () -> "trusted".equals(rebooted.daemon().verdict()));
+            assertThat(activations(site, deviceId)).isEqualTo(1);
+            assertThat(kept).isNotNull();
+
+            SiteHarness.stopAgent(rebooted);
             wipe(config.stateDir());
             SiteHarness.Running fresh = site.startAgent(config);
             await("re-enrolled", Duration.ofSeconds(60), () -> hasIdentity(config));
@@ -67,6 +89,10 @@ class SiteRestartTest {
             assertThat(deviceId(config)).isEqualTo(deviceId);
             assertThat(activations(site, deviceId)).isEqualTo(2);
         }
+    }
+
+    private static String state(SiteHarness site, String id) {
+        return SiteAttestationTest.state(site, id);
     }
 
     @Test
@@ -82,7 +108,7 @@ class SiteRestartTest {
 
             site.killApplianceProcess();
             site.startApplianceProcess();
-            assertThat(device(site, deviceId).path("state").asText()).isEqualTo("enrolled");
+            assertThat(device(site, deviceId).path("state").asText()).isIn("enrolled", "pending");
             assertThat(device(site, deviceId).path("svidSerial").asText())
                     .isEqualTo(serial(config).toString(16));
             await("reconnected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
