@@ -168,6 +168,39 @@ public final class Swtpm implements AutoCloseable {
         launch();
     }
 
+    /**
+     * An orderly reboot that also keeps a copy of the TPM's state as it was at shutdown, for tests of state
+     * rollback (a TPM whose clock goes backwards without a reboot).
+     */
+    public void rebootKeepingState(Path copy) {
+        shutdownClear();
+        stop();
+        copyTree(stateDir, copy);
+        launch();
+    }
+
+    /** Replaces the TPM's state with an earlier copy and starts it: a rollback attack on the TPM. */
+    public void restoreState(Path copy) {
+        stop();
+        copyTree(copy, stateDir);
+        launch();
+    }
+
+    private static void copyTree(Path from, Path to) {
+        try {
+            Files.createDirectories(to);
+            try (var files = Files.list(from)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    if (!f.getFileName().toString().startsWith(".lock")) {
+                        Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A power cut: the process is killed with no TPM2_Shutdown. */
     public void powerLoss() {
         if (process != null) {

@@ -104,7 +104,9 @@ public final class ApplianceApp {
                 MqttEndpointServer e = endpointRef.get();
                 if (e != null) {
                     e.publishSite(topics.siteRevocations(), event, false);
-                    e.disconnect(deviceId, "identity revoked");
+                    // A moment's grace so the device receives the verdict that explains the disconnect.
+                    java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
+                            .execute(() -> e.disconnect(deviceId, "identity revoked"));
                 }
             }, at.webhook());
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),

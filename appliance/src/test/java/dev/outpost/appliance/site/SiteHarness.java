@@ -34,6 +34,7 @@ final class SiteHarness implements AutoCloseable {
     private Process process;
     private Duration attestInterval = Duration.ofMinutes(1);
     private Duration freshness = Duration.ofMinutes(5);
+    private Duration challengeTtl = Duration.ofSeconds(30);
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
 
@@ -77,6 +78,7 @@ final class SiteHarness implements AutoCloseable {
                 "attestation:",
                 "  interval: " + attestInterval,
                 "  freshness: " + freshness,
+                "  challengeTtl: " + challengeTtl,
                 ""));
         return f;
     }
@@ -85,6 +87,11 @@ final class SiteHarness implements AutoCloseable {
     SiteHarness attestEvery(Duration interval, Duration freshness) {
         this.attestInterval = interval;
         this.freshness = freshness;
+        return this;
+    }
+
+    SiteHarness challengeTtl(Duration ttl) {
+        this.challengeTtl = ttl;
         return this;
     }
 

@@ -55,6 +55,15 @@ public final class Attester {
         QuoteEvidence q = tpm.quote(nonce, selection);
         byte[] ima = ImaSlice.from(read(imaLog), ch.imaOffset());
         byte[] boot = ch.wantBootLog() ? read(bootLog) : new byte[0];
+        Verdict v = send(c, ch, q, selection, ima, boot, csr);
+        LOG.info("attestation: {} ({} IMA bytes from entry {}, boot log {} bytes){}", v.state(), ima.length,
+                ch.imaOffset(), boot.length, v.reasons().isEmpty() ? "" : ": " + String.join("; ", v.reasons()));
+        return v;
+    }
+
+    /** Sends evidence for a challenge in as many parts as the logs need; the quote goes in the last. */
+    public static Verdict send(ApplianceClient c, Challenge ch, QuoteEvidence q, PcrSelection selection, byte[] ima,
+            byte[] boot, byte[] csr) throws ProtocolException, MqttException, TimeoutException {
         int chunk = Math.max(1024, ch.maxChunkBytes());
         int imaAt = 0;
         int bootAt = 0;
@@ -73,10 +82,7 @@ public final class Attester {
                 c.request(Kind.EVIDENCE, req, EvidenceAccepted.class);
                 continue;
             }
-            Verdict v = c.request(Kind.EVIDENCE, req, Verdict.class);
-            LOG.info("attestation: {} ({} IMA bytes from entry {}, boot log {} bytes){}", v.state(), ima.length,
-                    ch.imaOffset(), boot.length, v.reasons().isEmpty() ? "" : ": " + String.join("; ", v.reasons()));
-            return v;
+            return c.request(Kind.EVIDENCE, req, Verdict.class);
         }
     }
 
