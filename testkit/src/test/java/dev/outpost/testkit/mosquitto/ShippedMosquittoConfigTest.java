@@ -232,6 +232,27 @@ class ShippedMosquittoConfigTest {
     }
 
     @Test
+    void aClientIdWithSlashesOnlyReachesDeeperTopics() throws Exception {
+        // %c fills one level only when the client id has no '/'. Mosquitto 2.0 does not forbid '/' in client
+        // ids, so an enrolling client can make its enroll topic look like another kind of another device,
+        // one level deeper. The appliance must therefore take device id and kind from a topic of exactly
+        // five levels with an allowlisted kind; this test pins down what reaches it.
+        String v = TestPki.newDeviceId();
+        String trick = v + "/req/status";
+        try (Client anon = enrolling(trick)) {
+            assertThat(anon.publish(P + "/dev/" + trick + "/req/enroll", "x", false)).isEqualTo(SUCCESS);
+            assertThat(appliance.poll(Client.TIMEOUT_MS).topic())
+                    .isEqualTo(P + "/dev/" + v + "/req/status/req/enroll");
+            // Never the five-level topic itself, and never a reply topic of exactly five levels.
+            assertThat(anon.publish(P + "/dev/" + v + "/req/status", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            assertThat(anon.subscribe(P + "/dev/" + v + "/resp")).containsExactly(GRANTED_QOS1);
+            assertThat(appliance.publish(P + "/dev/" + v + "/resp", "for-v", false)).isIn(SUCCESS, NO_SUBSCRIBERS);
+            assertThat(anon.poll(QUIET_MS)).isNull();
+            assertThat(appliance.poll(0)).isNull();
+        }
+    }
+
+    @Test
     void enrollmentClaimingAnotherIdReadsItsReplies() throws Exception {
         // The limit of what the broker can do (README, "Enrollment listener"): a client id is a claim, so a
         // second anonymous client with the same id receives that id's replies. The first is taken over.
