@@ -38,6 +38,7 @@ class ShippedMosquittoConfigTest {
     static final int NOT_AUTHORIZED = 0x87;
     static final int SESSION_TAKEN_OVER = 0x8E;
     static final int NO_SUBSCRIBERS = 0x10;
+    static final int PACKET_TOO_LARGE = 0x95;
     /**
      * How a taken-over client learns it: Mosquitto 2.0.11 closes the old connection and Paho 1.2.5 reports
      * "connection lost" (32109) rather than a DISCONNECT 0x8E; either means the session is gone.
@@ -295,6 +296,31 @@ class ShippedMosquittoConfigTest {
             assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(P + "/dev/" + a + "/req/status");
             assertThat(devB.disconnects.poll(QUIET_MS, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
             assertThat(devB.isConnected()).isTrue();
+        }
+    }
+
+    @Test
+    void aFullSizeRequestPassesAndAnOversizedOneNeverArrives() throws Exception {
+        // The protocol allows 64 KiB payloads; max_packet_size must leave room for topic and properties.
+        String a = TestPki.newDeviceId();
+        try (Client dev = device(a)) {
+            String full = "x".repeat(64 * 1024);
+            byte[] corr = new byte[64];
+            assertThat(dev.publish(P + "/dev/" + a + "/req/evidence", full, false, P + "/dev/" + a + "/resp", corr))
+                    .isEqualTo(SUCCESS);
+            assertThat(appliance.poll(Client.TIMEOUT_MS).payload()).hasSize(64 * 1024);
+
+            String over = "x".repeat(81920);
+            Object outcome;
+            try {
+                outcome = dev.publish(P + "/dev/" + a + "/req/evidence", over, false);
+            } catch (MqttException e) {
+                outcome = e;
+            }
+            // Mosquitto ends the connection with DISCONNECT 0x95 (packet too large), like the embedded endpoint.
+            assertThat(outcome).isInstanceOf(MqttException.class);
+            assertThat(dev.disconnectReason()).isEqualTo(PACKET_TOO_LARGE);
+            assertThat(appliance.poll(QUIET_MS)).isNull();
         }
     }
 
