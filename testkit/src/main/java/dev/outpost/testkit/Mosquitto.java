@@ -28,6 +28,9 @@ public final class Mosquitto implements AutoCloseable {
     public static final int SHIPPED_MTLS_PORT = 8883;
     public static final int SHIPPED_ENROLL_PORT = 8884;
 
+    private static final String LIVE_LOG = "broker.log";
+    private static final String STDOUT_LOG = "mosquitto.out";
+
     private final Path dir;
     private int mtlsPort;
     private int enrollPort;
@@ -80,7 +83,9 @@ public final class Mosquitto implements AutoCloseable {
         String conf = replaceLine(shipped, "listener " + SHIPPED_MTLS_PORT, "listener " + mtlsPort + " 127.0.0.1");
         conf = replaceLine(conf, "listener " + SHIPPED_ENROLL_PORT, "listener " + enrollPort + " 127.0.0.1");
         // The test host may have no syslog daemon, and a test broker must not write into the host's logs.
-        conf = replaceLine(conf, "log_dest syslog", "");
+        // A log file instead: Mosquitto flushes it per line, while its redirected stdout is block-buffered
+        // and would hide the lines a failing test needs until the broker exits.
+        conf = replaceLine(conf, "log_dest syslog", "log_dest file " + dir.toAbsolutePath().resolve(LIVE_LOG));
         if (!conf.contains(SHIPPED_DIR + "/")) {
             throw new IllegalStateException("shipped outpost.conf no longer uses " + SHIPPED_DIR);
         }
@@ -195,13 +200,55 @@ public final class Mosquitto implements AutoCloseable {
     }
 
     private Path logFile() {
-        return dir.resolve("mosquitto.log");
+        return dir.resolve(STDOUT_LOG);
     }
 
-    /** The generated config and everything the broker printed, for a failed test's report. */
+    /** Where the broker's log ends now: pass it to {@link #awaitLog} to look only at what comes after. */
+    public int logMark() {
+        try {
+            Path live = dir.resolve(LIVE_LOG);
+            return Files.exists(live) ? Files.readString(live).length() : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits until the broker's log, from {@code mark} on, contains {@code text} (e.g. why it refused a
+     * handshake), at most {@code timeout}; returns whether it appeared. The mark keeps one test from being
+     * satisfied by another's lines on a shared broker.
+     */
+    public boolean awaitLog(int mark, String text, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Path live = dir.resolve(LIVE_LOG);
+        do {
+            try {
+                String log = Files.exists(live) ? Files.readString(live) : "";
+                if (log.length() > mark && log.substring(mark).contains(text)) {
+                    return true;
+                }
+                Thread.sleep(20);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
+
+    /**
+     * The generated config and the broker's log so far, for a failed test's report; once the process has
+     * ended, also its stdout, which holds what it printed before its log file was open (e.g. a bad key).
+     */
     public String log() {
         List<String> parts = new ArrayList<>();
-        for (Path p : List.of(configFile(), logFile())) {
+        List<Path> files = new ArrayList<>(List.of(configFile(), dir.resolve(LIVE_LOG)));
+        if (!isAlive()) {
+            files.add(logFile());
+        }
+        for (Path p : files) {
             try {
                 parts.add("== " + p.getFileName() + "\n" + (Files.exists(p) ? Files.readString(p) : "(none)"));
             } catch (IOException e) {

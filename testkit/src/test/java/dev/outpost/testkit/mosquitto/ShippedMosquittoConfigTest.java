@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The shipped {@code packaging/mosquitto} config on a real Mosquitto 2, with real TLS and real MQTT 5 clients.
  * One broker serves all tests; every test uses fresh device ids, so they cannot see each other's traffic.
  *
- * <p>Negative deliveries are asserted by waiting {@link #QUIET_MS}: Mosquitto forwards a publish to matching
+ * <p>Negative deliveries are asserted by waiting {@link #QUIET_MS}: Mosquitto queues a publish for all matching
  * subscribers before it sends the PUBACK to the publisher, so on loopback a message that was going to arrive
  * does so within milliseconds of the PUBACK; half a second is a wide margin, not a race.
  */
@@ -327,17 +328,32 @@ class ShippedMosquittoConfigTest {
     @Test
     void certificateFromAnotherCaFailsTheHandshake() {
         TestPki other = TestPki.newCa("Someone else's CA");
+        int mark = broker.logMark();
         String a = TestPki.newDeviceId();
         assertThatThrownBy(() -> Client.connect(broker.mtlsUri(), a, TestPki.tls(site.caCert(), other.svid(a))))
                 .isInstanceOf(MqttException.class);
+        assertThat(broker.awaitLog(mark, "certificate verify failed", Duration.ofSeconds(5))).isTrue();
         assertThat(broker.isAlive()).isTrue();
     }
 
     @Test
+    void anExpiredSvidFailsTheHandshake() {
+        int mark = broker.logMark();
+        // Short-lived SVIDs are the broker's revocation: it has no CRL, so expiry must be enforced.
+        String a = TestPki.newDeviceId();
+        assertThatThrownBy(() -> Client.connect(broker.mtlsUri(), a, TestPki.tls(site.caCert(), site.expiredSvid(a))))
+                .isInstanceOf(MqttException.class);
+        // Mosquitto 2.0.11 logs no detail beyond this; it shows the certificate was presented and refused.
+        assertThat(broker.awaitLog(mark, "certificate verify failed", Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
     void noCertificateIsRefusedOnTheMtlsListener() {
+        int mark = broker.logMark();
         assertThatThrownBy(() -> Client.connect(broker.mtlsUri(), TestPki.newDeviceId(),
                 TestPki.tls(site.caCert(), null)))
                 .isInstanceOf(MqttException.class);
+        assertThat(broker.awaitLog(mark, "peer did not return a certificate", Duration.ofSeconds(5))).isTrue();
     }
 
     @Test

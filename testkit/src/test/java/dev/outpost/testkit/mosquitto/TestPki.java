@@ -55,7 +55,8 @@ final class TestPki {
     static TestPki newCa(String name) {
         KeyPair key = ecKey();
         X500Name dn = new X500Name("CN=" + name);
-        X509Certificate cert = sign(dn, key, dn, key, true, List.of(), Duration.ofDays(1));
+        X509Certificate cert = sign(dn, key, dn, key, true, List.of(), Instant.now().minus(Duration.ofDays(1)),
+                Duration.ofDays(2));
         return new TestPki(new Issued(key, cert, List.of(cert)));
     }
 
@@ -75,6 +76,17 @@ final class TestPki {
                 "spiffe://" + TRUST_DOMAIN + "/agent/tpm/" + deviceId)));
     }
 
+    /** An SVID whose hour ran out: what a device holds when its attestation stopped passing. */
+    Issued expiredSvid(String deviceId) {
+        KeyPair key = ecKey();
+        X509Certificate cert = sign(new X500Name("CN=" + deviceId), key,
+                X500Name.getInstance(ca.cert().getSubjectX500Principal().getEncoded()), ca.key(), false,
+                List.of(new GeneralName(GeneralName.uniformResourceIdentifier,
+                        "spiffe://" + TRUST_DOMAIN + "/agent/tpm/" + deviceId)),
+                Instant.now().minus(Duration.ofHours(2)), Duration.ofHours(1));
+        return new Issued(key, cert, List.of(cert, ca.cert()));
+    }
+
     Issued client(String cn) {
         return issue(cn, List.of());
     }
@@ -82,7 +94,7 @@ final class TestPki {
     private Issued issue(String cn, List<GeneralName> sans) {
         KeyPair key = ecKey();
         X509Certificate cert = sign(new X500Name("CN=" + cn), key, X500Name.getInstance(
-                ca.cert().getSubjectX500Principal().getEncoded()), ca.key(), false, sans, Duration.ofHours(1));
+                ca.cert().getSubjectX500Principal().getEncoded()), ca.key(), false, sans, Instant.now(), Duration.ofHours(1));
         return new Issued(key, cert, List.of(cert, ca.cert()));
     }
 
@@ -103,10 +115,10 @@ final class TestPki {
     }
 
     private static X509Certificate sign(X500Name subject, KeyPair subjectKey, X500Name issuer, KeyPair issuerKey,
-            boolean isCa, List<GeneralName> sans, Duration life) {
+            boolean isCa, List<GeneralName> sans, Instant from, Duration life) {
         try {
             // Back-dated like Outpost's CA, so clock skew between JVM and OpenSSL cannot reject a fresh cert.
-            Instant now = Instant.now().minusSeconds(30);
+            Instant now = from.minusSeconds(30);
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer,
                     new BigInteger(64, RANDOM).abs().add(BigInteger.ONE), Date.from(now), Date.from(now.plus(life)),
                     subject, subjectKey.getPublic());
