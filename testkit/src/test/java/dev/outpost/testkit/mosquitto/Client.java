@@ -1,7 +1,6 @@
 package dev.outpost.testkit.mosquitto;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
@@ -150,12 +149,6 @@ final class Client implements AutoCloseable {
 
     boolean isConnected() {
         return paho.isConnected();
-    }
-
-    List<Received> drain() {
-        List<Received> l = new java.util.ArrayList<>();
-        inbox.drainTo(l);
-        return l;
     }
 
     private void closeQuietly() {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.junit.jupiter.api.AfterAll;
@@ -295,7 +296,7 @@ class ShippedMosquittoConfigTest {
              Client devA = Client.connect(broker.mtlsUri(), b, TestPki.tls(site.caCert(), site.svid(a)))) {
             assertThat(devA.publish(P + "/dev/" + a + "/req/status", "a", false)).isEqualTo(SUCCESS);
             assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(P + "/dev/" + a + "/req/status");
-            assertThat(devB.disconnects.poll(QUIET_MS, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
+            assertThat(devB.disconnects.poll(QUIET_MS, TimeUnit.MILLISECONDS)).isNull();
             assertThat(devB.isConnected()).isTrue();
         }
     }
