@@ -102,6 +102,34 @@ class SiteAttestationTest {
         }
     }
 
+    @Test
+    void aDeviceThatStopsAttestingTurnsStaleAndLosesItsIdentity(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(6))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            String deviceId = site.trustWithPolicy(swtpm, dir.resolve("runtime.json"));
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "rsa", dir.resolve("securityfs"));
+            SiteHarness.Running agent = site.startAgent(config);
+            await("trusted", Duration.ofSeconds(60), () -> "trusted".equals(state(site, deviceId)));
+            try (RawMqtt watcher = new RawMqtt(site.mqttPort(), RawMqtt.ids().get(1), site.caPem())) {
+                watcher.subscribe(watcher.topics().siteRevocations());
+                SiteHarness.stopAgent(agent);
+                await("stale", Duration.ofSeconds(30), () -> "stale".equals(state(site, deviceId)));
+                byte[] event = watcher.next(Duration.ofSeconds(10));
+                assertThat(event).isNotNull();
+                assertThat(new String(Base64.getDecoder().decode(JSON.readTree(event).path("event").asText()),
+                        StandardCharsets.UTF_8)).contains(deviceId).contains("stale");
+            }
+            // The SVID it holds never outlives the freshness window, so its identity ends with its attestation.
+            assertThat(SiteHarness.identity(config).notAfter())
+                    .isBefore(java.time.Instant.now().plus(Duration.ofSeconds(7)));
+        }
+    }
+
     private static CliRun cli(String... args) {
         return CliRun.run(ApplianceCli::commandLine, args);
     }
