@@ -38,6 +38,7 @@ import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
+import dev.outpost.mqtt.endpoint.DeviceChannel;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
 import dev.outpost.mqtt.endpoint.RateLimit;
 import dev.outpost.mqtt.protocol.Limits;
@@ -64,14 +65,14 @@ public final class ApplianceApp {
     private final ApplianceConfig config;
     private final Vertx vertx;
     private final Database db;
-    private final MqttEndpointServer endpoint;
+    private final DeviceChannel endpoint;
     private final MonitoringServer monitoring;
     private HttpServer admin;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
 
-    private ApplianceApp(ApplianceConfig config, Vertx vertx, Database db, MqttEndpointServer endpoint,
+    private ApplianceApp(ApplianceConfig config, Vertx vertx, Database db, DeviceChannel endpoint,
             MonitoringServer monitoring) {
         this.config = config;
         this.vertx = vertx;
@@ -98,10 +99,10 @@ public final class ApplianceApp {
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
             ApplianceConfig.Attestation at = config.attestation();
-            AtomicReference<MqttEndpointServer> endpointRef = new AtomicReference<>();
+            AtomicReference<DeviceChannel> endpointRef = new AtomicReference<>();
             Topics topics = new Topics(config.mqtt().topicPrefix());
             Revocations revocations = new Revocations(ca, clock, (deviceId, event) -> {
-                MqttEndpointServer e = endpointRef.get();
+                DeviceChannel e = endpointRef.get();
                 if (e != null) {
                     e.publishSite(topics.siteRevocations(), event, false);
                     // A moment's grace so the device receives the verdict that explains the disconnect.
@@ -132,9 +133,10 @@ public final class ApplianceApp {
                     .withUnauthenticatedRates(
                             new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
                             new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
-            MqttEndpointServer endpoint = new MqttEndpointServer(options,
-                    new RequestDispatcher(vertx, enrollment, attestation),
-                    (deviceId, authenticated) -> !revoked.contains(deviceId));
+            RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation);
+            DeviceChannel endpoint = config.mqtt().external()
+                    ? BrokerConnection.client(config, ca, dispatcher, options)
+                    : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !revoked.contains(deviceId));
             endpointRef.set(endpoint);
 
             MonitoringServer monitoring = new MonitoringServer(registry, () -> true);

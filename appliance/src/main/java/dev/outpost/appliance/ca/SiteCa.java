@@ -249,39 +249,53 @@ public final class SiteCa {
     }
 
     /**
-     * The TLS certificate of the appliance's own MQTT endpoint: serverAuth only, the given DNS names and IP
-     * addresses, no SPIFFE ID (devices authenticate the site by its CA, the endpoint is not a workload).
+     * The TLS certificate of the appliance's own MQTT endpoint (or of the site broker): serverAuth only, the given
+     * DNS names and IP addresses, no SPIFFE ID (devices authenticate the site by its CA; it is not a workload).
      */
     public X509Certificate issueServerCertificate(PublicKey subjectKey, List<String> names, Duration ttl) {
+        List<GeneralName> sans = new ArrayList<>();
+        for (String n : new java.util.LinkedHashSet<>(names)) {
+            boolean ip = n.matches("[0-9.]+") || n.contains(":");
+            sans.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
+        }
+        return issueTls(subjectKey, "outpost-appliance " + trustDomain, sans, KeyPurposeId.id_kp_serverAuth, ttl);
+    }
+
+    /**
+     * A TLS client certificate with a fixed common name, for the appliance's own connection to the site broker
+     * (whose ACL names it by CN). It carries no URI SAN, so it can never pass as a device's SVID.
+     */
+    public X509Certificate issueClientCertificate(PublicKey subjectKey, String commonName, Duration ttl) {
+        return issueTls(subjectKey, commonName, List.of(), KeyPurposeId.id_kp_clientAuth, ttl);
+    }
+
+    private X509Certificate issueTls(PublicKey subjectKey, String cn, List<GeneralName> sans, KeyPurposeId purpose,
+            Duration ttl) {
         String weak = KeyPolicy.rejection(subjectKey);
         if (weak != null) {
-            throw new IllegalArgumentException("server key refused: " + weak);
+            throw new IllegalArgumentException("key refused: " + weak);
         }
         Instant now = clock.instant();
         Instant caEnd = notAfter();
         Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         Instant wanted = now.plus(ttl);
         Instant notAfter = (wanted.isAfter(caEnd) ? caEnd : wanted).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-        List<GeneralName> sans = new ArrayList<>();
-        for (String n : new java.util.LinkedHashSet<>(names)) {
-            boolean ip = n.matches("[0-9.]+") || n.contains(":");
-            sans.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, n));
-        }
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Outpost")
-                .addRDN(BCStyle.CN, "outpost-appliance " + trustDomain).build();
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Outpost").addRDN(BCStyle.CN, cn).build();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), randomSerial(random),
                     Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
             b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyId));
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
+            if (!sans.isEmpty()) {
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
+            }
             return sign(b, key);
         } catch (GeneralSecurityException | IOException e) {
-            throw new CaException("cannot issue the server certificate: " + e.getMessage(), e);
+            throw new CaException("cannot issue a TLS certificate for " + cn + ": " + e.getMessage(), e);
         }
     }
 

@@ -29,7 +29,17 @@ public record ApplianceConfig(
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
      *            from the site CA
      */
-    public record Mqtt(String host, int port, String topicPrefix, int maxPayloadBytes, Tls tls) {
+    public record Mqtt(String host, int port, String topicPrefix, int maxPayloadBytes, Tls tls, String mode, Broker broker) {
+        public boolean external() {
+            return "broker".equals(mode);
+        }
+    }
+
+    /**
+     * External broker mode: the site's broker (ssl://host:port of its mTLS listener) and the CA that signed its
+     * certificate (null: the site CA, which then issues the broker's certificate too).
+     */
+    public record Broker(String uri, Path caFile) {
     }
 
     public record Tls(Path cert, Path key) {

@@ -49,6 +49,12 @@ final class ConfigValidator {
         host("mqtt.host", m.host());
         port("mqtt.port", m.port());
         topicPrefix(m.topicPrefix());
+        if (!"embedded".equals(m.mode()) && !"broker".equals(m.mode())) {
+            error("mqtt.mode", "must be embedded or broker, got " + m.mode());
+        } else if (m.external() && (m.broker() == null || m.broker().uri() == null
+                || !m.broker().uri().startsWith("ssl://"))) {
+            error("mqtt.broker.uri", "broker mode needs the broker's TLS listener as ssl://HOST:PORT");
+        }
         if (m.maxPayloadBytes() < 1024 || m.maxPayloadBytes() > MAX_MQTT_PAYLOAD) {
             error("mqtt.maxPayloadBytes", "must be 1024.." + MAX_MQTT_PAYLOAD + ", got " + m.maxPayloadBytes());
         }

@@ -26,7 +26,7 @@ class ApplianceConfigTest {
         assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/outpost"));
         assertThat(c.runtimeDir()).isEqualTo(Path.of("/run/outpost"));
         assertThat(c.mqtt()).isEqualTo(new ApplianceConfig.Mqtt("0.0.0.0", 8883, "outpost/v1", 65536,
-                new ApplianceConfig.Tls(null, null)));
+                new ApplianceConfig.Tls(null, null), "embedded", new ApplianceConfig.Broker(null, null)));
         assertThat(c.mqtt().tls().selfIssued()).isTrue();
         assertThat(c.admin().socket()).isEqualTo(Path.of("/run/outpost/admin.sock"));
         assertThat(c.metrics()).isEqualTo(new ApplianceConfig.Metrics("127.0.0.1", 9464));
@@ -103,7 +103,7 @@ class ApplianceConfigTest {
     @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
             "mqtt: {port: -1}                         | mqtt.port: must be 0..65535 (0: any free port), got -1",
             "metrics: {port: 70000}                   | metrics.port: must be 0..65535 (0: any free port), got 70000",
-            "mqtt: {prot: 8883}                       | mqtt.prot: unknown key (known here: host, maxPayloadBytes, port, tls, topicPrefix)",
+            "mqtt: {prot: 8883}                       | mqtt.prot: unknown key (known here: broker, host, maxPayloadBytes, mode, port, tls, topicPrefix)",
             "colour: blue                             | colour: unknown key",
             "mqtt: {tls: {cert: /a, kee: /b}}         | mqtt.tls.kee: unknown key",
             "trustDomain: Example.COM                 | trustDomain: trust domain may only hold lowercase letters",

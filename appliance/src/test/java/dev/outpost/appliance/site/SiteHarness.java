@@ -35,6 +35,9 @@ final class SiteHarness implements AutoCloseable {
     private Duration attestInterval = Duration.ofMinutes(1);
     private Duration freshness = Duration.ofMinutes(5);
     private Duration challengeTtl = Duration.ofSeconds(30);
+    private String brokerUri;
+    private int agentPort;
+    private Integer agentEnrollPort;
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
 
@@ -65,6 +68,7 @@ final class SiteHarness implements AutoCloseable {
                 "mqtt:",
                 "  host: 127.0.0.1",
                 "  port: " + mqttPort,
+                brokerUri == null ? "" : "  mode: broker\n  broker:\n    uri: " + brokerUri,
                 "metrics:",
                 "  host: 127.0.0.1",
                 "  port: 0",
@@ -87,6 +91,14 @@ final class SiteHarness implements AutoCloseable {
     SiteHarness attestEvery(Duration interval, Duration freshness) {
         this.attestInterval = interval;
         this.freshness = freshness;
+        return this;
+    }
+
+    /** External broker mode: the appliance connects to this broker; agents use its two listeners. */
+    SiteHarness viaBroker(String uri, int mtlsPort, int enrollPort) {
+        this.brokerUri = uri;
+        this.agentPort = mtlsPort;
+        this.agentEnrollPort = enrollPort;
         return this;
     }
 
@@ -174,7 +186,8 @@ final class SiteHarness implements AutoCloseable {
         Files.writeString(f, String.join("\n",
                 "appliance:",
                 "  host: 127.0.0.1",
-                "  port: " + mqttPort,
+                "  port: " + (agentPort != 0 ? agentPort : mqttPort),
+                agentEnrollPort == null ? "" : "  enrollPort: " + agentEnrollPort,
                 "tpm: " + tpm.uri(),
                 "stateDir: " + dir.resolve(name),
                 "trust:",

@@ -35,7 +35,14 @@ import dev.outpost.mqtt.protocol.Topics;
 public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
         String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog) {
 
-    public record Appliance(String host, int port) {
+    /**
+     * @param enrollPort where to enroll when that is another listener than {@code port} (a site broker keeps
+     *                   devices without an SVID on their own port); null: the same port
+     */
+    public record Appliance(String host, int port, Integer enrollPort) {
+        public int enrollmentPort() {
+            return enrollPort == null ? port : enrollPort;
+        }
     }
 
     /**

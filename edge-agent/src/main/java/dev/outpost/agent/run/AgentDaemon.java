@@ -104,7 +104,7 @@ public final class AgentDaemon implements Runnable {
 
     private void enroll(DeviceTpm.Endorsed ek) throws IOException, MqttException, TimeoutException,
             GeneralSecurityException, ProtocolException {
-        try (ApplianceClient c = client(ek.deviceId())) {
+        try (ApplianceClient c = client(ek.deviceId(), config.appliance().enrollmentPort())) {
             c.connect(TlsContexts.context(bootstrapTrust(), null));
             Enroller.Enrolled e = new Enroller(tpm).enroll(c, ek);
             state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
@@ -177,8 +177,11 @@ public final class AgentDaemon implements Runnable {
     }
 
     private ApplianceClient client(String deviceId) throws MqttException {
-        return new ApplianceClient(config.appliance().host(), config.appliance().port(), deviceId, topics, codec,
-                config.requestTimeout());
+        return client(deviceId, config.appliance().port());
+    }
+
+    private ApplianceClient client(String deviceId, int port) throws MqttException {
+        return new ApplianceClient(config.appliance().host(), port, deviceId, topics, codec, config.requestTimeout());
     }
 
     private void pause() {

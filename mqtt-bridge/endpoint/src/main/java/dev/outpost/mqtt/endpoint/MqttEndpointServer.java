@@ -41,7 +41,7 @@ import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
  * <p>
  * The API methods are thread-safe and never block; writes are carried out on each connection's event loop.
  */
-public final class MqttEndpointServer {
+public final class MqttEndpointServer implements DeviceChannel {
     private static final Logger log = LoggerFactory.getLogger(MqttEndpointServer.class);
     private static final int CONNECT_TIMEOUT_SECONDS = 20;
     private static final int MAX_CLIENT_ID_CHARS = 128;
@@ -79,6 +79,7 @@ public final class MqttEndpointServer {
     }
 
     /** Binds and starts accepting; the future holds the bound port. */
+    @Override
     public synchronized Future<Integer> start(Vertx vertx) {
         if (server != null) {
             return Future.failedFuture(new IllegalStateException("already started"));
@@ -115,6 +116,7 @@ public final class MqttEndpointServer {
     }
 
     /** Sends DISCONNECT (server shutting down) to every device, then stops listening. */
+    @Override
     public synchronized Future<Void> close() {
         closing = true;
         MqttServer s = server;
@@ -137,6 +139,7 @@ public final class MqttEndpointServer {
     }
 
     /** @return whether the device is connected and subscribed to its command topic (not that it got it) */
+    @Override
     public boolean sendCommand(String deviceId, byte[] payload) {
         checkPayload(payload);
         DeviceConnection c = registry.get(deviceId);
@@ -149,6 +152,7 @@ public final class MqttEndpointServer {
      *
      * @return the number of connections it was handed to
      */
+    @Override
     public int publishSite(String topic, byte[] payload, boolean retain) {
         if (!acl.isSiteTopic(topic)) {
             throw new IllegalArgumentException("not a site topic under " + options.topics().prefix() + "/site/: " + topic);
@@ -171,6 +175,7 @@ public final class MqttEndpointServer {
     }
 
     /** Closes the device's connection with an MQTT 5 DISCONNECT (administrative action) carrying the reason. */
+    @Override
     public boolean disconnect(String deviceId, String reason) {
         DeviceConnection c = registry.get(deviceId);
         if (c == null) {

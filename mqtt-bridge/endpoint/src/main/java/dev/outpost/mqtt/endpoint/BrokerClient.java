@@ -1,0 +1,278 @@
+package dev.outpost.mqtt.endpoint;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.Limits;
+import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.Topics;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+/**
+ * External broker mode: the appliance as a client of the site's broker (Mosquitto, see packaging/mosquitto).
+ * The broker's ACL pins each device to its own topics and admits the non-enrollment kinds only from clients
+ * with a node SVID, so a request's kind tells whether it came with one; everything else is checked here as in
+ * the embedded endpoint: the reply goes to the topic of the device the request topic names (never to a Response
+ * Topic the client chose), limits, strict decoding, rate limits for enrollment, idempotency by correlation data.
+ */
+public final class BrokerClient implements DeviceChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerClient.class);
+    private static final char[] NO_PASSWORD = new char[0];
+
+    /** Where the broker is and who the appliance is to it. */
+    public record Options(String brokerUri, String clientCertChainPem, String clientKeyPem, String brokerTrustPem,
+            Topics topics, Limits limits, RateLimit perDevice, RateLimit global) {
+    }
+
+    private final Options options;
+    private final RequestHandler handler;
+    private final Codec codec;
+    private final RateLimiter limiter;
+    private final ResponseCache cache = new ResponseCache(10_000, Duration.ofMinutes(10));
+    private final Map<String, byte[]> retained = new ConcurrentHashMap<>();
+    private MqttAsyncClient client;
+
+    public BrokerClient(Options options, RequestHandler handler) {
+        this.options = options;
+        this.handler = handler;
+        this.codec = new Codec(options.limits());
+        this.limiter = new RateLimiter(options.perDevice(), options.global());
+    }
+
+    @Override
+    public Future<Integer> start(Vertx vertx) {
+        Promise<Integer> started = Promise.promise();
+        try {
+            client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
+            client.setCallback(new Callback());
+            MqttConnectionOptions o = new MqttConnectionOptions();
+            o.setSocketFactory(tls().getSocketFactory());
+            o.setCleanStart(true);
+            o.setAutomaticReconnect(true);
+            o.setAutomaticReconnectDelay(1, 30);
+            o.setKeepAliveInterval(30);
+            client.connect(o).waitForCompletion(30_000);
+            subscribe();
+            started.complete(0);
+        } catch (Exception e) {
+            started.fail(new IllegalStateException("cannot reach the site broker at " + options.brokerUri() + ": "
+                    + e.getMessage(), e));
+        }
+        return started.future();
+    }
+
+    private void subscribe() throws MqttException {
+        client.subscribe(options.topics().prefix() + "/dev/+/req/+", 1);
+        // The broker keeps nothing for us (persistence off): republish what must be retained.
+        for (Map.Entry<String, byte[]> e : retained.entrySet()) {
+            publish(e.getKey(), e.getValue(), true, null);
+        }
+    }
+
+    private SSLContext tls() throws Exception {
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        Collection<? extends Certificate> chain = cf.generateCertificates(
+                new ByteArrayInputStream(options.clientCertChainPem().getBytes(StandardCharsets.US_ASCII)));
+        String b64 = options.clientKeyPem().replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("appliance", key, NO_PASSWORD, chain.toArray(new Certificate[0]));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, NO_PASSWORD);
+        KeyStore ts = KeyStore.getInstance("PKCS12");
+        ts.load(null, null);
+        int i = 0;
+        for (Certificate c : cf.generateCertificates(
+                new ByteArrayInputStream(options.brokerTrustPem().getBytes(StandardCharsets.US_ASCII)))) {
+            ts.setCertificateEntry("ca" + i++, c);
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ts);
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), new SecureRandom());
+        return ctx;
+    }
+
+    private void onRequest(String topic, MqttMessage m) {
+        Optional<Topics.RequestTopic> rt = options.topics().parseRequest(topic);
+        if (rt.isEmpty() || !DeviceIds.isValid(rt.get().deviceId())) {
+            LOG.info("dropped a message on {}: not a request topic of this appliance", RequestDispatcher.printable(topic));
+            return;
+        }
+        String id = rt.get().deviceId();
+        var kind = rt.get().kind();
+        // Behind the broker's ACL, only a client with this device's SVID can publish a non-enrollment kind.
+        boolean authenticated = !kind.enrollment();
+        byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
+        if (corr == null || corr.length == 0 || corr.length > RequestDispatcher.MAX_CORRELATION_BYTES) {
+            reply(id, corr, codec.error(ErrorCode.BAD_REQUEST, "correlation data missing or over "
+                    + RequestDispatcher.MAX_CORRELATION_BYTES + " bytes"));
+            return;
+        }
+        ResponseCache.Key key = ResponseCache.Key.of(id, authenticated, corr);
+        ResponseCache.Lookup found = cache.lookupOrReserve(key, kind);
+        if (found.hit()) {
+            found.existing().onSuccess(r -> reply(id, corr, r));
+            return;
+        }
+        Promise<byte[]> promise = found.fresh();
+        promise.future().onSuccess(r -> reply(id, corr, r));
+        if (!authenticated && !limiter.tryAcquire(id)) {
+            cache.forget(key, promise);
+            promise.complete(codec.error(ErrorCode.RATE_LIMITED, "too many requests without SVID; try again later"));
+            return;
+        }
+        Object message;
+        try {
+            message = codec.decodeRequest(kind, m.getPayload());
+        } catch (ProtocolException e) {
+            promise.complete(codec.error(e.code(), e.getMessage()));
+            return;
+        }
+        Future<Object> f;
+        try {
+            f = handler.handle(new DeviceRequest(id, kind, message, authenticated, null, corr));
+        } catch (RuntimeException e) {
+            f = Future.failedFuture(e);
+        }
+        f.onComplete(ar -> {
+            if (ar.succeeded()) {
+                promise.complete(codec.ok(ar.result()));
+            } else if (ar.cause() instanceof ProtocolException pe) {
+                promise.complete(codec.error(pe.code(), pe.getMessage()));
+            } else {
+                LOG.error("handler failed for {} {}", id, kind.wire(), ar.cause());
+                cache.forget(key, promise);
+                promise.complete(codec.error(ErrorCode.INTERNAL, "the appliance failed; repeat the request later"));
+            }
+        });
+    }
+
+    private void reply(String deviceId, byte[] corr, byte[] payload) {
+        publish(options.topics().response(deviceId), payload, false, corr);
+    }
+
+    private boolean publish(String topic, byte[] payload, boolean retain, byte[] corr) {
+        try {
+            MqttMessage m = new MqttMessage(payload);
+            m.setQos(1);
+            m.setRetained(retain);
+            if (corr != null) {
+                MqttProperties p = new MqttProperties();
+                p.setCorrelationData(corr);
+                m.setProperties(p);
+            }
+            client.publish(topic, m);
+            return true;
+        } catch (MqttException | RuntimeException e) {
+            LOG.warn("publish on {} failed: {}", topic, e.getMessage());
+            return false;
+        }
+    }
+
+    @Override
+    public int publishSite(String topic, byte[] payload, boolean retain) {
+        if (!topic.startsWith(options.topics().prefix() + "/site/")) {
+            throw new IllegalArgumentException("not a site topic: " + topic);
+        }
+        if (retain) {
+            retained.put(topic, payload);
+        }
+        return publish(topic, payload, retain, null) ? 1 : 0;
+    }
+
+    @Override
+    public boolean sendCommand(String deviceId, byte[] payload) {
+        return publish(options.topics().command(deviceId), payload, false, null);
+    }
+
+    @Override
+    public boolean disconnect(String deviceId, String reason) {
+        return sendCommand(deviceId, codec.encode(Map.of("v", 1, "command", "revoked", "reason", reason)));
+    }
+
+    @Override
+    public Future<Void> close() {
+        try {
+            if (client != null) {
+                if (client.isConnected()) {
+                    client.disconnect().waitForCompletion(5_000);
+                }
+                client.close(true);
+            }
+            return Future.succeededFuture();
+        } catch (MqttException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    private final class Callback implements MqttCallback {
+        @Override
+        public void disconnected(MqttDisconnectResponse r) {
+            LOG.warn("lost the site broker: {}", r.getReasonString() != null ? r.getReasonString() : r.getException());
+        }
+
+        @Override
+        public void mqttErrorOccurred(MqttException e) {
+            LOG.warn("broker error: {}", e.getMessage());
+        }
+
+        @Override
+        public void messageArrived(String topic, MqttMessage message) {
+            onRequest(topic, message);
+        }
+
+        @Override
+        public void deliveryComplete(IMqttToken token) {
+        }
+
+        @Override
+        public void connectComplete(boolean reconnect, String serverURI) {
+            if (reconnect) {
+                try {
+                    subscribe();
+                } catch (MqttException e) {
+                    LOG.warn("resubscribing after reconnect failed: {}", e.getMessage());
+                }
+            }
+        }
+
+        @Override
+        public void authPacketArrived(int reasonCode, MqttProperties properties) {
+        }
+    }
+}
