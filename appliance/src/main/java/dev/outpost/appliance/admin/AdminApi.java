@@ -49,9 +49,10 @@ public final class AdminApi {
     private final PolicyStore policies;
     private final AttestationService attestation;
     private final Consumer<String> onRevoke;
+    private final String site;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
-            SiteCa ca, PolicyStore policies, AttestationService attestation, Consumer<String> onRevoke) {
+            SiteCa ca, PolicyStore policies, AttestationService attestation, String site, Consumer<String> onRevoke) {
         this.vertx = vertx;
         this.devices = devices;
         this.allowList = allowList;
@@ -61,13 +62,14 @@ public final class AdminApi {
         this.policies = policies;
         this.attestation = attestation;
         this.onRevoke = onRevoke;
+        this.site = site;
     }
 
     public Router router() {
         Router r = Router.router(vertx);
         r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
-        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(DeviceView::of).toList()));
-        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx)).map(DeviceView::of)
+        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(this::view).toList()));
+        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx)).map(this::view)
                 .orElseThrow(() -> new NotFound("no device " + ctx.pathParam("id")))));
         r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), body(ctx).path("reason")
                 .asText("revoked by operator"))));
@@ -129,6 +131,17 @@ public final class AdminApi {
         }));
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
         return r;
+    }
+
+    /** The device with its attestation-derived selectors, for registration entries. */
+    private DeviceView view(dev.outpost.appliance.store.DeviceRecord d) {
+        java.util.List<String> selectors = new java.util.ArrayList<>(d.selectors());
+        selectors.add("outpost:state:" + d.state().dbValue());
+        selectors.add("outpost:site:" + site);
+        for (PolicyStore.Kind k : PolicyStore.Kind.values()) {
+            policies.resolve(d.deviceId(), k).ifPresent(p -> selectors.add("outpost:policy:" + p));
+        }
+        return DeviceView.of(d, selectors);
     }
 
     // Parsed before it is stored: a policy the verifier cannot read would fail every device it is assigned to.

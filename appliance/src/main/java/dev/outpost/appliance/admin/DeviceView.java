@@ -10,8 +10,8 @@ record DeviceView(String deviceId, String state, String spiffeId, String ekTempl
         Instant updatedAt, String svidSerial, Instant svidNotAfter, Instant revokedAt, String revokeReason,
         List<String> selectors) {
 
-    static DeviceView of(DeviceRecord d) {
+    static DeviceView of(DeviceRecord d, List<String> selectors) {
         return new DeviceView(d.deviceId(), d.state().dbValue(), d.spiffeId(), d.ekTemplate(), d.enrolledAt(),
-                d.updatedAt(), d.svidSerial(), d.svidNotAfter(), d.revokedAt(), d.revokeReason(), d.selectors());
+                d.updatedAt(), d.svidSerial(), d.svidNotAfter(), d.revokedAt(), d.revokeReason(), selectors);
     }
 }

@@ -144,7 +144,7 @@ public final class ApplianceApp {
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, new PolicyStore(db, clock),
-                    attestation, id -> {
+                    attestation, config.site(), id -> {
                         revoked.add(id);
                         revocations.revoke(id, "revoked by operator");
                     });

@@ -67,6 +67,11 @@ class SiteAttestationTest {
             assertThat(cli("device", "label", deviceId, "line-1", "--socket", socket).exitCode()).isZero();
             await("trusted", Duration.ofSeconds(30), () -> "trusted".equals(agent.daemon().verdict()));
             assertThat(state(site, deviceId)).isEqualTo("trusted");
+            String shown = new AdminClient(site.adminSocket()).get("/v1/devices/" + deviceId).body();
+            assertThat(shown).contains("tpm:ek-hash:" + deviceId).contains("outpost:state:trusted")
+                    .contains("outpost:policy:good-runtime").contains("outpost:policy:good-boot")
+                    .contains("outpost:site:test-site");
+            assertThat(cli("policy", "list", "--socket", socket).out()).contains("good-runtime").contains("runtime");
 
             // The probationary SVID lasts the freshness window; a passing attestation renews it.
             BigInteger first = serial(config);
