@@ -25,8 +25,7 @@ final class BundleCommand {
             if (!format.equals("pem") && !format.equals("spiffe")) {
                 throw new IllegalArgumentException("--format must be pem or spiffe");
             }
-            spec.commandLine().getOut().print(admin.call(admin.client().get("/v1/bundle?format=" + format)));
-            spec.commandLine().getOut().flush();
+            CliSupport.print(spec, admin.call(admin.client().get("/v1/bundle?format=" + format)));
             return 0;
         }
     }

@@ -9,6 +9,17 @@ final class CliSupport {
     private CliSupport() {
     }
 
+    /** One line to the command's stdout, flushed: output can be read while a long command still runs. */
+    static void println(picocli.CommandLine.Model.CommandSpec spec, Object line) {
+        spec.commandLine().getOut().println(line);
+        spec.commandLine().getOut().flush();
+    }
+
+    static void print(picocli.CommandLine.Model.CommandSpec spec, Object text) {
+        spec.commandLine().getOut().print(text);
+        spec.commandLine().getOut().flush();
+    }
+
     static CommandLine configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

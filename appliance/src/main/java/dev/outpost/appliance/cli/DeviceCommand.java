@@ -55,8 +55,7 @@ final class DeviceCommand {
 
         @Override
         public Integer call() throws Exception {
-            spec.commandLine().getOut().println(admin.call(admin.client().get("/v1/devices/" + id)));
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, admin.call(admin.client().get("/v1/devices/" + id)));
             return 0;
         }
     }
@@ -80,8 +79,7 @@ final class DeviceCommand {
                 body.put("note", note);
             }
             admin.call(admin.client().post("/v1/allow", body.toString()));
-            spec.commandLine().getOut().println("allowed " + hash);
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, "allowed " + hash);
             return 0;
         }
     }
@@ -102,8 +100,7 @@ final class DeviceCommand {
         public Integer call() throws Exception {
             admin.call(admin.client().post("/v1/devices/" + id + "/revoke",
                     AdminSocket.JSON.createObjectNode().put("reason", reason).toString()));
-            spec.commandLine().getOut().println("revoked " + id);
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, "revoked " + id);
             return 0;
         }
     }
@@ -121,8 +118,7 @@ final class DeviceCommand {
         @Override
         public Integer call() throws Exception {
             admin.call(admin.client().post("/v1/devices/" + id + "/clear", "{}"));
-            spec.commandLine().getOut().println("cleared " + id + ": it must attest again from the start");
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, "cleared " + id + ": it must attest again from the start");
             return 0;
         }
     }
@@ -142,8 +138,7 @@ final class DeviceCommand {
         public Integer call() throws Exception {
             admin.call(admin.client().post("/v1/devices/" + id + "/labels",
                     AdminSocket.JSON.createObjectNode().put("label", label).toString()));
-            spec.commandLine().getOut().println("labelled " + id + " " + label);
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, "labelled " + id + " " + label);
             return 0;
         }
     }

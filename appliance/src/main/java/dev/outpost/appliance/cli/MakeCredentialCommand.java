@@ -43,8 +43,7 @@ final class MakeCredentialCommand implements Callable<Integer> {
         }
         CredentialBlob blob = new MakeCredential().make(params, name, VerifyQuoteCommand.hex(secret, "--secret"));
         Files.write(out, blob.toFile());
-        spec.commandLine().getOut().println("credential for " + akName + " written to " + out);
-        spec.commandLine().getOut().flush();
+        CliSupport.println(spec, "credential for " + akName + " written to " + out);
         return 0;
     }
 }

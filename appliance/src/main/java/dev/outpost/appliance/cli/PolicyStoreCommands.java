@@ -42,9 +42,8 @@ final class PolicyStoreCommands {
             }
             String out = admin.call(admin.client().post("/v1/policies/" + name + "?kind=" + kind, Files.readString(file)));
             JsonNode n = AdminSocket.JSON.readTree(out);
-            spec.commandLine().getOut().println("stored " + n.path("kind").asText() + " policy " + name + " sha256 "
+            CliSupport.println(spec, "stored " + n.path("kind").asText() + " policy " + name + " sha256 "
                     + n.path("sha256").asText());
-            spec.commandLine().getOut().flush();
             return 0;
         }
     }
@@ -80,8 +79,7 @@ final class PolicyStoreCommands {
 
         @Override
         public Integer call() throws Exception {
-            spec.commandLine().getOut().println(admin.call(admin.client().get("/v1/policies/" + name)));
-            spec.commandLine().getOut().flush();
+            CliSupport.println(spec, admin.call(admin.client().get("/v1/policies/" + name)));
             return 0;
         }
     }
@@ -114,9 +112,8 @@ final class PolicyStoreCommands {
                 body.put("label", target.label);
             }
             admin.call(admin.client().post("/v1/policies/" + name + "/assign", body.toString()));
-            spec.commandLine().getOut().println("assigned " + name + " to "
+            CliSupport.println(spec, "assigned " + name + " to "
                     + (target.device != null ? "device " + target.device : "label " + target.label));
-            spec.commandLine().getOut().flush();
             return 0;
         }
     }
