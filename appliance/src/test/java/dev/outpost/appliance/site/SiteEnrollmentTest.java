@@ -39,8 +39,10 @@ class SiteEnrollmentTest {
         try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))) {
             site.trustSwtpmManufacturer();
             site.startAppliance();
+            String pin = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(dev.outpost.agent.state.AgentState.certificates(Files.readString(site.caPem())).get(0).getEncoded()));
             List<AgentConfig> configs = List.of(
-                    site.agentConfig(rsa, "agent-rsa", "rsa2048", "rsa"),
+                    site.agentConfigPinned(rsa, "agent-rsa", pin),
                     site.agentConfig(p384, "agent-p384", "p384", "ecc"),
                     site.agentConfig(rsaEccAk, "agent-eccak", "rsa2048", "ecc"));
             configs.forEach(site::startAgent);
@@ -77,6 +79,23 @@ class SiteEnrollmentTest {
             CliRun ca = CliRun.run(ApplianceCli::commandLine, "bundle", "show", "--format", "spiffe", "--socket",
                     site.adminSocket().toString());
             assertThat(new ObjectMapper().readTree(ca.out()).path("keys").get(0).path("use").asText()).isEqualTo("x509-svid");
+        }
+    }
+
+    @Test
+    void aWrongPinnedFingerprintNeverTalksToTheAppliance(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            AgentConfig config = site.agentConfigPinned(swtpm, "agent", "ab".repeat(32));
+            SiteHarness.Running agent = site.startAgent(config);
+            await("tried", Duration.ofSeconds(30), () -> "enrolling".equals(agent.daemon().status()));
+            // Bounded negative window: several attempts happen in it, none may get through.
+            Thread.sleep(3000);
+            assertThat(SiteHarness.hasIdentity(config)).isFalse();
+            CliRun list = CliRun.run(ApplianceCli::commandLine, "device", "list", "--json", "--socket",
+                    site.adminSocket().toString());
+            assertThat(new ObjectMapper().readTree(list.out())).isEmpty();
         }
     }
 

@@ -182,6 +182,17 @@ final class SiteHarness implements AutoCloseable {
 
     /** An agent that reads its IMA list and boot log from {@code securityfs} (a SimulatedKernel's directory). */
     AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak, Path securityfs) throws IOException {
+        return agentConfig(tpm, name, ek, ak, securityfs, "  bundle: " + caPem());
+    }
+
+    /** An agent that trusts the appliance by a pinned SHA-256 fingerprint of the site CA instead of a bundle file. */
+    AgentConfig agentConfigPinned(Swtpm tpm, String name, String fingerprintHex) throws IOException {
+        return agentConfig(tpm, name, "rsa2048", "rsa", dir.resolve(name + "-securityfs"),
+                "  caFingerprintSha256: " + fingerprintHex);
+    }
+
+    private AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak, Path securityfs, String trustLine)
+            throws IOException {
         Path f = dir.resolve(name + ".yaml");
         Files.writeString(f, String.join("\n",
                 "appliance:",
@@ -191,7 +202,7 @@ final class SiteHarness implements AutoCloseable {
                 "tpm: " + tpm.uri(),
                 "stateDir: " + dir.resolve(name),
                 "trust:",
-                "  bundle: " + caPem(),
+                trustLine,
                 "ek: " + ek,
                 "ak: " + ak,
                 "requestTimeout: PT20S",
