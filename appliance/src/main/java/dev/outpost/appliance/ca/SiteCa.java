@@ -197,6 +197,15 @@ public final class SiteCa {
 
     /** Issues a node X509-SVID {@code spiffe://<td>/agent/tpm/<deviceId>} for a key the caller already vetted. */
     public IssuedSvid issueNodeSvid(PublicKey subjectKey, String deviceId, Duration ttl) {
+        return issueSvid(subjectKey, deviceId, ttl, false);
+    }
+
+    /** The probationary X509-SVID of a device that enrolled and has not passed attestation yet. */
+    public IssuedSvid issueEnrollingSvid(PublicKey subjectKey, String deviceId, Duration ttl) {
+        return issueSvid(subjectKey, deviceId, ttl, true);
+    }
+
+    private IssuedSvid issueSvid(PublicKey subjectKey, String deviceId, Duration ttl, boolean enrolling) {
         if (!DeviceId.isValid(deviceId)) {
             throw new IllegalArgumentException("device id must be 64 lowercase hex characters");
         }
@@ -207,7 +216,7 @@ public final class SiteCa {
         if (weak != null) {
             throw new IllegalArgumentException("subject key refused: " + weak);
         }
-        SpiffeId id = SpiffeId.nodeId(trustDomain, deviceId);
+        SpiffeId id = enrolling ? SpiffeId.enrollingId(trustDomain, deviceId) : SpiffeId.nodeId(trustDomain, deviceId);
         Instant now = clock.instant();
         Instant caEnd = notAfter();
         if (!now.isBefore(caEnd)) {

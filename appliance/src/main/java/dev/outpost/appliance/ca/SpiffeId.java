@@ -54,6 +54,17 @@ public record SpiffeId(String trustDomain, String path) {
         return new SpiffeId(trustDomain, "/agent/tpm/" + deviceId);
     }
 
+    /**
+     * A newly enrolled device's probationary ID, {@code spiffe://<td>/agent/enrolling/<device-id>}: enough to reach
+     * the appliance over mTLS and attest, and not the node's identity, which only a passing attestation earns.
+     */
+    public static SpiffeId enrollingId(String trustDomain, String deviceId) {
+        if (!DeviceId.isValid(deviceId)) {
+            throw new IllegalArgumentException("device id must be 64 lowercase hex characters: " + quote(deviceId));
+        }
+        return new SpiffeId(trustDomain, "/agent/enrolling/" + deviceId);
+    }
+
     /** Throws with the reason when {@code td} is not a valid trust domain name. */
     public static void checkTrustDomain(String td) {
         if (td == null || td.isEmpty()) {

@@ -146,8 +146,14 @@ public final class EnrollmentService {
         devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
                 p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())));
         audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device");
-        // Probationary: long enough to connect and attest, never longer than the freshness window.
-        return issue(deviceId, nodeKey, min(svidTtl, probation), "first SVID");
+        // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
+        // window. The node's identity comes with the first passing attestation.
+        IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId() + " until "
+                + svid.notAfter());
+        return new SvidIssued(Messages.VERSION, svid.spiffeId().toString(), svid.chainPem(), TrustBundle.of(ca).pem(),
+                svid.notAfter().toEpochMilli());
     }
 
     public SvidIssued renew(String deviceId, CsrRequest req) throws ProtocolException {

@@ -73,7 +73,15 @@ class SiteAttestationTest {
                     .contains("outpost:site:test-site");
             assertThat(cli("policy", "list", "--socket", socket).out()).contains("good-runtime").contains("runtime");
 
-            // The probationary SVID lasts the freshness window; a passing attestation renews it.
+            // The node's identity comes with the first passing attestation, replacing the probationary one.
+            await("node SVID", Duration.ofSeconds(30), () -> {
+                try {
+                    return ("spiffe://outpost.test/agent/tpm/" + deviceId).equals(SiteHarness.identity(config).spiffeId());
+                } catch (java.io.IOException | NullPointerException e) {
+                    return false;
+                }
+            });
+            // A node SVID lasts the freshness window; a passing attestation renews it.
             BigInteger first = serial(config);
             await("renewed", Duration.ofSeconds(40), () -> !first.equals(serialOrNull(config)));
 

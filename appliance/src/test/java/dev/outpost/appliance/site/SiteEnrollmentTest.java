@@ -57,7 +57,8 @@ class SiteEnrollmentTest {
                 String deviceId = CliRun.run(dev.outpost.agent.cli.AgentCli::commandLine, "status", "--config",
                         dir.resolve(c.stateDir().getFileName() + ".yaml").toString(), "--json").out();
                 String expectedDevice = new ObjectMapper().readTree(deviceId).path("deviceId").asText();
-                assertThat(id.spiffeId()).isEqualTo("spiffe://outpost.test/agent/tpm/" + expectedDevice);
+                // Enrolled, with no attestation policy yet: the probationary identity, not the node's.
+                assertThat(id.spiffeId()).isEqualTo("spiffe://outpost.test/agent/enrolling/" + expectedDevice);
 
                 ProcessRunner.Result v = ProcessRunner.run(List.of(Tools.require("openssl").toString(), "verify",
                         "-CAfile", bundle.toString(), c.stateDir().resolve("svid.pem").toString()), dir, Map.of(), 30);

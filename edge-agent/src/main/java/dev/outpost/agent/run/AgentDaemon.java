@@ -124,7 +124,7 @@ public final class AgentDaemon implements Runnable {
             backoff.reset();
             Attester attester = new Attester(tpm, config.imaLog(), config.bootLog());
             while (stop.getCount() > 0 && !c.lost().isDone()) {
-                boolean renew = !clock.instant().isBefore(id.renewAt(config.renewFraction()));
+                boolean renew = id.probationary() || !clock.instant().isBefore(id.renewAt(config.renewFraction()));
                 KeyPair key = renew ? NodeKeys.generate() : null;
                 Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId));
                 verdict = v.state();

@@ -29,6 +29,12 @@ public record NodeIdentity(PrivateKey key, List<X509Certificate> chain, List<X50
         return notBefore().plusMillis((long) (life.toMillis() * fraction));
     }
 
+    /** A probationary SVID from enrollment: the node SVID comes with the first passing attestation. */
+    public boolean probationary() {
+        String id = spiffeId();
+        return id != null && id.contains("/agent/enrolling/");
+    }
+
     public boolean validAt(Instant t) {
         return !t.isBefore(notBefore()) && t.isBefore(notAfter());
     }

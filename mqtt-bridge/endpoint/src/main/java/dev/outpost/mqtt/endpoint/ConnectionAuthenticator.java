@@ -24,11 +24,13 @@ final class ConnectionAuthenticator {
     private static final int SAN_URI = 6;
 
     private final String svidPrefix;
+    private final String enrollingPrefix;
     private final ConnectionPolicy policy;
     private final X509TrustManager anchors;
 
     ConnectionAuthenticator(String trustDomain, ConnectionPolicy policy, X509TrustManager anchors) {
         this.svidPrefix = "spiffe://" + trustDomain + "/agent/tpm/";
+        this.enrollingPrefix = "spiffe://" + trustDomain + "/agent/enrolling/";
         this.policy = policy;
         this.anchors = anchors;
     }
@@ -81,12 +83,14 @@ final class ConnectionAuthenticator {
             return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5,
                     "client certificate is a CA certificate, not an SVID");
         }
-        if (!spiffeId.startsWith(svidPrefix) || !DeviceIds.isValid(spiffeId.substring(svidPrefix.length()))) {
+        // A node SVID, or the probationary one of a device that enrolled and is proving itself: both name the device.
+        String prefix = spiffeId.startsWith(svidPrefix) ? svidPrefix : spiffeId.startsWith(enrollingPrefix) ? enrollingPrefix : null;
+        if (prefix == null || !DeviceIds.isValid(spiffeId.substring(prefix.length()))) {
             return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5,
                     "SPIFFE ID " + DeviceIds.shortForm(spiffeId) + " is not a node SVID of this trust domain ("
                             + svidPrefix + "<device id>)");
         }
-        String deviceId = spiffeId.substring(svidPrefix.length());
+        String deviceId = spiffeId.substring(prefix.length());
         if (!deviceId.equals(clientId)) {
             return Outcome.refuse(MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5,
                     "client id " + DeviceIds.shortForm(clientId) + " does not match the SVID's device id " + deviceId);
