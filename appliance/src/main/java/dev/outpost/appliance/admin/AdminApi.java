@@ -67,6 +67,11 @@ public final class AdminApi {
 
     public Router router() {
         Router r = Router.router(vertx);
+        // Policies can be megabytes (100,000 paths); this route comes first so the small default limit below
+        // never sees its body.
+        r.post("/v1/policies/:name").handler(BodyHandler.create().setBodyLimit(64L * 1024 * 1024))
+                .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
+                        ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
         r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
         r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(this::view).toList()));
         r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx)).map(this::view)
@@ -116,9 +121,6 @@ public final class AdminApi {
                         error(ctx, ar.cause());
                     }
                 }));
-        r.post("/v1/policies/:name").handler(BodyHandler.create().setBodyLimit(64L * 1024 * 1024))
-                .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
-                        ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
         r.post("/v1/policies/:name/assign").handler(ctx -> reply(ctx, () -> {
             JsonNode b = body(ctx);
             String target = b.hasNonNull("device") ? "device:" + b.get("device").asText()

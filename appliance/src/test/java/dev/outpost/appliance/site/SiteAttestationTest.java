@@ -72,6 +72,18 @@ class SiteAttestationTest {
                     .contains("outpost:policy:good-runtime").contains("outpost:policy:good-boot")
                     .contains("outpost:site:test-site");
             assertThat(cli("policy", "list", "--socket", socket).out()).contains("good-runtime").contains("runtime");
+            // Real policies are large: a 20,000-path one goes through the admin socket too.
+            dev.outpost.ima.policy.RuntimePolicyBuilder big = new dev.outpost.ima.policy.RuntimePolicyBuilder(
+                    java.util.List.of(), dev.outpost.tpm.HashAlg.SHA256);
+            for (int i = 0; i < 20_000; i++) {
+                big.addFile("/usr/lib/pkg/file-" + i,
+                        dev.outpost.tpm.HashAlg.SHA256.digest(new byte[] {(byte) i, (byte) (i >> 8)}));
+            }
+            Files.write(dir.resolve("big.json"), new dev.outpost.ima.policy.RuntimePolicyJson().write(big.build()));
+            assertThat(Files.size(dir.resolve("big.json"))).isGreaterThan(1_000_000);
+            CliRun bigAdd = cli("policy", "add", "big", "--kind", "runtime", "--file", dir.resolve("big.json").toString(),
+                    "--socket", socket);
+            assertThat(bigAdd.exitCode()).as(bigAdd.err()).isZero();
 
             // The node's identity comes with the first passing attestation, replacing the probationary one.
             await("node SVID", Duration.ofSeconds(30), () -> {
