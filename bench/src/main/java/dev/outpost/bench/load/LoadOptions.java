@@ -28,7 +28,7 @@ public record LoadOptions(String scenario, int devices, int threads, Duration pe
         Duration duration = Duration.ofSeconds(30);
         int entries = 10;
         double bad = 0.1;
-        int pool = 1000;
+        int pool = 400;
         Path out = Path.of("target", "load");
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -63,7 +63,7 @@ public record LoadOptions(String scenario, int devices, int threads, Duration pe
 
     static String usage() {
         return "LoadGenerator [--scenario steady|enroll-storm] [--devices 200] [--threads 32] [--period 5 (s)]"
-                + " [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 1000] [--out target/load]";
+                + " [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400] [--out target/load]";
     }
 
     /** Whether device {@code i} misbehaves: exactly floor(devices × badShare) of them, spread evenly. */

@@ -77,6 +77,12 @@ public final class SiteAppliance implements AutoCloseable {
 
     /** Stores the runtime policy and assigns it to the label every device gets once enrolled. */
     public void installPolicy(String runtimePolicyJson) throws IOException {
+        // The admin API's catch-all body limit (64 KiB) applies before the policy route's own larger one, so a
+        // bigger policy is refused with 413; say so instead of failing obscurely.
+        if (runtimePolicyJson.length() > 64 * 1024) {
+            throw new IOException("runtime policy of " + runtimePolicyJson.length() + " bytes: the admin API takes"
+                    + " 64 KiB at most; use a smaller --pool");
+        }
         expectOk(admin.post("/v1/policies/" + POLICY + "?kind=runtime", runtimePolicyJson), "store policy");
         expectOk(admin.post("/v1/policies/" + POLICY + "/assign", "{\"label\":\"" + LABEL + "\"}"), "assign policy");
     }
