@@ -87,10 +87,12 @@ public final class LoadGenerator {
             double keygenSeconds = (System.nanoTime() - t) / 1e9;
 
             long dbBefore = site.databaseBytes();
+            enrollStats.start();
             Phase enroll = measure(() -> enrollAll(workers, devices, where, site));
             List<SimDevice> live = devices.stream().filter(enrolled::contains).toList();
             // The first attestation carries the whole list and brings every device to trusted; not measured.
             roundOfAttestations(workers, live, new Stats());
+            attestStats.start();
             Phase attest = measure(() -> {
                 if (o.scenario().equals("steady")) {
                     steady(workers, live);
@@ -112,7 +114,9 @@ public final class LoadGenerator {
                     attestStats, dbBefore, dbAfter, mismatches, wrongVerdicts.get(), skipped.get());
             Files.writeString(o.out().resolve("report.txt"), report.text());
             Plot.write(o.out().resolve("load.png"), o.scenario() + ", " + live.size() + " devices, " + o.entries()
-                    + " new IMA entries per attestation", attestStats.perSecond());
+                    + " new IMA entries per attestation", "attestations (challenge to verdict)", attestStats.perSecond());
+            Plot.write(o.out().resolve("enroll.png"), o.scenario() + ", " + devices.size() + " devices enrolling at once",
+                    "enrollments", enrollStats.perSecond());
             return new Result(report.text(), mismatches, enrollStats.errorCount() + attestStats.errorCount(), live.size(),
                     attestStats.count());
         } finally {
@@ -244,7 +248,19 @@ public final class LoadGenerator {
     }
 
     /** A phase's wall time and this process's CPU time. */
-    record Phase(double wallSeconds, double cpuSeconds, long heapUsedAfter, int threadsAfter) {
+    record Phase(double wallSeconds, double cpuSeconds, double applianceCpuSeconds, Map<String, Double> cpuByGroup,
+            double gcSeconds, long gcCount, long heapUsedAfter, int threadsAfter) {
+    }
+
+    /** {milliseconds, collections} of every collector so far: pauses and concurrent cycles as the JVM counts them. */
+    private static long[] gc() {
+        long ms = 0;
+        long n = 0;
+        for (var b : ManagementFactory.getGarbageCollectorMXBeans()) {
+            ms += Math.max(0, b.getCollectionTime());
+            n += Math.max(0, b.getCollectionCount());
+        }
+        return new long[] {ms, n};
     }
 
     interface Body {
@@ -254,9 +270,17 @@ public final class LoadGenerator {
     private static Phase measure(Body body) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long cpu = os.getProcessCpuTime();
+        ThreadCpu before = ThreadCpu.snapshot();
+        long[] gc = gc();
         long t = System.nanoTime();
         body.run();
-        return new Phase((System.nanoTime() - t) / 1e9, (os.getProcessCpuTime() - cpu) / 1e9,
+        double wall = (System.nanoTime() - t) / 1e9;
+        double total = (os.getProcessCpuTime() - cpu) / 1e9;
+        Map<String, Double> groups = ThreadCpu.snapshot().since(before);
+        double appliance = groups.entrySet().stream().filter(e -> ThreadCpu.appliance(e.getKey()))
+                .mapToDouble(Map.Entry::getValue).sum();
+        long[] gcAfter = gc();
+        return new Phase(wall, total, appliance, groups, (gcAfter[0] - gc[0]) / 1e3, gcAfter[1] - gc[1],
                 ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
                 ManagementFactory.getThreadMXBean().getThreadCount());
     }

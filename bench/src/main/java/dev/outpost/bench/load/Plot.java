@@ -24,7 +24,7 @@ final class Plot {
     }
 
     /** @param perSecond rows of {count, p50 µs, p99 µs}, one per second */
-    static void write(Path file, String title, long[][] perSecond) throws IOException {
+    static void write(Path file, String title, String what, long[][] perSecond) throws IOException {
         BufferedImage img = new BufferedImage(W, 2 * PANEL + 2 * MARGIN, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -37,9 +37,9 @@ final class Plot {
         double[] count = column(perSecond, 0, 1);
         double[] p50 = column(perSecond, 1, 1000);
         double[] p99 = column(perSecond, 2, 1000);
-        panel(g, MARGIN / 2 + 10, "attestations/s", new double[][] {count}, new Color[] {new Color(0x1f77b4)},
+        panel(g, MARGIN / 2 + 10, what + "/s", new double[][] {count}, new Color[] {new Color(0x1f77b4)},
                 new String[] {"completed"});
-        panel(g, MARGIN / 2 + PANEL + MARGIN, "latency, challenge to verdict (ms)", new double[][] {p50, p99},
+        panel(g, MARGIN / 2 + PANEL + MARGIN, what + " latency (ms)", new double[][] {p50, p99},
                 new Color[] {new Color(0x2ca02c), new Color(0xd62728)}, new String[] {"p50", "p99"});
         g.dispose();
         ImageIO.write(img, "png", file.toFile());

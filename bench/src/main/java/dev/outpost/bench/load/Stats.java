@@ -11,11 +11,16 @@ import java.util.concurrent.atomic.LongAdder;
  * Samples go into preallocated arrays, so recording costs no allocation while the appliance is measured.
  */
 public final class Stats {
-    private final long origin = System.nanoTime();
+    private volatile long origin = System.nanoTime();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     private long[] endMicros = new long[1024];
     private long[] latencyMicros = new long[1024];
     private int count;
+
+    /** Time zero of {@link #perSecond()}: the start of the measured phase. */
+    public void start() {
+        origin = System.nanoTime();
+    }
 
     /** @param startNanos when the operation began, from {@link System#nanoTime()} */
     public synchronized void record(long startNanos) {
