@@ -1,0 +1,96 @@
+package dev.outpost.bench.load;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What a run records: one sample per completed operation (when it ended, how long it took) and errors by kind.
+ * Samples go into preallocated arrays, so recording costs no allocation while the appliance is measured.
+ */
+public final class Stats {
+    private volatile long origin = System.nanoTime();
+    private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private long[] endMicros = new long[1024];
+    private long[] latencyMicros = new long[1024];
+    private int count;
+
+    /** Time zero of {@link #perSecond()}: the start of the measured phase. */
+    public void start() {
+        origin = System.nanoTime();
+    }
+
+    /** @param startNanos when the operation began, from {@link System#nanoTime()} */
+    public synchronized void record(long startNanos) {
+        long now = System.nanoTime();
+        if (count == endMicros.length) {
+            endMicros = Arrays.copyOf(endMicros, count * 2);
+            latencyMicros = Arrays.copyOf(latencyMicros, count * 2);
+        }
+        endMicros[count] = (now - origin) / 1000;
+        latencyMicros[count] = (now - startNanos) / 1000;
+        count++;
+    }
+
+    public void error(String kind) {
+        errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    public synchronized int count() {
+        return count;
+    }
+
+    public Map<String, Long> errors() {
+        Map<String, Long> m = new TreeMap<>();
+        errors.forEach((k, v) -> m.put(k, v.sum()));
+        return m;
+    }
+
+    public long errorCount() {
+        return errors.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /** Latencies in microseconds, sorted. */
+    public synchronized long[] sortedLatencies() {
+        long[] l = Arrays.copyOf(latencyMicros, count);
+        Arrays.sort(l);
+        return l;
+    }
+
+    /** Per second since the origin: {count, p50 µs, p99 µs}. */
+    public synchronized long[][] perSecond() {
+        int seconds = count == 0 ? 0 : (int) (Arrays.stream(endMicros, 0, count).max().orElse(0) / 1_000_000) + 1;
+        long[][] out = new long[seconds][3];
+        long[][] buckets = new long[seconds][];
+        int[] fill = new int[seconds];
+        for (int i = 0; i < count; i++) {
+            fill[(int) (endMicros[i] / 1_000_000)]++;
+        }
+        for (int s = 0; s < seconds; s++) {
+            buckets[s] = new long[fill[s]];
+            fill[s] = 0;
+        }
+        for (int i = 0; i < count; i++) {
+            int s = (int) (endMicros[i] / 1_000_000);
+            buckets[s][fill[s]++] = latencyMicros[i];
+        }
+        for (int s = 0; s < seconds; s++) {
+            Arrays.sort(buckets[s]);
+            out[s][0] = buckets[s].length;
+            out[s][1] = percentile(buckets[s], 50);
+            out[s][2] = percentile(buckets[s], 99);
+        }
+        return out;
+    }
+
+    /** Nearest-rank percentile of sorted values; 0 for none. */
+    public static long percentile(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+}
