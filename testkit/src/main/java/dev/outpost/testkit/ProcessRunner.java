@@ -29,6 +29,20 @@ public final class ProcessRunner {
         }
     }
 
+    /** SIGTERM, then SIGKILL if the process has not gone within 5 s; a null or dead process is left alone. */
+    public static void terminate(Process process) {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     public static Result run(List<String> command, Path workDir, Map<String, String> env, long timeoutSeconds) {
         try {
             Path out = Files.createTempFile("outpost-proc-", ".out");

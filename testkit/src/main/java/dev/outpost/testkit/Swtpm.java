@@ -286,16 +286,7 @@ public final class Swtpm implements AutoCloseable {
     }
 
     private void stop() {
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            try {
-                if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        ProcessRunner.terminate(process);
     }
 
     @Override
