@@ -258,8 +258,12 @@ public final class AttestationService {
                 state == DeviceState.TRUSTED ? now : base.lastPassedAt());
         boolean stored = attestations.recordVerdict(rec, state, now);
         String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
-        audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
-                : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
+        // Every refusal is audited; a pass only when it changes the device's state: a site of thousands of devices
+        // attesting every minute would otherwise write millions of identical rows a day.
+        if (state != DeviceState.TRUSTED || d.state() != DeviceState.TRUSTED) {
+            audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
+                    : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
+        }
         if (state == DeviceState.FAILED && stored && d.state() != DeviceState.FAILED) {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
