@@ -135,9 +135,11 @@ public final class ApplianceClient implements AutoCloseable {
 
     @Override
     public void close() {
+        lost.complete("closed");
+        // Bounded: Paho's plain disconnect can wait forever on a half-dead connection.
         try {
             if (client.isConnected()) {
-                client.disconnect(5_000);
+                client.disconnectForcibly(0, 2_000);
             }
         } catch (MqttException e) {
             LOG.debug("disconnect: {}", e.getMessage());
@@ -147,7 +149,6 @@ public final class ApplianceClient implements AutoCloseable {
         } catch (MqttException e) {
             LOG.debug("close: {}", e.getMessage());
         }
-        lost.complete("closed");
     }
 
     private final class Callback implements MqttCallback {

@@ -200,7 +200,10 @@ public final class AgentDaemon implements Runnable {
         stop.countDown();
         ApplianceClient c = current;
         if (c != null) {
-            c.close();
+            // Closed on its own thread so stop() never waits on the network.
+            Thread t = new Thread(c::close, "outpost-agent-close");
+            t.setDaemon(true);
+            t.start();
         }
     }
 }
