@@ -1,7 +1,5 @@
 package dev.outpost.tpm.quote;
 
-import java.util.Optional;
-
 import dev.outpost.tpm.wire.TpmsAttest;
 
 /**
@@ -20,10 +18,6 @@ public record QuoteResult(QuoteFailure failure, String detail, TpmsAttest attest
 
     public boolean isValid() {
         return failure == null;
-    }
-
-    public Optional<QuoteFailure> failureReason() {
-        return Optional.ofNullable(failure);
     }
 
     /** One line for logs and CLI output: "valid" or "REASON: detail". */
