@@ -68,6 +68,7 @@ public final class ApplianceApp {
     private final DeviceChannel endpoint;
     private final MonitoringServer monitoring;
     private HttpServer admin;
+    private AttestationService attestation;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
@@ -110,8 +111,10 @@ public final class ApplianceApp {
                             .execute(() -> e.disconnect(deviceId, "identity revoked"));
                 }
             }, at.webhook());
+            // One PolicyStore: it caches what it reads and must see every write.
+            PolicyStore policies = new PolicyStore(db, clock);
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
-                    new PolicyStore(db, clock), audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
+                    policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
                     at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK),
                     new SecureRandom(), clock);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
@@ -143,7 +146,7 @@ public final class ApplianceApp {
             ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
-            AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, new PolicyStore(db, clock),
+            AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
                     attestation, config.site(), id -> {
                         revoked.add(id);
                         revocations.revoke(id, "revoked by operator");
@@ -156,6 +159,8 @@ public final class ApplianceApp {
             }, false));
             long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
             vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
+            vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(attestation::flush, false));
+            app.attestation = attestation;
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
                     config.trustDomain(), config.mqtt().host(), app.mqttPort, app.adminSocket(), config.metrics().host(),
@@ -234,6 +239,13 @@ public final class ApplianceApp {
         } catch (Exception e) {
             LOG.warn("shutdown: {}", e.getMessage());
         } finally {
+            if (attestation != null) {
+                try {
+                    LOG.info("wrote {} routine attestation passes at shutdown", attestation.flush());
+                } catch (RuntimeException e) {
+                    LOG.warn("routine passes not written at shutdown: {}", e.getMessage());
+                }
+            }
             db.close();
         }
     }

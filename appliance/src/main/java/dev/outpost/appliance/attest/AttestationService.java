@@ -256,11 +256,17 @@ public final class AttestationService {
                 state == DeviceState.FAILED ? null : ima, state == DeviceState.FAILED ? false : bootVerified,
                 base.runtimePolicy(), base.bootPolicy(), state.dbValue(), String.join("\n", reasons), now,
                 state == DeviceState.TRUSTED ? now : base.lastPassedAt());
-        boolean stored = attestations.recordVerdict(rec, state, now);
+        boolean routine = state == DeviceState.TRUSTED && d.state() == DeviceState.TRUSTED;
+        boolean stored = true;
+        if (routine) {
+            attestations.recordRoutinePass(rec);
+        } else {
+            stored = attestations.recordVerdict(rec, state, now);
+        }
         String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
         // Every refusal is audited; a pass only when it changes the device's state: a site of thousands of devices
         // attesting every minute would otherwise write millions of identical rows a day.
-        if (state != DeviceState.TRUSTED || d.state() != DeviceState.TRUSTED) {
+        if (!routine) {
             audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
                     : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
         }
@@ -269,6 +275,11 @@ public final class AttestationService {
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
         }
         return new Verdict(Messages.VERSION, state.dbValue(), reasons, now.plus(settings.interval()).toEpochMilli(), null);
+    }
+
+    /** Writes the routine passes held in memory (see {@link AttestationStore#recordRoutinePass}). */
+    public int flush() {
+        return attestations.flush();
     }
 
     /** Trusted devices that have not passed within the freshness window turn stale and lose their identity. */

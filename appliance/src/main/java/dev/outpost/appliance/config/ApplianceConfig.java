@@ -70,9 +70,11 @@ public record ApplianceConfig(
      * @param pcrs             the PCR selection quoted (tpm2-tools form); must include PCR 10 for IMA
      * @param maxEvidenceBytes the most log bytes one attestation may carry (the first one holds the whole IMA list)
      * @param webhook          URL that receives revocation events (POST, JSON), or null
+     * @param flushInterval    how long routine passes (trusted stays trusted) wait in memory before being written
+     *                         together; refusals and state changes are written at once
      */
     public record Attestation(Duration interval, Duration freshness, Duration challengeTtl, String pcrs,
-                              long maxEvidenceBytes, String webhook) {
+                              long maxEvidenceBytes, String webhook, Duration flushInterval) {
     }
 
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */

@@ -8,17 +8,41 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Attestation state per device; a verdict and the device's new state are written in one transaction. */
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Attestation state per device. A verdict that changes a device's state is written at once, with the state, in
+ * one transaction. A routine pass (trusted stays trusted) waits in memory and is written with the others at the
+ * next {@link #flush()}: one commit per pass made H2 the appliance's main cost (each commit rewrites the touched
+ * B-tree pages, ~40 KB for a 300-byte row) and wore the gateway's flash. Losing unflushed passes in a crash is
+ * safe: the device then looks older than it is, so it re-sends IMA entries already verified or goes stale
+ * sooner, never later; every refusal and state change is already on disk.
+ */
 public final class AttestationStore {
+    private static final Logger LOG = LoggerFactory.getLogger(AttestationStore.class);
+    private static final String MERGE = "MERGE INTO attestations (device_id, reset_count, restart_count, tpm_clock, "
+            + "ima_state, boot_verified, runtime_policy, boot_policy, last_verdict, last_reasons, last_attested_at, "
+            + "last_passed_at) KEY (device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
     private final Database db;
+    private final Map<String, AttestationRecord> unflushed = new ConcurrentHashMap<>();
+    // Serialises writers, so a flush cannot put an older record over a newer one written at once.
+    private final Object writes = new Object();
 
     public AttestationStore(Database db) {
         this.db = db;
     }
 
     public AttestationRecord get(String deviceId) {
+        AttestationRecord r = unflushed.get(deviceId);
+        if (r != null) {
+            return r;
+        }
         return db.inTransaction(c -> find(c, deviceId)).orElse(AttestationRecord.fresh(deviceId));
     }
 
@@ -44,50 +68,99 @@ public final class AttestationStore {
      * meantime (an operator's decision outranks a verdict). Returns false when the device is gone or revoked.
      */
     public boolean recordVerdict(AttestationRecord r, DeviceState state, Instant at) {
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
-                ps.setString(1, state.dbValue());
-                Sql.setInstant(ps, 2, at);
-                ps.setString(3, r.deviceId());
-                if (ps.executeUpdate() != 1) {
-                    return false;
+        synchronized (writes) {
+            unflushed.remove(r.deviceId());
+            return db.inTransaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                    ps.setString(1, state.dbValue());
+                    Sql.setInstant(ps, 2, at);
+                    ps.setString(3, r.deviceId());
+                    if (ps.executeUpdate() != 1) {
+                        return false;
+                    }
                 }
+                try (PreparedStatement ps = c.prepareStatement(MERGE)) {
+                    bind(ps, r);
+                    ps.executeUpdate();
+                }
+                return true;
+            });
+        }
+    }
+
+    /**
+     * A pass of a device that was trusted and stays trusted: kept in memory (and served by {@link #get}) until the
+     * next {@link #flush()}. The device's row in {@code devices} is not touched, so a revocation meanwhile stands.
+     */
+    public void recordRoutinePass(AttestationRecord r) {
+        unflushed.put(r.deviceId(), r);
+    }
+
+    /** Writes every routine pass held in memory, in one transaction; returns how many. */
+    public int flush() {
+        synchronized (writes) {
+            List<AttestationRecord> batch = new ArrayList<>(unflushed.values());
+            if (batch.isEmpty()) {
+                return 0;
             }
-            try (PreparedStatement ps = c.prepareStatement("MERGE INTO attestations (device_id, reset_count, "
-                    + "restart_count, tpm_clock, ima_state, boot_verified, runtime_policy, boot_policy, last_verdict, "
-                    + "last_reasons, last_attested_at, last_passed_at) KEY (device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, r.deviceId());
-                setLong(ps, 2, r.resetCount());
-                setLong(ps, 3, r.restartCount());
-                setLong(ps, 4, r.tpmClock());
-                ps.setBytes(5, r.imaState());
-                ps.setBoolean(6, r.bootVerified());
-                ps.setString(7, r.runtimePolicy());
-                ps.setString(8, r.bootPolicy());
-                ps.setString(9, r.lastVerdict());
-                ps.setString(10, Sql.truncate(r.lastReasons(), 8000));
-                Sql.setInstant(ps, 11, r.lastAttestedAt());
-                Sql.setInstant(ps, 12, r.lastPassedAt());
-                ps.executeUpdate();
+            try {
+                db.inTransaction(c -> {
+                    try (PreparedStatement ps = c.prepareStatement(MERGE)) {
+                        for (AttestationRecord r : batch) {
+                            bind(ps, r);
+                            ps.addBatch();
+                        }
+                        ps.executeBatch();
+                    }
+                    return null;
+                });
+            } catch (StoreException e) {
+                // One bad row (its device deleted under it) must not hold back the others: write them one by one.
+                LOG.warn("batched write of {} attestation records failed ({}); writing them one at a time",
+                        batch.size(), e.getMessage());
+                batch.removeIf(r -> !writeAlone(r));
             }
+            // Only what was written: a newer pass that arrived meanwhile stays for the next flush.
+            batch.forEach(r -> unflushed.remove(r.deviceId(), r));
+            return batch.size();
+        }
+    }
+
+    private boolean writeAlone(AttestationRecord r) {
+        try {
+            db.inTransaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement(MERGE)) {
+                    bind(ps, r);
+                    return ps.executeUpdate();
+                }
+            });
             return true;
-        });
+        } catch (StoreException e) {
+            LOG.warn("attestation record of {} not written, dropped: {}", r.deviceId(), e.getMessage());
+            unflushed.remove(r.deviceId(), r);
+            return false;
+        }
     }
 
     /** Forgets what was verified (operator's clear, or a reboot): the next attestation starts from entry 0. */
     public void reset(String deviceId) {
-        db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM attestations WHERE device_id = ?")) {
-                ps.setString(1, deviceId);
-                ps.executeUpdate();
-            }
-            return null;
-        });
+        synchronized (writes) {
+            unflushed.remove(deviceId);
+            db.inTransaction(c -> {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM attestations WHERE device_id = ?")) {
+                    ps.setString(1, deviceId);
+                    ps.executeUpdate();
+                }
+                return null;
+            });
+        }
     }
 
     /** Trusted devices whose last pass is older than {@code before}: they have gone stale. */
     public List<String> trustedNotPassedSince(Instant before) {
+        // The passes held in memory count: without this a device could be found stale by a pass not yet written.
+        flush();
         return db.inTransaction(c -> {
             List<String> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT d.device_id FROM devices d LEFT JOIN attestations a "
@@ -102,6 +175,21 @@ public final class AttestationStore {
             }
             return out;
         });
+    }
+
+    private static void bind(PreparedStatement ps, AttestationRecord r) throws SQLException {
+        ps.setString(1, r.deviceId());
+        setLong(ps, 2, r.resetCount());
+        setLong(ps, 3, r.restartCount());
+        setLong(ps, 4, r.tpmClock());
+        ps.setBytes(5, r.imaState());
+        ps.setBoolean(6, r.bootVerified());
+        ps.setString(7, r.runtimePolicy());
+        ps.setString(8, r.bootPolicy());
+        ps.setString(9, r.lastVerdict());
+        ps.setString(10, Sql.truncate(r.lastReasons(), 8000));
+        Sql.setInstant(ps, 11, r.lastAttestedAt());
+        Sql.setInstant(ps, 12, r.lastPassedAt());
     }
 
     private static void setLong(PreparedStatement ps, int i, Long v) throws SQLException {

@@ -38,6 +38,13 @@ public final class PolicyStore {
 
     private final Database db;
     private final Clock clock;
+    // Every attestation asks which policies apply and reads them: three queries and a policy-sized BLOB per
+    // attestation, for answers that change only when an operator acts. Answers are cached; every write here
+    // bumps the generation and empties the caches, and an answer read under an older generation is not kept.
+    // This store must be the only writer of its tables (one instance per appliance).
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.Map<String, Optional<String>> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Optional<Policy>> byName = new java.util.concurrent.ConcurrentHashMap<>();
 
     public PolicyStore(Database db, Clock clock) {
         this.db = db;
@@ -67,10 +74,15 @@ public final class PolicyStore {
             }
             return null;
         });
+        changed();
         return new Policy(name, kind, content, sha, now);
     }
 
     public Optional<Policy> get(String name) {
+        return cached(byName, name, generation.get(), generation, () -> read(name));
+    }
+
+    private Optional<Policy> read(String name) {
         return db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT name, kind, content, sha256, added_at FROM policies WHERE name = ?")) {
@@ -114,6 +126,7 @@ public final class PolicyStore {
             }
             return null;
         });
+        changed();
     }
 
     public void label(String deviceId, String label) {
@@ -129,10 +142,34 @@ public final class PolicyStore {
             }
             return null;
         });
+        changed();
+    }
+
+    private void changed() {
+        generation.incrementAndGet();
+        resolved.clear();
+        byName.clear();
+    }
+
+    private static <T> Optional<T> cached(java.util.Map<String, Optional<T>> cache, String key, long generationBefore,
+            java.util.concurrent.atomic.AtomicLong generation, java.util.function.Supplier<Optional<T>> read) {
+        Optional<T> v = cache.get(key);
+        if (v != null) {
+            return v;
+        }
+        v = read.get();
+        if (generation.get() == generationBefore) {
+            cache.put(key, v);
+        }
+        return v;
     }
 
     /** The name of the policy of this kind that applies to the device, if any. */
     public Optional<String> resolve(String deviceId, Kind kind) {
+        return cached(resolved, kind.db() + ":" + deviceId, generation.get(), generation, () -> lookUp(deviceId, kind));
+    }
+
+    private Optional<String> lookUp(String deviceId, Kind kind) {
         return db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT policy_name FROM policy_assignments WHERE kind = ? AND (target = ? OR target IN "

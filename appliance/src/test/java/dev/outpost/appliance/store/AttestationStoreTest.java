@@ -1,0 +1,110 @@
+package dev.outpost.appliance.store;
+
+import static dev.outpost.appliance.store.StoreFixtures.T0;
+import static dev.outpost.appliance.store.StoreFixtures.device;
+import static dev.outpost.appliance.store.StoreFixtures.id;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Routine passes wait in memory until a flush; state changes are written at once and never overwritten by one. */
+class AttestationStoreTest {
+    @TempDir
+    Path dir;
+    Database db;
+    DeviceStore devices;
+    AttestationStore store;
+
+    @BeforeEach
+    void open() {
+        db = Database.open(dir);
+        devices = new DeviceStore(db, Clock.fixed(T0, ZoneOffset.UTC));
+        devices.upsertEnrolled(device(1));
+        devices.upsertEnrolled(device(2));
+        store = new AttestationStore(db);
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    private static AttestationRecord pass(int device, long clock, Instant at) {
+        return new AttestationRecord(id(device), 1L, 0L, clock, new byte[] {(byte) clock}, true, "rt", null, "trusted",
+                "", at, at);
+    }
+
+    /** What a restarted appliance would read: a second store on the same database has no memory of its own. */
+    private AttestationRecord onDisk(int device) {
+        return new AttestationStore(db).get(id(device));
+    }
+
+    @Test
+    void routinePassIsServedFromMemoryAndWrittenAtFlush() {
+        assertThat(store.recordVerdict(pass(1, 10, T0), DeviceState.TRUSTED, T0)).isTrue();
+        store.recordRoutinePass(pass(1, 20, T0.plusSeconds(60)));
+
+        assertThat(store.get(id(1)).tpmClock()).isEqualTo(20);
+        assertThat(onDisk(1).tpmClock()).as("not written before the flush").isEqualTo(10);
+
+        assertThat(store.flush()).isEqualTo(1);
+        assertThat(onDisk(1).tpmClock()).isEqualTo(20);
+        assertThat(onDisk(1).lastPassedAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(store.flush()).as("nothing left").isZero();
+    }
+
+    @Test
+    void aStateChangeIsWrittenAtOnceAndALaterFlushDoesNotUndoIt() {
+        store.recordRoutinePass(pass(1, 20, T0));
+        AttestationRecord failed = new AttestationRecord(id(1), 1L, 0L, 30L, null, false, "rt", null, "failed",
+                "ima.unknown", T0.plusSeconds(1), T0);
+        assertThat(store.recordVerdict(failed, DeviceState.FAILED, T0.plusSeconds(1))).isTrue();
+
+        assertThat(onDisk(1).lastVerdict()).isEqualTo("failed");
+        assertThat(devices.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.FAILED);
+        store.flush();
+        assertThat(onDisk(1).lastVerdict()).as("the older pass must not overwrite the failure").isEqualTo("failed");
+        assertThat(store.get(id(1)).tpmClock()).isEqualTo(30);
+    }
+
+    @Test
+    void theStaleSweepCountsPassesNotYetWritten() {
+        store.recordVerdict(pass(1, 10, T0), DeviceState.TRUSTED, T0);
+        store.recordVerdict(pass(2, 10, T0), DeviceState.TRUSTED, T0);
+        store.recordRoutinePass(pass(1, 20, T0.plusSeconds(600)));
+
+        assertThat(store.trustedNotPassedSince(T0.plusSeconds(300))).containsExactly(id(2));
+    }
+
+    @Test
+    void resetForgetsPassesInMemoryToo() {
+        store.recordVerdict(pass(1, 10, T0), DeviceState.TRUSTED, T0);
+        store.recordRoutinePass(pass(1, 20, T0.plusSeconds(60)));
+        store.reset(id(1));
+
+        assertThat(store.get(id(1))).isEqualTo(AttestationRecord.fresh(id(1)));
+        store.flush();
+        assertThat(onDisk(1)).isEqualTo(AttestationRecord.fresh(id(1)));
+    }
+
+    @Test
+    void oneUnwritableRecordDoesNotHoldBackTheOthers() {
+        store.recordRoutinePass(pass(1, 20, T0));
+        store.recordRoutinePass(pass(9, 20, T0)); // no such device: the foreign key refuses it
+        store.recordRoutinePass(pass(2, 20, T0));
+
+        store.flush();
+        assertThat(onDisk(1).tpmClock()).isEqualTo(20);
+        assertThat(onDisk(2).tpmClock()).isEqualTo(20);
+        assertThat(onDisk(9)).isEqualTo(AttestationRecord.fresh(id(9)));
+        assertThat(store.flush()).as("the bad record was dropped, not retried forever").isZero();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.outpost.appliance.store;
+
+import static dev.outpost.appliance.store.StoreFixtures.T0;
+import static dev.outpost.appliance.store.StoreFixtures.device;
+import static dev.outpost.appliance.store.StoreFixtures.id;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Which policy applies is cached; every operator change must show at once, never an answer from before it. */
+class PolicyStoreTest {
+    @TempDir
+    Path dir;
+    Database db;
+    PolicyStore store;
+
+    @BeforeEach
+    void open() {
+        db = Database.open(dir);
+        new DeviceStore(db, Clock.fixed(T0, ZoneOffset.UTC)).upsertEnrolled(device(1));
+        store = new PolicyStore(db, Clock.fixed(T0, ZoneOffset.UTC));
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void resolutionFollowsLabelsAssignmentsAndReplacedPolicies() {
+        assertThat(store.resolve(id(1), PolicyStore.Kind.RUNTIME)).isEmpty();
+
+        store.put("by-label", PolicyStore.Kind.RUNTIME, bytes("{\"a\":1}"));
+        store.assign("label:line-1", "by-label");
+        assertThat(store.resolve(id(1), PolicyStore.Kind.RUNTIME)).as("no label yet").isEmpty();
+
+        store.label(id(1), "line-1");
+        assertThat(store.resolve(id(1), PolicyStore.Kind.RUNTIME)).contains("by-label");
+        assertThat(store.resolve(id(1), PolicyStore.Kind.BOOT)).isEmpty();
+
+        store.put("own", PolicyStore.Kind.RUNTIME, bytes("{\"b\":2}"));
+        store.assign("device:" + id(1), "own");
+        assertThat(store.resolve(id(1), PolicyStore.Kind.RUNTIME)).as("the device's own wins").contains("own");
+
+        String before = store.get("own").orElseThrow().sha256();
+        store.put("own", PolicyStore.Kind.RUNTIME, bytes("{\"b\":3}"));
+        assertThat(store.get("own").orElseThrow().sha256()).isNotEqualTo(before);
+        assertThat(new String(store.get("own").orElseThrow().content(), StandardCharsets.UTF_8)).isEqualTo("{\"b\":3}");
+        assertThat(store.get("absent")).isEmpty();
+    }
+}
