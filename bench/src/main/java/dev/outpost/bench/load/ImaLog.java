@@ -38,6 +38,22 @@ final class ImaLog {
         tpm.extend(IMA_PCR, HashAlg.SHA256.digest(e.templateData()));
     }
 
+    /**
+     * What a tampered log looks like: the kernel measured {@code measured} (PCR 10 holds it), the list shows
+     * {@code shown} with a template hash consistent with that lie, so only the replay against PCR 10 catches it.
+     */
+    synchronized void measureDisguised(String path, byte[] measured, byte[] shown) {
+        ImaEntry real = ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, measured, path);
+        ImaEntry lie = ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, shown, path);
+        offsets.add(list.size());
+        try {
+            ImaListWriter.writeBinary(list, lie);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        tpm.extend(IMA_PCR, HashAlg.SHA256.digest(real.templateData()));
+    }
+
     synchronized int size() {
         return offsets.size();
     }

@@ -3,48 +3,69 @@ package dev.outpost.bench.load;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.eclipse.paho.mqttv5.common.MqttException;
-
 import dev.outpost.agent.tls.TlsContexts;
+import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.ca.TrustBundle;
+import dev.outpost.bench.load.mqtt.MqttClients;
 import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.mqtt.protocol.Verdict;
+import dev.outpost.testkit.Mosquitto;
+import dev.outpost.tpm.keys.Pem;
 
 /**
- * Site-scale load on an in-process appliance: N simulated devices (software TPMs, real protocol code) enroll
- * and attest, and every verdict is checked against what each device did.
+ * Site-scale load: the appliance in its own JVM (and, in broker mode, a real Mosquitto), N simulated devices
+ * (software TPMs, the agent's protocol code, one MQTT connection each) that enroll and attest, and every verdict
+ * checked against what each device did.
  *
  * <p>Device operations run on a bounded pool: each blocks on its MQTT request/response, so the pool size, not the
- * device count, bounds concurrency. Each device holds one Paho client, which starts its own threads (sender,
- * receiver, callback, ping timer: about four), so threads grow with devices: see the report.
+ * device count, bounds concurrency. Connections cost no threads (one shared event loop), so one generator holds
+ * ten thousand devices.
  */
 public final class LoadGenerator {
+    private static final Duration RECONNECT_DEADLINE = Duration.ofMinutes(5);
+
     private final LoadOptions o;
     private final SecureRandom random = new SecureRandom();
     private final Stats enrollStats = new Stats();
     private final Stats attestStats = new Stats();
+    private final Stats reconnectStats = new Stats();
     private final AtomicInteger wrongVerdicts = new AtomicInteger();
     private final AtomicInteger skipped = new AtomicInteger();
+    private final Set<SimDevice> enrolled = ConcurrentHashMap.newKeySet();
 
     /** What a run found: the report, and the devices whose final state is not the one expected. */
     public record Result(String report, Map<String, String> mismatches, long errors, int enrolled, int attestations) {
+    }
+
+    /** A phase's wall time and what the two processes spent in it. */
+    record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpuSeconds,
+            ApplianceProcess.Usage applianceAfter, long generatorHeapUsed, int generatorThreads) {
     }
 
     public LoadGenerator(LoadOptions options) {
@@ -69,75 +90,119 @@ public final class LoadGenerator {
 
     public Result run() throws Exception {
         Files.createDirectories(o.out());
-        Path work = Files.createTempDirectory(o.out().toAbsolutePath(), "appliance-");
+        Path work = Files.createTempDirectory(o.out().toAbsolutePath(), "site-");
         RunCa ekCa = new RunCa();
         FilePool pool = new FilePool(o.poolSize(), random);
         // Freshness well beyond the period: a device must go stale only if the appliance falls behind badly.
         Duration freshness = o.period().multipliedBy(10).compareTo(Duration.ofMinutes(2)) > 0
                 ? o.period().multipliedBy(10) : Duration.ofMinutes(2);
         ExecutorService workers = Executors.newFixedThreadPool(o.threads());
-        List<SimDevice> devices = new ArrayList<>();
-        try (SiteAppliance site = SiteAppliance.start(work, ekCa, o.period(), freshness)) {
-            site.installPolicy(pool.runtimePolicyJson());
-            SimDevice.Site where = new SimDevice.Site("127.0.0.1", site.mqttPort(),
-                    TlsContexts.trusting(List.of(site.siteCa())), new Topics(), new Codec(), Duration.ofSeconds(60));
+        List<SimDevice> devices = Collections.synchronizedList(new ArrayList<>());
+        Mosquitto broker = null;
+        ApplianceProcess app = null;
+        try (MqttClients clients = new MqttClients(o.ioThreads(), new Topics(), new Codec(), Duration.ofSeconds(60))) {
+            String brokerUri = null;
+            if (o.broker().equals("mosquitto")) {
+                broker = startBroker(work);
+                brokerUri = broker.mtlsUri();
+            }
+            app = ApplianceProcess.start(work, ekCa, o.period(), freshness, brokerUri, o.applianceJvm());
+            app.installPolicy(pool.runtimePolicyJson());
+            SimDevice.Site site = new SimDevice.Site(clients, "127.0.0.1",
+                    broker == null ? app.mqttPort() : broker.mtlsPort(), broker == null ? app.mqttPort() : broker.enrollPort(),
+                    TlsContexts.trusting(List.of(app.siteCa())));
 
             long t = System.nanoTime();
             devices.addAll(makeDevices(workers, ekCa, pool));
             double keygenSeconds = (System.nanoTime() - t) / 1e9;
 
-            long dbBefore = site.databaseBytes();
+            long dbBefore = app.databaseBytes();
             enrollStats.start();
-            Phase enroll = measure(() -> enrollAll(workers, devices, where, site));
+            ApplianceProcess appliance = app;
+            Phase enroll = measure(app, () -> enrollAll(workers, devices, site, appliance));
             List<SimDevice> live = devices.stream().filter(enrolled::contains).toList();
             // The first attestation carries the whole list and brings every device to trusted; not measured.
             roundOfAttestations(workers, live, new Stats());
-            attestStats.start();
-            Phase attest = measure(() -> {
-                if (o.scenario().equals("steady")) {
-                    steady(workers, live);
-                } else {
-                    roundOfAttestations(workers, live, attestStats);
+            long dbEnrolled = app.databaseBytes();
+            Phase main;
+            switch (o.scenario()) {
+                case "steady" -> {
+                    attestStats.start();
+                    main = measure(app, () -> steady(workers, live));
                 }
-            });
-            long dbAfter = site.databaseBytes();
-            Map<String, String> states = site.states();
-            Map<String, String> mismatches = new TreeMap<>();
-            for (SimDevice d : live) {
-                String want = d.misbehaving() ? "failed" : "trusted";
-                String got = states.getOrDefault(d.id(), "absent");
-                if (!want.equals(got)) {
-                    mismatches.put(d.id(), "want " + want + ", appliance says " + got + ", last verdict " + d.lastState());
+                case "reconnect-storm" -> {
+                    app.restart();
+                    attestStats.start();
+                    reconnectStats.start();
+                    main = measure(app, () -> reconnectAll(workers, live, site));
+                }
+                default -> {
+                    attestStats.start();
+                    main = measure(app, () -> roundOfAttestations(workers, live, attestStats));
                 }
             }
-            Report report = new Report(o, devices.size(), live.size(), keygenSeconds, enroll, attest, enrollStats,
-                    attestStats, dbBefore, dbAfter, mismatches, wrongVerdicts.get(), skipped.get());
+            long dbAfter = app.databaseBytes();
+            Map<String, String> mismatches = check(live, app.states());
+            Report report = new Report(o, devices.size(), live.size(), keygenSeconds, enroll, main, enrollStats,
+                    attestStats, reconnectStats, dbBefore, dbEnrolled, dbAfter, mismatches, wrongVerdicts.get(), skipped.get());
             Files.writeString(o.out().resolve("report.txt"), report.text());
             Plot.write(o.out().resolve("load.png"), o.scenario() + ", " + live.size() + " devices, " + o.entries()
                     + " new IMA entries per attestation", "attestations (challenge to verdict)", attestStats.perSecond());
-            Plot.write(o.out().resolve("enroll.png"), o.scenario() + ", " + devices.size() + " devices enrolling at once",
+            Plot.write(o.out().resolve("enroll.png"), devices.size() + " devices enrolling at once",
                     "enrollments", enrollStats.perSecond());
-            return new Result(report.text(), mismatches, enrollStats.errorCount() + attestStats.errorCount(), live.size(),
-                    attestStats.count());
+            return new Result(report.text(), mismatches, enrollStats.errorCount() + attestStats.errorCount()
+                    + reconnectStats.errorCount(), live.size(), attestStats.count());
         } finally {
-            for (SimDevice d : devices) {
-                workers.submit(d::close);
+            devices.forEach(SimDevice::close);
+            workers.shutdownNow();
+            if (app != null) {
+                app.close();
             }
-            workers.shutdown();
-            workers.awaitTermination(60, TimeUnit.SECONDS);
+            if (broker != null) {
+                broker.close();
+            }
         }
     }
 
-    private final java.util.Set<SimDevice> enrolled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static Map<String, String> check(List<SimDevice> live, Map<String, String> states) {
+        Map<String, String> mismatches = new TreeMap<>();
+        for (SimDevice d : live) {
+            String want = d.misbehaving() ? "failed" : "trusted";
+            String got = states.getOrDefault(d.id(), "absent");
+            if (!want.equals(got)) {
+                mismatches.put(d.id(), "want " + want + (d.misbehaving() ? " (" + d.misbehaviour() + ")" : "")
+                        + ", appliance says " + got + ", last verdict " + d.lastState());
+            }
+        }
+        return mismatches;
+    }
 
-    /** Key generation (RSA 2048 mostly) before anything is measured: a real TPM has its EK from the factory. */
+    /**
+     * The site broker with the shipped Mosquitto configuration; the site CA is made first (as an installer would),
+     * so the broker can trust SVIDs and present a certificate devices trust.
+     */
+    private static Mosquitto startBroker(Path work) throws Exception {
+        SiteCa ca = SiteCa.loadOrCreate(work.resolve("data/ca"), "load.test", "load-site", Duration.ofDays(365),
+                Clock.systemUTC());
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair server = g.generateKeyPair();
+        Files.writeString(work.resolve("bundle.pem"), TrustBundle.of(ca).pem());
+        Files.writeString(work.resolve("broker.pem"), Pem.certificate(ca.issueServerCertificate(server.getPublic(),
+                List.of("localhost", "127.0.0.1"), Duration.ofDays(1))));
+        Files.writeString(work.resolve("broker.key"), Pem.encode("PRIVATE KEY", server.getPrivate().getEncoded()));
+        return Mosquitto.start(work.resolve("mosquitto"), work.resolve("bundle.pem"), work.resolve("broker.pem"),
+                work.resolve("broker.key"));
+    }
+
+    /** Key generation before anything is measured: a real TPM has its EK from the factory. */
     private List<SimDevice> makeDevices(ExecutorService workers, RunCa ekCa, FilePool pool) throws Exception {
         List<CompletableFuture<SimDevice>> fs = new ArrayList<>();
         for (int i = 0; i < o.devices(); i++) {
-            boolean bad = o.isBad(i);
+            SimDevice.Misbehaviour bad = o.misbehaviour(i);
             fs.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    SoftwareTpm tpm = new SoftwareTpm();
+                    SoftwareTpm tpm = new SoftwareTpm(o.ek());
                     return new SimDevice(tpm, ekCa.issueEk(tpm.ekKey(), tpm.deviceId()), pool, bad, random);
                 } catch (Exception e) {
                     throw new IllegalStateException("device setup: " + e.getMessage(), e);
@@ -151,29 +216,60 @@ public final class LoadGenerator {
         return out;
     }
 
-    private void enrollAll(ExecutorService workers, List<SimDevice> devices, SimDevice.Site where, SiteAppliance site)
+    private void enrollAll(ExecutorService workers, List<SimDevice> devices, SimDevice.Site site, ApplianceProcess app)
             throws Exception {
-        List<CompletableFuture<Void>> fs = new ArrayList<>();
-        for (SimDevice d : devices) {
-            fs.add(CompletableFuture.runAsync(() -> {
-                long start = System.nanoTime();
-                try {
-                    d.enroll(where);
-                    site.label(d.id());
-                    enrollStats.record(start);
-                    enrolled.add(d);
-                } catch (Exception e) {
-                    enrollStats.error("enroll " + kind(e));
-                }
-            }, workers));
-        }
-        CompletableFuture.allOf(fs.toArray(new CompletableFuture[0])).get();
+        forAll(workers, devices, d -> {
+            long start = System.nanoTime();
+            try {
+                d.enroll(site);
+                app.label(d.id());
+                enrollStats.record(start);
+                enrolled.add(d);
+            } catch (Exception e) {
+                enrollStats.error("enroll " + kind(e));
+            }
+        });
     }
 
     private void roundOfAttestations(ExecutorService workers, List<SimDevice> devices, Stats stats) throws Exception {
+        forAll(workers, devices, d -> attestOnce(d, stats));
+    }
+
+    /**
+     * After the appliance restarted: every device reconnects at once (retrying with jittered backoff, as the agent
+     * does) and attests. The latency recorded is from the appliance being up again to the device's verdict.
+     */
+    private void reconnectAll(ExecutorService workers, List<SimDevice> devices, SimDevice.Site site) throws Exception {
+        long up = System.nanoTime();
+        long deadline = up + RECONNECT_DEADLINE.toNanos();
+        forAll(workers, devices, d -> {
+            long backoffMs = 100;
+            while (!d.connected()) {
+                try {
+                    d.connect(site);
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        reconnectStats.error("reconnect " + kind(e));
+                        return;
+                    }
+                    sleep(ThreadLocalRandom.current().nextLong(backoffMs));
+                    backoffMs = Math.min(5_000, backoffMs * 2);
+                }
+            }
+            if (attestOnce(d, attestStats)) {
+                reconnectStats.record(up);
+            }
+        });
+    }
+
+    private interface DeviceTask {
+        void run(SimDevice d);
+    }
+
+    private static void forAll(ExecutorService workers, List<SimDevice> devices, DeviceTask task) throws Exception {
         List<CompletableFuture<Void>> fs = new ArrayList<>();
         for (SimDevice d : devices) {
-            fs.add(CompletableFuture.runAsync(() -> attestOnce(d, stats), workers));
+            fs.add(CompletableFuture.runAsync(() -> task.run(d), workers));
         }
         CompletableFuture.allOf(fs.toArray(new CompletableFuture[0])).get();
     }
@@ -182,7 +278,7 @@ public final class LoadGenerator {
     private void steady(ExecutorService workers, List<SimDevice> devices) throws Exception {
         ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor();
         List<ScheduledFuture<?>> scheduled = new ArrayList<>();
-        List<CompletableFuture<Void>> running = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<Void>> running = Collections.synchronizedList(new ArrayList<>());
         long periodMs = o.period().toMillis();
         for (SimDevice d : devices) {
             AtomicBoolean busy = new AtomicBoolean();
@@ -215,9 +311,10 @@ public final class LoadGenerator {
         CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get();
     }
 
-    private void attestOnce(SimDevice d, Stats stats) {
+    /** One attestation and the check of its verdict; true if it went as it should. */
+    private boolean attestOnce(SimDevice d, Stats stats) {
         if ("failed".equals(d.lastState())) {
-            return;
+            return false;
         }
         long[] start = {System.nanoTime()};
         try {
@@ -226,11 +323,14 @@ public final class LoadGenerator {
             boolean badNow = d.misbehaving() && d.attestations() >= 2;
             if (!v.state().equals(badNow ? "failed" : "trusted")) {
                 wrongVerdicts.incrementAndGet();
-                stats.error("verdict " + v.state() + (badNow ? " for a misbehaving device" : "") + ": "
-                        + String.join("; ", v.reasons()));
+                stats.error("verdict " + v.state() + (badNow ? " for a misbehaving device (" + d.misbehaviour() + ")" : "")
+                        + ": " + String.join("; ", v.reasons()));
+                return false;
             }
+            return true;
         } catch (Exception e) {
             stats.error("attest " + kind(e));
+            return false;
         }
     }
 
@@ -241,46 +341,30 @@ public final class LoadGenerator {
         if (e instanceof TimeoutException) {
             return "timeout";
         }
-        if (e instanceof MqttException m) {
-            return "mqtt " + m.getReasonCode();
-        }
         return e.getClass().getSimpleName();
     }
 
-    /** A phase's wall time and this process's CPU time. */
-    record Phase(double wallSeconds, double cpuSeconds, double applianceCpuSeconds, Map<String, Double> cpuByGroup,
-            double gcSeconds, long gcCount, long heapUsedAfter, int threadsAfter) {
-    }
-
-    /** {milliseconds, collections} of every collector so far: pauses and concurrent cycles as the JVM counts them. */
-    private static long[] gc() {
-        long ms = 0;
-        long n = 0;
-        for (var b : ManagementFactory.getGarbageCollectorMXBeans()) {
-            ms += Math.max(0, b.getCollectionTime());
-            n += Math.max(0, b.getCollectionCount());
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        return new long[] {ms, n};
     }
 
     interface Body {
         void run() throws Exception;
     }
 
-    private static Phase measure(Body body) throws Exception {
+    private static Phase measure(ApplianceProcess app, Body body) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long cpu = os.getProcessCpuTime();
-        ThreadCpu before = ThreadCpu.snapshot();
-        long[] gc = gc();
+        long generatorCpu = os.getProcessCpuTime();
+        double applianceCpu = app.usage().cpuSeconds();
         long t = System.nanoTime();
         body.run();
         double wall = (System.nanoTime() - t) / 1e9;
-        double total = (os.getProcessCpuTime() - cpu) / 1e9;
-        Map<String, Double> groups = ThreadCpu.snapshot().since(before);
-        double appliance = groups.entrySet().stream().filter(e -> ThreadCpu.appliance(e.getKey()))
-                .mapToDouble(Map.Entry::getValue).sum();
-        long[] gcAfter = gc();
-        return new Phase(wall, total, appliance, groups, (gcAfter[0] - gc[0]) / 1e3, gcAfter[1] - gc[1],
+        ApplianceProcess.Usage after = app.usage();
+        return new Phase(wall, after.cpuSeconds() - applianceCpu, (os.getProcessCpuTime() - generatorCpu) / 1e9, after,
                 ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
                 ManagementFactory.getThreadMXBean().getThreadCount());
     }

@@ -2,33 +2,49 @@ package dev.outpost.bench.load;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * A run's parameters.
  *
- * @param scenario  {@code enroll-storm}: all devices enroll at once, then attest twice; {@code steady}: enroll,
- *                  then every device attests every {@code period} for {@code duration}
- * @param devices   simulated devices
- * @param threads   worker threads running device operations (each blocks on its request/response)
- * @param period    steady: time between a device's attestations
- * @param duration  steady: how long the steady state is measured
- * @param entries   new IMA entries per attestation
- * @param badShare  share of devices that run a file the policy does not know
- * @param poolSize  files in the policy
- * @param out       where the report and plot go (and the appliance's temporary directories)
+ * @param scenario      {@code enroll-storm}: all devices enroll at once, then attest; {@code steady}: enroll, then
+ *                      every device attests every {@code period} for {@code duration}; {@code reconnect-storm}:
+ *                      enroll and attest, restart the appliance, and every device reconnects and attests at once
+ * @param devices       simulated devices
+ * @param threads       worker threads running device operations (each blocks on its request/response)
+ * @param ioThreads     event loop threads carrying every device's MQTT connection
+ * @param period        steady: time between a device's attestations (and the appliance's attestation interval)
+ * @param duration      steady: how long the steady state is measured
+ * @param entries       new IMA entries per attestation
+ * @param badShare      share of devices that misbehave (unknown file, tampered list, replayed quote in turn)
+ * @param poolSize      files in the policy
+ * @param ek            the simulated TPMs' EK: {@code rsa} (L-1) or {@code ecc} (L-2, much cheaper to generate)
+ * @param broker        {@code embedded}: devices connect to the appliance's MQTT endpoint; {@code mosquitto}: to a
+ *                      Mosquitto with the shipped configuration, the appliance in external broker mode
+ * @param applianceJvm  options for the appliance's JVM
+ * @param out           where the report and plots go (and the appliance's temporary directories)
  */
-public record LoadOptions(String scenario, int devices, int threads, Duration period, Duration duration, int entries,
-        double badShare, int poolSize, Path out) {
+public record LoadOptions(String scenario, int devices, int threads, int ioThreads, Duration period, Duration duration,
+        int entries, double badShare, int poolSize, SoftwareTpm.EkKind ek, String broker, List<String> applianceJvm,
+        Path out) {
+
+    static final List<String> SCENARIOS = List.of("steady", "enroll-storm", "reconnect-storm");
 
     public static LoadOptions parse(String[] args) {
         String scenario = "steady";
         int devices = 200;
         int threads = 32;
+        int io = 1;
         Duration period = Duration.ofSeconds(5);
         Duration duration = Duration.ofSeconds(30);
         int entries = 10;
         double bad = 0.1;
         int pool = 400;
+        SoftwareTpm.EkKind ek = SoftwareTpm.EkKind.RSA;
+        String broker = "embedded";
+        // What a gateway would run the appliance with: a bounded heap, so resident memory means something.
+        List<String> jvm = List.of("-Xmx768m");
         Path out = Path.of("target", "load");
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -39,35 +55,57 @@ public record LoadOptions(String scenario, int devices, int threads, Duration pe
                 throw new IllegalArgumentException(a + " needs a value\n" + usage());
             }
             String v = args[++i];
-            switch (a) {
-                case "--scenario" -> scenario = v;
-                case "--devices" -> devices = Integer.parseInt(v);
-                case "--threads" -> threads = Integer.parseInt(v);
-                case "--period" -> period = Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
-                case "--duration" -> duration = Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
-                case "--entries" -> entries = Integer.parseInt(v);
-                case "--bad" -> bad = Double.parseDouble(v);
-                case "--pool" -> pool = Integer.parseInt(v);
-                case "--out" -> out = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
+            try {
+                switch (a) {
+                    case "--scenario" -> scenario = v;
+                    case "--devices" -> devices = Integer.parseInt(v);
+                    case "--threads" -> threads = Integer.parseInt(v);
+                    case "--io-threads" -> io = Integer.parseInt(v);
+                    case "--period" -> period = Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
+                    case "--duration" -> duration = Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
+                    case "--entries" -> entries = Integer.parseInt(v);
+                    case "--bad" -> bad = Double.parseDouble(v);
+                    case "--pool" -> pool = Integer.parseInt(v);
+                    case "--ek" -> ek = SoftwareTpm.EkKind.valueOf(v.toUpperCase(java.util.Locale.ROOT));
+                    case "--broker" -> broker = v;
+                    case "--appliance-jvm" -> jvm = v.isBlank() ? List.of() : Arrays.asList(v.trim().split("\\s+"));
+                    case "--out" -> out = Path.of(v);
+                    default -> throw new IllegalArgumentException("unknown option " + a + "\n" + usage());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(a + " " + v + ": " + e.getMessage() + "\n" + usage(), e);
             }
         }
-        if (!scenario.equals("steady") && !scenario.equals("enroll-storm")) {
-            throw new IllegalArgumentException("--scenario must be steady or enroll-storm\n" + usage());
+        if (!SCENARIOS.contains(scenario)) {
+            throw new IllegalArgumentException("--scenario must be one of " + SCENARIOS + "\n" + usage());
         }
-        if (devices < 1 || threads < 1 || entries < 0 || bad < 0 || bad > 1 || pool < 1) {
+        if (!broker.equals("embedded") && !broker.equals("mosquitto")) {
+            throw new IllegalArgumentException("--broker must be embedded or mosquitto\n" + usage());
+        }
+        if (devices < 1 || threads < 1 || io < 1 || entries < 0 || bad < 0 || bad > 1 || pool < 1
+                || period.isZero() || period.isNegative()) {
             throw new IllegalArgumentException("out of range\n" + usage());
         }
-        return new LoadOptions(scenario, devices, threads, period, duration, entries, bad, pool, out);
+        return new LoadOptions(scenario, devices, threads, io, period, duration, entries, bad, pool, ek, broker, jvm, out);
     }
 
     static String usage() {
-        return "LoadGenerator [--scenario steady|enroll-storm] [--devices 200] [--threads 32] [--period 5 (s)]"
-                + " [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400] [--out target/load]";
+        return "LoadGenerator [--scenario steady|enroll-storm|reconnect-storm] [--devices 200] [--threads 32]"
+                + " [--io-threads 1] [--period 5 (s)] [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400]"
+                + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--appliance-jvm '-Xmx768m'] [--out target/load]";
     }
 
     /** Whether device {@code i} misbehaves: exactly floor(devices × badShare) of them, spread evenly. */
     public boolean isBad(int i) {
         return (int) Math.floor((i + 1) * badShare) > (int) Math.floor(i * badShare);
+    }
+
+    /** How device {@code i} misbehaves, or null: the bad ones take the three ways in turn. */
+    public SimDevice.Misbehaviour misbehaviour(int i) {
+        if (!isBad(i)) {
+            return null;
+        }
+        int k = (int) Math.floor((i + 1) * badShare) - 1;
+        return SimDevice.Misbehaviour.values()[k % SimDevice.Misbehaviour.values().length];
     }
 }

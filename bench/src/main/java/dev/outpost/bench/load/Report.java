@@ -7,58 +7,76 @@ final class Report {
     private final String text;
 
     Report(LoadOptions o, int devices, int enrolled, double keygenSeconds, LoadGenerator.Phase enroll,
-            LoadGenerator.Phase attest, Stats enrollStats, Stats attestStats, long dbBefore, long dbAfter,
-            Map<String, String> mismatches, int wrongVerdicts, int skipped) {
+            LoadGenerator.Phase main, Stats enrollStats, Stats attestStats, Stats reconnectStats, long dbBefore,
+            long dbEnrolled, long dbAfter, Map<String, String> mismatches, int wrongVerdicts, int skipped) {
         StringBuilder b = new StringBuilder();
         int cores = Runtime.getRuntime().availableProcessors();
-        b.append(String.format("Outpost load run: scenario %s, %d devices (%d misbehaving), %d worker threads, %d cores%n",
-                o.scenario(), devices, countBad(o, devices), o.threads(), cores));
-        if (o.scenario().equals("steady")) {
-            b.append(String.format("steady: every device attests every %.1f s for %.0f s with %d new IMA entries each%n",
+        b.append(String.format("Outpost load run: scenario %s, %d devices (%d misbehaving), %s, %d worker threads, %d cores%n",
+                o.scenario(), devices, countBad(o, devices), o.broker().equals("mosquitto")
+                        ? "through Mosquitto (appliance in broker mode)" : "embedded MQTT endpoint", o.threads(), cores));
+        b.append(String.format("appliance JVM: %s; generator in its own JVM on the same cores%n",
+                o.applianceJvm().isEmpty() ? "defaults" : String.join(" ", o.applianceJvm())));
+        switch (o.scenario()) {
+            case "steady" -> b.append(String.format(
+                    "steady: every device attests every %.1f s for %.0f s with %d new IMA entries each%n",
                     o.period().toMillis() / 1000.0, o.duration().toMillis() / 1000.0, o.entries()));
-        } else {
-            b.append(String.format("enroll-storm: all enroll at once, then one attestation round with %d new IMA entries each%n",
-                    o.entries()));
+            case "reconnect-storm" -> b.append(String.format("reconnect-storm: the appliance restarts (SIGTERM, start);"
+                    + " every device reconnects at once and attests with %d new IMA entries%n", o.entries()));
+            default -> b.append(String.format(
+                    "enroll-storm: all enroll at once, then one attestation round with %d new IMA entries each%n", o.entries()));
         }
-        b.append(String.format("device setup (RSA 2048 EK + P-256 AK + EK cert, not measured): %.1f s%n", keygenSeconds));
+        b.append(String.format("device setup (%s EK + P-256 AK + EK cert, not measured): %.1f s%n",
+                o.ek() == SoftwareTpm.EkKind.RSA ? "RSA 2048" : "ECC P-256", keygenSeconds));
+
         b.append(String.format("%nenrollment: %d of %d in %.2f s = %.1f enrollments/s%n", enrolled, devices,
                 enroll.wallSeconds(), enrolled / enroll.wallSeconds()));
         latency(b, "  enroll (enroll + activate + SVID + label + mTLS reconnect)", enrollStats.sortedLatencies());
-        b.append(String.format("  CPU, whole JVM: %.2f s = %.1f ms per enrollment; appliance threads only: %.2f s = %.1f ms%n",
-                enroll.cpuSeconds(), 1000 * enroll.cpuSeconds() / Math.max(1, enrolled), enroll.applianceCpuSeconds(),
-                1000 * enroll.applianceCpuSeconds() / Math.max(1, enrolled)));
+        cpu(b, enroll, enrolled, "enrollment");
+
         int n = attestStats.count();
-        b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, attest.wallSeconds(),
-                n / attest.wallSeconds()));
+        b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, main.wallSeconds(),
+                n / main.wallSeconds()));
         latency(b, "  challenge to verdict", attestStats.sortedLatencies());
+        if (o.scenario().equals("reconnect-storm")) {
+            latency(b, "  appliance up again to the device's verdict (reconnect + attest)", reconnectStats.sortedLatencies());
+        }
         if (skipped > 0) {
             b.append(String.format("  %d ticks skipped: the device's previous attestation had not finished%n", skipped));
         }
-        b.append(String.format("  CPU, whole JVM (appliance + generator + Paho + TLS both ends + GC/JIT): %.2f s = %.2f ms"
-                + " per attestation (%.0f%% of %d cores)%n", attest.cpuSeconds(), 1000 * attest.cpuSeconds() / Math.max(1, n),
-                100 * attest.cpuSeconds() / attest.wallSeconds() / cores, cores));
-        b.append(String.format("  CPU, appliance threads only (vert.x-*, H2 MVStore): %.2f s = %.2f ms per attestation%n",
-                attest.applianceCpuSeconds(), 1000 * attest.applianceCpuSeconds() / Math.max(1, n)));
-        b.append("  CPU by thread group (s):");
-        attest.cpuByGroup().entrySet().stream().limit(8)
-                .forEach(e -> b.append(String.format(" %s %.2f;", e.getKey(), e.getValue())));
-        b.append('\n');
-        b.append(String.format("  GC: %d collections, %.2f s (JVM-internal threads, GC and JIT, are not in the groups above)%n",
-                attest.gcCount(), attest.gcSeconds()));
-        b.append(String.format("  heap used after: %d MiB; JVM threads: %d%n", attest.heapUsedAfter() >> 20,
-                attest.threadsAfter()));
-        b.append(String.format("  H2 files: %d KiB before enrollment, %d KiB after, +%d KiB%n", dbBefore >> 10,
-                dbAfter >> 10, (dbAfter - dbBefore) >> 10));
-        b.append(String.format("%nerrors: %d during enrollment, %d during attestation%n", enrollStats.errorCount(),
-                attestStats.errorCount()));
+        cpu(b, main, n, "attestation");
+        // MVStore keeps superseded chunks for its retention time (45 s) before reusing their space, so sizes
+        // taken within a minute of heavy writing overstate what stays.
+        b.append(String.format("  H2 file: %d KiB empty, %d KiB with the devices enrolled and attested once (%.1f KiB per"
+                + " device), %d KiB at the end (%+.1f MiB over this phase)%n", dbBefore >> 10, dbEnrolled >> 10,
+                (dbEnrolled - dbBefore) / 1024.0 / Math.max(1, enrolled), dbAfter >> 10, (dbAfter - dbEnrolled) / 1048576.0));
+        if (o.scenario().equals("steady")) {
+            b.append(String.format("  H2 growth extrapolated to a day at this rate: %+.0f MiB (%+.1f KiB per device)%n",
+                    (dbAfter - dbEnrolled) / 1048576.0 * 86_400 / main.wallSeconds(),
+                    (dbAfter - dbEnrolled) / 1024.0 * 86_400 / main.wallSeconds() / Math.max(1, enrolled)));
+        }
+
+        b.append(String.format("%nerrors: %d during enrollment, %d during attestation, %d reconnecting%n",
+                enrollStats.errorCount(), attestStats.errorCount(), reconnectStats.errorCount()));
         enrollStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
         attestStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
+        reconnectStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
         b.append(String.format("%nverdicts: %d not as expected while running; final states: %s%n", wrongVerdicts,
                 mismatches.isEmpty() ? "every misbehaving device failed, every other is trusted"
                         : mismatches.size() + " devices not as expected"));
         mismatches.entrySet().stream().limit(20).forEach(e -> b.append("  ").append(e.getKey()).append(": ")
                 .append(e.getValue()).append('\n'));
         text = b.toString();
+    }
+
+    private static void cpu(StringBuilder b, LoadGenerator.Phase p, int ops, String what) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        b.append(String.format("  appliance process: %.2f s CPU = %.2f ms per %s (%.0f%% of %d cores); resident %d MiB"
+                + " (peak %d MiB), %d threads%n", p.applianceCpuSeconds(), 1000 * p.applianceCpuSeconds() / Math.max(1, ops),
+                what, 100 * p.applianceCpuSeconds() / p.wallSeconds() / cores, cores, p.applianceAfter().rssBytes() >> 20,
+                p.applianceAfter().peakRssBytes() >> 20, p.applianceAfter().threads()));
+        b.append(String.format("  generator process: %.2f s CPU = %.2f ms per %s; heap used %d MiB, %d threads%n",
+                p.generatorCpuSeconds(), 1000 * p.generatorCpuSeconds() / Math.max(1, ops), what,
+                p.generatorHeapUsed() >> 20, p.generatorThreads()));
     }
 
     private static int countBad(LoadOptions o, int devices) {

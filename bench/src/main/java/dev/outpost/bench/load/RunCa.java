@@ -54,15 +54,16 @@ public final class RunCa {
         }
     }
 
-    /** An EK certificate for an RSA EK public key, DER, as a TPM vendor would provision in NV. */
+    /** An EK certificate for an EK public key (RSA or ECC), DER, as a TPM vendor would provision in NV. */
     public byte[] issueEk(PublicKey ek, String deviceId) throws GeneralSecurityException {
         long now = System.currentTimeMillis();
         try {
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(serial.getAndIncrement()),
                     new Date(now - DAY), new Date(now + 30 * DAY), new X500Name("CN=ek-" + deviceId.substring(0, 16)), ek);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            // EK certificates carry keyEncipherment: the EK is a decryption key, never a signer.
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyEncipherment));
+            // The EK is a decryption key, never a signer: keyEncipherment for RSA, keyAgreement for ECC (TCG profile).
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(ek instanceof java.security.interfaces.ECPublicKey
+                    ? KeyUsage.keyAgreement : KeyUsage.keyEncipherment));
             return b.build(signer()).getEncoded();
         } catch (IOException | OperatorCreationException e) {
             throw new GeneralSecurityException("EK certificate: " + e.getMessage(), e);

@@ -7,16 +7,16 @@ import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.List;
 
 import javax.net.ssl.X509TrustManager;
 
 import dev.outpost.agent.attest.Attester;
 import dev.outpost.agent.enroll.NodeKeys;
-import dev.outpost.agent.mqtt.ApplianceClient;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.agent.tls.TlsContexts;
+import dev.outpost.bench.load.mqtt.MqttClients;
+import dev.outpost.bench.load.mqtt.MqttSession;
 import dev.outpost.mqtt.protocol.ActivateRequest;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.ChallengeRequest;
@@ -26,40 +26,52 @@ import dev.outpost.mqtt.protocol.EnrollRequest;
 import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.SvidIssued;
-import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.mqtt.protocol.Verdict;
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.quote.QuoteEvidence;
 import dev.outpost.tpm.wire.PcrSelection;
 
 /**
- * One simulated device: its software TPM, a kernel's growing IMA list, and an MQTT session with the appliance,
- * speaking the agent's protocol code. A misbehaving device runs a file the policy does not know once it has
- * been trusted, and must end {@code failed}. Not thread-safe: the generator runs one operation per device at a time.
+ * One simulated device: its software TPM, a kernel's growing IMA list, and an MQTT session with the appliance
+ * (or the site broker), speaking the agent's protocol code. A misbehaving device turns bad once it has been
+ * trusted, in one of three ways, and must end {@code failed}. Not thread-safe: the generator runs one operation per
+ * device at a time.
  */
 public final class SimDevice {
     static final String UNKNOWN_FILE = "/tmp/not-in-policy";
 
+    /** How a misbehaving device gives itself away. */
+    public enum Misbehaviour {
+        /** Runs a file the policy does not know. */
+        UNKNOWN_FILE,
+        /** Runs a file, then shows a known file's digest in the list: the list no longer replays to PCR 10. */
+        TAMPERED_LIST,
+        /** Answers a new challenge with its previous quote. */
+        REPLAYED_QUOTE
+    }
+
     /** Where devices connect and how they trust the appliance. */
-    public record Site(String host, int port, X509TrustManager trust, Topics topics, Codec codec, Duration timeout) {
+    public record Site(MqttClients clients, String host, int mtlsPort, int enrollPort, X509TrustManager trust) {
     }
 
     private final SoftwareTpm tpm;
     private final byte[] ekCertificate;
     private final FilePool pool;
     private final ImaLog ima;
-    private final boolean misbehaving;
+    private final Misbehaviour misbehaviour;
     private final SecureRandom random;
     private int attestations;
     private int nextFile;
-    private ApplianceClient session;
+    private NodeIdentity identity;
+    private MqttSession session;
+    private QuoteEvidence lastQuote;
     private String lastState = "none";
 
-    public SimDevice(SoftwareTpm tpm, byte[] ekCertificate, FilePool pool, boolean misbehaving, SecureRandom random) {
+    public SimDevice(SoftwareTpm tpm, byte[] ekCertificate, FilePool pool, Misbehaviour misbehaviour, SecureRandom random) {
         this.tpm = tpm;
         this.ekCertificate = ekCertificate;
         this.pool = pool;
-        this.misbehaving = misbehaving;
+        this.misbehaviour = misbehaviour;
         this.random = random;
         this.ima = new ImaLog(tpm);
         this.nextFile = random.nextInt(pool.size());
@@ -75,19 +87,21 @@ public final class SimDevice {
     }
 
     public boolean misbehaving() {
-        return misbehaving;
+        return misbehaviour != null;
+    }
+
+    public Misbehaviour misbehaviour() {
+        return misbehaviour;
     }
 
     public String lastState() {
         return lastState;
     }
 
-    /** Enrolls without a client certificate, then reconnects with the SVID it got. */
+    /** Enrolls on the enrollment port without a client certificate, then connects with the SVID it got. */
     public void enroll(Site site) throws Exception {
-        NodeIdentity identity;
-        try (ApplianceClient c = new ApplianceClient(site.host(), site.port(), id(), site.topics(), site.codec(),
-                site.timeout())) {
-            c.connect(TlsContexts.context(site.trust(), null));
+        try (MqttSession c = site.clients().connect(site.host(), site.enrollPort(), id(),
+                TlsContexts.context(site.trust(), null))) {
             EnrollChallenge ch = c.request(Kind.ENROLL, new EnrollRequest(Messages.VERSION,
                     Codec.base64(tpm.ekPublic().encodedSized()), Codec.base64(ekCertificate),
                     Codec.base64(tpm.akPublic().encodedSized())), EnrollChallenge.class);
@@ -98,8 +112,19 @@ public final class SimDevice {
                     Codec.base64(NodeKeys.csr(nodeKey, id()))), SvidIssued.class);
             identity = new NodeIdentity(nodeKey.getPrivate(), pem(svid.svidPem()), pem(svid.bundlePem()));
         }
-        session = new ApplianceClient(site.host(), site.port(), id(), site.topics(), site.codec(), site.timeout());
-        session.connect(TlsContexts.context(site.trust(), identity));
+        connect(site);
+    }
+
+    /** (Re)connects with the identity enrollment gave, as the agent does after the appliance comes back. */
+    public void connect(Site site) throws Exception {
+        if (session != null) {
+            session.close();
+        }
+        session = site.clients().connect(site.host(), site.mtlsPort(), id(), TlsContexts.context(site.trust(), identity));
+    }
+
+    public boolean connected() {
+        return session != null && session.isConnected();
     }
 
     /**
@@ -107,23 +132,31 @@ public final class SimDevice {
      * challenge request, so the caller's latency covers challenge to verdict and not the simulated kernel.
      */
     public Verdict attest(int newEntries, long[] started) throws Exception {
-        if (session == null || !session.isConnected()) {
+        if (!connected()) {
             throw new IllegalStateException("not connected");
         }
         for (int i = 0; i < newEntries; i++) {
             FilePool.File f = pool.pick(nextFile++);
             ima.measure(f.path(), f.digest());
         }
-        if (misbehaving && attestations >= 1) {
+        boolean bad = misbehaving() && attestations >= 1;
+        if (bad && misbehaviour != Misbehaviour.REPLAYED_QUOTE) {
             byte[] d = new byte[32];
             random.nextBytes(d);
-            ima.measure(UNKNOWN_FILE, d);
+            if (misbehaviour == Misbehaviour.UNKNOWN_FILE) {
+                ima.measure(UNKNOWN_FILE, d);
+            } else {
+                FilePool.File shown = pool.pick(nextFile++);
+                ima.measureDisguised(shown.path(), d, shown.digest());
+            }
         }
         attestations++;
         started[0] = System.nanoTime();
         Challenge ch = session.request(Kind.CHALLENGE, new ChallengeRequest(Messages.VERSION), Challenge.class);
         PcrSelection selection = PcrSelection.parse(ch.pcrSelection());
-        QuoteEvidence q = tpm.quote(Codec.base64(ch.nonce(), "nonce", 64), selection);
+        QuoteEvidence q = bad && misbehaviour == Misbehaviour.REPLAYED_QUOTE && lastQuote != null ? lastQuote
+                : tpm.quote(Codec.base64(ch.nonce(), "nonce", 64), selection);
+        lastQuote = q;
         // Quote first, list after: the same order as the agent (here nothing runs in between).
         byte[] slice = ima.from(ch.imaOffset());
         Verdict v = Attester.send(session, ch, q, selection, slice, new byte[0], null);

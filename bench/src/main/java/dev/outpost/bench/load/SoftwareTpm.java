@@ -6,8 +6,10 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.MGF1ParameterSpec;
@@ -15,6 +17,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 import javax.crypto.Cipher;
+import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.OAEPParameterSpec;
@@ -42,11 +45,12 @@ import dev.outpost.tpm.wire.PublicAreas;
 import dev.outpost.tpm.wire.TpmAlg;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmPublic;
+import dev.outpost.tpm.wire.TpmReader;
 import dev.outpost.tpm.wire.TpmWriter;
 import dev.outpost.tpm.wire.TpmsAttest;
 
 /**
- * A device's TPM in software, producing the bytes a real TPM would (EK per TCG template L-1, an ECC P-256 AK,
+ * A device's TPM in software, producing the bytes a real TPM would (EK per TCG template L-1 or L-2, an ECC P-256 AK,
  * ActivateCredential, quotes), so the appliance verifies simulated devices exactly as it verifies real ones and
  * a load run measures the real verification path. Only the sha256 bank, PCRs 0-10, is kept: the appliance's
  * default selection.
@@ -60,6 +64,7 @@ public final class SoftwareTpm {
             HEX.parseHex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa");
     private static final int EK_ATTRIBUTES = 0x000300B2;
     private static final byte[] IDENTITY = "IDENTITY\0".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] IDENTITY_KDFE = "IDENTITY".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] STORAGE = "STORAGE".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] INTEGRITY = "INTEGRITY".getBytes(StandardCharsets.US_ASCII);
     static final int PCRS = 11;
@@ -81,14 +86,22 @@ public final class SoftwareTpm {
     private final long firmwareVersion = 0x2019102300163636L;
     private long lastClock;
 
-    public SoftwareTpm() throws GeneralSecurityException {
-        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
-        rsa.initialize(2048, RANDOM);
-        ek = rsa.generateKeyPair();
-        ekPublic = parse(ekArea((RSAPublicKey) ek.getPublic()));
-        deviceId = DeviceId.of(ekPublic.publicKey());
+    /** The EK's kind: RSA 2048 (template L-1) or ECC P-256 (L-2), the two every TPM 2.0 offers. */
+    public enum EkKind { RSA, ECC }
+
+    public SoftwareTpm(EkKind kind) throws GeneralSecurityException {
         KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
         ec.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+        if (kind == EkKind.RSA) {
+            KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+            rsa.initialize(2048, RANDOM);
+            ek = rsa.generateKeyPair();
+            ekPublic = parse(ekArea((RSAPublicKey) ek.getPublic()));
+        } else {
+            ek = ec.generateKeyPair();
+            ekPublic = parse(ekArea((ECPublicKey) ek.getPublic()));
+        }
+        deviceId = DeviceId.of(ekPublic.publicKey());
         ak = ec.generateKeyPair();
         akPublic = parse(PublicAreas.signingKey(ak.getPublic(), Templates.AK_REQUIRED | ObjectAttributes.USER_WITH_AUTH));
         akQualifiedName = QualifiedName.ofAkUnderEk(ekPublic, akPublic);
@@ -109,6 +122,17 @@ public final class SoftwareTpm {
                 .toBytes();
     }
 
+    /** Template L-2 with the key's point as unique. */
+    static byte[] ekArea(ECPublicKey key) {
+        return new TpmWriter().u16(TpmAlg.ECC).u16(HashAlg.SHA256.algId()).u32(EK_ATTRIBUTES).sized(EK_POLICY)
+                .u16(TpmAlg.AES).u16(128).u16(TpmAlg.CFB)
+                .u16(TpmAlg.NULL)
+                .u16(TpmAlg.ECC_NIST_P256).u16(TpmAlg.NULL)
+                .sized(PublicAreas.unsigned(key.getW().getAffineX(), 32))
+                .sized(PublicAreas.unsigned(key.getW().getAffineY(), 32))
+                .toBytes();
+    }
+
     private static TpmPublic parse(byte[] area) {
         try {
             return TpmPublic.parse(area);
@@ -125,8 +149,8 @@ public final class SoftwareTpm {
         return ekPublic;
     }
 
-    public RSAPublicKey ekKey() {
-        return (RSAPublicKey) ek.getPublic();
+    public PublicKey ekKey() {
+        return ek.getPublic();
     }
 
     public TpmPublic akPublic() {
@@ -143,10 +167,7 @@ public final class SoftwareTpm {
      */
     public synchronized byte[] activate(CredentialBlob blob) throws GeneralSecurityException {
         HashAlg h = ekPublic.nameAlg();
-        Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
-        rsa.init(Cipher.DECRYPT_MODE, ek.getPrivate(), new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256,
-                new PSource.PSpecified(IDENTITY)));
-        byte[] seed = rsa.doFinal(blob.encryptedSecret());
+        byte[] seed = ek.getPrivate() instanceof ECPrivateKey ? eccSeed(blob.encryptedSecret(), h) : rsaSeed(blob);
         if (seed.length != h.digestSize()) {
             throw new GeneralSecurityException("seed of " + seed.length + " bytes");
         }
@@ -176,6 +197,36 @@ public final class SoftwareTpm {
             throw new GeneralSecurityException("encIdentity holds a TPM2B of " + size + " in " + plain.length + " bytes");
         }
         return Arrays.copyOfRange(plain, 2, plain.length);
+    }
+
+    private byte[] rsaSeed(CredentialBlob blob) throws GeneralSecurityException {
+        Cipher rsa = Cipher.getInstance("RSA/ECB/OAEPPadding");
+        rsa.init(Cipher.DECRYPT_MODE, ek.getPrivate(), new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256,
+                new PSource.PSpecified(IDENTITY)));
+        return rsa.doFinal(blob.encryptedSecret());
+    }
+
+    // The encrypted secret is the caller's ephemeral point (TPMS_ECC_POINT); ECDH with the EK gives Z, and KDFe
+    // over Z, the ephemeral x and the EK's x gives the seed.
+    private byte[] eccSeed(byte[] point, HashAlg h) throws GeneralSecurityException {
+        try {
+            TpmReader r = new TpmReader(point, "TPMS_ECC_POINT");
+            byte[] x = r.sized("x", 32);
+            byte[] y = r.sized("y", 32);
+            r.expectEnd();
+            ECPublicKey ekPub = (ECPublicKey) ek.getPublic();
+            java.security.spec.ECPoint w = new java.security.spec.ECPoint(new BigInteger(1, x), new BigInteger(1, y));
+            PublicKey eph = java.security.KeyFactory.getInstance("EC")
+                    .generatePublic(new java.security.spec.ECPublicKeySpec(w, ekPub.getParams()));
+            KeyAgreement ka = KeyAgreement.getInstance("ECDH");
+            ka.init(ek.getPrivate());
+            ka.doPhase(eph, true);
+            byte[] z = ka.generateSecret();
+            return MakeCredential.kdfe(h, z, IDENTITY_KDFE, x, PublicAreas.unsigned(ekPub.getW().getAffineX(), 32),
+                    h.digestSize() * 8);
+        } catch (TpmFormatException e) {
+            throw new GeneralSecurityException("encrypted secret is not an ECC point: " + e.getMessage(), e);
+        }
     }
 
     /** TPM2_PCR_Extend on the sha256 bank. */

@@ -7,6 +7,8 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.credential.EkParameters;
@@ -22,7 +24,7 @@ class SoftwareTpmTest {
 
     @Test
     void quotesVerifyWithTheVerifierTheApplianceUses() throws Exception {
-        SoftwareTpm tpm = new SoftwareTpm();
+        SoftwareTpm tpm = new SoftwareTpm(SoftwareTpm.EkKind.RSA);
         tpm.extend(10, new byte[32]);
         byte[] nonce = new byte[32];
         RANDOM.nextBytes(nonce);
@@ -39,15 +41,16 @@ class SoftwareTpmTest {
                 q.attest(), q.signature(), q.pcrs()).isValid()).isFalse();
     }
 
-    @Test
-    void activatesWhatMakeCredentialMadeForItsEkAndAk() throws Exception {
-        SoftwareTpm tpm = new SoftwareTpm();
+    @ParameterizedTest
+    @EnumSource(SoftwareTpm.EkKind.class)
+    void activatesWhatMakeCredentialMadeForItsEkAndAk(SoftwareTpm.EkKind kind) throws Exception {
+        SoftwareTpm tpm = new SoftwareTpm(kind);
         byte[] secret = new byte[32];
         RANDOM.nextBytes(secret);
         CredentialBlob blob = new MakeCredential().make(EkParameters.of(tpm.ekPublic()), tpm.akPublic().name(), secret);
         assertThat(tpm.activate(blob)).isEqualTo(secret);
 
-        SoftwareTpm stranger = new SoftwareTpm();
+        SoftwareTpm stranger = new SoftwareTpm(kind);
         CredentialBlob forOtherAk = new MakeCredential().make(EkParameters.of(tpm.ekPublic()), stranger.akPublic().name(),
                 secret);
         assertThatThrownBy(() -> tpm.activate(forOtherAk)).isInstanceOf(GeneralSecurityException.class);

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.agent.enroll.DeviceTpm;
-import dev.outpost.agent.mqtt.ApplianceClient;
+import dev.outpost.agent.mqtt.Requester;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.ChallengeRequest;
 import dev.outpost.mqtt.protocol.Codec;
@@ -47,7 +47,7 @@ public final class Attester {
     }
 
     /** @param csr a CSR to renew the SVID with this attestation, or null */
-    public Verdict attest(ApplianceClient c, byte[] csr)
+    public Verdict attest(Requester c, byte[] csr)
             throws IOException, ProtocolException, MqttException, TimeoutException, GeneralSecurityException {
         Challenge ch = c.request(Kind.CHALLENGE, new ChallengeRequest(Messages.VERSION), Challenge.class);
         byte[] nonce = Codec.base64(ch.nonce(), "nonce", 64);
@@ -62,7 +62,7 @@ public final class Attester {
     }
 
     /** Sends evidence for a challenge in as many parts as the logs need; the quote goes in the last. */
-    public static Verdict send(ApplianceClient c, Challenge ch, QuoteEvidence q, PcrSelection selection, byte[] ima,
+    public static Verdict send(Requester c, Challenge ch, QuoteEvidence q, PcrSelection selection, byte[] ima,
             byte[] boot, byte[] csr) throws ProtocolException, MqttException, TimeoutException {
         int chunk = Math.max(1024, ch.maxChunkBytes());
         int imaAt = 0;

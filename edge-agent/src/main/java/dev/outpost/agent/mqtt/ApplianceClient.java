@@ -37,7 +37,7 @@ import dev.outpost.mqtt.protocol.Topics;
  * One MQTT 5 session with the appliance (or the site broker): request/response by correlation data on the
  * device's own topics, unsolicited commands to a listener. Reconnecting is the daemon's job, not this class's.
  */
-public final class ApplianceClient implements AutoCloseable {
+public final class ApplianceClient implements Requester, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceClient.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final HexFormat HEX = HexFormat.of();
@@ -64,7 +64,7 @@ public final class ApplianceClient implements AutoCloseable {
     /** Connects over TLS (with a client certificate when the context has one) and subscribes to our topics. */
     public void connect(SSLContext tls) throws MqttException {
         MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setSocketFactory(tls.getSocketFactory());
+        o.setSocketFactory(new dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory(tls.getSocketFactory()));
         o.setCleanStart(true);
         o.setAutomaticReconnect(false);
         o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));
@@ -88,10 +88,7 @@ public final class ApplianceClient implements AutoCloseable {
         return client.isConnected();
     }
 
-    /**
-     * Sends a request and waits for its reply; a refusal comes back as a ProtocolException with the appliance's
-     * code and reason.
-     */
+    @Override
     public <T> T request(Kind kind, Object message, Class<T> replyType)
             throws ProtocolException, MqttException, TimeoutException {
         byte[] correlation = new byte[16];

@@ -79,7 +79,7 @@ public final class BrokerClient implements DeviceChannel {
             client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
             client.setCallback(new Callback());
             MqttConnectionOptions o = new MqttConnectionOptions();
-            o.setSocketFactory(tls().getSocketFactory());
+            o.setSocketFactory(new dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory(tls().getSocketFactory()));
             o.setCleanStart(true);
             o.setAutomaticReconnect(true);
             o.setAutomaticReconnectDelay(1, 30);

@@ -1,0 +1,234 @@
+package dev.outpost.bench.load.mqtt;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+
+import dev.outpost.agent.mqtt.Requester;
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.Kind;
+import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.Response;
+import dev.outpost.mqtt.protocol.Topics;
+
+/**
+ * A device's MQTT 5 session for the load generator: what the agent's Paho {@code ApplianceClient} does (clean
+ * start, subscribe to its response and command topics, requests by correlation data at QoS 1), on a Netty event
+ * loop shared by every simulated device. Paho starts about four threads per client, which caps one JVM near a
+ * thousand devices; here ten thousand sessions cost ten thousand sockets and no threads. Callers block in
+ * {@link #request} on their own (pooled) threads, as the agent does.
+ */
+public final class MqttSession implements Requester, AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HexFormat HEX = HexFormat.of();
+    static final int KEEP_ALIVE_SECONDS = 30;
+
+    private final String deviceId;
+    private final Topics topics;
+    private final Codec codec;
+    private final Duration timeout;
+    private final Map<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> connected = new CompletableFuture<>();
+    private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    private final CompletableFuture<String> lost = new CompletableFuture<>();
+    private final AtomicInteger packetIds = new AtomicInteger();
+    private volatile Channel channel;
+
+    MqttSession(String deviceId, Topics topics, Codec codec, Duration timeout) {
+        this.deviceId = deviceId;
+        this.topics = topics;
+        this.codec = codec;
+        this.timeout = timeout;
+    }
+
+    /** Completes with a reason when the connection drops. */
+    public CompletableFuture<String> lost() {
+        return lost;
+    }
+
+    public boolean isConnected() {
+        Channel c = channel;
+        return c != null && c.isActive() && subscribed.isDone() && !subscribed.isCompletedExceptionally() && !lost.isDone();
+    }
+
+    void attach(Channel c) {
+        this.channel = c;
+        MqttProperties none = MqttProperties.NO_PROPERTIES;
+        c.writeAndFlush(MqttMessageBuilders.connect().clientId(deviceId).protocolVersion(MqttVersion.MQTT_5)
+                .cleanSession(true).keepAlive(KEEP_ALIVE_SECONDS).properties(none).build());
+    }
+
+    /** Waits for CONNACK and SUBACK; fails with the broker's reason. */
+    void awaitReady() throws TimeoutException, ProtocolException {
+        await(subscribed.thenApply(v -> new byte[0]), "connect");
+    }
+
+    @Override
+    public <T> T request(Kind kind, Object message, Class<T> replyType) throws ProtocolException, TimeoutException {
+        byte[] correlation = new byte[16];
+        RANDOM.nextBytes(correlation);
+        String key = HEX.formatHex(correlation);
+        CompletableFuture<byte[]> reply = new CompletableFuture<>();
+        pending.put(key, reply);
+        try {
+            MqttProperties props = new MqttProperties();
+            props.add(new MqttProperties.StringProperty(MqttProperties.MqttPropertyType.RESPONSE_TOPIC.value(),
+                    topics.response(deviceId)));
+            props.add(new MqttProperties.BinaryProperty(MqttProperties.MqttPropertyType.CORRELATION_DATA.value(),
+                    correlation));
+            Channel c = channel;
+            if (c == null || lost.isDone()) {
+                throw new TimeoutException(kind.wire() + ": not connected (" + lost.getNow("never connected") + ")");
+            }
+            c.writeAndFlush(MqttMessageBuilders.publish().topicName(topics.request(deviceId, kind))
+                    .qos(MqttQoS.AT_LEAST_ONCE).messageId(nextPacketId()).retained(false)
+                    .payload(Unpooled.wrappedBuffer(codec.encode(message))).properties(props).build());
+            Response r = codec.decodeResponse(await(reply, kind.wire()));
+            return codec.body(r, replyType);
+        } finally {
+            pending.remove(key);
+        }
+    }
+
+    private byte[] await(CompletableFuture<byte[]> f, String what) throws TimeoutException, ProtocolException {
+        try {
+            Object o = CompletableFuture.anyOf(f, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (o instanceof byte[] b) {
+                return b;
+            }
+            throw new TimeoutException(what + ": connection lost before the reply (" + lost.getNow("?") + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException(what + ": interrupted");
+        } catch (ExecutionException e) {
+            throw new ProtocolException(ErrorCode.INTERNAL, what + ": " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+            throw new TimeoutException(what + ": no reply within " + timeout.toSeconds() + " s");
+        }
+    }
+
+    private int nextPacketId() {
+        // 1..65535; a wrap-around is harmless here: at most a few packets are in flight per session.
+        return packetIds.updateAndGet(i -> i >= 65535 ? 1 : i + 1);
+    }
+
+    void fail(String why) {
+        lost.complete(why);
+        connected.completeExceptionally(new IllegalStateException(why));
+        subscribed.completeExceptionally(new IllegalStateException(why));
+    }
+
+    @Override
+    public void close() {
+        Channel c = channel;
+        lost.complete("closed");
+        if (c != null && c.isActive()) {
+            c.writeAndFlush(MqttMessage.DISCONNECT).addListener(f -> c.close());
+        }
+    }
+
+    /** The session's end of the pipeline: CONNACK, SUBACK, PUBLISH (with PUBACK), keep-alive. */
+    final class Handler extends SimpleChannelInboundHandler<MqttMessage> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, MqttMessage msg) {
+            if (msg.decoderResult().isFailure()) {
+                fail("undecodable packet: " + msg.decoderResult().cause());
+                ctx.close();
+                return;
+            }
+            switch (msg.fixedHeader().messageType()) {
+                case CONNACK -> onConnAck(ctx, (MqttConnAckMessage) msg);
+                case SUBACK -> onSubAck((MqttSubAckMessage) msg);
+                case PUBLISH -> onPublish(ctx, (MqttPublishMessage) msg);
+                case DISCONNECT -> {
+                    fail("disconnected by the server");
+                    ctx.close();
+                }
+                default -> { } // PUBACK, PINGRESP
+            }
+        }
+
+        private void onConnAck(ChannelHandlerContext ctx, MqttConnAckMessage m) {
+            MqttConnectReturnCode rc = m.variableHeader().connectReturnCode();
+            if (rc != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+                fail("CONNACK " + rc);
+                ctx.close();
+                return;
+            }
+            connected.complete(null);
+            ctx.writeAndFlush(MqttMessageBuilders.subscribe().messageId(nextPacketId())
+                    .addSubscription(MqttQoS.AT_LEAST_ONCE, topics.response(deviceId))
+                    .addSubscription(MqttQoS.AT_LEAST_ONCE, topics.command(deviceId)).build());
+        }
+
+        private void onSubAck(MqttSubAckMessage m) {
+            for (int code : m.payload().reasonCodes()) {
+                if (code > 2) {
+                    fail("SUBACK refused a subscription: reason " + code);
+                    return;
+                }
+            }
+            subscribed.complete(null);
+        }
+
+        private void onPublish(ChannelHandlerContext ctx, MqttPublishMessage m) {
+            if (m.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE,
+                        false, 0), MqttMessageIdVariableHeader.from(m.variableHeader().packetId())));
+            }
+            if (!m.variableHeader().topicName().equals(topics.response(deviceId))) {
+                return; // commands: the load generator's devices have no use for them
+            }
+            MqttProperties.MqttProperty<?> corr = m.variableHeader().properties()
+                    .getProperty(MqttProperties.MqttPropertyType.CORRELATION_DATA.value());
+            if (corr != null && corr.value() instanceof byte[] b) {
+                CompletableFuture<byte[]> f = pending.get(HEX.formatHex(b));
+                if (f != null) {
+                    f.complete(ByteBufUtil.getBytes(m.payload()));
+                }
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent) {
+                ctx.writeAndFlush(MqttMessage.PINGREQ);
+            } else {
+                super.userEventTriggered(ctx, evt);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            fail(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            ctx.close();
+        }
+    }
+}
