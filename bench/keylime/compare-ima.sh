@@ -66,7 +66,7 @@ kl_args=(--json --keylime-src "$src" --policy "$out/policy.json" --runs "${KEYLI
 for l in "${lists[@]}"; do kl_args+=(--list "$l"); done
 for t in "${tampered[@]}"; do kl_args+=(--tampered "$t"); done
 kl_rc=0
-"$py" "$here/keylime_ima.py" "${kl_args[@]}" > "$out/keylime.jsonl" || kl_rc=$?
+TMPDIR="$out" "$py" "$here/keylime_ima.py" "${kl_args[@]}" > "$out/keylime.jsonl" || kl_rc=$?  # its log stays in $out
 [ "$kl_rc" -le 1 ] || { cat "$out/keylime.jsonl"; die "the Keylime driver could not run (exit $kl_rc)"; }
 
 echo "== Outpost (Java, IncrementalImaVerifier as the appliance runs it, JIT warmed)"
