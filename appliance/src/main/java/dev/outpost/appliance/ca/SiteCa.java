@@ -48,6 +48,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.tpm.keys.Pem;
 
@@ -314,7 +315,7 @@ public final class SiteCa {
      */
     public byte[] sign(byte[] statement) {
         try {
-            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA", Providers.bouncyCastle());
             s.initSign(key, random);
             s.update(statement);
             return s.sign();
@@ -353,7 +354,7 @@ public final class SiteCa {
 
     private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
         try {
-            ContentSigner cs = new JcaContentSignerBuilder(SIG_ALG).build(signer);
+            ContentSigner cs = new JcaContentSignerBuilder(SIG_ALG).setProvider(Providers.bouncyCastle()).build(signer);
             return new JcaX509CertificateConverter().getCertificate(b.build(cs));
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException(e.getMessage(), e);

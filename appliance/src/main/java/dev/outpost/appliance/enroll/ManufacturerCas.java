@@ -116,6 +116,8 @@ public final class ManufacturerCas {
             pool.add(ek);
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(pool)));
             params.setRevocationEnabled(false);
+            // Signatures checked by Bouncy Castle: 5x faster than SunEC on P-256 (see Providers).
+            params.setSigProvider(dev.outpost.mqtt.protocol.transport.Providers.bouncyCastleName());
             params.setDate(at);
             params.setMaxPathLength(5);
             PKIXCertPathBuilderResult r = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);

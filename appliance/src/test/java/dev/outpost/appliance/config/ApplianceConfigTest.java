@@ -124,6 +124,7 @@ class ApplianceConfigTest {
             "mqtt: {topicPrefix: 'outpost/#'}         | mqtt.topicPrefix: must not contain the wildcards",
             "mqtt: {topicPrefix: /outpost}            | mqtt.topicPrefix: must be topic levels joined by '/'",
             "mqtt: {maxPayloadBytes: 10}              | mqtt.maxPayloadBytes: must be 1024..16777216, got 10",
+            "attestation: {flushInterval: PT0S}       | attestation.flushInterval: must be positive, got PT0S",
             "site: 'bad site'                         | site: must be 1..63 letters",
             "dataDir: relative                        | dataDir: must be an absolute path, got relative",
             "- a list                                 | the top level must be a mapping",

@@ -27,7 +27,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.bench.load.mqtt.MqttClients;
@@ -110,7 +109,7 @@ public final class LoadGenerator {
             app.installPolicy(pool.runtimePolicyJson());
             SimDevice.Site site = new SimDevice.Site(clients, "127.0.0.1",
                     broker == null ? app.mqttPort() : broker.mtlsPort(), broker == null ? app.mqttPort() : broker.enrollPort(),
-                    TlsContexts.trusting(List.of(app.siteCa())));
+                    List.of(app.siteCa()));
 
             long t = System.nanoTime();
             devices.addAll(makeDevices(workers, ekCa, pool));

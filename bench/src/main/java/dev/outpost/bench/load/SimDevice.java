@@ -9,12 +9,12 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
-import javax.net.ssl.X509TrustManager;
+import javax.net.ssl.SSLException;
+
+import io.netty.handler.ssl.SslContext;
 
 import dev.outpost.agent.attest.Attester;
 import dev.outpost.agent.enroll.NodeKeys;
-import dev.outpost.agent.state.NodeIdentity;
-import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.bench.load.mqtt.MqttClients;
 import dev.outpost.bench.load.mqtt.MqttSession;
 import dev.outpost.mqtt.protocol.ActivateRequest;
@@ -51,7 +51,12 @@ public final class SimDevice {
     }
 
     /** Where devices connect and how they trust the appliance. */
-    public record Site(MqttClients clients, String host, int mtlsPort, int enrollPort, X509TrustManager trust) {
+    public record Site(MqttClients clients, String host, int mtlsPort, int enrollPort, List<X509Certificate> anchors,
+            SslContext enrollTls) {
+        public Site(MqttClients clients, String host, int mtlsPort, int enrollPort, List<X509Certificate> anchors)
+                throws SSLException {
+            this(clients, host, mtlsPort, enrollPort, anchors, MqttClients.tls(anchors, null, null));
+        }
     }
 
     private final SoftwareTpm tpm;
@@ -62,7 +67,7 @@ public final class SimDevice {
     private final SecureRandom random;
     private int attestations;
     private int nextFile;
-    private NodeIdentity identity;
+    private SslContext identity;
     private MqttSession session;
     private QuoteEvidence lastQuote;
     private String lastState = "none";
@@ -100,8 +105,7 @@ public final class SimDevice {
 
     /** Enrolls on the enrollment port without a client certificate, then connects with the SVID it got. */
     public void enroll(Site site) throws Exception {
-        try (MqttSession c = site.clients().connect(site.host(), site.enrollPort(), id(),
-                TlsContexts.context(site.trust(), null))) {
+        try (MqttSession c = site.clients().connect(site.host(), site.enrollPort(), id(), site.enrollTls())) {
             EnrollChallenge ch = c.request(Kind.ENROLL, new EnrollRequest(Messages.VERSION,
                     Codec.base64(tpm.ekPublic().encodedSized()), Codec.base64(ekCertificate),
                     Codec.base64(tpm.akPublic().encodedSized())), EnrollChallenge.class);
@@ -110,7 +114,7 @@ public final class SimDevice {
             KeyPair nodeKey = NodeKeys.generate();
             SvidIssued svid = c.request(Kind.ACTIVATE, new ActivateRequest(Messages.VERSION, Codec.base64(secret),
                     Codec.base64(NodeKeys.csr(nodeKey, id()))), SvidIssued.class);
-            identity = new NodeIdentity(nodeKey.getPrivate(), pem(svid.svidPem()), pem(svid.bundlePem()));
+            identity = MqttClients.tls(site.anchors(), nodeKey.getPrivate(), pem(svid.svidPem()));
         }
         connect(site);
     }
@@ -120,7 +124,7 @@ public final class SimDevice {
         if (session != null) {
             session.close();
         }
-        session = site.clients().connect(site.host(), site.mtlsPort(), id(), TlsContexts.context(site.trust(), identity));
+        session = site.clients().connect(site.host(), site.mtlsPort(), id(), identity);
     }
 
     public boolean connected() {

@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+import javax.net.ssl.SSLException;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -18,7 +21,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import dev.outpost.mqtt.protocol.Codec;
@@ -42,10 +49,25 @@ public final class MqttClients implements AutoCloseable {
     }
 
     /**
+     * A client TLS context on BoringSSL (the generator shares the box with the appliance, so its handshakes
+     * must be cheap), trusting {@code anchors}, presenting {@code key} and {@code chain} when given.
+     */
+    public static SslContext tls(List<X509Certificate> anchors, PrivateKey key, List<X509Certificate> chain)
+            throws SSLException {
+        SslContextBuilder b = SslContextBuilder.forClient()
+                .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                .trustManager(anchors.toArray(new X509Certificate[0]));
+        if (key != null) {
+            b.keyManager(key, chain.toArray(new X509Certificate[0]));
+        }
+        return b.build();
+    }
+
+    /**
      * Connects over TLS (with the client certificate the context holds, if any), sends CONNECT and subscribes;
      * returns once the broker or appliance has accepted both.
      */
-    public MqttSession connect(String host, int port, String deviceId, SSLContext tls)
+    public MqttSession connect(String host, int port, String deviceId, SslContext tls)
             throws TimeoutException, ProtocolException, InterruptedException {
         MqttSession session = new MqttSession(deviceId, topics, codec, timeout);
         ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -54,9 +76,7 @@ public final class MqttClients implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        SSLEngine engine = tls.createSSLEngine(host, port);
-                        engine.setUseClientMode(true);
-                        SslHandler ssl = new SslHandler(engine);
+                        SslHandler ssl = tls.newHandler(ch.alloc(), host, port);
                         ssl.setHandshakeTimeoutMillis(timeout.toMillis());
                         ch.pipeline().addLast(ssl, new MqttDecoder(MAX_PACKET), MqttEncoder.INSTANCE,
                                 new IdleStateHandler(0, MqttSession.KEEP_ALIVE_SECONDS * 2 / 3, 0, TimeUnit.SECONDS),
