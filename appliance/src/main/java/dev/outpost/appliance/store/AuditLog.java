@@ -4,44 +4,127 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /** Append-only audit trail. Blocking: call from a worker. */
 public final class AuditLog {
     public static final int MAX_LIMIT = 10_000;
     private static final String COLUMNS = "id, at, device_id, action, decision, reason, detail";
 
+    private static final String INSERT =
+            "INSERT INTO audit (at, device_id, action, decision, reason, detail) VALUES (?, ?, ?, ?, ?, ?)";
+
     private final Database db;
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private boolean writing;
 
     public AuditLog(Database db) {
         this.db = db;
     }
 
-    /** Stores the event; returns its id. Overlong text is cut so that auditing never fails a decision. */
+    /**
+     * Stores the event and returns its id once it is committed. Overlong text is cut so that auditing never fails
+     * a decision.
+     *
+     * <p>Group commit: while one caller writes, others queue, and the writer then commits everything queued in
+     * one transaction. Each caller still returns only after its own row is durable, but under load a commit (the
+     * costly part in H2) carries many rows: an enrollment storm audits several decisions per device, and audit
+     * commits were 8 % of the appliance's CPU.
+     */
     public long record(AuditEvent e) {
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO audit (at, device_id, action, decision, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                Sql.setInstant(ps, 1, e.at());
-                // a malformed id from a hostile peer is kept in the detail, not in the indexed column
-                ps.setString(2, Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
-                ps.setString(3, Sql.truncate(e.action(), 64));
-                ps.setString(4, e.decision().dbValue());
-                ps.setString(5, Sql.truncate(e.reason(), 1024));
-                String detail = e.detail();
-                if (e.deviceId() != null && !Sql.isHex64(e.deviceId())) {
-                    detail = "device id as sent: " + Sql.truncate(e.deviceId(), 100) + (detail == null ? "" : "; " + detail);
-                }
-                ps.setString(6, Sql.truncate(detail, 8192));
-                ps.executeUpdate();
-                try (ResultSet keys = ps.getGeneratedKeys()) {
-                    keys.next();
-                    return keys.getLong(1);
-                }
+        Pending mine = new Pending(e);
+        boolean lead;
+        synchronized (queue) {
+            queue.add(mine);
+            lead = !writing;
+            writing = true;
+        }
+        if (!lead && !mine.awaitTurn()) {
+            return mine.await();
+        }
+        // This caller writes one batch (its own row and all queued), then hands the writing to the next in line.
+        List<Pending> batch;
+        synchronized (queue) {
+            batch = new ArrayList<>(queue);
+            queue.clear();
+        }
+        write(batch);
+        synchronized (queue) {
+            Pending next = queue.peek();
+            if (next == null) {
+                writing = false;
+            } else {
+                next.turn.complete(null);
             }
-        });
+        }
+        return mine.await();
+    }
+
+    private void write(List<Pending> batch) {
+        try {
+            List<Long> ids = db.inTransaction(c -> {
+                List<Long> out = new ArrayList<>(batch.size());
+                try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
+                    for (Pending p : batch) {
+                        bind(ps, p.event);
+                        ps.executeUpdate();
+                        try (ResultSet keys = ps.getGeneratedKeys()) {
+                            keys.next();
+                            out.add(keys.getLong(1));
+                        }
+                    }
+                }
+                return out;
+            });
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).done.complete(ids.get(i));
+            }
+        } catch (RuntimeException ex) {
+            batch.forEach(p -> p.done.completeExceptionally(ex));
+        }
+    }
+
+    private static void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
+        Sql.setInstant(ps, 1, e.at());
+        // a malformed id from a hostile peer is kept in the detail, not in the indexed column
+        ps.setString(2, Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
+        ps.setString(3, Sql.truncate(e.action(), 64));
+        ps.setString(4, e.decision().dbValue());
+        ps.setString(5, Sql.truncate(e.reason(), 1024));
+        String detail = e.detail();
+        if (e.deviceId() != null && !Sql.isHex64(e.deviceId())) {
+            detail = "device id as sent: " + Sql.truncate(e.deviceId(), 100) + (detail == null ? "" : "; " + detail);
+        }
+        ps.setString(6, Sql.truncate(detail, 8192));
+    }
+
+    /** One caller's event, the id it gets once committed, and the signal that it is its turn to write. */
+    private static final class Pending {
+        final AuditEvent event;
+        final CompletableFuture<Long> done = new CompletableFuture<>();
+        final CompletableFuture<Void> turn = new CompletableFuture<>();
+
+        Pending(AuditEvent event) {
+            this.event = event;
+        }
+
+        /** Waits until the row is written by another caller (false) or this caller is to write (true). */
+        boolean awaitTurn() {
+            CompletableFuture.anyOf(done, turn).exceptionally(x -> null).join();
+            return !done.isDone();
+        }
+
+        long await() {
+            try {
+                return done.join();
+            } catch (CompletionException ex) {
+                throw ex.getCause() instanceof RuntimeException r ? r : ex;
+            }
+        }
     }
 
     /** Newest first. */

@@ -48,6 +48,38 @@ class AuditBundleOutboxTest {
     }
 
     @Test
+    void concurrentRecordsAreAllCommittedOnceWithTheirOwnIds() throws Exception {
+        int threads = 16;
+        int each = 50;
+        try (Database db = Database.open(dir)) {
+            AuditLog log = new AuditLog(db);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            Set<Long> ids = Collections.synchronizedSet(new HashSet<>());
+            try {
+                java.util.List<Future<?>> fs = new java.util.ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int thread = t;
+                    fs.add(pool.submit(() -> {
+                        for (int i = 0; i < each; i++) {
+                            long id = log.record(AuditEvent.of(T0, id(thread + 1), "t" + thread, Decision.INFO, "n" + i, null));
+                            assertThat(ids.add(id)).as("id %d given twice", id).isTrue();
+                            // the caller's own row is readable once record returns
+                            assertThat(log.forDevice(id(thread + 1), 1).get(0).reason()).isEqualTo("n" + i);
+                        }
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(ids).hasSize(threads * each);
+            assertThat(log.recent(AuditLog.MAX_LIMIT)).hasSize(threads * each);
+        }
+    }
+
+    @Test
     void bundleSequenceOnlyGrowsAndSurvivesReopen() throws Exception {
         try (Database db = Database.open(dir)) {
             BundleStore b = new BundleStore(db);
