@@ -95,7 +95,10 @@ public final class ApplianceProcess implements AutoCloseable {
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN, "run", "--config", config.toString()));
         Files.deleteIfExists(dir.resolve("run/admin.sock"));
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        // As the shipped systemd unit runs it (packaging/systemd/outpost-appliance.service).
+        pb.environment().put("MALLOC_ARENA_MAX", "2");
+        process = pb.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("appliance.log").toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {

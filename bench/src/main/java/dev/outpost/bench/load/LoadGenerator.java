@@ -56,16 +56,21 @@ public final class LoadGenerator {
     private final Stats reconnectStats = new Stats();
     private final AtomicInteger wrongVerdicts = new AtomicInteger();
     private final AtomicInteger skipped = new AtomicInteger();
+    private final AtomicInteger renewals = new AtomicInteger();
     private final Set<SimDevice> enrolled = ConcurrentHashMap.newKeySet();
 
     /** What a run found: the report, and the devices whose final state is not the one expected. */
-    public record Result(String report, Map<String, String> mismatches, long errors, int enrolled, int attestations) {
+    public record Result(String report, Map<String, String> mismatches, long errors, int enrolled, int attestations,
+            int svidRenewals) {
     }
 
     /** A phase's wall time and what the two processes spent in it. */
     record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpuSeconds,
-            ApplianceProcess.Usage applianceAfter, long generatorHeapUsed, int generatorThreads) {
+            ApplianceProcess.Usage applianceAfter, long generatorHeapUsed, int generatorThreads, List<long[]> samples) {
     }
+
+    /** Every {@link #SAMPLE_SECONDS}: seconds into the phase, appliance RSS and H2 file bytes. */
+    static final int SAMPLE_SECONDS = 10;
 
     public LoadGenerator(LoadOptions options) {
         this.o = options;
@@ -92,9 +97,10 @@ public final class LoadGenerator {
         Path work = Files.createTempDirectory(o.out().toAbsolutePath(), "site-");
         RunCa ekCa = new RunCa();
         FilePool pool = new FilePool(o.poolSize(), random);
-        // Freshness well beyond the period: a device must go stale only if the appliance falls behind badly.
-        Duration freshness = o.period().multipliedBy(10).compareTo(Duration.ofMinutes(2)) > 0
-                ? o.period().multipliedBy(10) : Duration.ofMinutes(2);
+        // Freshness well beyond the period (and the longest storm): a device must go stale only if the appliance
+        // falls far behind. SVIDs never outlive it, so it also bounds how long a device may wait to reconnect.
+        Duration freshness = o.period().multipliedBy(10).compareTo(Duration.ofMinutes(10)) > 0
+                ? o.period().multipliedBy(10) : Duration.ofMinutes(10);
         ExecutorService workers = Executors.newFixedThreadPool(o.threads());
         List<SimDevice> devices = Collections.synchronizedList(new ArrayList<>());
         Mosquitto broker = null;
@@ -143,14 +149,15 @@ public final class LoadGenerator {
             long dbAfter = app.databaseBytes();
             Map<String, String> mismatches = check(live, app.states());
             Report report = new Report(o, devices.size(), live.size(), keygenSeconds, enroll, main, enrollStats,
-                    attestStats, reconnectStats, dbBefore, dbEnrolled, dbAfter, mismatches, wrongVerdicts.get(), skipped.get());
+                    attestStats, reconnectStats, dbBefore, dbEnrolled, dbAfter, mismatches, wrongVerdicts.get(), skipped.get(),
+                    renewals.get());
             Files.writeString(o.out().resolve("report.txt"), report.text());
             Plot.write(o.out().resolve("load.png"), o.scenario() + ", " + live.size() + " devices, " + o.entries()
                     + " new IMA entries per attestation", "attestations (challenge to verdict)", attestStats.perSecond());
             Plot.write(o.out().resolve("enroll.png"), devices.size() + " devices enrolling at once",
                     "enrollments", enrollStats.perSecond());
             return new Result(report.text(), mismatches, enrollStats.errorCount() + attestStats.errorCount()
-                    + reconnectStats.errorCount(), live.size(), attestStats.count());
+                    + reconnectStats.errorCount(), live.size(), attestStats.count(), renewals.get());
         } finally {
             devices.forEach(SimDevice::close);
             workers.shutdownNow();
@@ -319,6 +326,9 @@ public final class LoadGenerator {
         try {
             Verdict v = d.attest(o.entries(), start);
             stats.record(start[0]);
+            if (v.svid() != null) {
+                renewals.incrementAndGet();
+            }
             boolean badNow = d.misbehaving() && d.attestations() >= 2;
             if (!v.state().equals(badNow ? "failed" : "trusted")) {
                 wrongVerdicts.incrementAndGet();
@@ -360,11 +370,24 @@ public final class LoadGenerator {
         long generatorCpu = os.getProcessCpuTime();
         double applianceCpu = app.usage().cpuSeconds();
         long t = System.nanoTime();
-        body.run();
+        List<long[]> samples = Collections.synchronizedList(new ArrayList<>());
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(() -> {
+            try {
+                samples.add(new long[] {(System.nanoTime() - t) / 1_000_000_000L, app.usage().rssBytes(), app.databaseBytes()});
+            } catch (Exception e) {
+                // the appliance is restarting: no sample this time
+            }
+        }, SAMPLE_SECONDS, SAMPLE_SECONDS, TimeUnit.SECONDS);
+        try {
+            body.run();
+        } finally {
+            sampler.shutdownNow();
+        }
         double wall = (System.nanoTime() - t) / 1e9;
         ApplianceProcess.Usage after = app.usage();
         return new Phase(wall, after.cpuSeconds() - applianceCpu, (os.getProcessCpuTime() - generatorCpu) / 1e9, after,
                 ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                ManagementFactory.getThreadMXBean().getThreadCount());
+                ManagementFactory.getThreadMXBean().getThreadCount(), List.copyOf(samples));
     }
 }

@@ -43,8 +43,8 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
         int pool = 400;
         SoftwareTpm.EkKind ek = SoftwareTpm.EkKind.RSA;
         String broker = "embedded";
-        // What a gateway would run the appliance with: a bounded heap, so resident memory means something.
-        List<String> jvm = List.of("-Xmx768m");
+        // The heap the shipped systemd unit gives the appliance, so resident memory means what it will on a site.
+        List<String> jvm = List.of("-Xmx512m");
         Path out = Path.of("target", "load");
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -92,7 +92,7 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
     static String usage() {
         return "LoadGenerator [--scenario steady|enroll-storm|reconnect-storm] [--devices 200] [--threads 32]"
                 + " [--io-threads 1] [--period 5 (s)] [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400]"
-                + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--appliance-jvm '-Xmx768m'] [--out target/load]";
+                + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--appliance-jvm '-Xmx512m'] [--out target/load]";
     }
 
     /** Whether device {@code i} misbehaves: exactly floor(devices × badShare) of them, spread evenly. */

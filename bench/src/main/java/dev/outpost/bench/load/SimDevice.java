@@ -68,6 +68,11 @@ public final class SimDevice {
     private int attestations;
     private int nextFile;
     private SslContext identity;
+    // As the agent: the probationary SVID from enrollment is exchanged for a node SVID through the first passing
+    // attestation, and a node SVID is renewed the same way after half its life.
+    private boolean probationary;
+    private java.time.Instant renewAt;
+    private Site site;
     private MqttSession session;
     private QuoteEvidence lastQuote;
     private String lastState = "none";
@@ -115,12 +120,14 @@ public final class SimDevice {
             SvidIssued svid = c.request(Kind.ACTIVATE, new ActivateRequest(Messages.VERSION, Codec.base64(secret),
                     Codec.base64(NodeKeys.csr(nodeKey, id()))), SvidIssued.class);
             identity = MqttClients.tls(site.anchors(), nodeKey.getPrivate(), pem(svid.svidPem()));
+            probationary = true;
         }
         connect(site);
     }
 
     /** (Re)connects with the identity enrollment gave, as the agent does after the appliance comes back. */
     public void connect(Site site) throws Exception {
+        this.site = site;
         if (session != null) {
             session.close();
         }
@@ -163,8 +170,18 @@ public final class SimDevice {
         lastQuote = q;
         // Quote first, list after: the same order as the agent (here nothing runs in between).
         byte[] slice = ima.from(ch.imaOffset());
-        Verdict v = Attester.send(session, ch, q, selection, slice, new byte[0], null);
+        KeyPair renewKey = probationary || java.time.Instant.now().isAfter(renewAt) ? NodeKeys.generate() : null;
+        Verdict v = Attester.send(session, ch, q, selection, slice, new byte[0],
+                renewKey == null ? null : NodeKeys.csr(renewKey, id()));
         lastState = v.state();
+        if (v.svid() != null && renewKey != null) {
+            // Used from the next connection on, as the agent does.
+            List<X509Certificate> chain = pem(v.svid().svidPem());
+            identity = MqttClients.tls(site.anchors(), renewKey.getPrivate(), chain);
+            probationary = false;
+            java.time.Instant from = chain.get(0).getNotBefore().toInstant();
+            renewAt = from.plus(java.time.Duration.between(from, chain.get(0).getNotAfter().toInstant()).dividedBy(2));
+        }
         return v;
     }
 

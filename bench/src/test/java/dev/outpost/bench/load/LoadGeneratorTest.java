@@ -36,6 +36,8 @@ class LoadGeneratorTest {
         assertThat(r.errors()).as(r.report()).isZero();
         assertThat(r.attestations()).as(r.report()).isGreaterThan(30);
         assertThat(r.report()).contains("3 misbehaving");
+        // Each well-behaved device exchanged its probationary SVID for a node SVID through a passing attestation.
+        assertThat(r.svidRenewals()).as(r.report()).isGreaterThanOrEqualTo(27);
         assertThat(dir.resolve("load.png")).isNotEmptyFile();
         assertThat(dir.resolve("report.txt")).isNotEmptyFile();
     }

@@ -64,6 +64,10 @@ public final class BrokerClient implements DeviceChannel {
     private final ResponseCache cache = new ResponseCache(10_000, Duration.ofMinutes(10));
     private final Map<String, byte[]> retained = new ConcurrentHashMap<>();
     private MqttAsyncClient client;
+    private final PublishQueue outbound = new PublishQueue((topic, m) -> client.publish(topic, m), MAX_BACKLOG);
+
+    // A burst of replies to every device of a large site; each waits at most until the broker acknowledges others.
+    static final int MAX_BACKLOG = 100_000;
 
     public BrokerClient(Options options, RequestHandler handler) {
         this.options = options;
@@ -196,9 +200,8 @@ public final class BrokerClient implements DeviceChannel {
                 p.setCorrelationData(corr);
                 m.setProperties(p);
             }
-            client.publish(topic, m);
-            return true;
-        } catch (MqttException | RuntimeException e) {
+            return outbound.offer(topic, m);
+        } catch (RuntimeException e) {
             LOG.warn("publish on {} failed: {}", topic, e.getMessage());
             return false;
         }
@@ -258,6 +261,7 @@ public final class BrokerClient implements DeviceChannel {
 
         @Override
         public void deliveryComplete(IMqttToken token) {
+            outbound.drain();
         }
 
         @Override
