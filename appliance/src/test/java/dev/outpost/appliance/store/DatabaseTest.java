@@ -85,6 +85,30 @@ class DatabaseTest {
     }
 
     @Test
+    void compactionRewritesSparseChunksAndKeepsTheData() {
+        try (Database db = Database.open(dir)) {
+            DeviceStore devices = new DeviceStore(db);
+            AuditLog audit = new AuditLog(db);
+            // Many small commits, then most of their rows superseded: chunks end up sparsely used.
+            for (int round = 0; round < 20; round++) {
+                for (int i = 1; i <= 50; i++) {
+                    devices.upsertEnrolled(device(i));
+                }
+            }
+            for (int i = 0; i < 200; i++) {
+                audit.record(AuditEvent.of(T0, id(1), "x", AuditEvent.Decision.INFO, "r" + i, null));
+            }
+            int fill = db.compactStep(90, 64 << 20);
+            assertThat(fill).isBetween(0, 100);
+            assertThat(devices.list()).hasSize(50);
+            assertThat(audit.recent(AuditLog.MAX_LIMIT)).hasSize(200);
+        }
+        try (Database db = Database.open(dir)) {
+            assertThat(new DeviceStore(db).list()).hasSize(50);
+        }
+    }
+
+    @Test
     void reopenAfterCloseKeepsEverything() {
         try (Database db = Database.open(dir)) {
             new DeviceStore(db).upsertEnrolled(device(1));

@@ -29,13 +29,7 @@ final class ImaLog {
 
     synchronized void measure(String path, byte[] sha256) {
         ImaEntry e = ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, sha256, path);
-        offsets.add(list.size());
-        try {
-            ImaListWriter.writeBinary(list, e);
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        tpm.extend(IMA_PCR, HashAlg.SHA256.digest(e.templateData()));
+        append(e, e);
     }
 
     /**
@@ -43,15 +37,18 @@ final class ImaLog {
      * {@code shown} with a template hash consistent with that lie, so only the replay against PCR 10 catches it.
      */
     synchronized void measureDisguised(String path, byte[] measured, byte[] shown) {
-        ImaEntry real = ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, measured, path);
-        ImaEntry lie = ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, shown, path);
+        append(ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, shown, path),
+                ImaListWriter.imaNg(offsets.size(), HashAlg.SHA256, measured, path));
+    }
+
+    private void append(ImaEntry listed, ImaEntry extended) {
         offsets.add(list.size());
         try {
-            ImaListWriter.writeBinary(list, lie);
+            ImaListWriter.writeBinary(list, listed);
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
-        tpm.extend(IMA_PCR, HashAlg.SHA256.digest(real.templateData()));
+        tpm.extend(IMA_PCR, HashAlg.SHA256.digest(extended.templateData()));
     }
 
     synchronized int size() {

@@ -56,13 +56,14 @@ final class Report {
             b.append('\n');
         }
         List<long[]> samples = main.samples();
-        if (o.scenario().equals("steady") && samples.size() >= 4) {
-            // From the middle of the phase on: the file first grows into MVStore's retention window (45 s of
-            // superseded chunks), then reuses that space; a whole-phase slope would extrapolate the first part.
-            long[] mid = samples.get(samples.size() / 2);
+        if (o.scenario().equals("steady") && samples.size() >= 6) {
+            // The last minute only: the file first grows into MVStore's retention window and with an enrollment
+            // storm's leftovers, then compaction frees and truncates; a whole-phase slope would extrapolate those.
+            long[] from = samples.get(samples.size() - 6);
             long[] last = samples.get(samples.size() - 1);
-            double perDay = (last[2] - mid[2]) / 1048576.0 * 86_400 / Math.max(1, last[0] - mid[0]);
-            b.append(String.format("  H2 growth over the second half of the phase, extrapolated to a day: %+.0f MiB%n", perDay));
+            double perDay = (last[2] - from[2]) / 1048576.0 * 86_400 / Math.max(1, last[0] - from[0]);
+            b.append(String.format("  H2 growth over the last %d s, extrapolated to a day: %+.0f MiB (read the samples"
+                    + " above first: a run shorter than a few minutes has not settled)%n", last[0] - from[0], perDay));
         }
 
         b.append(String.format("%nSVIDs issued through passing attestations (probationary exchanged, renewals): %d%n",
