@@ -68,7 +68,7 @@ public final class MqttClients implements AutoCloseable {
      * returns once the broker or appliance has accepted both.
      */
     public MqttSession connect(String host, int port, String deviceId, SslContext tls)
-            throws TimeoutException, ProtocolException, InterruptedException {
+            throws TimeoutException, ProtocolException, InterruptedException, java.net.ConnectException {
         MqttSession session = new MqttSession(deviceId, topics, codec, timeout);
         ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -89,7 +89,7 @@ public final class MqttClients implements AutoCloseable {
             throw new TimeoutException("connect to " + host + ":" + port + ": no answer within " + timeout.toSeconds() + " s");
         }
         if (!f.isSuccess()) {
-            throw new TimeoutException("connect to " + host + ":" + port + ": " + f.cause().getMessage());
+            throw new java.net.ConnectException("connect to " + host + ":" + port + ": " + f.cause().getMessage());
         }
         Channel ch = f.channel();
         ch.closeFuture().addListener(x -> session.fail("connection closed"));
