@@ -5,14 +5,26 @@ import java.io.InputStream;
 
 /** Buffered little-endian reads that know their offset, so every error can say where the input went wrong. */
 final class ByteSource {
+    private static final int MAX_BUFFER = 64 * 1024;
+    private static final int MIN_BUFFER = 1024;
+
     private final InputStream in;
-    private final byte[] buf = new byte[64 * 1024];
+    private final byte[] buf;
     private int pos;
     private int limit;
     private long consumed;
 
     ByteSource(InputStream in) {
         this.in = in;
+        // An attestation's new entries are a few KB in memory: a 64 KB buffer for each was a sixth of what the
+        // appliance allocated under load. Reads never ask for more than 4 bytes at once, so any size works.
+        int hint;
+        try {
+            hint = in.available();
+        } catch (IOException e) {
+            hint = 0;
+        }
+        this.buf = new byte[hint <= 0 ? MAX_BUFFER : Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, hint))];
     }
 
     long offset() {
