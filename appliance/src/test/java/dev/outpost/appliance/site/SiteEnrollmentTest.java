@@ -131,6 +131,7 @@ class SiteEnrollmentTest {
             assertThat(ready.statusCode()).isEqualTo(200);
             var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
             assertThat(metrics.body()).contains("vertx_");
         }
     }
