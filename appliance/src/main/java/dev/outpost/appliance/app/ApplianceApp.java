@@ -128,7 +128,11 @@ public final class ApplianceApp {
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
-                    .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)));
+                    // A registry name of its own: Vert.x keeps backend registries by name in a JVM-wide map and
+                    // closing one Vert.x stops its name's registry, so two appliances in one JVM (the tests) under
+                    // the default name emptied each other's /metrics.
+                    .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)
+                            .setRegistryName("outpost-" + java.util.UUID.randomUUID())));
 
             Set<String> revoked = ConcurrentHashMap.newKeySet();
             devices.list().stream().filter(d -> d.state() == DeviceState.REVOKED).forEach(d -> revoked.add(d.deviceId()));

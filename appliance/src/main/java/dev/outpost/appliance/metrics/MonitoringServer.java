@@ -32,8 +32,8 @@ public final class MonitoringServer {
             try {
                 body = registry.scrape();
             } catch (RuntimeException first) {
-                // Seen once in the suite: an empty 500 right after a device was disconnected, when Vert.x removes
-                // that connection's meters while a scrape walks them. One more try; then say why.
+                // A scrape can race meters being added or removed as connections come and go: one more try, then
+                // say why.
                 org.slf4j.LoggerFactory.getLogger(MonitoringServer.class).warn("metrics scrape failed, retrying: {}",
                         first.toString());
                 try {

@@ -73,6 +73,9 @@ public final class Database implements AutoCloseable {
         hc.setMaximumPoolSize(MAX_CONNECTIONS);
         hc.setMinimumIdle(MAX_CONNECTIONS);
         hc.setConnectionTimeout(30_000);
+        // Embedded connections need no recycling, and H2 closes the database when its last connection closes:
+        // keep the same eight for the life of the pool.
+        hc.setMaxLifetime(0);
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(hc);
