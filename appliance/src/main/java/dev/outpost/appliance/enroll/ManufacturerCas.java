@@ -25,6 +25,8 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.mqtt.protocol.transport.Providers;
+
 /**
  * The TPM manufacturers' EK CAs an operator trusts: a directory of PEM or DER certificates, roots and
  * intermediates mixed, as vendors publish them. Self-signed ones are anchors; the rest help build paths.
@@ -117,7 +119,7 @@ public final class ManufacturerCas {
             params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(pool)));
             params.setRevocationEnabled(false);
             // Signatures checked by Bouncy Castle: 5x faster than SunEC on P-256 (see Providers).
-            params.setSigProvider(dev.outpost.mqtt.protocol.transport.Providers.bouncyCastleName());
+            params.setSigProvider(Providers.bouncyCastleName());
             params.setDate(at);
             params.setMaxPathLength(5);
             PKIXCertPathBuilderResult r = (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(params);

@@ -28,22 +28,13 @@ public final class MonitoringServer {
             ctx.response().setStatusCode(ok ? 200 : 503).end(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}");
         });
         r.get("/metrics").handler(ctx -> {
-            String body;
             try {
-                body = registry.scrape();
-            } catch (RuntimeException first) {
-                // A scrape can race meters being added or removed as connections come and go: one more try, then
-                // say why.
-                org.slf4j.LoggerFactory.getLogger(MonitoringServer.class).warn("metrics scrape failed, retrying: {}",
-                        first.toString());
-                try {
-                    body = registry.scrape();
-                } catch (RuntimeException again) {
-                    ctx.response().setStatusCode(500).end("metrics scrape failed: " + again);
-                    return;
-                }
+                String body = registry.scrape();
+                ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(body);
+            } catch (RuntimeException e) {
+                // Say why, rather than the router's empty 500.
+                ctx.response().setStatusCode(500).end("metrics scrape failed: " + e);
             }
-            ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(body);
         });
         return vertx.createHttpServer().requestHandler(r).listen(port, host).map(s -> {
             server = s;

@@ -7,7 +7,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import dev.outpost.tpm.HashAlg;
@@ -42,9 +46,9 @@ public final class PolicyStore {
     // attestation, for answers that change only when an operator acts. Answers are cached; every write here
     // bumps the generation and empties the caches, and an answer read under an older generation is not kept.
     // This store must be the only writer of its tables (one instance per appliance).
-    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.Map<String, Optional<String>> resolved = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.Map<String, Optional<Policy>> byName = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong generation = new AtomicLong();
+    private final Map<String, Optional<String>> resolved = new ConcurrentHashMap<>();
+    private final Map<String, Optional<Policy>> byName = new ConcurrentHashMap<>();
 
     public PolicyStore(Database db, Clock clock) {
         this.db = db;
@@ -79,7 +83,7 @@ public final class PolicyStore {
     }
 
     public Optional<Policy> get(String name) {
-        return cached(byName, name, generation.get(), generation, () -> read(name));
+        return cached(byName, name, () -> read(name));
     }
 
     private Optional<Policy> read(String name) {
@@ -151,14 +155,14 @@ public final class PolicyStore {
         byName.clear();
     }
 
-    private static <T> Optional<T> cached(java.util.Map<String, Optional<T>> cache, String key, long generationBefore,
-            java.util.concurrent.atomic.AtomicLong generation, java.util.function.Supplier<Optional<T>> read) {
+    private <T> Optional<T> cached(Map<String, Optional<T>> cache, String key, Supplier<Optional<T>> read) {
         Optional<T> v = cache.get(key);
         if (v != null) {
             return v;
         }
+        long before = generation.get();
         v = read.get();
-        if (generation.get() == generationBefore) {
+        if (generation.get() == before) {
             cache.put(key, v);
         }
         return v;
@@ -166,7 +170,7 @@ public final class PolicyStore {
 
     /** The name of the policy of this kind that applies to the device, if any. */
     public Optional<String> resolve(String deviceId, Kind kind) {
-        return cached(resolved, kind.db() + ":" + deviceId, generation.get(), generation, () -> lookUp(deviceId, kind));
+        return cached(resolved, kind.db() + ":" + deviceId, () -> lookUp(deviceId, kind));
     }
 
     private Optional<String> lookUp(String deviceId, Kind kind) {

@@ -32,6 +32,7 @@ import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Response;
 import dev.outpost.mqtt.protocol.Topics;
+import dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory;
 
 /**
  * One MQTT 5 session with the appliance (or the site broker): request/response by correlation data on the
@@ -64,7 +65,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
     /** Connects over TLS (with a client certificate when the context has one) and subscribes to our topics. */
     public void connect(SSLContext tls) throws MqttException {
         MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setSocketFactory(new dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory(tls.getSocketFactory()));
+        o.setSocketFactory(new NoDelaySocketFactory(tls.getSocketFactory()));
         o.setCleanStart(true);
         o.setAutomaticReconnect(false);
         o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));

@@ -37,6 +37,7 @@ import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.Limits;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Topics;
+import dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -64,10 +65,9 @@ public final class BrokerClient implements DeviceChannel {
     private final ResponseCache cache = new ResponseCache(10_000, Duration.ofMinutes(10));
     private final Map<String, byte[]> retained = new ConcurrentHashMap<>();
     private MqttAsyncClient client;
-    private final PublishQueue outbound = new PublishQueue((topic, m) -> client.publish(topic, m), MAX_BACKLOG);
-
     // A burst of replies to every device of a large site; each waits at most until the broker acknowledges others.
     static final int MAX_BACKLOG = 100_000;
+    private final PublishQueue outbound = new PublishQueue((topic, m) -> client.publish(topic, m), MAX_BACKLOG);
 
     public BrokerClient(Options options, RequestHandler handler) {
         this.options = options;
@@ -83,7 +83,7 @@ public final class BrokerClient implements DeviceChannel {
             client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
             client.setCallback(new Callback());
             MqttConnectionOptions o = new MqttConnectionOptions();
-            o.setSocketFactory(new dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory(tls().getSocketFactory()));
+            o.setSocketFactory(new NoDelaySocketFactory(tls().getSocketFactory()));
             o.setCleanStart(true);
             o.setAutomaticReconnect(true);
             o.setAutomaticReconnectDelay(1, 30);
