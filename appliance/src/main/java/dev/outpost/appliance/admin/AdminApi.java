@@ -177,8 +177,9 @@ public final class AdminApi {
         if (d.state() == dev.outpost.appliance.store.DeviceState.REVOKED) {
             throw new BadRequest("a revoked device stays revoked; enroll it again under a new decision");
         }
-        attestation.clear(id);
-        devices.setState(id, dev.outpost.appliance.store.DeviceState.PENDING, Instant.now());
+        if (!attestation.clear(id)) {
+            throw new BadRequest("a revoked device stays revoked; enroll it again under a new decision");
+        }
         audit.record(AuditEvent.of(Instant.now(), id, "clear", AuditEvent.Decision.INFO,
                 "cleared by operator: full re-attestation required", "operator"));
         return Map.of("cleared", id, "state", "pending");

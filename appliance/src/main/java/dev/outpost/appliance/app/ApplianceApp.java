@@ -8,8 +8,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import dev.outpost.appliance.admin.AdminApi;
 import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.appliance.attest.AttestationSettings;
+import dev.outpost.appliance.attest.Quarantine;
 import dev.outpost.appliance.attest.Revocations;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.PolicyStore;
@@ -35,7 +34,6 @@ import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
-import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
@@ -118,10 +116,12 @@ public final class ApplianceApp {
             }, at.webhook());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
+            Quarantine quarantine = Quarantine.load(devices);
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
                     policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
-                    at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK),
-                    new SecureRandom(), clock);
+                    at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK,
+                    bufferedEvidenceBudget(at.maxEvidenceBytes())),
+                    new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
                     at.freshness(), attestation::trustedUntil);
@@ -134,8 +134,6 @@ public final class ApplianceApp {
                     .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)
                             .setRegistryName("outpost-" + java.util.UUID.randomUUID())));
 
-            Set<String> revoked = ConcurrentHashMap.newKeySet();
-            devices.list().stream().filter(d -> d.state() == DeviceState.REVOKED).forEach(d -> revoked.add(d.deviceId()));
             ServerTls.Material tls = ServerTls.issue(ca, List.of(), config.ca().ttl());
             EndpointOptions options = EndpointOptions.of(tls.certChainPem(), tls.keyPem(), TrustBundle.of(ca).pem(),
                     config.trustDomain())
@@ -148,7 +146,8 @@ public final class ApplianceApp {
             RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation);
             DeviceChannel endpoint = config.mqtt().external()
                     ? BrokerConnection.client(config, ca, dispatcher, options)
-                    : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !revoked.contains(deviceId));
+                    // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.
+                    : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !quarantine.holds(deviceId));
             endpointRef.set(endpoint);
 
             MonitoringServer monitoring = new MonitoringServer(registry, () -> true);
@@ -157,7 +156,7 @@ public final class ApplianceApp {
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
                     attestation, config.site(), id -> {
-                        revoked.add(id);
+                        quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });
             app.admin = await(app.listenAdmin(api));
@@ -169,6 +168,10 @@ public final class ApplianceApp {
             long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
             vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
             vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(attestation::flush, false));
+            // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
+            // another device asks for a challenge.
+            vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),
+                    t -> attestation.purgeExpiredChallenges());
             vertx.setPeriodic(COMPACT_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
                 int fill = db.compactStep(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
                 LOG.debug("H2 chunks {} % full after compaction", fill);
@@ -184,6 +187,14 @@ public final class ApplianceApp {
             db.close();
             throw e;
         }
+    }
+
+    /**
+     * Evidence all devices may buffer together: a quarter of the heap, so parsing, TLS and the store keep the rest,
+     * and never less than one device's maximum (or no first attestation of a large list could ever pass).
+     */
+    private static long bufferedEvidenceBudget(long perDevice) {
+        return Math.max(perDevice, Runtime.getRuntime().maxMemory() / 4);
     }
 
     private Future<HttpServer> listenAdmin(AdminApi api) throws IOException {

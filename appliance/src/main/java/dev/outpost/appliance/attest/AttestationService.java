@@ -65,12 +65,13 @@ public final class AttestationService {
     private final AttestationSettings settings;
     private final SecureRandom random;
     private final Clock clock;
-    private final PendingChallenges pending = new PendingChallenges();
+    private final Quarantine quarantine;
+    private final PendingChallenges pending;
     private final PolicyCache cache = new PolicyCache();
     private final QuoteVerifier quoteVerifier = new QuoteVerifier();
 
     public AttestationService(DeviceStore devices, AttestationStore attestations, PolicyStore policies, AuditLog audit,
-            Revocations revocations, AttestationSettings settings, SecureRandom random, Clock clock) {
+            Revocations revocations, AttestationSettings settings, SecureRandom random, Clock clock, Quarantine quarantine) {
         this.devices = devices;
         this.attestations = attestations;
         this.policies = policies;
@@ -79,6 +80,8 @@ public final class AttestationService {
         this.settings = settings;
         this.random = random;
         this.clock = clock;
+        this.quarantine = quarantine;
+        this.pending = new PendingChallenges(settings.maxBufferedEvidenceBytes());
     }
 
     public Challenge challenge(String deviceId) throws ProtocolException {
@@ -89,11 +92,10 @@ public final class AttestationService {
         ImaState stored = imaState(rec, runtime);
         long offset = stored == null ? 0 : IncrementalImaVerifier.startState(stored, bootId(rec.resetCount()),
                 imaBank()).nextIndex();
-        boolean wantBoot = !rec.bootVerified() || !java.util.Objects.equals(boot, rec.bootPolicy());
+        boolean wantBoot = quotesBootPcrs() && (!rec.bootVerified() || !java.util.Objects.equals(boot, rec.bootPolicy()));
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
         Instant expires = clock.instant().plus(settings.challengeTtl());
-        pending.purgeExpired(clock.instant());
         pending.put(deviceId, new PendingChallenges.Pending(nonce, settings.pcrs(), offset, wantBoot, expires));
         return new Challenge(Messages.VERSION, Codec.base64(nonce), settings.pcrs().toString(), offset, wantBoot,
                 settings.maxChunkBytes(), expires.toEpochMilli());
@@ -115,12 +117,24 @@ public final class AttestationService {
                 pending.consume(deviceId, p);
                 throw deny(deviceId, ErrorCode.BAD_REQUEST, "evidence part " + req.part() + ", expected " + p.nextPart);
             }
-            append(p, req.imaEntries(), true);
-            append(p, req.bootLog(), false);
-            if (p.bytes() > settings.maxEvidenceBytes()) {
+            byte[] ima = slice(req.imaEntries(), "imaEntries");
+            byte[] boot = slice(req.bootLog(), "bootLog");
+            long size = (long) ima.length + boot.length;
+            if (p.bytes() + size > settings.maxEvidenceBytes()) {
                 pending.consume(deviceId, p);
                 throw deny(deviceId, ErrorCode.TOO_LARGE, "evidence over " + settings.maxEvidenceBytes() + " bytes");
             }
+            if (!pending.reserve(p, size)) {
+                // Not this device's fault: others' evidence fills the appliance. Its challenge is dropped so its
+                // bytes go too, and it starts over after a pause; no refusal row, this is load, not a decision.
+                pending.consume(deviceId, p);
+                LOG.info("evidence from {} deferred: {} bytes buffered, the limit is {}", deviceId,
+                        pending.bufferedBytes(), pending.maxBufferedBytes());
+                throw new ProtocolException(ErrorCode.RATE_LIMITED, "the appliance is busy verifying other devices' "
+                        + "evidence; ask for a new challenge in a few seconds");
+            }
+            p.ima.writeBytes(ima);
+            p.boot.writeBytes(boot);
             if (req.more()) {
                 p.nextPart++;
                 return new EvidenceAccepted(Messages.VERSION, req.part());
@@ -130,11 +144,18 @@ public final class AttestationService {
         return judge(deviceId, p, req);
     }
 
-    private void append(PendingChallenges.Pending p, String b64, boolean ima) throws ProtocolException {
-        if (b64 != null) {
-            byte[] slice = Codec.base64(b64, ima ? "imaEntries" : "bootLog", settings.maxChunkBytes());
-            (ima ? p.ima : p.boot).writeBytes(slice);
-        }
+    private byte[] slice(String b64, String field) throws ProtocolException {
+        return b64 == null ? new byte[0] : Codec.base64(b64, field, settings.maxChunkBytes());
+    }
+
+    /** Drops expired challenges and what they buffered; the appliance calls this on a timer. */
+    public int purgeExpiredChallenges() {
+        return pending.purgeExpired(clock.instant());
+    }
+
+    /** Evidence bytes buffered for all devices right now. */
+    public long bufferedEvidenceBytes() {
+        return pending.bufferedBytes();
     }
 
     private Verdict judge(String deviceId, PendingChallenges.Pending p, EvidenceRequest req) throws ProtocolException {
@@ -181,7 +202,7 @@ public final class AttestationService {
         if (!reasons.isEmpty()) {
             return conclude(d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
         }
-        if (rebooted && (p.imaOffset != 0 || !p.wantBootLog)) {
+        if (rebooted && (p.imaOffset != 0 || (!p.wantBootLog && quotesBootPcrs()))) {
             reasons.add("tpm.reboot: resetCount " + prev.resetCount() + " → " + reset
                     + "; attest again with the whole IMA list and the boot log");
             return conclude(d, prev, quote, reasons, DeviceState.PENDING, null, false, now);
@@ -270,6 +291,9 @@ public final class AttestationService {
             audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
                     : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
         }
+        if (state == DeviceState.FAILED) {
+            quarantine.hold(d.deviceId());
+        }
         if (state == DeviceState.FAILED && stored && d.state() != DeviceState.FAILED) {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
@@ -308,11 +332,24 @@ public final class AttestationService {
         return until.isAfter(clock.instant()) ? Optional.of(until) : Optional.empty();
     }
 
-    /** The operator reviewed a device: forget what was verified and ask for everything again. */
-    public void clear(String deviceId) {
+    /**
+     * The operator reviewed a device: it is pending again, forgets what was verified, may connect again and must
+     * pass a full attestation (whole IMA list, boot log). False when there is no such device or it is revoked.
+     */
+    public boolean clear(String deviceId) {
         attestations.reset(deviceId);
+        if (!devices.clear(deviceId, clock.instant())) {
+            return false;
+        }
+        quarantine.release(deviceId);
+        return true;
     }
 
+    /**
+     * The device, if it may attest at all: enrolled, not revoked, and not failed. A failed device stays failed
+     * whatever it sends next (after a reboot, a reconnect, an honest quote): the failure may have left no trace in
+     * the PCRs (a narrowed quote, a withheld log), so one good attestation proves nothing about what came before.
+     */
     private DeviceRecord enrolled(String deviceId) throws ProtocolException {
         DeviceRecord d = devices.find(deviceId).orElse(null);
         if (d == null) {
@@ -320,6 +357,10 @@ public final class AttestationService {
         }
         if (d.state() == DeviceState.REVOKED) {
             throw new ProtocolException(ErrorCode.REVOKED, "device is revoked: " + d.revokeReason());
+        }
+        if (d.state() == DeviceState.FAILED) {
+            throw new ProtocolException(ErrorCode.ATTESTATION_FAILED,
+                    "device failed attestation; it is refused until an operator clears it (device clear)");
         }
         return d;
     }
@@ -330,6 +371,21 @@ public final class AttestationService {
             return null;
         }
         return ImaStateCodec.decode(rec.imaState());
+    }
+
+    /**
+     * Whether the quote covers any of PCRs 0-9, which only the boot log can explain. A site whose devices have no
+     * boot log (no UEFI) leaves those PCRs out of {@code attestation.pcrs}; then no log is asked for.
+     */
+    private boolean quotesBootPcrs() {
+        for (HashAlg bank : HashAlg.values()) {
+            for (int pcr : settings.pcrs().pcrs(bank)) {
+                if (pcr <= 9) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private HashAlg imaBank() {

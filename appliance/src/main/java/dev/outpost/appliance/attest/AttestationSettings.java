@@ -4,7 +4,13 @@ import java.time.Duration;
 
 import dev.outpost.tpm.wire.PcrSelection;
 
-/** The appliance's attestation rules, from its configuration. */
+/**
+ * The appliance's attestation rules, from its configuration.
+ *
+ * @param maxEvidenceBytes         log bytes one device's attestation may buffer
+ * @param maxBufferedEvidenceBytes log bytes all devices' attestations may buffer together; past it devices are told
+ *                                 to retry later
+ */
 public record AttestationSettings(Duration interval, Duration freshness, Duration challengeTtl, PcrSelection pcrs,
-        long maxEvidenceBytes, int maxChunkBytes) {
+        long maxEvidenceBytes, int maxChunkBytes, long maxBufferedEvidenceBytes) {
 }

@@ -16,8 +16,9 @@ import dev.outpost.tpm.eventlog.ReplayResult;
 import dev.outpost.tpm.wire.PcrValues;
 
 /**
- * The boot log part of an attestation. With a measured-boot policy, its evaluator decides (it replays first);
- * without one, the log must at least replay to every quoted PCR 0-9, or nothing it says can be believed later.
+ * The boot log part of an attestation. It is required whenever the challenge asked for it. With a measured-boot
+ * policy, its evaluator decides (it replays first); without one, the log must at least replay to every quoted PCR
+ * 0-9, or nothing it says can be believed later.
  */
 final class BootCheck {
     private BootCheck() {
@@ -26,10 +27,8 @@ final class BootCheck {
     static List<String> check(byte[] log, PcrValues quoted, BootPolicy policy) {
         List<String> out = new ArrayList<>();
         if (log.length == 0) {
-            // Without a measured-boot policy there is nothing the log must prove; with one, its absence fails.
-            if (policy != null) {
-                out.add("boot.log.missing: the boot event log was asked for and not sent");
-            }
+            // Asked for and withheld: without the log nothing vouches for the quoted PCRs 0-9, policy or not.
+            out.add("boot.log.missing: the boot event log was asked for and not sent");
             return out;
         }
         EventLog parsed;

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.outpost.tpm.wire.PcrSelection;
 
@@ -12,6 +13,11 @@ import dev.outpost.tpm.wire.PcrSelection;
  * The one outstanding challenge per device, with the evidence parts received so far. Kept in memory on
  * purpose: after an appliance restart a device simply asks again, and a nonce that never touched disk cannot
  * be replayed from a copy of it.
+ * <p>
+ * Buffered evidence is bounded per device (by the caller) and here in total: devices that send parts and then go
+ * quiet, or many devices sending whole lists at once after a power cut, must never run the heap out. Expired
+ * challenges are dropped by {@link #purgeExpired}, which the appliance calls on a timer, not only when another
+ * device happens to ask for a challenge.
  */
 final class PendingChallenges {
     /** An issued challenge and what has arrived for it. */
@@ -24,6 +30,9 @@ final class PendingChallenges {
         final ByteArrayOutputStream ima = new ByteArrayOutputStream();
         final ByteArrayOutputStream boot = new ByteArrayOutputStream();
         int nextPart;
+        // What this challenge holds of the global budget; released exactly once when it leaves the map.
+        private long reserved;
+        private boolean released;
 
         Pending(byte[] nonce, PcrSelection selection, long imaOffset, boolean wantBootLog, Instant expiresAt) {
             this.nonce = nonce;
@@ -39,10 +48,19 @@ final class PendingChallenges {
     }
 
     private final Map<String, Pending> byDevice = new ConcurrentHashMap<>();
+    private final AtomicLong buffered = new AtomicLong();
+    private final long maxBufferedBytes;
 
-    /** Issues a challenge, replacing any earlier one of the device (its nonce dies with it). */
+    PendingChallenges(long maxBufferedBytes) {
+        this.maxBufferedBytes = maxBufferedBytes;
+    }
+
+    /** Issues a challenge, replacing any earlier one of the device (its nonce and buffered parts die with it). */
     void put(String deviceId, Pending p) {
-        byDevice.put(deviceId, p);
+        Pending old = byDevice.put(deviceId, p);
+        if (old != null) {
+            release(old);
+        }
     }
 
     /**
@@ -54,12 +72,60 @@ final class PendingChallenges {
         return p != null && MessageDigest.isEqual(p.nonce, nonce) ? p : null;
     }
 
-    /** Removes the challenge: a nonce is used once, whatever the verdict. */
-    void consume(String deviceId, Pending p) {
-        byDevice.remove(deviceId, p);
+    /**
+     * Takes {@code bytes} more of the global budget for {@code p}; false (and nothing taken) when that would go over
+     * it. Call while holding {@code p}'s lock, before buffering the bytes.
+     */
+    boolean reserve(Pending p, long bytes) {
+        if (p.released) {
+            return false;
+        }
+        long now = buffered.addAndGet(bytes);
+        if (now > maxBufferedBytes) {
+            buffered.addAndGet(-bytes);
+            return false;
+        }
+        p.reserved += bytes;
+        return true;
     }
 
-    void purgeExpired(Instant now) {
-        byDevice.values().removeIf(p -> now.isAfter(p.expiresAt));
+    /** Removes the challenge: a nonce is used once, whatever the verdict. Its buffered bytes leave the budget. */
+    void consume(String deviceId, Pending p) {
+        if (byDevice.remove(deviceId, p)) {
+            release(p);
+        }
+    }
+
+    /** Drops challenges past their expiry with whatever they buffered; returns how many. */
+    int purgeExpired(Instant now) {
+        int[] n = {0};
+        byDevice.entrySet().removeIf(e -> {
+            if (now.isAfter(e.getValue().expiresAt)) {
+                release(e.getValue());
+                n[0]++;
+                return true;
+            }
+            return false;
+        });
+        return n[0];
+    }
+
+    /** Evidence bytes buffered across all devices. */
+    long bufferedBytes() {
+        return buffered.get();
+    }
+
+    long maxBufferedBytes() {
+        return maxBufferedBytes;
+    }
+
+    private void release(Pending p) {
+        synchronized (p) {
+            if (!p.released) {
+                p.released = true;
+                buffered.addAndGet(-p.reserved);
+                p.reserved = 0;
+            }
+        }
     }
 }

@@ -93,10 +93,10 @@ public final class EnrollmentService {
         }
         Optional<DeviceState> state = devices.find(deviceId).map(DeviceRecord::state);
         if (state.isPresent() && state.get() == DeviceState.REVOKED) {
-            throw deny(deviceId, "enroll", ErrorCode.REVOKED, "device is revoked; an operator must clear it");
+            throw deny(deviceId, "enroll", ErrorCode.REVOKED, "device is revoked; a revocation is final");
         }
         if (state.isPresent() && state.get() == DeviceState.FAILED) {
-            throw deny(deviceId, "enroll", ErrorCode.NOT_TRUSTED,
+            throw deny(deviceId, "enroll", ErrorCode.ATTESTATION_FAILED,
                     "device failed attestation; re-enrolling does not reset that: an operator must clear it");
         }
         EkTrust.Decision trust = ekTrust.decide(deviceId, ek, ekCert);
@@ -143,8 +143,12 @@ public final class EnrollmentService {
         }
         PublicKey nodeKey = csrKey(deviceId, "activate", csr);
         Instant now = clock.instant();
-        devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
-                p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())));
+        // The device may have failed or been revoked since it asked to enroll: that verdict stands.
+        if (!devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
+                p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())))) {
+            throw deny(deviceId, "activate", ErrorCode.ATTESTATION_FAILED,
+                    "device is failed or revoked; re-enrolling does not reset that: an operator must clear it");
+        }
         audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device");
         // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
         // window. The node's identity comes with the first passing attestation.

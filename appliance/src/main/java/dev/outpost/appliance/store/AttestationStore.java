@@ -64,18 +64,21 @@ public final class AttestationStore {
     }
 
     /**
-     * Stores the outcome of an attestation and moves the device to {@code state}, unless it was revoked in the
-     * meantime (an operator's decision outranks a verdict). Returns false when the device is gone or revoked.
+     * Stores the outcome of an attestation and moves the device to {@code state}, unless it was revoked or failed in
+     * the meantime (an operator's decision outranks a verdict). Returns false when the device is gone, revoked, or
+     * failed and this verdict is not a failure.
      */
     public boolean recordVerdict(AttestationRecord r, DeviceState state, Instant at) {
         synchronized (writes) {
             unflushed.remove(r.deviceId());
             return db.inTransaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                // A failed device leaves failed only by an operator's clear, never by a verdict (even a passing one).
+                try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE "
+                        + "device_id = ? AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
                     ps.setString(1, state.dbValue());
                     Sql.setInstant(ps, 2, at);
                     ps.setString(3, r.deviceId());
+                    ps.setString(4, state.dbValue());
                     if (ps.executeUpdate() != 1) {
                         return false;
                     }

@@ -6,6 +6,11 @@ import java.util.Locale;
 public enum DeviceState {
     PENDING, ENROLLED, TRUSTED, FAILED, STALE, REVOKED;
 
+    /** Failed and revoked hold until an operator acts; nothing a device sends changes them. */
+    public boolean heldByOperator() {
+        return this == FAILED || this == REVOKED;
+    }
+
     public String dbValue() {
         return name().toLowerCase(Locale.ROOT);
     }

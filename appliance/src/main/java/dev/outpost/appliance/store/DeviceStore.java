@@ -56,9 +56,20 @@ public final class DeviceStore {
         });
     }
 
-    /** Inserts the device or replaces every column of an existing row (re-enrollment). */
-    public void upsertEnrolled(DeviceRecord d) {
-        db.inTransaction(c -> {
+    /**
+     * Inserts the device or replaces every column of an existing row (re-enrollment), unless the existing row is
+     * failed or revoked: re-enrolling must not wash away a verdict only an operator may lift. Returns false then.
+     */
+    public boolean upsertEnrolled(DeviceRecord d) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT state FROM devices WHERE device_id = ? FOR UPDATE")) {
+                ps.setString(1, d.deviceId());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && DeviceState.fromDb(rs.getString(1)).heldByOperator()) {
+                        return false;
+                    }
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("MERGE INTO devices (" + COLUMNS + ") KEY (device_id) "
                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, d.deviceId());
@@ -77,7 +88,7 @@ public final class DeviceStore {
                 ps.setString(14, d.selectors().isEmpty() ? null : String.join("\n", d.selectors()));
                 ps.executeUpdate();
             }
-            return null;
+            return true;
         });
     }
 
@@ -98,17 +109,36 @@ public final class DeviceStore {
         });
     }
 
-    /** Sets the state (attestation verdicts); false when there is no such device. */
+    /**
+     * Sets the state (attestation verdicts, staleness); false when there is no such device, or it is revoked, or it
+     * failed and {@code state} is not a failure: only {@link #clear} takes a device out of failed.
+     */
     public boolean setState(String id, DeviceState state, Instant at) {
         if (state == DeviceState.REVOKED) {
             throw new IllegalArgumentException("use revoke(), which records why");
         }
         return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? "
+                    + "AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
                 ps.setString(1, state.dbValue());
                 Sql.setInstant(ps, 2, at);
                 ps.setString(3, id);
+                ps.setString(4, state.dbValue());
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * The operator reviewed the device: whatever it failed, it is pending again and must pass a full attestation.
+     * False when there is no such device or it is revoked (a revocation is not lifted by clearing).
+     */
+    public boolean clear(String id, Instant at) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE devices SET state = 'pending', updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+                Sql.setInstant(ps, 1, at);
+                ps.setString(2, id);
                 return ps.executeUpdate() == 1;
             }
         });

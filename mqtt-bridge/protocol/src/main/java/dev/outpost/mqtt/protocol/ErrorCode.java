@@ -22,8 +22,10 @@ public enum ErrorCode {
     RATE_LIMITED,
     /** The device is not enrolled (or its enrollment is incomplete). */
     NOT_ENROLLED,
-    /** The device was revoked by an operator or a failed attestation. */
+    /** The device was revoked by an operator. */
     REVOKED,
+    /** The device failed attestation; it is refused until an operator clears it. */
+    ATTESTATION_FAILED,
     /** The appliance failed; the request may be repeated. */
     INTERNAL
 }
