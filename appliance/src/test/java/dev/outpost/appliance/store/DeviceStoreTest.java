@@ -98,6 +98,24 @@ class DeviceStoreTest {
     }
 
     @Test
+    void onlyAClearTakesADeviceOutOfFailed() {
+        store.upsertEnrolled(device(1));
+        assertThat(store.setState(id(1), DeviceState.FAILED, T0.plusSeconds(1))).isTrue();
+        assertThat(store.setState(id(1), DeviceState.TRUSTED, T0.plusSeconds(2))).as("a verdict").isFalse();
+        assertThat(store.setState(id(1), DeviceState.STALE, T0.plusSeconds(2))).as("the stale sweep").isFalse();
+        assertThat(store.setState(id(1), DeviceState.FAILED, T0.plusSeconds(2))).as("failing again").isTrue();
+        assertThat(store.upsertEnrolled(device(1))).as("re-enrollment").isFalse();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.FAILED);
+        assertThat(store.clear(id(1), T0.plusSeconds(3))).isTrue();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.PENDING);
+        assertThat(store.upsertEnrolled(device(1))).isTrue();
+        store.revoke(id(1), "stolen", T0.plusSeconds(4));
+        assertThat(store.clear(id(1), T0.plusSeconds(5))).as("a revocation is not cleared").isFalse();
+        assertThat(store.upsertEnrolled(device(1))).isFalse();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
+    }
+
+    @Test
     void recordsARealSvid() throws Exception {
         var ca = dev.outpost.appliance.ca.SiteCa.loadOrCreate(dir.resolve("ca"), "site.test", "s", java.time.Duration.ofDays(1), Clock.systemUTC());
         store.upsertEnrolled(device(1));
