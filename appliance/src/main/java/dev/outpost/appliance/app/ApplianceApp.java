@@ -27,6 +27,7 @@ import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.enroll.EkTrust;
 import dev.outpost.appliance.enroll.EkTrustMode;
 import dev.outpost.appliance.enroll.EnrollmentService;
+import dev.outpost.appliance.enroll.KnownDeviceIds;
 import dev.outpost.appliance.enroll.ManufacturerCas;
 import dev.outpost.appliance.metrics.MonitoringServer;
 import dev.outpost.appliance.store.ActivationStore;
@@ -117,6 +118,8 @@ public final class ApplianceApp {
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             Quarantine quarantine = Quarantine.load(devices);
+            KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
+            known.refresh();
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
                     policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
                     at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK,
@@ -124,7 +127,7 @@ public final class ApplianceApp {
                     new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
-                    at.freshness(), attestation::trustedUntil);
+                    at.freshness(), attestation::trustedUntil, known);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
@@ -145,9 +148,10 @@ public final class ApplianceApp {
                             new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
             RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation);
             DeviceChannel endpoint = config.mqtt().external()
-                    ? BrokerConnection.client(config, ca, dispatcher, options)
+                    ? BrokerConnection.client(config, ca, dispatcher, options, known)
                     // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.
-                    : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !quarantine.holds(deviceId));
+                    : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !quarantine.holds(deviceId),
+                            known);
             endpointRef.set(endpoint);
 
             MonitoringServer monitoring = new MonitoringServer(registry, () -> true);
@@ -163,11 +167,12 @@ public final class ApplianceApp {
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
-                return null;
+                return known.refresh();
             }, false));
             long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
             vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
-            vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(attestation::flush, false));
+            vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(() -> attestation.flush()
+                    + audit.flushRefusals(clock.instant()), false));
             // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
             // another device asks for a challenge.
             vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),

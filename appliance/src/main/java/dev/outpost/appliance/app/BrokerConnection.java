@@ -13,6 +13,7 @@ import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.mqtt.endpoint.BrokerClient;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
+import dev.outpost.mqtt.endpoint.KnownDevices;
 import dev.outpost.mqtt.endpoint.RequestHandler;
 import dev.outpost.tpm.keys.Pem;
 
@@ -26,7 +27,8 @@ final class BrokerConnection {
     private BrokerConnection() {
     }
 
-    static BrokerClient client(ApplianceConfig config, SiteCa ca, RequestHandler handler, EndpointOptions endpoint)
+    static BrokerClient client(ApplianceConfig config, SiteCa ca, RequestHandler handler, EndpointOptions endpoint,
+            KnownDevices known)
             throws GeneralSecurityException {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
@@ -45,6 +47,7 @@ final class BrokerConnection {
         }
         return new BrokerClient(new BrokerClient.Options(config.mqtt().broker().uri(), chain.toString(),
                 Pem.encode("PRIVATE KEY", kp.getPrivate().getEncoded()), trust, endpoint.topics(), endpoint.limits(),
-                endpoint.unauthenticatedPerDevice(), endpoint.unauthenticatedGlobal()), handler);
+                endpoint.unauthenticatedPerDevice(), endpoint.unauthenticatedGlobal(), endpoint.authenticatedPerDevice()),
+                handler, known);
     }
 }

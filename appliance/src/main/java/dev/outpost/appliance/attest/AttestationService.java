@@ -397,8 +397,10 @@ public final class AttestationService {
     }
 
     private ProtocolException deny(String deviceId, ErrorCode code, String reason) {
-        audit.record(AuditEvent.of(clock.instant(), deviceId, "evidence", AuditEvent.Decision.DENY, code + ": " + reason, null));
-        LOG.warn("evidence from {} refused: {} {}", deviceId, code, reason);
+        if (audit.recordRefusal(AuditEvent.of(clock.instant(), deviceId, "evidence", AuditEvent.Decision.DENY,
+                code + ": " + reason, null))) {
+            LOG.warn("evidence from {} refused: {} {}", deviceId, code, reason);
+        }
         return new ProtocolException(code, reason);
     }
 }

@@ -64,10 +64,11 @@ public final class EnrollmentService {
     private final Duration svidTtl;
     private final Duration probation;
     private final Function<String, Optional<Instant>> trustedUntil;
+    private final KnownDeviceIds known;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
             AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
-            Duration probation, Function<String, Optional<Instant>> trustedUntil) {
+            Duration probation, Function<String, Optional<Instant>> trustedUntil, KnownDeviceIds known) {
         this.ekTrust = ekTrust;
         this.ca = ca;
         this.devices = devices;
@@ -80,6 +81,7 @@ public final class EnrollmentService {
         this.svidTtl = svidTtl;
         this.probation = probation;
         this.trustedUntil = trustedUntil;
+        this.known = known;
     }
 
     public EnrollChallenge enroll(String deviceId, EnrollRequest req) throws ProtocolException {
@@ -115,6 +117,7 @@ public final class EnrollmentService {
         } catch (IllegalArgumentException e) {
             throw deny(deviceId, "enroll", ErrorCode.NOT_TRUSTED, "EK unusable for credential activation: " + e.getMessage());
         }
+        known.add(deviceId);
         Instant now = clock.instant();
         Instant expires = now.plus(activationTtl);
         activations.put(PendingActivation.of(deviceId, secret, ek.encodedSized(), ekCert, ak.encodedSized(),
@@ -227,8 +230,10 @@ public final class EnrollmentService {
     }
 
     private ProtocolException deny(String deviceId, String action, ErrorCode code, String reason) {
-        audit(deviceId, action, AuditEvent.Decision.DENY, code + ": " + reason);
-        LOG.warn("{} {} denied: {} {}", action, deviceId, code, reason);
+        if (audit.recordRefusal(AuditEvent.of(clock.instant(), deviceId, action, AuditEvent.Decision.DENY,
+                code + ": " + reason, null))) {
+            LOG.warn("{} {} denied: {} {}", action, deviceId, code, reason);
+        }
         return new ProtocolException(code, reason);
     }
 

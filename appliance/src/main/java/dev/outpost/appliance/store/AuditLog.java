@@ -4,6 +4,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,7 @@ public final class AuditLog {
             "INSERT INTO audit (at, device_id, action, decision, reason, detail) VALUES (?, ?, ?, ?, ?, ?)";
 
     private final Database db;
+    private final RefusalCoalescer refusals = new RefusalCoalescer();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private boolean writing;
 
@@ -62,6 +64,26 @@ public final class AuditLog {
             }
         }
         return mine.await();
+    }
+
+    /**
+     * A refusal (decision DENY) whose reason starts with its error code: the first of a burst of alike ones is
+     * stored at once, the rest are counted and stored as one row when the burst's minute is over (by the next alike
+     * refusal or {@link #flushRefusals}).
+     *
+     * @return true when this refusal was stored (it opened a burst): worth a log line; false for a counted repeat
+     */
+    public boolean recordRefusal(AuditEvent e) {
+        List<AuditEvent> rows = refusals.offer(e);
+        rows.forEach(this::record);
+        return !rows.isEmpty();
+    }
+
+    /** Stores the counts of refusal bursts whose minute ended by {@code now}; the appliance calls it on a timer. */
+    public int flushRefusals(Instant now) {
+        List<AuditEvent> rows = refusals.closeEnded(now);
+        rows.forEach(this::record);
+        return rows.size();
     }
 
     private void write(List<Pending> batch) {

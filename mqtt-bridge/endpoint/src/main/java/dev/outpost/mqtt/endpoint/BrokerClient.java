@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -32,10 +33,11 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import dev.outpost.mqtt.protocol.Codec;
-import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.Limits;
-import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory;
 import io.vertx.core.Future;
@@ -55,30 +57,42 @@ public final class BrokerClient implements DeviceChannel {
 
     /** Where the broker is and who the appliance is to it. */
     public record Options(String brokerUri, String clientCertChainPem, String clientKeyPem, String brokerTrustPem,
-            Topics topics, Limits limits, RateLimit perDevice, RateLimit global) {
+            Topics topics, Limits limits, RateLimit perDevice, RateLimit global, RateLimit authenticatedPerDevice) {
     }
 
     private final Options options;
     private final RequestHandler handler;
+    private final KnownDevices known;
     private final Codec codec;
-    private final RateLimiter limiter;
-    private final ResponseCache cache = new ResponseCache(10_000, Duration.ofMinutes(10));
+    // No connection per device here: requests in flight are counted per device id, forgotten when idle.
+    private final Cache<String, AtomicInteger> inFlight = Caffeine.newBuilder().maximumSize(20_000)
+            .expireAfterAccess(Duration.ofMinutes(10)).build();
+    private volatile RequestPipeline pipeline;
     private final Map<String, byte[]> retained = new ConcurrentHashMap<>();
     private MqttAsyncClient client;
     // A burst of replies to every device of a large site; each waits at most until the broker acknowledges others.
     static final int MAX_BACKLOG = 100_000;
+    private static final int MAX_IN_FLIGHT_PER_DEVICE = 8;
     private final PublishQueue outbound = new PublishQueue((topic, m) -> client.publish(topic, m), MAX_BACKLOG);
 
     public BrokerClient(Options options, RequestHandler handler) {
+        this(options, handler, KnownDevices.NONE);
+    }
+
+    /** @param known which device ids the site already knows: their enrollment requests have capacity of their own */
+    public BrokerClient(Options options, RequestHandler handler, KnownDevices known) {
         this.options = options;
         this.handler = handler;
+        this.known = known;
         this.codec = new Codec(options.limits());
-        this.limiter = new RateLimiter(options.perDevice(), options.global());
     }
 
     @Override
     public Future<Integer> start(Vertx vertx) {
         Promise<Integer> started = Promise.promise();
+        pipeline = new RequestPipeline(vertx, codec, new RateLimiter(options.perDevice(), options.global(),
+                options.authenticatedPerDevice(), known), new ResponseCache(10_000, Duration.ofMinutes(10)), handler,
+                new EndpointStats(() -> 0), MAX_IN_FLIGHT_PER_DEVICE);
         try {
             client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
             client.setCallback(new Callback());
@@ -142,48 +156,9 @@ public final class BrokerClient implements DeviceChannel {
         // Behind the broker's ACL, only a client with this device's SVID can publish a non-enrollment kind.
         boolean authenticated = !kind.enrollment();
         byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
-        if (corr == null || corr.length == 0 || corr.length > RequestDispatcher.MAX_CORRELATION_BYTES) {
-            reply(id, corr, codec.error(ErrorCode.BAD_REQUEST, "correlation data missing or over "
-                    + RequestDispatcher.MAX_CORRELATION_BYTES + " bytes"));
-            return;
-        }
-        ResponseCache.Key key = ResponseCache.Key.of(id, authenticated, corr);
-        ResponseCache.Lookup found = cache.lookupOrReserve(key, kind);
-        if (found.hit()) {
-            found.existing().onSuccess(r -> reply(id, corr, r));
-            return;
-        }
-        Promise<byte[]> promise = found.fresh();
-        promise.future().onSuccess(r -> reply(id, corr, r));
-        if (!authenticated && !limiter.tryAcquire(id)) {
-            cache.forget(key, promise);
-            promise.complete(codec.error(ErrorCode.RATE_LIMITED, "too many requests without SVID; try again later"));
-            return;
-        }
-        Object message;
-        try {
-            message = codec.decodeRequest(kind, m.getPayload());
-        } catch (ProtocolException e) {
-            promise.complete(codec.error(e.code(), e.getMessage()));
-            return;
-        }
-        Future<Object> f;
-        try {
-            f = handler.handle(new DeviceRequest(id, kind, message, authenticated, null, corr));
-        } catch (RuntimeException e) {
-            f = Future.failedFuture(e);
-        }
-        f.onComplete(ar -> {
-            if (ar.succeeded()) {
-                promise.complete(codec.ok(ar.result()));
-            } else if (ar.cause() instanceof ProtocolException pe) {
-                promise.complete(codec.error(pe.code(), pe.getMessage()));
-            } else {
-                LOG.error("handler failed for {} {}", id, kind.wire(), ar.cause());
-                cache.forget(key, promise);
-                promise.complete(codec.error(ErrorCode.INTERNAL, "the appliance failed; repeat the request later"));
-            }
-        });
+        // Replies go to the topic of the device the request topic names, never to a Response Topic the client chose.
+        pipeline.handle(new RequestPipeline.Inbound(id, kind, authenticated, null, corr, m.getPayload(),
+                inFlight.get(id, k -> new AtomicInteger())), (c, payload) -> reply(id, c, payload));
     }
 
     private void reply(String deviceId, byte[] corr, byte[] payload) {

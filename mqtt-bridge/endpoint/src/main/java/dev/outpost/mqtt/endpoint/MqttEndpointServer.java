@@ -54,6 +54,7 @@ public final class MqttEndpointServer implements DeviceChannel {
     private final TopicAcl acl;
     private final Codec codec;
     private final RequestHandler handler;
+    private final KnownDevices known;
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final RetainedStore retained = new RetainedStore();
     private final EndpointStats stats = new EndpointStats(registry::size);
@@ -65,6 +66,15 @@ public final class MqttEndpointServer implements DeviceChannel {
     private long watchdog = -1;
 
     public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy) {
+        this(options, handler, policy, KnownDevices.NONE);
+    }
+
+    /**
+     * @param known which device ids the site already knows: their requests without SVID have capacity of their own
+     */
+    public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy,
+            KnownDevices known) {
+        this.known = Objects.requireNonNull(known, "known");
         this.options = Objects.requireNonNull(options, "options");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.trustAnchors = new TrustAnchors(options.trustAnchorsPem());
@@ -87,10 +97,11 @@ public final class MqttEndpointServer implements DeviceChannel {
         }
         this.vertx = vertx;
         this.closing = false;
-        this.dispatcher = new RequestDispatcher(vertx, options.topics(), codec, acl,
-                new RateLimiter(options.unauthenticatedPerDevice(), options.unauthenticatedGlobal()),
+        this.dispatcher = new RequestDispatcher(options.topics(), acl, new RequestPipeline(vertx, codec,
+                new RateLimiter(options.unauthenticatedPerDevice(), options.unauthenticatedGlobal(),
+                        options.authenticatedPerDevice(), known),
                 new ResponseCache(options.responseCacheSize(), options.responseCacheTtl()), handler, stats,
-                options.maxInFlightPerConnection());
+                options.maxInFlightPerConnection()), stats);
         MqttServerOptions o = new MqttServerOptions()
                 .setHost(options.host())
                 .setPort(options.port())

@@ -73,10 +73,14 @@ class MqttEndpointServerTest {
     }
 
     private void start(EndpointOptions o) throws Exception {
+        start(o, KnownDevices.NONE);
+    }
+
+    private void start(EndpointOptions o, KnownDevices known) throws Exception {
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
-        server = new MqttEndpointServer(o, this::handle, ConnectionPolicy.ALLOW_ALL);
+        server = new MqttEndpointServer(o, this::handle, ConnectionPolicy.ALLOW_ALL, known);
         port = server.start(vertx).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
@@ -357,6 +361,41 @@ class MqttEndpointServerTest {
         assertThat(reply(c.request(Kind.ENROLL, enroll(), corr())).ok()).isTrue();
         assertThat(reply(c.request(Kind.ENROLL, enroll(), corr())).error()).isEqualTo(ErrorCode.RATE_LIMITED);
         assertThat(calls).hasSize(2);
+    }
+
+    @Test
+    void aDeviceWithItsSvidIsRateLimitedToo() throws Exception {
+        start(options().withAuthenticatedRate(new RateLimit(5, Duration.ofHours(1))));
+        PahoTestClient c = withSvid(TestPki.randomDeviceId());
+        c.subscribeOwn();
+        for (int i = 0; i < 5; i++) {
+            assertThat(reply(c.request(Kind.STATUS, status(), corr())).ok()).isTrue();
+        }
+        Response limited = reply(c.request(Kind.STATUS, status(), corr()));
+        assertThat(limited.error()).isEqualTo(ErrorCode.RATE_LIMITED);
+        assertThat(limited.message()).contains("this device");
+        assertThat(calls).hasSize(5);
+    }
+
+    @Test
+    void aFloodOfUnknownIdsLeavesRoomForDevicesTheSiteKnows() throws Exception {
+        String knownId = TestPki.randomDeviceId();
+        start(options().withUnauthenticatedRates(RateLimit.perMinute(5), new RateLimit(3, Duration.ofHours(1))),
+                knownId::equals);
+        for (int i = 0; i < 4; i++) {
+            PahoTestClient flood = withoutCert(TestPki.randomDeviceId());
+            flood.subscribeOwn();
+            Response r = reply(flood.request(Kind.ENROLL, enroll(), corr()));
+            if (i < 3) {
+                assertThat(r.ok()).isTrue();
+            } else {
+                assertThat(r.error()).isEqualTo(ErrorCode.RATE_LIMITED);
+                assertThat(r.message()).contains("at this site");
+            }
+        }
+        PahoTestClient real = withoutCert(knownId);
+        real.subscribeOwn();
+        assertThat(reply(real.request(Kind.ENROLL, enroll(), corr())).ok()).as("the known device gets through").isTrue();
     }
 
     @Test

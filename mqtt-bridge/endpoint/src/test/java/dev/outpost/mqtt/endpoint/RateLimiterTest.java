@@ -34,4 +34,27 @@ class RateLimiterTest {
         assertThat(l.tryAcquire("c")).isTrue();
         assertThat(l.tryAcquire("d")).isFalse();
     }
+
+    @Test
+    void knownIdsHaveSharedCapacityOfTheirOwn() {
+        RateLimiter l = new RateLimiter(new RateLimit(5, Duration.ofMinutes(1)), new RateLimit(2, Duration.ofMinutes(1)),
+                RateLimiter.defaultAuthenticated(), "k"::equals, now::get);
+        assertThat(l.tryAcquire("x", false)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+        assertThat(l.tryAcquire("y", false)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+        assertThat(l.tryAcquire("z", false)).isEqualTo(RateLimiter.Verdict.SHARED);
+        assertThat(l.tryAcquire("k", false)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+    }
+
+    @Test
+    void svidHoldersHaveABucketPerDeviceAndNoSharedOne() {
+        RateLimiter l = new RateLimiter(new RateLimit(1, Duration.ofMinutes(1)), new RateLimit(1, Duration.ofMinutes(1)),
+                new RateLimit(3, Duration.ofMinutes(1)), KnownDevices.NONE, now::get);
+        for (int i = 0; i < 3; i++) {
+            assertThat(l.tryAcquire("a", true)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+            assertThat(l.tryAcquire("b" + i, true)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+        }
+        assertThat(l.tryAcquire("a", true)).isEqualTo(RateLimiter.Verdict.DEVICE);
+        now.addAndGet(Duration.ofSeconds(20).toNanos());
+        assertThat(l.tryAcquire("a", true)).isEqualTo(RateLimiter.Verdict.ALLOWED);
+    }
 }
