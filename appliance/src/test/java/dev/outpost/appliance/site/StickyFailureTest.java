@@ -169,6 +169,52 @@ class StickyFailureTest {
         }
     }
 
+    @Test
+    void aDeviceFloodingRefusedRequestsIsRateLimitedAndAuditedAsACount(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                .attestEvery(Duration.ofSeconds(30), Duration.ofSeconds(120))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            String id = site.trustWithPolicy(swtpm, dir.resolve("runtime.json"));
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "rsa", dir.resolve("securityfs"));
+            SiteHarness.Running agent = site.startAgent(config);
+            await("trusted", Duration.ofSeconds(60), () -> "trusted".equals(SiteAttestationTest.state(site, id)));
+            SiteHarness.stopAgent(agent);
+            int before = auditRows(site, id);
+
+            int refused = 0;
+            int limited = 0;
+            try (ApplianceClient c = connect(site, config)) {
+                String bogus = Codec.base64(new byte[32]);
+                for (int i = 0; i < 1300; i++) {
+                    try {
+                        c.request(Kind.EVIDENCE, new dev.outpost.mqtt.protocol.EvidenceRequest(1, bogus, 0, false, null,
+                                null, "AA==", "AA==", "AA==", null), Verdict.class);
+                    } catch (ProtocolException e) {
+                        if (e.code() == ErrorCode.RATE_LIMITED) {
+                            limited++;
+                        } else {
+                            refused++;
+                        }
+                    }
+                }
+            }
+            assertThat(refused).as("refused by the appliance").isPositive();
+            assertThat(limited).as("the rest never reached it").isPositive();
+            assertThat(auditRows(site, id) - before).as("a burst of alike refusals is one row until its minute ends")
+                    .isEqualTo(1);
+        }
+    }
+
+    private static int auditRows(SiteHarness site, String id) throws Exception {
+        String body = new dev.outpost.appliance.admin.AdminClient(site.adminSocket())
+                .get("/v1/audit?device=" + id + "&limit=1000").body();
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).size();
+    }
+
     private static void clear(SiteHarness site, String id) {
         assertThat(cli("device", "clear", id, "--socket", site.adminSocket().toString()).exitCode()).isZero();
     }
