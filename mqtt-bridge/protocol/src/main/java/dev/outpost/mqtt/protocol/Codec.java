@@ -8,6 +8,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -28,11 +33,18 @@ public final class Codec {
                         .maxNumberLength(20)
                         .build())
                 .build();
-        this.mapper = new ObjectMapper(f)
+        this.mapper = JsonMapper.builder(f)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                // no "3" for 3, no 3 or true for "3": a field has one JSON type
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .build();
+        for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
+            CoercionInputShape.Boolean}) {
+            mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+        }
     }
 
     public Codec() {
@@ -53,7 +65,7 @@ public final class Codec {
         try {
             return mapper.treeToValue(tree, type);
         } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_REQUEST, type.getSimpleName() + ": " + firstLine(e.getOriginalMessage()));
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, JsonErrors.describe(e, limits));
         }
     }
 
@@ -65,8 +77,10 @@ public final class Codec {
         JsonNode tree;
         try {
             tree = mapper.readTree(payload);
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, JsonErrors.describe(e, limits));
         } catch (IOException e) {
-            throw new ProtocolException(ErrorCode.BAD_REQUEST, "not JSON: " + firstLine(e.getMessage()));
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "not JSON");
         }
         if (tree == null || !tree.isObject()) {
             throw new ProtocolException(ErrorCode.BAD_REQUEST, "not a JSON object");
@@ -132,8 +146,10 @@ public final class Codec {
         }
         try {
             return mapper.treeToValue(r.body(), type);
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw new ProtocolException(ErrorCode.BAD_REQUEST, type.getSimpleName() + ": " + firstLine(e.getMessage()));
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply body: " + JsonErrors.describe(e, limits));
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply body is not valid");
         }
     }
 
@@ -154,14 +170,5 @@ public final class Codec {
 
     public static String base64(byte[] value) {
         return value == null ? null : Base64.getEncoder().encodeToString(value);
-    }
-
-    // Jackson messages can run over lines and echo input; one short line is what a peer gets.
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "invalid";
-        }
-        String line = s.lines().findFirst().orElse("invalid");
-        return line.length() > 200 ? line.substring(0, 200) + "…" : line;
     }
 }

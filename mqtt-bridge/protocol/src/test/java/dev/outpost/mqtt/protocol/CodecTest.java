@@ -53,6 +53,38 @@ class CodecTest {
     }
 
     @Test
+    void errorsSpeakOfFieldsAndJsonTypesNeverOfJavaInternals() {
+        assertThat(message(Kind.ACTIVATE, "{\"v\":1,\"secret\":{\"a\":1},\"csr\":\"AA==\"}"))
+                .isEqualTo("field 'secret' should be a string");
+        assertThat(message(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\",\"csr\":\"AA==\",\"extra\":1}"))
+                .isEqualTo("unknown field 'extra'");
+        assertThat(message(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\"}")).isEqualTo("field 'csr' is missing");
+        assertThat(message(Kind.EVIDENCE, "{\"v\":1,\"nonce\":\"AA==\",\"part\":\"x\",\"more\":false}"))
+                .isEqualTo("field 'part' should be a whole number");
+        assertThat(message(Kind.EVIDENCE, "{\"v\":1,\"nonce\":\"AA==\",\"part\":null,\"more\":false}"))
+                .isEqualTo("field 'part' may not be null");
+        assertThat(message(Kind.ACTIVATE, "{\"v\":1,\"secret\":")).startsWith("not JSON (line 1");
+        assertThat(message(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"" + "A".repeat(60_000) + "\"}")).startsWith("over a limit");
+        String[] hostile = {"{\"v\":1,\"secret\":[1,2]}", "{\"v\":1,\"secret\":true,\"csr\":3}",
+            "{\"v\":1,\"nonce\":[],\"part\":{},\"more\":\"no\"}", "{\"v\":1,\"\u0000\":1}"};
+        for (String h : hostile) {
+            for (Kind k : new Kind[] {Kind.ACTIVATE, Kind.EVIDENCE, Kind.ENROLL}) {
+                String m = message(k, h);
+                assertThat(m).doesNotContain("com.fasterxml", "java.", "dev.outpost", "JsonNode", "Request", "\u0000");
+            }
+        }
+    }
+
+    private String message(Kind kind, String json) {
+        try {
+            codec.decodeRequest(kind, json.getBytes(StandardCharsets.UTF_8));
+            throw new AssertionError("accepted: " + json);
+        } catch (ProtocolException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Test
     void base64FieldsAreCheckedAndBounded() {
         assertThatThrownBy(() -> Codec.base64("!!", "secret", 64)).hasMessage("secret: not base64");
         assertThatThrownBy(() -> Codec.base64("A".repeat(200), "secret", 64)).hasMessageContaining("over 64 bytes");
