@@ -106,18 +106,24 @@ public final class ApplianceApp {
             ApplianceConfig.Attestation at = config.attestation();
             AtomicReference<DeviceChannel> endpointRef = new AtomicReference<>();
             Topics topics = new Topics(config.mqtt().topicPrefix());
+            Quarantine quarantine = Quarantine.load(devices);
             Revocations revocations = new Revocations(ca, clock, (deviceId, event) -> {
                 DeviceChannel e = endpointRef.get();
                 if (e != null) {
                     e.publishSite(topics.siteRevocations(), event, false);
-                    // A moment's grace so the device receives the verdict that explains the disconnect.
+                    // A moment's grace so the device receives the verdict that explains the disconnect; skipped when
+                    // an operator cleared the device meanwhile (it may already be connected again, legitimately).
+                    boolean held = quarantine.holds(deviceId);
                     java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
-                            .execute(() -> e.disconnect(deviceId, "identity revoked"));
+                            .execute(() -> {
+                                if (!held || quarantine.holds(deviceId)) {
+                                    e.disconnect(deviceId, "identity revoked");
+                                }
+                            });
                 }
             }, at.webhook());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
-            Quarantine quarantine = Quarantine.load(devices);
             KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
             known.refresh();
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
@@ -146,7 +152,7 @@ public final class ApplianceApp {
                     .withUnauthenticatedRates(
                             new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
                             new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
-            RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation);
+            RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation, EVIDENCE_CHUNK);
             DeviceChannel endpoint = config.mqtt().external()
                     ? BrokerConnection.client(config, ca, dispatcher, options, known)
                     // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.

@@ -12,6 +12,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.appliance.refusal.Refusal;
 import dev.outpost.appliance.store.AttestationRecord;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.AuditEvent;
@@ -28,14 +29,6 @@ import dev.outpost.ima.verify.ImaStateCodec;
 import dev.outpost.ima.verify.ImaVerificationResult;
 import dev.outpost.ima.verify.IncrementalImaVerifier;
 import dev.outpost.ima.verify.QuotedPcr;
-import dev.outpost.mqtt.protocol.Challenge;
-import dev.outpost.mqtt.protocol.Codec;
-import dev.outpost.mqtt.protocol.ErrorCode;
-import dev.outpost.mqtt.protocol.EvidenceAccepted;
-import dev.outpost.mqtt.protocol.EvidenceRequest;
-import dev.outpost.mqtt.protocol.Messages;
-import dev.outpost.mqtt.protocol.ProtocolException;
-import dev.outpost.mqtt.protocol.Verdict;
 import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.keys.QualifiedName;
 import dev.outpost.tpm.quote.QuoteExpectation;
@@ -84,7 +77,7 @@ public final class AttestationService {
         this.pending = new PendingChallenges(settings.maxBufferedEvidenceBytes());
     }
 
-    public Challenge challenge(String deviceId) throws ProtocolException {
+    public IssuedChallenge challenge(String deviceId) throws Refusal {
         DeviceRecord d = enrolled(deviceId);
         AttestationRecord rec = attestations.get(d.deviceId());
         String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
@@ -97,32 +90,30 @@ public final class AttestationService {
         random.nextBytes(nonce);
         Instant expires = clock.instant().plus(settings.challengeTtl());
         pending.put(deviceId, new PendingChallenges.Pending(nonce, settings.pcrs(), offset, wantBoot, expires));
-        return new Challenge(Messages.VERSION, Codec.base64(nonce), settings.pcrs().toString(), offset, wantBoot,
-                settings.maxChunkBytes(), expires.toEpochMilli());
+        return new IssuedChallenge(nonce.clone(), settings.pcrs(), offset, wantBoot, settings.maxChunkBytes(), expires);
     }
 
-    public Object evidence(String deviceId, EvidenceRequest req) throws ProtocolException {
-        byte[] nonce = Codec.base64(req.nonce(), "nonce", 64);
-        PendingChallenges.Pending p = pending.match(deviceId, nonce);
+    public EvidenceOutcome evidence(String deviceId, EvidencePart req) throws Refusal {
+        PendingChallenges.Pending p = pending.match(deviceId, req.nonce());
         if (p == null) {
-            throw deny(deviceId, ErrorCode.FORBIDDEN, "the nonce is not the one issued to this device "
+            throw deny(deviceId, Refusal.Why.NOT_YOURS, "the nonce is not the one issued to this device "
                     + "(replayed, stale, or another device's evidence)");
         }
         if (clock.instant().isAfter(p.expiresAt)) {
             pending.consume(deviceId, p);
-            throw deny(deviceId, ErrorCode.EXPIRED, "the challenge expired at " + p.expiresAt);
+            throw deny(deviceId, Refusal.Why.EXPIRED, "the challenge expired at " + p.expiresAt);
         }
         synchronized (p) {
             if (req.part() != p.nextPart) {
                 pending.consume(deviceId, p);
-                throw deny(deviceId, ErrorCode.BAD_REQUEST, "evidence part " + req.part() + ", expected " + p.nextPart);
+                throw deny(deviceId, Refusal.Why.MALFORMED, "evidence part " + req.part() + ", expected " + p.nextPart);
             }
-            byte[] ima = slice(req.imaEntries(), "imaEntries");
-            byte[] boot = slice(req.bootLog(), "bootLog");
+            byte[] ima = req.ima();
+            byte[] boot = req.bootLog();
             long size = (long) ima.length + boot.length;
             if (p.bytes() + size > settings.maxEvidenceBytes()) {
                 pending.consume(deviceId, p);
-                throw deny(deviceId, ErrorCode.TOO_LARGE, "evidence over " + settings.maxEvidenceBytes() + " bytes");
+                throw deny(deviceId, Refusal.Why.TOO_LARGE, "evidence over " + settings.maxEvidenceBytes() + " bytes");
             }
             if (!pending.reserve(p, size)) {
                 // Not this device's fault: others' evidence fills the appliance. Its challenge is dropped so its
@@ -130,27 +121,23 @@ public final class AttestationService {
                 pending.consume(deviceId, p);
                 LOG.info("evidence from {} deferred: {} bytes buffered, the limit is {}", deviceId,
                         pending.bufferedBytes(), pending.maxBufferedBytes());
-                throw new ProtocolException(ErrorCode.RATE_LIMITED, "the appliance is busy verifying other devices' "
+                throw new Refusal(Refusal.Why.BUSY, "the appliance is busy verifying other devices' "
                         + "evidence; ask for a new challenge in a few seconds");
             }
             p.ima.writeBytes(ima);
             p.boot.writeBytes(boot);
             if (req.more()) {
                 p.nextPart++;
-                return new EvidenceAccepted(Messages.VERSION, req.part());
+                return new EvidenceOutcome.PartAccepted(req.part());
             }
             pending.consume(deviceId, p);
         }
         return judge(deviceId, p, req);
     }
 
-    private byte[] slice(String b64, String field) throws ProtocolException {
-        return b64 == null ? new byte[0] : Codec.base64(b64, field, settings.maxChunkBytes());
-    }
-
     /** Drops expired challenges and what they buffered; the appliance calls this on a timer. */
     public int purgeExpiredChallenges() {
-        return pending.purgeExpired(clock.instant());
+        return pending.purgeExpired(clock.instant(), settings.challengeTtl());
     }
 
     /** Evidence bytes buffered for all devices right now. */
@@ -158,7 +145,7 @@ public final class AttestationService {
         return pending.bufferedBytes();
     }
 
-    private Verdict judge(String deviceId, PendingChallenges.Pending p, EvidenceRequest req) throws ProtocolException {
+    private EvidenceOutcome.Verdict judge(String deviceId, PendingChallenges.Pending p, EvidencePart req) throws Refusal {
         DeviceRecord d = enrolled(deviceId);
         AttestationRecord prev = attestations.get(deviceId);
         Instant now = clock.instant();
@@ -170,9 +157,9 @@ public final class AttestationService {
         try {
             TpmPublic ak = TpmPublic.parseSized(d.akPublic());
             TpmPublic ek = TpmPublic.parseSized(d.ekPublic());
-            pcrs = PcrFile.read(Codec.base64(req.pcrs(), "pcrs", 8192));
+            pcrs = PcrFile.read(req.pcrs());
             QuoteResult r = quoteVerifier.verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), p.nonce,
-                    p.selection), Codec.base64(req.attest(), "attest", 4096), Codec.base64(req.signature(), "signature", 1024),
+                    p.selection), req.attest(), req.signature(),
                     pcrs);
             if (r.isValid()) {
                 quote = r.attest();
@@ -190,16 +177,10 @@ public final class AttestationService {
         TpmsAttest.ClockInfo ci = quote.clockInfo();
         long reset = Integer.toUnsignedLong(ci.resetCount());
         long restart = Integer.toUnsignedLong(ci.restartCount());
-        boolean rebooted = prev.resetCount() != null && reset != prev.resetCount();
-        if (prev.resetCount() != null && reset < prev.resetCount()) {
-            reasons.add("tpm.counters: resetCount went backwards (" + reset + " < " + prev.resetCount() + ")");
-        } else if (!rebooted && prev.restartCount() != null && restart < prev.restartCount()) {
-            reasons.add("tpm.counters: restartCount went backwards without a reboot");
-        } else if (!rebooted && prev.restartCount() != null && restart == prev.restartCount()
-                && prev.tpmClock() != null && ci.clock() < prev.tpmClock()) {
-            reasons.add("tpm.clock: went backwards without a reboot (" + ci.clock() + " < " + prev.tpmClock() + ")");
-        }
-        if (!reasons.isEmpty()) {
+        TpmCounters.Check counters = TpmCounters.check(prev, ci);
+        boolean rebooted = counters.rebooted();
+        if (counters.problem() != null) {
+            reasons.add(counters.problem());
             return conclude(d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
         }
         if (rebooted && (p.imaOffset != 0 || (!p.wantBootLog && quotesBootPcrs()))) {
@@ -267,7 +248,7 @@ public final class AttestationService {
                 bootVerified, now);
     }
 
-    private Verdict conclude(DeviceRecord d, AttestationRecord base, TpmsAttest quote, List<String> reasons,
+    private EvidenceOutcome.Verdict conclude(DeviceRecord d, AttestationRecord base, TpmsAttest quote, List<String> reasons,
             DeviceState state, byte[] ima, boolean bootVerified, Instant now) {
         Long reset = quote == null ? base.resetCount() : Long.valueOf(Integer.toUnsignedLong(quote.clockInfo().resetCount()));
         Long restart = quote == null ? base.restartCount()
@@ -298,7 +279,11 @@ public final class AttestationService {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
         }
-        return new Verdict(Messages.VERSION, state.dbValue(), reasons, now.plus(settings.interval()).toEpochMilli(), null);
+        // What an SVID issued on this verdict may last: never past this pass plus the freshness window, and nothing
+        // when the verdict was not stored (an operator revoked the device meanwhile).
+        Optional<Instant> until = state == DeviceState.TRUSTED && stored ? Optional.of(now.plus(settings.freshness()))
+                : Optional.empty();
+        return new EvidenceOutcome.Verdict(state, List.copyOf(reasons), now.plus(settings.interval()), until);
     }
 
     /** Writes the routine passes held in memory (see {@link AttestationStore#recordRoutinePass}). */
@@ -350,16 +335,16 @@ public final class AttestationService {
      * whatever it sends next (after a reboot, a reconnect, an honest quote): the failure may have left no trace in
      * the PCRs (a narrowed quote, a withheld log), so one good attestation proves nothing about what came before.
      */
-    private DeviceRecord enrolled(String deviceId) throws ProtocolException {
+    private DeviceRecord enrolled(String deviceId) throws Refusal {
         DeviceRecord d = devices.find(deviceId).orElse(null);
         if (d == null) {
-            throw new ProtocolException(ErrorCode.NOT_ENROLLED, "device is not enrolled");
+            throw new Refusal(Refusal.Why.NOT_ENROLLED, "device is not enrolled");
         }
         if (d.state() == DeviceState.REVOKED) {
-            throw new ProtocolException(ErrorCode.REVOKED, "device is revoked: " + d.revokeReason());
+            throw new Refusal(Refusal.Why.REVOKED, "device is revoked: " + d.revokeReason());
         }
         if (d.state() == DeviceState.FAILED) {
-            throw new ProtocolException(ErrorCode.ATTESTATION_FAILED,
+            throw new Refusal(Refusal.Why.ATTESTATION_FAILED,
                     "device failed attestation; it is refused until an operator clears it (device clear)");
         }
         return d;
@@ -396,11 +381,11 @@ public final class AttestationService {
         return "reset-" + (resetCount == null ? "unknown" : resetCount);
     }
 
-    private ProtocolException deny(String deviceId, ErrorCode code, String reason) {
+    private Refusal deny(String deviceId, Refusal.Why code, String reason) {
         if (audit.recordRefusal(AuditEvent.of(clock.instant(), deviceId, "evidence", AuditEvent.Decision.DENY,
                 code + ": " + reason, null))) {
             LOG.warn("evidence from {} refused: {} {}", deviceId, code, reason);
         }
-        return new ProtocolException(code, reason);
+        return new Refusal(code, reason);
     }
 }

@@ -27,8 +27,8 @@ final class PendingChallenges {
         final long imaOffset;
         final boolean wantBootLog;
         final Instant expiresAt;
-        final ByteArrayOutputStream ima = new ByteArrayOutputStream();
-        final ByteArrayOutputStream boot = new ByteArrayOutputStream();
+        ByteArrayOutputStream ima = new ByteArrayOutputStream();
+        ByteArrayOutputStream boot = new ByteArrayOutputStream();
         int nextPart;
         // What this challenge holds of the global budget; released exactly once when it leaves the map.
         private long reserved;
@@ -96,16 +96,27 @@ final class PendingChallenges {
         }
     }
 
-    /** Drops challenges past their expiry with whatever they buffered; returns how many. */
-    int purgeExpired(Instant now) {
+    /**
+     * Frees what challenges past their expiry buffered; returns how many it freed. The challenge itself stays for
+     * {@code tombstone} more, buffer-less, so a device that answers late is told its challenge expired rather than
+     * that its nonce is unknown.
+     */
+    int purgeExpired(Instant now, java.time.Duration tombstone) {
         int[] n = {0};
         byDevice.entrySet().removeIf(e -> {
-            if (now.isAfter(e.getValue().expiresAt)) {
-                release(e.getValue());
-                n[0]++;
-                return true;
+            Pending p = e.getValue();
+            if (!now.isAfter(p.expiresAt)) {
+                return false;
             }
-            return false;
+            synchronized (p) {
+                if (!p.released) {
+                    release(p);
+                    p.ima = new ByteArrayOutputStream(0);
+                    p.boot = new ByteArrayOutputStream(0);
+                    n[0]++;
+                }
+            }
+            return now.isAfter(p.expiresAt.plus(tombstone));
         });
         return n[0];
     }

@@ -1,11 +1,14 @@
 package dev.outpost.appliance.ca;
 
 import dev.outpost.tpm.keys.DeviceId;
+import io.spiffe.exception.InvalidSpiffeIdException;
+import io.spiffe.spiffeid.TrustDomain;
 
 /**
- * A SPIFFE ID, checked strictly against the SPIFFE ID standard: we mint these and devices and federated
- * peers compare them byte for byte, so anything that two parsers could read differently is refused here
- * rather than normalised.
+ * A SPIFFE ID, checked strictly against the SPIFFE ID standard by java-spiffe's parser (the reference the SPIFFE
+ * project keeps for Java): we mint these and devices and federated peers compare them byte for byte, so anything
+ * that two parsers could read differently is refused rather than normalised. This record adds the lengths the
+ * standard caps, the IDs Outpost mints, and refusals that quote what was refused.
  *
  * @param trustDomain lowercase trust domain name, e.g. {@code site1.outpost.test}
  * @param path        empty (the trust domain's own ID) or {@code /seg/seg...}
@@ -18,9 +21,18 @@ public record SpiffeId(String trustDomain, String path) {
 
     public SpiffeId {
         checkTrustDomain(trustDomain);
-        checkPath(path);
+        if (path == null) {
+            throw new IllegalArgumentException("SPIFFE ID path is null");
+        }
         if (SCHEME.length() + trustDomain.length() + path.length() > MAX_LENGTH) {
             throw new IllegalArgumentException("SPIFFE ID longer than " + MAX_LENGTH + " bytes");
+        }
+        if (!path.isEmpty()) {
+            try {
+                io.spiffe.spiffeid.SpiffeId.validatePath(path);
+            } catch (InvalidSpiffeIdException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("not a SPIFFE ID path (" + e.getMessage() + "): " + quote(path));
+            }
         }
     }
 
@@ -31,14 +43,18 @@ public record SpiffeId(String trustDomain, String path) {
         if (id.length() > MAX_LENGTH) {
             throw new IllegalArgumentException("SPIFFE ID longer than " + MAX_LENGTH + " bytes");
         }
-        if (!id.startsWith(SCHEME)) {
-            throw new IllegalArgumentException("SPIFFE ID must start with spiffe:// (scheme is lowercase): " + quote(id));
+        io.spiffe.spiffeid.SpiffeId parsed;
+        try {
+            parsed = io.spiffe.spiffeid.SpiffeId.parse(id);
+        } catch (InvalidSpiffeIdException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a SPIFFE ID (" + e.getMessage() + "): " + quote(id));
         }
-        String rest = id.substring(SCHEME.length());
-        int slash = rest.indexOf('/');
-        String td = slash < 0 ? rest : rest.substring(0, slash);
-        String path = slash < 0 ? "" : rest.substring(slash);
-        return new SpiffeId(td, path);
+        // java-spiffe lowercases scheme and trust domain; an ID compared byte for byte must already be in that form.
+        if (!parsed.toString().equals(id)) {
+            throw new IllegalArgumentException("not a SPIFFE ID in canonical form (scheme and trust domain in lowercase): "
+                    + quote(id));
+        }
+        return new SpiffeId(parsed.getTrustDomain().getName(), parsed.getPath());
     }
 
     /** The ID of the trust domain itself ({@code spiffe://td}), as carried in the URI SAN of CA certificates. */
@@ -65,7 +81,7 @@ public record SpiffeId(String trustDomain, String path) {
         return new SpiffeId(trustDomain, "/agent/enrolling/" + deviceId);
     }
 
-    /** Throws with the reason when {@code td} is not a valid trust domain name. */
+    /** Throws with the reason when {@code td} is not a bare trust domain name (no scheme, port or path). */
     public static void checkTrustDomain(String td) {
         if (td == null || td.isEmpty()) {
             throw new IllegalArgumentException("trust domain is empty");
@@ -73,65 +89,27 @@ public record SpiffeId(String trustDomain, String path) {
         if (td.length() > MAX_TRUST_DOMAIN_LENGTH) {
             throw new IllegalArgumentException("trust domain longer than " + MAX_TRUST_DOMAIN_LENGTH + " characters");
         }
-        for (int i = 0; i < td.length(); i++) {
-            char c = td.charAt(i);
-            if (c == ':') {
-                throw new IllegalArgumentException("trust domain must not contain a port: " + quote(td));
-            }
-            if (c == '@') {
-                throw new IllegalArgumentException("trust domain must not contain userinfo: " + quote(td));
-            }
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
-                throw new IllegalArgumentException("trust domain may only hold lowercase letters, digits, '.', '-' and '_', got "
-                        + describe(c) + " in " + quote(td));
-            }
+        // java-spiffe also takes "spiffe://td" for a trust domain; a configured name is the bare one.
+        if (td.contains("/")) {
+            throw new IllegalArgumentException("trust domain is a bare name, without spiffe:// or a path: " + quote(td));
         }
-    }
-
-    private static void checkPath(String path) {
-        if (path == null) {
-            throw new IllegalArgumentException("SPIFFE ID path is null");
+        String parsed;
+        try {
+            parsed = TrustDomain.parse(td).getName();
+        } catch (InvalidSpiffeIdException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a trust domain name (" + e.getMessage() + "): " + quote(td));
         }
-        if (path.isEmpty()) {
-            return;
+        if (!parsed.equals(td)) {
+            throw new IllegalArgumentException("trust domain must be in lowercase: " + quote(td));
         }
-        if (path.charAt(0) != '/') {
-            throw new IllegalArgumentException("SPIFFE ID path must start with '/': " + quote(path));
-        }
-        int segStart = 1;
-        for (int i = 1; i <= path.length(); i++) {
-            if (i == path.length() || path.charAt(i) == '/') {
-                String seg = path.substring(segStart, i);
-                if (seg.isEmpty()) {
-                    throw new IllegalArgumentException("SPIFFE ID path has an empty segment (or a trailing '/'): " + quote(path));
-                }
-                if (seg.equals(".") || seg.equals("..")) {
-                    throw new IllegalArgumentException("SPIFFE ID path must not contain '.' or '..' segments: " + quote(path));
-                }
-                segStart = i + 1;
-                continue;
-            }
-            char c = path.charAt(i);
-            if (c == '?' || c == '#') {
-                throw new IllegalArgumentException("SPIFFE ID must not carry a query or fragment: " + quote(path));
-            }
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '-' || c == '_')) {
-                throw new IllegalArgumentException("SPIFFE ID path may only hold letters, digits, '.', '-' and '_', got "
-                        + describe(c) + " in " + quote(path));
-            }
-        }
-    }
-
-    private static String describe(char c) {
-        return c >= 0x21 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
     }
 
     private static String quote(String s) {
         if (s == null) {
             return "null";
         }
-        return "\"" + (s.length() > 80 ? s.substring(0, 80) + "…" : s) + "\"";
+        String cut = s.length() > 80 ? s.substring(0, 80) + "…" : s;
+        return "\"" + cut.replaceAll("[^\\x20-\\x7e…]", "?") + "\"";
     }
 
     @Override

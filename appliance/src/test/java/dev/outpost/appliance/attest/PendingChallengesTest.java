@@ -2,6 +2,7 @@ package dev.outpost.appliance.attest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 
 import org.junit.jupiter.api.Test;
@@ -39,8 +40,12 @@ class PendingChallengesTest {
         pc.put("live", live);
         pc.reserve(quiet, 5000);
         pc.reserve(live, 7);
-        assertThat(pc.purgeExpired(T0.plusSeconds(31))).isEqualTo(1);
+        assertThat(pc.purgeExpired(T0.plusSeconds(31), Duration.ofSeconds(30))).isEqualTo(1);
         assertThat(pc.bufferedBytes()).isEqualTo(7);
+        assertThat(pc.match("quiet", quiet.nonce)).as("kept buffer-less, to say it expired").isSameAs(quiet);
+        assertThat(quiet.bytes()).isZero();
+        assertThat(pc.reserve(quiet, 1)).isFalse();
+        assertThat(pc.purgeExpired(T0.plusSeconds(61), Duration.ofSeconds(30))).isZero();
         assertThat(pc.match("quiet", quiet.nonce)).isNull();
         assertThat(pc.match("live", live.nonce)).isSameAs(live);
     }
