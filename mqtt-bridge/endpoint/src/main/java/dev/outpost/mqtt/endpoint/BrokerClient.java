@@ -32,8 +32,10 @@ import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.mqtt.protocol.BrokerClientIds;
 import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.Limits;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Topics;
@@ -46,8 +48,10 @@ import io.vertx.core.Vertx;
  * External broker mode: the appliance as a client of the site's broker (Mosquitto, see packaging/mosquitto).
  * The broker's ACL pins each device to its own topics and admits the non-enrollment kinds only from clients
  * with a node SVID, so a request's kind tells whether it came with one; everything else is checked here as in
- * the embedded endpoint: the reply goes to the topic of the device the request topic names (never to a Response
- * Topic the client chose), limits, strict decoding, rate limits for enrollment, idempotency by correlation data.
+ * the embedded endpoint: the reply goes to the topic of the device the request topic names, or for a request on
+ * an enrollment topic ({@link Topics#enrollmentRequest}) to that enrolling client's reply topic (never to a
+ * Response Topic the client chose), limits, strict decoding, rate limits for enrollment, idempotency by
+ * correlation data.
  */
 public final class BrokerClient implements DeviceChannel {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerClient.class);
@@ -80,7 +84,9 @@ public final class BrokerClient implements DeviceChannel {
     public Future<Integer> start(Vertx vertx) {
         Promise<Integer> started = Promise.promise();
         try {
-            client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
+            // The broker's client id rule (BrokerClientIds): the id must carry the prefix; the shipped broker
+            // swaps it for the certificate's CN, so only the appliance's certificate can ever hold that id.
+            client = new MqttAsyncClient(options.brokerUri(), BrokerClientIds.fresh(), new MemoryPersistence());
             client.setCallback(new Callback());
             MqttConnectionOptions o = new MqttConnectionOptions();
             o.setSocketFactory(new NoDelaySocketFactory(tls().getSocketFactory()));
@@ -99,7 +105,8 @@ public final class BrokerClient implements DeviceChannel {
     }
 
     private void subscribe() throws MqttException {
-        client.subscribe(options.topics().prefix() + "/dev/+/req/+", 1);
+        client.subscribe(new String[] {options.topics().prefix() + "/dev/+/req/+",
+            options.topics().prefix() + "/enroll/+/+/req/+"}, new int[] {1, 1});
         // The broker keeps nothing for us (persistence off): republish what must be retained.
         for (Map.Entry<String, byte[]> e : retained.entrySet()) {
             publish(e.getKey(), e.getValue(), true, null);
@@ -131,30 +138,51 @@ public final class BrokerClient implements DeviceChannel {
         return ctx;
     }
 
+    /** Whom a request is from and where its reply goes; the reply topic is never one the client named. */
+    private record Addressed(String deviceId, Kind kind, String replyTo, boolean anonymous) {
+    }
+
+    // Device topics: from a device's own subtree. Enrollment topics: from the broker's anonymous listener, under
+    // the enrolling client's id (its ACL binds %c), so the reply goes there and not to the device's own topics.
+    private Optional<Addressed> address(String topic) {
+        Topics t = options.topics();
+        Optional<Addressed> a = t.parseRequest(topic).map(r -> new Addressed(r.deviceId(), r.kind(), t.response(r.deviceId()), false));
+        if (a.isEmpty()) {
+            a = t.parseEnrollmentRequest(topic).map(e -> new Addressed(e.deviceId(), e.kind(), e.response(t), true));
+        }
+        return a.filter(x -> DeviceIds.isValid(x.deviceId()));
+    }
+
     private void onRequest(String topic, MqttMessage m) {
-        Optional<Topics.RequestTopic> rt = options.topics().parseRequest(topic);
-        if (rt.isEmpty() || !DeviceIds.isValid(rt.get().deviceId())) {
+        Optional<Addressed> rt = address(topic);
+        if (rt.isEmpty()) {
             LOG.info("dropped a message on {}: not a request topic of this appliance", RequestDispatcher.printable(topic));
             return;
         }
         String id = rt.get().deviceId();
         var kind = rt.get().kind();
+        String replyTo = rt.get().replyTo();
+        byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
+        if (rt.get().anonymous() && !kind.enrollment()) {
+            // The shipped ACL lets no one publish this; a broker that does is not the one relied on below.
+            reply(replyTo, corr, codec.error(ErrorCode.FORBIDDEN, kind.wire() + " needs a node SVID: not on enrollment topics"));
+            return;
+        }
         // Behind the broker's ACL, only a client with this device's SVID can publish a non-enrollment kind.
         boolean authenticated = !kind.enrollment();
-        byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
         if (corr == null || corr.length == 0 || corr.length > RequestDispatcher.MAX_CORRELATION_BYTES) {
-            reply(id, corr, codec.error(ErrorCode.BAD_REQUEST, "correlation data missing or over "
+            reply(replyTo, corr, codec.error(ErrorCode.BAD_REQUEST, "correlation data missing or over "
                     + RequestDispatcher.MAX_CORRELATION_BYTES + " bytes"));
             return;
         }
         ResponseCache.Key key = ResponseCache.Key.of(id, authenticated, corr);
         ResponseCache.Lookup found = cache.lookupOrReserve(key, kind);
         if (found.hit()) {
-            found.existing().onSuccess(r -> reply(id, corr, r));
+            found.existing().onSuccess(r -> reply(replyTo, corr, r));
             return;
         }
         Promise<byte[]> promise = found.fresh();
-        promise.future().onSuccess(r -> reply(id, corr, r));
+        promise.future().onSuccess(r -> reply(replyTo, corr, r));
         if (!authenticated && !limiter.tryAcquire(id)) {
             cache.forget(key, promise);
             promise.complete(codec.error(ErrorCode.RATE_LIMITED, "too many requests without SVID; try again later"));
@@ -186,8 +214,8 @@ public final class BrokerClient implements DeviceChannel {
         });
     }
 
-    private void reply(String deviceId, byte[] corr, byte[] payload) {
-        publish(options.topics().response(deviceId), payload, false, corr);
+    private void reply(String topic, byte[] corr, byte[] payload) {
+        publish(topic, payload, false, corr);
     }
 
     private boolean publish(String topic, byte[] payload, boolean retain, byte[] corr) {
