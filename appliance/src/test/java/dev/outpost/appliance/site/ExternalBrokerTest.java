@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
+import dev.outpost.mqtt.protocol.BrokerClientIds;
 import dev.outpost.sim.BootProfile;
 import dev.outpost.sim.GoodPolicies;
 import dev.outpost.sim.SimulatedKernel;
@@ -70,7 +71,8 @@ class ExternalBrokerTest {
                     () -> "trusted".equals(SiteAttestationTest.state(site, deviceId)));
             assertThat(agent.daemon().status()).isEqualTo("connected");
 
-            try (RawMqtt watcher = new RawMqtt(broker.enrollPort(), RawMqtt.ids().get(1), dir.resolve("bundle.pem"))) {
+            // Any client on the enrollment listener may read the site broadcasts, with an id the broker accepts there.
+            try (RawMqtt watcher = new RawMqtt(broker.enrollPort(), BrokerClientIds.fresh(), dir.resolve("bundle.pem"))) {
                 watcher.subscribe(watcher.topics().siteRevocations());
                 kernel.measureUnlisted("/tmp/implant", "x".getBytes(StandardCharsets.UTF_8));
                 await("failed", Duration.ofSeconds(30), () -> "failed".equals(SiteAttestationTest.state(site, deviceId)));

@@ -198,7 +198,7 @@ final class SiteHarness implements AutoCloseable {
                 "appliance:",
                 "  host: 127.0.0.1",
                 "  port: " + (agentPort != 0 ? agentPort : mqttPort),
-                agentEnrollPort == null ? "" : "  enrollPort: " + agentEnrollPort,
+                agentEnrollPort == null ? "" : "  mode: broker\n  enrollPort: " + agentEnrollPort,
                 "tpm: " + tpm.uri(),
                 "stateDir: " + dir.resolve(name),
                 "trust:",

@@ -18,6 +18,7 @@ import dev.outpost.agent.enroll.NodeKeys;
 import dev.outpost.bench.load.mqtt.MqttClients;
 import dev.outpost.bench.load.mqtt.MqttSession;
 import dev.outpost.mqtt.protocol.ActivateRequest;
+import dev.outpost.mqtt.protocol.BrokerClientIds;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.ChallengeRequest;
 import dev.outpost.mqtt.protocol.Codec;
@@ -56,6 +57,11 @@ public final class SimDevice {
         public Site(MqttClients clients, String host, int mtlsPort, int enrollPort, List<X509Certificate> anchors)
                 throws SSLException {
             this(clients, host, mtlsPort, enrollPort, anchors, MqttClients.tls(anchors, null, null));
+        }
+
+        /** The embedded endpoint serves both on one port; a site broker has a listener for each. */
+        boolean viaBroker() {
+            return mtlsPort != enrollPort;
         }
     }
 
@@ -110,7 +116,9 @@ public final class SimDevice {
 
     /** Enrolls on the enrollment port without a client certificate, then connects with the SVID it got. */
     public void enroll(Site site) throws Exception {
-        try (MqttSession c = site.clients().connect(site.host(), site.enrollPort(), id(), site.enrollTls())) {
+        try (MqttSession c = site.viaBroker()
+                ? site.clients().connect(site.host(), site.enrollPort(), id(), BrokerClientIds.fresh(), true, site.enrollTls())
+                : site.clients().connect(site.host(), site.enrollPort(), id(), site.enrollTls())) {
             EnrollChallenge ch = c.request(Kind.ENROLL, new EnrollRequest(Messages.VERSION,
                     Codec.base64(tpm.ekPublic().encodedSized()), Codec.base64(ekCertificate),
                     Codec.base64(tpm.akPublic().encodedSized())), EnrollChallenge.class);
@@ -131,7 +139,9 @@ public final class SimDevice {
         if (session != null) {
             session.close();
         }
-        session = site.clients().connect(site.host(), site.mtlsPort(), id(), identity);
+        session = site.viaBroker()
+                ? site.clients().connect(site.host(), site.mtlsPort(), id(), BrokerClientIds.fresh(), false, identity)
+                : site.clients().connect(site.host(), site.mtlsPort(), id(), identity);
     }
 
     public boolean connected() {

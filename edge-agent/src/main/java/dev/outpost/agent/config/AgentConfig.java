@@ -36,12 +36,20 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
         String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog) {
 
     /**
-     * @param enrollPort where to enroll when that is another listener than {@code port} (a site broker keeps
-     *                   devices without an SVID on their own port); null: the same port
+     * @param mode       {@code endpoint} (default): the appliance's embedded MQTT endpoint; {@code broker}: a site
+     *                   broker (packaging/mosquitto), which takes other client ids and enrollment topics
+     * @param enrollPort a site broker's enrollment listener (devices without an SVID); only with mode broker
      */
-    public record Appliance(String host, int port, Integer enrollPort) {
+    public record Appliance(String host, int port, Integer enrollPort, String mode) {
+        public static final String ENDPOINT = "endpoint";
+        public static final String BROKER = "broker";
+
         public int enrollmentPort() {
             return enrollPort == null ? port : enrollPort;
+        }
+
+        public boolean viaBroker() {
+            return BROKER.equals(mode);
         }
     }
 
@@ -94,6 +102,21 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
         }
         if (appliance != null && (appliance.port() < 1 || appliance.port() > 65535)) {
             errors.add("appliance.port: must be 1..65535, got " + appliance.port());
+        }
+        if (appliance != null) {
+            String mode = appliance.mode() == null ? Appliance.ENDPOINT : appliance.mode();
+            if (!mode.equals(Appliance.ENDPOINT) && !mode.equals(Appliance.BROKER)) {
+                errors.add("appliance.mode: endpoint or broker, got '" + mode + "'");
+            } else if (mode.equals(Appliance.BROKER) && appliance.enrollPort() == null) {
+                errors.add("appliance.enrollPort: required with mode broker (the broker's enrollment listener, 8884"
+                        + " in the shipped Mosquitto configuration)");
+            } else if (mode.equals(Appliance.ENDPOINT) && appliance.enrollPort() != null) {
+                // A site broker refuses the endpoint's client ids and topics: say so now, not at every retry.
+                errors.add("appliance.enrollPort: only for a site broker; add appliance.mode: broker (the embedded"
+                        + " endpoint enrolls on appliance.port)");
+            } else if (appliance.enrollPort() != null && (appliance.enrollPort() < 1 || appliance.enrollPort() > 65535)) {
+                errors.add("appliance.enrollPort: must be 1..65535, got " + appliance.enrollPort());
+            }
         }
         if (trust == null || (trust.bundle() == null && trust.caFingerprintSha256() == null)) {
             errors.add("trust: give trust.bundle (site CA PEM) or trust.caFingerprintSha256; blind trust is not offered");

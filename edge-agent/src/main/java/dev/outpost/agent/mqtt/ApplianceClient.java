@@ -36,7 +36,7 @@ import dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory;
 
 /**
  * One MQTT 5 session with the appliance (or the site broker): request/response by correlation data on the
- * device's own topics, unsolicited commands to a listener. Reconnecting is the daemon's job, not this class's.
+ * topics {@link Addressing} names, unsolicited commands to a listener. Reconnecting is the daemon's job, not this class's.
  */
 public final class ApplianceClient implements Requester, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceClient.class);
@@ -44,19 +44,23 @@ public final class ApplianceClient implements Requester, AutoCloseable {
     private static final HexFormat HEX = HexFormat.of();
 
     private final MqttClient client;
-    private final String deviceId;
-    private final Topics topics;
+    private final Addressing addressing;
     private final Codec codec;
     private final Duration timeout;
     private final Map<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<String> lost = new CompletableFuture<>();
     private volatile Consumer<byte[]> commandListener = b -> { };
 
+    /** A session with the appliance's embedded endpoint. */
     public ApplianceClient(String host, int port, String deviceId, Topics topics, Codec codec, Duration timeout)
             throws MqttException {
-        this.client = new MqttClient("ssl://" + host + ":" + port, deviceId, new MemoryPersistence());
-        this.deviceId = deviceId;
-        this.topics = topics;
+        this(host, port, Addressing.endpoint(topics, deviceId), codec, timeout);
+    }
+
+    public ApplianceClient(String host, int port, Addressing addressing, Codec codec, Duration timeout)
+            throws MqttException {
+        this.client = new MqttClient("ssl://" + host + ":" + port, addressing.clientId(), new MemoryPersistence());
+        this.addressing = addressing;
         this.codec = codec;
         this.timeout = timeout;
         client.setCallback(new Callback());
@@ -71,9 +75,10 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));
         o.setKeepAliveInterval(30);
         client.connect(o);
-        client.subscribe(new MqttSubscription[] {
-            new MqttSubscription(topics.response(deviceId), 1),
-            new MqttSubscription(topics.command(deviceId), 1)});
+        client.subscribe(addressing.command() == null
+                ? new MqttSubscription[] {new MqttSubscription(addressing.response(), 1)}
+                : new MqttSubscription[] {new MqttSubscription(addressing.response(), 1),
+                    new MqttSubscription(addressing.command(), 1)});
     }
 
     public void onCommand(Consumer<byte[]> listener) {
@@ -99,12 +104,12 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         pending.put(key, reply);
         try {
             MqttProperties props = new MqttProperties();
-            props.setResponseTopic(topics.response(deviceId));
+            props.setResponseTopic(addressing.response());
             props.setCorrelationData(correlation);
             MqttMessage m = new MqttMessage(codec.encode(message));
             m.setQos(1);
             m.setProperties(props);
-            client.publish(topics.request(deviceId, kind), m);
+            client.publish(addressing.request(kind), m);
             byte[] payload = await(reply, kind);
             Response r = codec.decodeResponse(payload);
             return codec.body(r, replyType);
@@ -164,7 +169,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
 
         @Override
         public void messageArrived(String topic, MqttMessage message) {
-            if (topic.equals(topics.response(deviceId))) {
+            if (topic.equals(addressing.response())) {
                 byte[] corr = message.getProperties() == null ? null : message.getProperties().getCorrelationData();
                 CompletableFuture<byte[]> f = corr == null ? null : pending.get(HEX.formatHex(corr));
                 if (f != null) {
@@ -172,7 +177,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
                 } else {
                     LOG.debug("reply with unknown correlation data dropped");
                 }
-            } else if (topic.equals(topics.command(deviceId))) {
+            } else if (topic.equals(addressing.command())) {
                 commandListener.accept(message.getPayload());
             }
         }

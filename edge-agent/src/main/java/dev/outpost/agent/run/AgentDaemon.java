@@ -24,6 +24,7 @@ import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.agent.enroll.DeviceTpm;
 import dev.outpost.agent.enroll.Enroller;
 import dev.outpost.agent.enroll.NodeKeys;
+import dev.outpost.agent.mqtt.Addressing;
 import dev.outpost.agent.mqtt.ApplianceClient;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
@@ -104,7 +105,8 @@ public final class AgentDaemon implements Runnable {
 
     private void enroll(DeviceTpm.Endorsed ek) throws IOException, MqttException, TimeoutException,
             GeneralSecurityException, ProtocolException {
-        try (ApplianceClient c = client(ek.deviceId(), config.appliance().enrollmentPort())) {
+        try (ApplianceClient c = client(config.appliance().enrollmentPort(), config.appliance().viaBroker()
+                ? Addressing.brokerEnrollment(topics, ek.deviceId()) : Addressing.endpoint(topics, ek.deviceId()))) {
             c.connect(TlsContexts.context(bootstrapTrust(), null));
             Enroller.Enrolled e = new Enroller(tpm).enroll(c, ek);
             state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
@@ -116,7 +118,8 @@ public final class AgentDaemon implements Runnable {
     // attestation after renewFraction of its lifetime; return to reconnect with a new SVID or after a drop.
     private void connectedUntilRenewal(String deviceId, NodeIdentity id) throws IOException, MqttException,
             TimeoutException, GeneralSecurityException, ProtocolException {
-        try (ApplianceClient c = client(deviceId)) {
+        try (ApplianceClient c = client(config.appliance().port(), config.appliance().viaBroker()
+                ? Addressing.brokerWithSvid(topics, deviceId) : Addressing.endpoint(topics, deviceId))) {
             c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
             current = c;
             status = "connected";
@@ -176,12 +179,8 @@ public final class AgentDaemon implements Runnable {
         return TlsContexts.pinned(config.pinnedFingerprint());
     }
 
-    private ApplianceClient client(String deviceId) throws MqttException {
-        return client(deviceId, config.appliance().port());
-    }
-
-    private ApplianceClient client(String deviceId, int port) throws MqttException {
-        return new ApplianceClient(config.appliance().host(), port, deviceId, topics, codec, config.requestTimeout());
+    private ApplianceClient client(int port, Addressing addressing) throws MqttException {
+        return new ApplianceClient(config.appliance().host(), port, addressing, codec, config.requestTimeout());
     }
 
     private void pause() {

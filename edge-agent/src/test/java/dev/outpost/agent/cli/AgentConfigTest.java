@@ -33,4 +33,20 @@ class AgentConfigTest {
         Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {caFingerprintSha256: abc}\n");
         assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("64 hex digits");
     }
+
+    @Test
+    void brokerModeNeedsTheEnrollmentListenerAndOnlyItUsesOne(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("a.yaml");
+        Files.writeString(f, "appliance: {host: h, port: 8883, mode: broker, enrollPort: 8884}\ntrust: {bundle: /x}\n");
+        assertThat(AgentConfig.load(f).appliance().viaBroker()).isTrue();
+        Files.writeString(f, "appliance: {host: h, port: 8883}\ntrust: {bundle: /x}\n");
+        assertThat(AgentConfig.load(f).appliance().viaBroker()).isFalse();
+        Files.writeString(f, "appliance: {host: h, port: 8883, mode: broker}\ntrust: {bundle: /x}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("appliance.enrollPort: required with mode broker");
+        // A config from before broker mode had its own client ids: it must not silently keep failing to connect.
+        Files.writeString(f, "appliance: {host: h, port: 8883, enrollPort: 8884}\ntrust: {bundle: /x}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("add appliance.mode: broker");
+        Files.writeString(f, "appliance: {host: h, port: 8883, mode: Broker, enrollPort: 8884}\ntrust: {bundle: /x}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("appliance.mode: endpoint or broker");
+    }
 }

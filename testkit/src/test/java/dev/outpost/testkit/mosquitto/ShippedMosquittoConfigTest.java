@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -34,6 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShippedMosquittoConfigTest {
     static final String P = "outpost/v1";
+    /** What outpost.conf's clientid_prefixes demands of every client id (BrokerClientIds in mqtt-bridge). */
+    static final String ID_PREFIX = "outpost-client-";
+    static final SecureRandom RANDOM = new SecureRandom();
     static final long QUIET_MS = 500;
     static final int GRANTED_QOS1 = 0x01;
     static final int SUCCESS = 0x00;
@@ -79,7 +83,7 @@ class ShippedMosquittoConfigTest {
 
     @BeforeEach
     void connectAppliance() throws Exception {
-        appliance = Client.connect(broker.mtlsUri(), "outpost-appliance", applianceTls);
+        appliance = Client.connect(broker.mtlsUri(), freshId(), applianceTls);
         assertThat(appliance.subscribe(P + "/dev/+/req/#")).containsExactly(GRANTED_QOS1);
     }
 
@@ -95,12 +99,31 @@ class ShippedMosquittoConfigTest {
         }
     }
 
+    /** A device with its SVID; the client id it sends is a fresh one, which the broker replaces with the CN. */
     Client device(String id) throws MqttException {
-        return Client.connect(broker.mtlsUri(), id, TestPki.tls(site.caCert(), site.svid(id)));
+        return Client.connect(broker.mtlsUri(), freshId(), TestPki.tls(site.caCert(), site.svid(id)));
     }
 
-    Client enrolling(String id) throws MqttException {
-        return Client.connect(broker.enrollUri(), id, TestPki.tls(site.caCert(), null));
+    Client enrolling(String clientId) throws MqttException {
+        return Client.connect(broker.enrollUri(), clientId, TestPki.tls(site.caCert(), null));
+    }
+
+    /** Like the agent's: the required prefix and 128 random bits. */
+    static String freshId() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return ID_PREFIX + HexFormat.of().formatHex(b);
+    }
+
+    /** Waits {@link #QUIET_MS} for anything but the site broadcasts an anonymous client may read. */
+    static void assertOnlySiteBroadcasts(Client c) throws InterruptedException {
+        for (Client.Received r; (r = c.poll(QUIET_MS)) != null; ) {
+            assertThat(r.topic()).startsWith(P + "/site/");
+        }
+    }
+
+    static String enroll(String clientId, String deviceId) {
+        return P + "/enroll/" + clientId + "/" + deviceId;
     }
 
     static byte[] correlation() {
@@ -167,7 +190,7 @@ class ShippedMosquittoConfigTest {
     void applianceSeesEveryDeviceAndRepliesReachOnlyTheAddressedOne() throws Exception {
         String a = TestPki.newDeviceId();
         String b = TestPki.newDeviceId();
-        try (Client devA = device(a); Client devB = device(b); Client anon = enrolling(TestPki.newDeviceId())) {
+        try (Client devA = device(a); Client devB = device(b); Client anon = enrolling(freshId())) {
             assertThat(devA.subscribe(P + "/dev/" + a + "/resp")).containsExactly(GRANTED_QOS1);
             assertThat(devB.subscribe(P + "/dev/" + b + "/resp")).containsExactly(GRANTED_QOS1);
             assertThat(devA.publish(P + "/dev/" + a + "/req/status", "from-a", false)).isEqualTo(SUCCESS);
@@ -183,48 +206,79 @@ class ShippedMosquittoConfigTest {
     }
 
     @Test
-    void enrollmentListenerAllowsOnlyEnrollAndActivateForTheOwnClientId() throws Exception {
-        String c = TestPki.newDeviceId();
-        String d = TestPki.newDeviceId();
+    void enrollmentListenerAllowsOnlyEnrollAndActivateUnderTheOwnClientId() throws Exception {
+        String c = freshId();
+        String other = freshId();
+        String dev = TestPki.newDeviceId();
         try (Client anon = enrolling(c)) {
-            assertThat(anon.subscribe(P + "/dev/" + c + "/resp", P + "/dev/" + c + "/cmd", P + "/site/bundle",
-                    P + "/site/revocations"))
-                    .containsExactly(GRANTED_QOS1, GRANTED_QOS1, GRANTED_QOS1, GRANTED_QOS1);
+            assertThat(anon.subscribe(enroll(c, dev) + "/resp")).containsExactly(GRANTED_QOS1);
             // Granted, but filtered per message (see svidDeviceCannotReachAnotherDevicesTopics).
-            assertThat(anon.subscribe(P + "/dev/" + d + "/resp", P + "/dev/+/resp", P + "/dev/+/req/#",
-                    P + "/site/#"))
-                    .containsExactly(GRANTED_QOS1, GRANTED_QOS1, GRANTED_QOS1, GRANTED_QOS1);
-            assertThat(appliance.publish(P + "/dev/" + d + "/resp", "for-d", false)).isIn(SUCCESS, NO_SUBSCRIBERS);
+            assertThat(anon.subscribe(enroll(other, dev) + "/resp", P + "/enroll/+/+/resp", P + "/enroll/#"))
+                    .containsExactly(GRANTED_QOS1, GRANTED_QOS1, GRANTED_QOS1);
+            assertThat(appliance.subscribe(P + "/enroll/+/+/req/#")).containsExactly(GRANTED_QOS1);
+            assertThat(appliance.publish(enroll(other, dev) + "/resp", "for-other", false)).isIn(SUCCESS, NO_SUBSCRIBERS);
             assertThat(anon.poll(QUIET_MS)).isNull();
 
-            assertThat(anon.publish(P + "/dev/" + c + "/req/enroll", "enroll-c", false,
-                    P + "/dev/" + c + "/resp", correlation())).isEqualTo(SUCCESS);
-            // The appliance's own site/# read comes from the pattern; only requests arrive on dev/+/req/#.
-            assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(P + "/dev/" + c + "/req/enroll");
-            assertThat(anon.publish(P + "/dev/" + c + "/req/activate", "activate-c", false)).isEqualTo(SUCCESS);
-            assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(P + "/dev/" + c + "/req/activate");
+            byte[] corr = correlation();
+            assertThat(anon.publish(enroll(c, dev) + "/req/enroll", "enroll", false, enroll(c, dev) + "/resp", corr))
+                    .isEqualTo(SUCCESS);
+            Client.Received req = appliance.poll(Client.TIMEOUT_MS);
+            assertThat(req.topic()).isEqualTo(enroll(c, dev) + "/req/enroll");
+            assertThat(req.properties().getCorrelationData()).isEqualTo(corr);
+            assertThat(anon.publish(enroll(c, dev) + "/req/activate", "activate", false)).isEqualTo(SUCCESS);
+            assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(enroll(c, dev) + "/req/activate");
 
             for (String kind : new String[] {"csr", "challenge", "evidence", "status"}) {
-                assertThat(anon.publish(P + "/dev/" + c + "/req/" + kind, "x", false)).isEqualTo(NOT_AUTHORIZED);
+                assertThat(anon.publish(enroll(c, dev) + "/req/" + kind, "x", false)).isEqualTo(NOT_AUTHORIZED);
             }
-            assertThat(anon.publish(P + "/dev/" + d + "/req/enroll", "x", false)).isEqualTo(NOT_AUTHORIZED);
-            assertThat(anon.publish(P + "/dev/" + c + "/resp", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            // Nothing on the device tree, not even enrollment, and nothing under another client id.
+            assertThat(anon.publish(P + "/dev/" + dev + "/req/enroll", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            assertThat(anon.publish(enroll(other, dev) + "/req/enroll", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            assertThat(anon.publish(enroll(c, dev) + "/resp", "x", false)).isEqualTo(NOT_AUTHORIZED);
             assertThat(anon.publish(P + "/site/bundle", "x", true)).isEqualTo(NOT_AUTHORIZED);
             assertThat(appliance.poll(QUIET_MS)).isNull();
 
-            assertThat(appliance.publish(P + "/dev/" + c + "/resp", "enroll-reply", false)).isEqualTo(SUCCESS);
+            assertThat(appliance.publish(enroll(c, dev) + "/resp", "enroll-reply", false)).isEqualTo(SUCCESS);
             assertThat(anon.poll(Client.TIMEOUT_MS).payload()).isEqualTo("enroll-reply");
+        }
+    }
+
+    @Test
+    void anEnrolledDevicesTopicsAreClosedToAnonymousClients() throws Exception {
+        // Enrolling clients used to read dev/<id>/resp and cmd under client id <id>, which anyone could claim.
+        String a = TestPki.newDeviceId();
+        try (Client dev = device(a)) {
+            assertThat(dev.subscribe(P + "/dev/" + a + "/resp", P + "/dev/" + a + "/cmd"))
+                    .containsExactly(GRANTED_QOS1, GRANTED_QOS1);
+            for (String claimed : new String[] {a, ID_PREFIX + a}) {
+                try (Client anon = enrollingOrRefused(claimed)) {
+                    if (anon == null) {
+                        continue;
+                    }
+                    anon.subscribe(P + "/dev/" + a + "/resp", P + "/dev/" + a + "/cmd", P + "/dev/#", "#", "$SYS/#",
+                            "+/#");
+                    assertThat(appliance.publish(P + "/dev/" + a + "/resp", "reply", false)).isEqualTo(SUCCESS);
+                    assertThat(appliance.publish(P + "/dev/" + a + "/cmd", "attest-now", false)).isEqualTo(SUCCESS);
+                    assertThat(dev.poll(Client.TIMEOUT_MS).payload()).isEqualTo("reply");
+                    assertThat(dev.poll(Client.TIMEOUT_MS).payload()).isEqualTo("attest-now");
+                    // Mosquitto's retained $SYS topics ($SYS/broker/version, ...) would arrive at once if
+                    // readable: they, and connection log topics, could name client ids. No ACL grants them.
+                    assertOnlySiteBroadcasts(anon);
+                    assertThat(anon.publish(P + "/dev/" + a + "/req/enroll", "x", false)).isEqualTo(NOT_AUTHORIZED);
+                }
+            }
         }
     }
 
     @Test
     void aUsernameOnTheEnrollmentListenerGrantsNothing() throws Exception {
         // Nothing authenticates a username there; the enrollment ACL never looks at one.
-        try (Client fake = Client.connect(broker.enrollUri(), "not-a-device", TestPki.tls(site.caCert(), null),
+        try (Client fake = Client.connect(broker.enrollUri(), freshId(), TestPki.tls(site.caCert(), null),
                 "outpost-appliance")) {
             assertThat(fake.subscribe(P + "/dev/+/req/#")).containsExactly(GRANTED_QOS1);
-            try (Client dev = device(TestPki.newDeviceId())) {
-                assertThat(dev.publish(P + "/dev/" + dev.id + "/req/status", "x", false)).isEqualTo(SUCCESS);
+            String a = TestPki.newDeviceId();
+            try (Client dev = device(a)) {
+                assertThat(dev.publish(P + "/dev/" + a + "/req/status", "x", false)).isEqualTo(SUCCESS);
             }
             assertThat(appliance.poll(Client.TIMEOUT_MS)).isNotNull();
             assertThat(fake.poll(QUIET_MS)).isNull();
@@ -237,53 +291,99 @@ class ShippedMosquittoConfigTest {
     @Test
     void aClientIdWithSlashesOnlyReachesDeeperTopics() throws Exception {
         // %c fills one level only when the client id has no '/'. Mosquitto 2.0 does not forbid '/' in client
-        // ids, so an enrolling client can make its enroll topic look like another kind of another device,
-        // one level deeper. The appliance must therefore take device id and kind from a topic of exactly
-        // five levels with an allowlisted kind; this test pins down what reaches it.
+        // ids, so a client can make its client id look like another client id and a device id. Every topic
+        // it may then use is a level deeper than outpost/v1/enroll/<client>/<device>/req/<kind>: the appliance's
+        // own read ACL (enroll/+/+/req/#) does not even deliver those, and its parser would refuse them
+        // (Topics.parseEnrollmentRequest).
+        String victim = freshId();
         String v = TestPki.newDeviceId();
-        String trick = v + "/req/status";
+        String trick = victim + "/" + v;
         try (Client anon = enrolling(trick)) {
-            assertThat(anon.publish(P + "/dev/" + trick + "/req/enroll", "x", false)).isEqualTo(SUCCESS);
-            assertThat(appliance.poll(Client.TIMEOUT_MS).topic())
-                    .isEqualTo(P + "/dev/" + v + "/req/status/req/enroll");
-            // Never the five-level topic itself, and never a reply topic of exactly five levels.
-            assertThat(anon.publish(P + "/dev/" + v + "/req/status", "x", false)).isEqualTo(NOT_AUTHORIZED);
-            assertThat(anon.subscribe(P + "/dev/" + v + "/resp")).containsExactly(GRANTED_QOS1);
-            assertThat(appliance.publish(P + "/dev/" + v + "/resp", "for-v", false)).isIn(SUCCESS, NO_SUBSCRIBERS);
+            assertThat(appliance.subscribe(P + "/enroll/#")).containsExactly(GRANTED_QOS1);
+            assertThat(anon.publish(P + "/enroll/" + trick + "/x/req/enroll", "x", false)).isEqualTo(SUCCESS);
+            assertThat(appliance.poll(QUIET_MS)).isNull();
+            // Never the victim's own request or reply topic.
+            assertThat(anon.publish(enroll(victim, v) + "/req/enroll", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            anon.subscribe(enroll(victim, v) + "/resp");
+            assertThat(appliance.publish(enroll(victim, v) + "/resp", "for-victim", false)).isIn(SUCCESS, NO_SUBSCRIBERS);
             assertThat(anon.poll(QUIET_MS)).isNull();
             assertThat(appliance.poll(0)).isNull();
         }
     }
 
     @Test
-    void enrollmentClaimingAnotherIdReadsItsReplies() throws Exception {
-        // The limit of what the broker can do (README, "Enrollment listener"): a client id is a claim, so a
-        // second anonymous client with the same id receives that id's replies. The first is taken over.
-        String c = TestPki.newDeviceId();
+    void anEnrollingClientsIdIsItsOnlySecret() throws Exception {
+        // What the broker cannot do (README, "Enrollment listener"): two anonymous clients with one client id
+        // are one client to it, so whoever knows an enrolling client's id takes over its connection and its
+        // replies. The agent's id is 128 random bits, new per connection, and no ACL lets others read it.
+        String c = freshId();
+        String dev = TestPki.newDeviceId();
         try (Client victim = enrolling(c)) {
-            assertThat(victim.subscribe(P + "/dev/" + c + "/resp")).containsExactly(GRANTED_QOS1);
+            assertThat(victim.subscribe(enroll(c, dev) + "/resp")).containsExactly(GRANTED_QOS1);
             try (Client thief = enrolling(c)) {
-                assertThat(thief.subscribe(P + "/dev/" + c + "/resp")).containsExactly(GRANTED_QOS1);
+                assertThat(thief.subscribe(enroll(c, dev) + "/resp")).containsExactly(GRANTED_QOS1);
                 assertThat(victim.disconnectReason()).isIn(DROPPED);
-                assertThat(victim.isConnected()).isFalse();
-                assertThat(appliance.publish(P + "/dev/" + c + "/resp", "reply", false)).isEqualTo(SUCCESS);
+                assertThat(appliance.publish(enroll(c, dev) + "/resp", "reply", false)).isEqualTo(SUCCESS);
                 assertThat(thief.poll(Client.TIMEOUT_MS).payload()).isEqualTo("reply");
             }
         }
     }
 
     @Test
-    void enrollmentClientCanTakeOverAnSvidDevicesConnection() throws Exception {
-        // Client ids are one namespace across listeners, and the device's client id is its (public) device id,
-        // so anyone reaching the enrollment port can knock an SVID device off. It only disconnects: the
-        // thief gets no rights of the device. README says how sites limit this.
+    void clientIdsWithoutThePrefixAreRefusedOnBothListeners() throws Exception {
+        // The prefix is checked before the mTLS listener swaps the id for the CN: a valid SVID does not help.
+        String a = TestPki.newDeviceId();
+        int mark = broker.logMark();
+        for (String id : new String[] {a, "outpost-appliance", "outpost-clien", ""}) {
+            assertThatThrownBy(() -> Client.connect(broker.mtlsUri(), id, TestPki.tls(site.caCert(), site.svid(a))))
+                    .as("mTLS, id '%s'", id).isInstanceOfSatisfying(MqttException.class,
+                            e -> assertThat(e.getReasonCode()).isEqualTo(NOT_AUTHORIZED));
+            assertThatThrownBy(() -> enrolling(id)).as("enrollment, id '%s'", id)
+                    .isInstanceOfSatisfying(MqttException.class,
+                            e -> assertThat(e.getReasonCode()).isEqualTo(NOT_AUTHORIZED));
+        }
+        // What README tells operators to watch for (the id is not logged: it is refused before it is kept).
+        assertThat(broker.awaitLog(mark, "Client <unknown> disconnected, not authorised.", Duration.ofSeconds(5)))
+                .isTrue();
+    }
+
+    @Test
+    void anEnrollmentClientCannotTakeOverTheAppliance() throws Exception {
+        // The appliance's effective client id is its CN; the id it sent is one it could leak, so try both.
         String a = TestPki.newDeviceId();
         try (Client dev = device(a)) {
-            try (Client thief = enrolling(a)) {
-                assertThat(dev.disconnectReason()).isIn(DROPPED);
-                assertThat(dev.isConnected()).isFalse();
-                assertThat(thief.publish(P + "/dev/" + a + "/req/status", "x", false)).isEqualTo(NOT_AUTHORIZED);
+            for (String claimed : new String[] {"outpost-appliance", appliance.id}) {
+                try (Client thief = enrollingOrRefused(claimed)) {
+                    assertThat(appliance.disconnects.poll(QUIET_MS, TimeUnit.MILLISECONDS)).as(claimed).isNull();
+                    assertThat(appliance.isConnected()).isTrue();
+                    assertThat(dev.publish(P + "/dev/" + a + "/req/status", claimed, false)).isEqualTo(SUCCESS);
+                    assertThat(appliance.poll(Client.TIMEOUT_MS).payload()).isEqualTo(claimed);
+                }
             }
+        }
+    }
+
+    @Test
+    void anEnrollmentClientCannotTakeOverAnSvidDevice() throws Exception {
+        // The device's effective client id is its CN, the device id, which is public.
+        String a = TestPki.newDeviceId();
+        try (Client dev = device(a)) {
+            for (String claimed : new String[] {a, dev.id}) {
+                try (Client thief = enrollingOrRefused(claimed)) {
+                    assertThat(dev.disconnects.poll(QUIET_MS, TimeUnit.MILLISECONDS)).as(claimed).isNull();
+                    assertThat(dev.isConnected()).isTrue();
+                }
+            }
+        }
+    }
+
+    /** An anonymous client with this id, or null when the broker refuses it at CONNECT (CONNACK 0x87). */
+    Client enrollingOrRefused(String id) throws MqttException {
+        try {
+            return enrolling(id);
+        } catch (MqttException e) {
+            assertThat(e.getReasonCode()).as("refused " + id).isEqualTo(NOT_AUTHORIZED);
+            return null;
         }
     }
 
@@ -293,7 +393,7 @@ class ShippedMosquittoConfigTest {
         String a = TestPki.newDeviceId();
         String b = TestPki.newDeviceId();
         try (Client devB = device(b);
-             Client devA = Client.connect(broker.mtlsUri(), b, TestPki.tls(site.caCert(), site.svid(a)))) {
+             Client devA = Client.connect(broker.mtlsUri(), devB.id, TestPki.tls(site.caCert(), site.svid(a)))) {
             assertThat(devA.publish(P + "/dev/" + a + "/req/status", "a", false)).isEqualTo(SUCCESS);
             assertThat(appliance.poll(Client.TIMEOUT_MS).topic()).isEqualTo(P + "/dev/" + a + "/req/status");
             assertThat(devB.disconnects.poll(QUIET_MS, TimeUnit.MILLISECONDS)).isNull();
@@ -361,7 +461,7 @@ class ShippedMosquittoConfigTest {
     void retainedBundleReachesLateSubscribersOnBothListeners() throws Exception {
         String bundle = "{\"spiffe_sequence\":" + System.nanoTime() + "}";
         assertThat(appliance.publish(P + "/site/bundle", bundle, true)).isIn(SUCCESS, NO_SUBSCRIBERS);
-        try (Client dev = device(TestPki.newDeviceId()); Client anon = enrolling(TestPki.newDeviceId())) {
+        try (Client dev = device(TestPki.newDeviceId()); Client anon = enrolling(freshId())) {
             assertThat(dev.subscribe(P + "/site/#")).containsExactly(GRANTED_QOS1);
             assertThat(anon.subscribe(P + "/site/bundle")).containsExactly(GRANTED_QOS1);
             assertThat(dev.poll(Client.TIMEOUT_MS).payload()).isEqualTo(bundle);

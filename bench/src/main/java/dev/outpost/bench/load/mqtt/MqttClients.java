@@ -69,7 +69,16 @@ public final class MqttClients implements AutoCloseable {
      */
     public MqttSession connect(String host, int port, String deviceId, SslContext tls)
             throws TimeoutException, ProtocolException, InterruptedException, java.net.ConnectException {
-        MqttSession session = new MqttSession(deviceId, topics, codec, timeout);
+        return connect(host, port, deviceId, deviceId, false, tls);
+    }
+
+    /**
+     * As {@link #connect(String, int, String, SslContext)} with the client id a site broker needs
+     * ({@code BrokerClientIds}) and, when {@code enrolling}, its enrollment topics under that client id.
+     */
+    public MqttSession connect(String host, int port, String deviceId, String clientId, boolean enrolling,
+            SslContext tls) throws TimeoutException, ProtocolException, InterruptedException, java.net.ConnectException {
+        MqttSession session = new MqttSession(deviceId, clientId, enrolling, topics, codec, timeout);
         ChannelFuture f = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis())

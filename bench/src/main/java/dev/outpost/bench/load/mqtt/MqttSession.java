@@ -51,6 +51,9 @@ public final class MqttSession implements Requester, AutoCloseable {
     static final int KEEP_ALIVE_SECONDS = 30;
 
     private final String deviceId;
+    private final String clientId;
+    // Through a site broker without an SVID: the enrollment topics under our own client id (docs/protocol.md).
+    private final boolean enrolling;
     private final Topics topics;
     private final Codec codec;
     private final Duration timeout;
@@ -61,8 +64,10 @@ public final class MqttSession implements Requester, AutoCloseable {
     private final AtomicInteger packetIds = new AtomicInteger();
     private volatile Channel channel;
 
-    MqttSession(String deviceId, Topics topics, Codec codec, Duration timeout) {
+    MqttSession(String deviceId, String clientId, boolean enrolling, Topics topics, Codec codec, Duration timeout) {
         this.deviceId = deviceId;
+        this.clientId = clientId;
+        this.enrolling = enrolling;
         this.topics = topics;
         this.codec = codec;
         this.timeout = timeout;
@@ -81,8 +86,12 @@ public final class MqttSession implements Requester, AutoCloseable {
     void attach(Channel c) {
         this.channel = c;
         MqttProperties none = MqttProperties.NO_PROPERTIES;
-        c.writeAndFlush(MqttMessageBuilders.connect().clientId(deviceId).protocolVersion(MqttVersion.MQTT_5)
+        c.writeAndFlush(MqttMessageBuilders.connect().clientId(clientId).protocolVersion(MqttVersion.MQTT_5)
                 .cleanSession(true).keepAlive(KEEP_ALIVE_SECONDS).properties(none).build());
+    }
+
+    private String response() {
+        return enrolling ? topics.enrollmentResponse(clientId, deviceId) : topics.response(deviceId);
     }
 
     /** Waits for CONNACK and SUBACK; fails with the broker's reason. */
@@ -100,14 +109,15 @@ public final class MqttSession implements Requester, AutoCloseable {
         try {
             MqttProperties props = new MqttProperties();
             props.add(new MqttProperties.StringProperty(MqttProperties.MqttPropertyType.RESPONSE_TOPIC.value(),
-                    topics.response(deviceId)));
+                    response()));
             props.add(new MqttProperties.BinaryProperty(MqttProperties.MqttPropertyType.CORRELATION_DATA.value(),
                     correlation));
             Channel c = channel;
             if (c == null || lost.isDone()) {
                 throw new TimeoutException(kind.wire() + ": not connected (" + lost.getNow("never connected") + ")");
             }
-            c.writeAndFlush(MqttMessageBuilders.publish().topicName(topics.request(deviceId, kind))
+            c.writeAndFlush(MqttMessageBuilders.publish().topicName(enrolling
+                    ? topics.enrollmentRequest(clientId, deviceId, kind) : topics.request(deviceId, kind))
                     .qos(MqttQoS.AT_LEAST_ONCE).messageId(nextPacketId()).retained(false)
                     .payload(Unpooled.wrappedBuffer(codec.encode(message))).properties(props).build());
             Response r = codec.decodeResponse(await(reply, kind.wire()));
@@ -183,9 +193,12 @@ public final class MqttSession implements Requester, AutoCloseable {
                 return;
             }
             connected.complete(null);
-            ctx.writeAndFlush(MqttMessageBuilders.subscribe().messageId(nextPacketId())
-                    .addSubscription(MqttQoS.AT_LEAST_ONCE, topics.response(deviceId))
-                    .addSubscription(MqttQoS.AT_LEAST_ONCE, topics.command(deviceId)).build());
+            var sub = MqttMessageBuilders.subscribe().messageId(nextPacketId())
+                    .addSubscription(MqttQoS.AT_LEAST_ONCE, response());
+            if (!enrolling) {
+                sub.addSubscription(MqttQoS.AT_LEAST_ONCE, topics.command(deviceId));
+            }
+            ctx.writeAndFlush(sub.build());
         }
 
         private void onSubAck(MqttSubAckMessage m) {
@@ -203,7 +216,7 @@ public final class MqttSession implements Requester, AutoCloseable {
                 ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE,
                         false, 0), MqttMessageIdVariableHeader.from(m.variableHeader().packetId())));
             }
-            if (!m.variableHeader().topicName().equals(topics.response(deviceId))) {
+            if (!m.variableHeader().topicName().equals(response())) {
                 return; // commands: the load generator's devices have no use for them
             }
             MqttProperties.MqttProperty<?> corr = m.variableHeader().properties()

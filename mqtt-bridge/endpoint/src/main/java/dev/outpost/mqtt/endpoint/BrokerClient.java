@@ -1,6 +1,7 @@
 package dev.outpost.mqtt.endpoint;
 
 import java.io.ByteArrayInputStream;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -10,7 +11,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +21,8 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
@@ -36,7 +38,10 @@ import org.slf4j.LoggerFactory;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
+import dev.outpost.mqtt.protocol.BrokerClientIds;
 import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
+import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.Limits;
 import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.mqtt.protocol.transport.NoDelaySocketFactory;
@@ -48,8 +53,10 @@ import io.vertx.core.Vertx;
  * External broker mode: the appliance as a client of the site's broker (Mosquitto, see packaging/mosquitto).
  * The broker's ACL pins each device to its own topics and admits the non-enrollment kinds only from clients
  * with a node SVID, so a request's kind tells whether it came with one; everything else is checked here as in
- * the embedded endpoint: the reply goes to the topic of the device the request topic names (never to a Response
- * Topic the client chose), limits, strict decoding, rate limits for enrollment, idempotency by correlation data.
+ * the embedded endpoint: the reply goes to the topic of the device the request topic names, or for a request on
+ * an enrollment topic ({@link Topics#enrollmentRequest}) to that enrolling client's reply topic (never to a
+ * Response Topic the client chose), limits, strict decoding, rate limits for enrollment, idempotency by
+ * correlation data.
  */
 public final class BrokerClient implements DeviceChannel {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerClient.class);
@@ -94,7 +101,9 @@ public final class BrokerClient implements DeviceChannel {
                 options.authenticatedPerDevice(), known), new ResponseCache(10_000, Duration.ofMinutes(10)), handler,
                 new EndpointStats(() -> 0), MAX_IN_FLIGHT_PER_DEVICE);
         try {
-            client = new MqttAsyncClient(options.brokerUri(), "outpost-appliance", new MemoryPersistence());
+            // The broker's client id rule (BrokerClientIds): the id must carry the prefix; the shipped broker
+            // swaps it for the certificate's CN, so only the appliance's certificate can ever hold that id.
+            client = new MqttAsyncClient(options.brokerUri(), BrokerClientIds.fresh(), new MemoryPersistence());
             client.setCallback(new Callback());
             MqttConnectionOptions o = new MqttConnectionOptions();
             o.setSocketFactory(new NoDelaySocketFactory(tls().getSocketFactory()));
@@ -113,7 +122,8 @@ public final class BrokerClient implements DeviceChannel {
     }
 
     private void subscribe() throws MqttException {
-        client.subscribe(options.topics().prefix() + "/dev/+/req/+", 1);
+        client.subscribe(new String[] {options.topics().prefix() + "/dev/+/req/+",
+            options.topics().prefix() + "/enroll/+/+/req/+"}, new int[] {1, 1});
         // The broker keeps nothing for us (persistence off): republish what must be retained.
         for (Map.Entry<String, byte[]> e : retained.entrySet()) {
             publish(e.getKey(), e.getValue(), true, null);
@@ -124,8 +134,14 @@ public final class BrokerClient implements DeviceChannel {
         CertificateFactory cf = CertificateFactory.getInstance("X.509");
         Collection<? extends Certificate> chain = cf.generateCertificates(
                 new ByteArrayInputStream(options.clientCertChainPem().getBytes(StandardCharsets.US_ASCII)));
-        String b64 = options.clientKeyPem().replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+        PemObject pem;
+        try (PemReader r = new PemReader(new StringReader(options.clientKeyPem()))) {
+            pem = r.readPemObject();
+        }
+        if (pem == null || !"PRIVATE KEY".equals(pem.getType())) {
+            throw new IllegalArgumentException("the appliance's broker client key is not a PKCS#8 PEM block");
+        }
+        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pem.getContent()));
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setKeyEntry("appliance", key, NO_PASSWORD, chain.toArray(new Certificate[0]));
@@ -145,24 +161,44 @@ public final class BrokerClient implements DeviceChannel {
         return ctx;
     }
 
+    /** Whom a request is from and where its reply goes; the reply topic is never one the client named. */
+    private record Addressed(String deviceId, Kind kind, String replyTo, boolean anonymous) {
+    }
+
+    // Device topics: from a device's own subtree. Enrollment topics: from the broker's anonymous listener, under
+    // the enrolling client's id (its ACL binds %c), so the reply goes there and not to the device's own topics.
+    private Optional<Addressed> address(String topic) {
+        Topics t = options.topics();
+        Optional<Addressed> a = t.parseRequest(topic).map(r -> new Addressed(r.deviceId(), r.kind(), t.response(r.deviceId()), false));
+        if (a.isEmpty()) {
+            a = t.parseEnrollmentRequest(topic).map(e -> new Addressed(e.deviceId(), e.kind(), e.response(t), true));
+        }
+        return a.filter(x -> DeviceIds.isValid(x.deviceId()));
+    }
+
     private void onRequest(String topic, MqttMessage m) {
-        Optional<Topics.RequestTopic> rt = options.topics().parseRequest(topic);
-        if (rt.isEmpty() || !DeviceIds.isValid(rt.get().deviceId())) {
+        Optional<Addressed> rt = address(topic);
+        if (rt.isEmpty()) {
             LOG.info("dropped a message on {}: not a request topic of this appliance", RequestDispatcher.printable(topic));
             return;
         }
         String id = rt.get().deviceId();
         var kind = rt.get().kind();
+        String replyTo = rt.get().replyTo();
+        byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
+        if (rt.get().anonymous() && !kind.enrollment()) {
+            // The shipped ACL lets no one publish this; a broker that does is not the one relied on below.
+            reply(replyTo, corr, codec.error(ErrorCode.FORBIDDEN, kind.wire() + " needs a node SVID: not on enrollment topics"));
+            return;
+        }
         // Behind the broker's ACL, only a client with this device's SVID can publish a non-enrollment kind.
         boolean authenticated = !kind.enrollment();
-        byte[] corr = m.getProperties() == null ? null : m.getProperties().getCorrelationData();
-        // Replies go to the topic of the device the request topic names, never to a Response Topic the client chose.
         pipeline.handle(new RequestPipeline.Inbound(id, kind, authenticated, null, corr, m.getPayload(),
-                inFlight.get(id, k -> new AtomicInteger())), (c, payload) -> reply(id, c, payload));
+                inFlight.get(id, k -> new AtomicInteger())), (c, payload) -> reply(replyTo, c, payload));
     }
 
-    private void reply(String deviceId, byte[] corr, byte[] payload) {
-        publish(options.topics().response(deviceId), payload, false, corr);
+    private void reply(String topic, byte[] corr, byte[] payload) {
+        publish(topic, payload, false, corr);
     }
 
     private boolean publish(String topic, byte[] payload, boolean retain, byte[] corr) {

@@ -63,4 +63,41 @@ public final class Topics {
     /** Device id and kind of a request topic. The device id is as written: callers validate it. */
     public record RequestTopic(String deviceId, Kind kind) {
     }
+
+    /**
+     * An enrollment request through a site broker: under the enrolling client's own id, since on the broker's
+     * anonymous listener the client id is the only name the ACL can bind a client to, and a device id would be
+     * a claim anyone can make (it would also open the device's own {@code resp} and {@code cmd} topics).
+     */
+    public String enrollmentRequest(String clientId, String deviceId, Kind kind) {
+        return prefix + "/enroll/" + clientId + "/" + deviceId + "/req/" + kind.wire();
+    }
+
+    /** Where the replies to {@link #enrollmentRequest} go: readable only by the client with that id. */
+    public String enrollmentResponse(String clientId, String deviceId) {
+        return prefix + "/enroll/" + clientId + "/" + deviceId + "/resp";
+    }
+
+    /**
+     * Client id, device id and kind of an enrollment request topic; empty for any other topic, including one
+     * with more levels (a client id containing '/' spans levels and so can only ever publish deeper topics).
+     */
+    public Optional<EnrollmentTopic> parseEnrollmentRequest(String topic) {
+        String head = prefix + "/enroll/";
+        if (topic == null || !topic.startsWith(head)) {
+            return Optional.empty();
+        }
+        String[] rest = topic.substring(head.length()).split("/", -1);
+        if (rest.length != 4 || rest[0].isEmpty() || !rest[2].equals("req")) {
+            return Optional.empty();
+        }
+        return Kind.fromWire(rest[3]).map(k -> new EnrollmentTopic(rest[0], rest[1], k));
+    }
+
+    /** As written in the topic: callers validate the device id and that the kind is an enrollment kind. */
+    public record EnrollmentTopic(String clientId, String deviceId, Kind kind) {
+        public String response(Topics topics) {
+            return topics.enrollmentResponse(clientId, deviceId);
+        }
+    }
 }
