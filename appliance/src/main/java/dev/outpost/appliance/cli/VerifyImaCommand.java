@@ -27,6 +27,7 @@ import dev.outpost.ima.verify.ImaFailure;
 import dev.outpost.ima.verify.ImaVerificationResult;
 import dev.outpost.ima.verify.IncrementalImaVerifier;
 import dev.outpost.ima.verify.QuotedPcr;
+import dev.outpost.ima.verify.ViolationHandling;
 import dev.outpost.tpm.HashAlg;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,6 +62,11 @@ final class VerifyImaCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON")
     boolean json;
 
+    @Option(names = "--fail-on-violations", description = "Fail on ToMToU/open-writers violations (event"
+            + " ima.validation.tomtou). By default, as in Keylime's verifier, they are replayed and counted and their"
+            + " paths are not judged.")
+    boolean failOnViolations;
+
     @Override
     public Integer call() throws Exception {
         HashAlg alg = HashAlg.fromName(bank).filter(a -> a.tpmName().equals(bank.toLowerCase(Locale.ROOT)))
@@ -75,7 +81,8 @@ final class VerifyImaCommand implements Callable<Integer> {
             }
             quote = new QuotedPcr(alg, v);
         }
-        IncrementalImaVerifier verifier = new IncrementalImaVerifier(new CompiledPolicy(p));
+        ViolationHandling violations = failOnViolations ? ViolationHandling.FAIL : ViolationHandling.COUNT;
+        IncrementalImaVerifier verifier = new IncrementalImaVerifier(new CompiledPolicy(p), violations);
         ImaVerificationResult r;
         ImaLists.Format format;
         try (InputStream raw = Files.newInputStream(log);
@@ -92,10 +99,11 @@ final class VerifyImaCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(toJson(r, format, alg, quote != null));
+            out.println(toJson(r, format, alg, quote != null, violations));
         } else {
-            out.printf("%s: %d entries read, %d matched, %d violations, PCR 10 (%s) %s%s%n",
-                    r.passed() ? "PASS" : "FAIL", r.entriesRead(), r.entriesMatched(), r.violations(), alg,
+            out.printf("%s: %d entries read, %d matched, %d violations (%s), PCR 10 (%s) %s%s%n",
+                    r.passed() ? "PASS" : "FAIL", r.entriesRead(), r.entriesMatched(), r.violations(),
+                    violations == ViolationHandling.FAIL ? "failing" : "counted, not judged", alg,
                     Hex.encode(r.replayedPcr()), quote == null ? " (no quote given)" : "");
             for (ImaFailure f : r.failures()) {
                 out.printf("  %s %s%s: %s%n", f.eventId(), f.index() < 0 ? "" : "entry " + f.index() + " ",
@@ -106,8 +114,8 @@ final class VerifyImaCommand implements Callable<Integer> {
         return r.passed() ? 0 : EXIT_FAIL;
     }
 
-    private static String toJson(ImaVerificationResult r, ImaLists.Format format, HashAlg bank, boolean quoted)
-            throws Exception {
+    private static String toJson(ImaVerificationResult r, ImaLists.Format format, HashAlg bank, boolean quoted,
+            ViolationHandling violations) throws Exception {
         ObjectMapper m = new ObjectMapper();
         ObjectNode o = m.createObjectNode();
         o.put("verdict", r.passed() ? "pass" : "fail");
@@ -115,6 +123,7 @@ final class VerifyImaCommand implements Callable<Integer> {
         o.put("entriesRead", r.entriesRead());
         o.put("entriesMatched", r.entriesMatched());
         o.put("violations", r.violations());
+        o.put("violationHandling", violations.name().toLowerCase(Locale.ROOT));
         o.put("bank", bank.tpmName());
         o.put("replayedPcr", Hex.encode(r.replayedPcr()));
         o.put("pcrChecked", quoted);

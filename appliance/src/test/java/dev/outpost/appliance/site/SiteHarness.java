@@ -35,6 +35,7 @@ final class SiteHarness implements AutoCloseable {
     private Duration attestInterval = Duration.ofMinutes(1);
     private Duration freshness = Duration.ofMinutes(5);
     private Duration challengeTtl = Duration.ofSeconds(30);
+    private Duration flushInterval;
     private String brokerUri;
     private int agentPort;
     private Integer agentEnrollPort;
@@ -83,6 +84,7 @@ final class SiteHarness implements AutoCloseable {
                 "  interval: " + attestInterval,
                 "  freshness: " + freshness,
                 "  challengeTtl: " + challengeTtl,
+                flushInterval == null ? "" : "  flushInterval: " + flushInterval,
                 ""));
         return f;
     }
@@ -99,6 +101,15 @@ final class SiteHarness implements AutoCloseable {
         this.brokerUri = uri;
         this.agentPort = mtlsPort;
         this.agentEnrollPort = enrollPort;
+        return this;
+    }
+
+    /**
+     * How long routine passes wait in memory before the appliance writes them (default: the appliance's own). Long,
+     * it leaves the write at shutdown as the only one, for tests of what a restart keeps.
+     */
+    SiteHarness flushEvery(Duration interval) {
+        this.flushInterval = interval;
         return this;
     }
 

@@ -9,6 +9,8 @@ public final class EventIds {
     public static final String PARSER = "ima.parser.entry";
     public static final String OFFSET = "ima.offset_mismatch";
     public static final String UNEXPECTED_PCR = "ima.unexpected_pcr";
+    /** A violation entry under {@link ViolationHandling#FAIL}; Keylime's id for the same event. */
+    public static final String VIOLATION = "ima.validation.tomtou";
 
     private EventIds() {
     }

@@ -14,12 +14,15 @@ import dev.outpost.tpm.HashAlg;
  * @param pcr         running PCR 10 value (bank's own hash of the template data, or the logged hash for its bank)
  * @param paddedPcr   running value of the zero-padded SHA-1 variant of older kernels (equal to pcr for SHA-1)
  * @param learnedKeys keys measured onto .ima by entries before nextIndex, as measured (certificate or SPKI DER)
+ * @param violations  violation entries before nextIndex: kept so the count since boot survives incremental checks,
+ *                    which see each entry only once
  */
 public record ImaState(String bootId, HashAlg bank, long nextIndex, byte[] pcr, byte[] paddedPcr,
-        List<byte[]> learnedKeys) {
+        List<byte[]> learnedKeys, long violations) {
 
     public ImaState {
-        if (pcr.length != bank.digestSize() || paddedPcr.length != bank.digestSize() || nextIndex < 0) {
+        if (pcr.length != bank.digestSize() || paddedPcr.length != bank.digestSize() || nextIndex < 0
+                || violations < 0 || violations > nextIndex) {
             throw new IllegalArgumentException("inconsistent IMA state");
         }
         pcr = pcr.clone();
@@ -28,7 +31,7 @@ public record ImaState(String bootId, HashAlg bank, long nextIndex, byte[] pcr, 
     }
 
     public static ImaState initial(String bootId, HashAlg bank) {
-        return new ImaState(bootId, bank, 0, new byte[bank.digestSize()], new byte[bank.digestSize()], List.of());
+        return new ImaState(bootId, bank, 0, new byte[bank.digestSize()], new byte[bank.digestSize()], List.of(), 0);
     }
 
     @Override

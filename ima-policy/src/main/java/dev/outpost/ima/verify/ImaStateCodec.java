@@ -33,6 +33,7 @@ public final class ImaStateCodec {
         o.put("nextIndex", s.nextIndex());
         o.put("pcr", Hex.encode(s.pcr()));
         o.put("paddedPcr", Hex.encode(s.paddedPcr()));
+        o.put("violations", s.violations());
         ArrayNode keys = o.putArray("learnedKeys");
         for (byte[] k : s.learnedKeys()) {
             keys.add(Base64.getEncoder().encodeToString(k));
@@ -61,7 +62,14 @@ public final class ImaStateCodec {
             if (pcr == null || padded == null || !o.path("bootId").isTextual()) {
                 throw new IllegalArgumentException("malformed PCR or boot id");
             }
-            return new ImaState(o.get("bootId").asText(), bank, o.path("nextIndex").asLong(-1), pcr, padded, keys);
+            // States stored before the count existed have none: their count starts from 0 at the next pass. It is
+            // a figure for operators, never a reason to pass or fail, so this costs no safety.
+            JsonNode v = o.path("violations");
+            if (!v.isMissingNode() && !v.canConvertToExactIntegral()) {
+                throw new IllegalArgumentException("violations is not an integer");
+            }
+            return new ImaState(o.get("bootId").asText(), bank, o.path("nextIndex").asLong(-1), pcr, padded, keys,
+                    v.isMissingNode() ? 0 : v.asLong(-1));
         } catch (IOException e) {
             throw new IllegalArgumentException("IMA state is not valid JSON", e);
         }

@@ -17,16 +17,25 @@ import dev.outpost.tpm.HashAlg;
  * Verifies the entries a device sent since its last verified quote. The quote covers some prefix of them (IMA
  * appends to the list before, and independently of, the quote): the first prefix whose replay equals the quoted
  * PCR is evaluated against the policy and committed; later entries are left for the next quote. Any failure, a
- * reboot (another boot id) or a bank change starts over from entry 0. Stateless itself; thread-safe.
+ * reboot (another boot id) or a bank change starts over from entry 0. Violation entries are replayed (all-ones)
+ * and counted; as in Keylime their paths are not judged, and they fail only under {@link ViolationHandling#FAIL}.
+ * Stateless itself; thread-safe.
  */
 public final class IncrementalImaVerifier {
     public static final int MAX_FAILURES = 1000;
     public static final int IMA_PCR = 10;
 
     private final CompiledPolicy policy;
+    private final ViolationHandling violationHandling;
 
+    /** Keylime's default: violations are counted, not failed. */
     public IncrementalImaVerifier(CompiledPolicy policy) {
-        this.policy = policy;
+        this(policy, ViolationHandling.COUNT);
+    }
+
+    public IncrementalImaVerifier(CompiledPolicy policy, ViolationHandling violationHandling) {
+        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+        this.violationHandling = java.util.Objects.requireNonNull(violationHandling, "violationHandling");
     }
 
     /**
@@ -116,7 +125,15 @@ public final class IncrementalImaVerifier {
                 } else {
                     replay.extend(e);
                 }
-                if (f == null) {
+                if (f == null && e.isViolation()) {
+                    // Its digest is zero: there is no content to hold against the policy, and judging the path
+                    // would fail every machine that ever wrote to a file while it was measured.
+                    if (violationHandling == ViolationHandling.FAIL) {
+                        f = new ImaFailure(e.index(), e.path(), e.template().templateName(), EventIds.VIOLATION,
+                                "ToMToU/open-writers violation (all-zero template hash); this verifier is configured"
+                                        + " to fail on violations");
+                    }
+                } else if (f == null) {
                     f = evaluator.evaluate(e);
                 }
                 if (f != null) {
@@ -154,13 +171,14 @@ public final class IncrementalImaVerifier {
             List<byte[]> learned = new ArrayList<>(start.learnedKeys());
             long end = matchedEnd;
             keys.learned().stream().filter(k -> k.index() < end).forEach(k -> learned.add(k.der()));
-            next = new ImaState(start.bootId(), start.bank(), matchedEnd, matchedPcr, matchedPadded, learned);
+            next = new ImaState(start.bootId(), start.bank(), matchedEnd, matchedPcr, matchedPadded, learned,
+                    start.violations() + violations);
         } else {
             next = ImaState.initial(start.bootId(), start.bank());
         }
         long matched = matchedEnd < 0 ? 0 : matchedEnd - start.nextIndex();
         return new ImaVerificationResult(passed, start.nextIndex(), read, matched, violations,
-                matchedPcr != null ? matchedPcr : endPcr, quote == null ? null : variant, List.copyOf(failures),
+                start.violations() + violations, matchedPcr != null ? matchedPcr : endPcr, quote == null ? null : variant, List.copyOf(failures),
                 failureCount, next);
     }
 
