@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.appliance.admin.AdminApi;
+import dev.outpost.appliance.admin.AdminServer;
 import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.appliance.attest.AttestationSettings;
 import dev.outpost.appliance.attest.Revocations;
@@ -48,8 +49,6 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
 /**
@@ -72,7 +71,7 @@ public final class ApplianceApp {
     private final Database db;
     private final DeviceChannel endpoint;
     private final MonitoringServer monitoring;
-    private HttpServer admin;
+    private AdminServer admin;
     private AttestationService attestation;
     private int mqttPort;
     private int metricsPort;
@@ -160,7 +159,7 @@ public final class ApplianceApp {
                         revoked.add(id);
                         revocations.revoke(id, "revoked by operator");
                     });
-            app.admin = await(app.listenAdmin(api));
+            app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
@@ -184,25 +183,6 @@ public final class ApplianceApp {
             db.close();
             throw e;
         }
-    }
-
-    private Future<HttpServer> listenAdmin(AdminApi api) throws IOException {
-        if (!vertx.isNativeTransportEnabled()) {
-            return Future.failedFuture("the admin socket needs Vert.x's native transport (Linux epoll), which did "
-                    + "not load: " + vertx.unavailableNativeTransportCause());
-        }
-        Path socket = adminSocket();
-        Files.deleteIfExists(socket);
-        return vertx.createHttpServer().requestHandler(api.router())
-                .listen(SocketAddress.domainSocketAddress(socket.toString()))
-                .map(s -> {
-                    try {
-                        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-                    } catch (IOException e) {
-                        throw new IllegalStateException("cannot restrict the admin socket: " + e.getMessage(), e);
-                    }
-                    return s;
-                });
     }
 
     private static void syncAllowDir(AllowListStore allowList, Path dir) {
