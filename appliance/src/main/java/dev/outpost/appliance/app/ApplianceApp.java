@@ -114,7 +114,7 @@ public final class ApplianceApp {
                     java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
                             .execute(() -> e.disconnect(deviceId, "identity revoked"));
                 }
-            }, at.webhook());
+            }, at.webhook().url(), at.webhook().allowInsecureHttp());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
