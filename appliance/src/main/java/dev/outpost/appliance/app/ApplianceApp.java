@@ -117,7 +117,8 @@ public final class ApplianceApp {
             }, at.webhook().url(), at.webhook().allowInsecureHttp());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
-            AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
+            AttestationStore attestationStore = new AttestationStore(db);
+            AttestationService attestation = new AttestationService(devices, attestationStore,
                     policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
                     at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK),
                     new SecureRandom(), clock);
@@ -155,7 +156,7 @@ public final class ApplianceApp {
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
-                    attestation, config.site(), id -> {
+                    attestation, attestationStore, config.site(), id -> {
                         revoked.add(id);
                         revocations.revoke(id, "revoked by operator");
                     });
