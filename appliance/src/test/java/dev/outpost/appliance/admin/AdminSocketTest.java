@@ -74,6 +74,14 @@ class AdminSocketTest {
         }
     }
 
+    @Test
+    void theCliExplainsAConnectionClosedWithoutAnAnswer() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminClient.parse(""))
+                .hasMessageContaining("only its own user and root may use the admin socket");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AdminClient.parse("HTTP/1.1 ab\r\n\r\n"))
+                .hasMessage("admin API sent no HTTP reply");
+    }
+
     /**
      * A socket someone made reachable by mistake (0666 in a world-writable directory) still serves only the
      * service's user and root: a client running as nobody is cut off without an answer, and the log says why.
