@@ -83,7 +83,8 @@ public final class AdminApi {
                 .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
                         jsonBytes(ctx))));
         r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024).setHandleFileUploads(false));
-        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(this::view).toList()));
+        // The listing leaves out the attestation record: one more query per device, on sites of thousands.
+        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(d -> view(d, false)).toList()));
         r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> device(id(ctx))));
         r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), optionalText(object(ctx),
                 "reason", MAX_TEXT, "revoked by operator"))));
@@ -173,18 +174,18 @@ public final class AdminApi {
 
     private Object device(String id) {
         DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
-        return view(d);
+        return view(d, true);
     }
 
     /** The device with its attestation-derived selectors, for registration entries. */
-    private DeviceView view(DeviceRecord d) {
+    private DeviceView view(DeviceRecord d, boolean withAttestation) {
         java.util.List<String> selectors = new java.util.ArrayList<>(d.selectors());
         selectors.add("outpost:state:" + d.state().dbValue());
         selectors.add("outpost:site:" + site);
         for (PolicyStore.Kind k : PolicyStore.Kind.values()) {
             policies.resolve(d.deviceId(), k).ifPresent(p -> selectors.add("outpost:policy:" + p));
         }
-        return DeviceView.of(d, attestations.get(d.deviceId()), selectors);
+        return DeviceView.of(d, withAttestation ? attestations.get(d.deviceId()) : null, selectors);
     }
 
     // Parsed before it is stored: a policy the verifier cannot read would fail every device it is assigned to.
@@ -372,8 +373,12 @@ public final class AdminApi {
     }
 
     private static void error(RoutingContext ctx, Throwable t) {
-        int status = t instanceof ApiError e ? e.status : 500;
-        String message = status == 500 ? "internal error (see the appliance log)" : t.getMessage();
+        // Vert.x reports undecodable query strings and the like as an HttpException with a 4xx status.
+        int status = t instanceof ApiError e ? e.status
+                : t instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() >= 400
+                        && h.getStatusCode() < 500 ? h.getStatusCode() : 500;
+        String message = status == 500 ? "internal error (see the appliance log)"
+                : t instanceof io.vertx.ext.web.handler.HttpException h ? describe(h) : t.getMessage();
         if (status == 500) {
             LOG.error("admin API {} {} failed", ctx.request().method(), ctx.request().path(), t);
         }
@@ -382,6 +387,12 @@ public final class AdminApi {
         }
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                 .end(JSON.createObjectNode().put("error", message).toString());
+    }
+
+    private static String describe(io.vertx.ext.web.handler.HttpException h) {
+        String what = h.getPayload() != null ? h.getPayload() : h.getMessage();
+        return h.getCause() != null && h.getCause().getMessage() != null
+                ? what + ": " + firstLine(h.getCause().getMessage()) : what;
     }
 
     /** A refusal the client caused: its status and a reason in the client's terms. */
