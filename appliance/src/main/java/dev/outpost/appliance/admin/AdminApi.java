@@ -18,8 +18,10 @@ import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditEvent;
+import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
+import dev.outpost.appliance.store.DeviceRecord;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.PolicyStore;
 import dev.outpost.appliance.attest.AttestationService;
@@ -39,6 +41,10 @@ public final class AdminApi {
     private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final Duration BUNDLE_REFRESH_HINT = Duration.ofMinutes(5);
+    private static final int DEFAULT_AUDIT_LIMIT = 100;
+    private static final int MAX_AUDIT_LIMIT = 1000;
+    /** Revocation reasons and allow-list notes: the store keeps 1024 characters of them. */
+    private static final int MAX_TEXT = 1024;
 
     private final Vertx vertx;
     private final DeviceStore devices;
@@ -48,11 +54,14 @@ public final class AdminApi {
     private final SiteCa ca;
     private final PolicyStore policies;
     private final AttestationService attestation;
+    private final AttestationStore attestations;
     private final Consumer<String> onRevoke;
     private final String site;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
-            SiteCa ca, PolicyStore policies, AttestationService attestation, String site, Consumer<String> onRevoke) {
+            SiteCa ca, PolicyStore policies, AttestationService attestation, AttestationStore attestations, String site,
+            Consumer<String> onRevoke) {
+        this.attestations = attestations;
         this.vertx = vertx;
         this.devices = devices;
         this.allowList = allowList;
@@ -68,23 +77,26 @@ public final class AdminApi {
     public Router router() {
         Router r = Router.router(vertx);
         // Policies can be megabytes (100,000 paths); this route comes first so the small default limit below
-        // never sees its body.
-        r.post("/v1/policies/:name").handler(BodyHandler.create().setBodyLimit(64L * 1024 * 1024))
+        // never sees its body. No file uploads: a multipart body would otherwise be written to the working directory.
+        r.post("/v1/policies/:name").handler(BodyHandler.create().setBodyLimit(64L * 1024 * 1024)
+                        .setHandleFileUploads(false))
                 .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
-                        ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
-        r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024));
-        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(this::view).toList()));
-        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> devices.find(id(ctx)).map(this::view)
-                .orElseThrow(() -> new NotFound("no device " + ctx.pathParam("id")))));
-        r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), body(ctx).path("reason")
-                .asText("revoked by operator"))));
+                        jsonBytes(ctx))));
+        r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024).setHandleFileUploads(false));
+        // The listing leaves out the attestation record: one more query per device, on sites of thousands.
+        r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(d -> view(d, false)).toList()));
+        r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> device(id(ctx))));
+        r.post("/v1/devices/:id/revoke").handler(ctx -> reply(ctx, () -> revoke(id(ctx), optionalText(object(ctx),
+                "reason", MAX_TEXT, "revoked by operator"))));
         r.get("/v1/allow").handler(ctx -> reply(ctx, () -> allowList.list()));
-        r.post("/v1/allow").handler(ctx -> reply(ctx, () -> allow(body(ctx))));
+        r.post("/v1/allow").handler(ctx -> reply(ctx, () -> allow(object(ctx))));
         r.delete("/v1/allow/:id").handler(ctx -> reply(ctx, () -> Map.of("removed", allowList.remove(id(ctx)))));
         r.get("/v1/audit").handler(ctx -> reply(ctx, () -> {
-            int limit = Math.min(1000, Integer.parseInt(ctx.queryParams().get("limit") == null ? "100"
-                    : ctx.queryParams().get("limit")));
+            int limit = limit(ctx.queryParams().get("limit"));
             String device = ctx.queryParams().get("device");
+            if (device != null && !DeviceId.isValid(device)) {
+                throw new BadRequest("device must be a device id (64 lowercase hex characters), got " + show(device));
+            }
             return device == null ? audit.recent(limit) : audit.forDevice(device, limit);
         }));
         r.get("/v1/ca").handler(ctx -> reply(ctx, () -> Map.of(
@@ -95,6 +107,10 @@ public final class AdminApi {
                 "pem", TrustBundle.of(ca).pem())));
         r.get("/v1/bundle").handler(ctx -> {
             String format = ctx.queryParams().get("format") == null ? "pem" : ctx.queryParams().get("format");
+            if (!format.equals("pem") && !format.equals("spiffe")) {
+                error(ctx, new BadRequest("format must be pem or spiffe, got " + show(format)));
+                return;
+            }
             vertx.executeBlocking(() -> "spiffe".equals(format)
                     ? TrustBundle.of(ca).spiffeJwks(bundles.sequence(), BUNDLE_REFRESH_HINT)
                     : TrustBundle.of(ca).pem(), false).onComplete(ar -> {
@@ -108,9 +124,11 @@ public final class AdminApi {
         });
         r.post("/v1/devices/:id/clear").handler(ctx -> reply(ctx, () -> clear(id(ctx))));
         r.post("/v1/devices/:id/labels").handler(ctx -> reply(ctx, () -> {
-            String label = body(ctx).path("label").asText("");
-            policies.label(id(ctx), label);
-            return Map.of("device", ctx.pathParam("id"), "label", label);
+            String id = id(ctx);
+            String label = label(requiredText(object(ctx), "label"));
+            devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
+            policies.label(id, label);
+            return Map.of("device", id, "label", label);
         }));
         r.get("/v1/policies").handler(ctx -> reply(ctx, () -> policies.list()));
         r.get("/v1/policies/:name").handler(ctx -> vertx.executeBlocking(() -> policies.get(ctx.pathParam("name"))
@@ -122,28 +140,52 @@ public final class AdminApi {
                     }
                 }));
         r.post("/v1/policies/:name/assign").handler(ctx -> reply(ctx, () -> {
-            JsonNode b = body(ctx);
-            String target = b.hasNonNull("device") ? "device:" + b.get("device").asText()
-                    : b.hasNonNull("label") ? "label:" + b.get("label").asText() : null;
-            if (target == null || (target.startsWith("device:") && !DeviceId.isValid(target.substring(7)))) {
-                throw new BadRequest("assign to {\"device\": ID} or {\"label\": LABEL}");
+            JsonNode b = object(ctx);
+            String name = ctx.pathParam("name");
+            if (b.has("device") == b.has("label")) {
+                throw new BadRequest("assign to exactly one of {\"device\": ID} or {\"label\": LABEL}");
             }
-            policies.assign(target, ctx.pathParam("name"));
-            return Map.of("policy", ctx.pathParam("name"), "assignedTo", target);
+            String target;
+            if (b.has("device")) {
+                String device = requiredText(b, "device");
+                if (!DeviceId.isValid(device)) {
+                    throw new BadRequest("device must be a device id (64 lowercase hex characters), got " + show(device));
+                }
+                target = "device:" + device;
+            } else {
+                target = "label:" + label(requiredText(b, "label"));
+            }
+            policies.get(name).orElseThrow(() -> new NotFound("no policy " + name + " (store it first: policy add)"));
+            policies.assign(target, name);
+            return Map.of("policy", name, "assignedTo", target);
         }));
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
+        // What the router answers by itself (no route, wrong method, body over the limit, an exception in a
+        // handler) is JSON with the reason too, never an HTML page or a stack trace.
+        r.errorHandler(404, ctx -> error(ctx, new NotFound("no such resource: " + ctx.request().method() + " "
+                + ctx.request().path())));
+        r.errorHandler(405, ctx -> error(ctx, new ApiError(405, ctx.request().method() + " is not allowed on "
+                + ctx.request().path())));
+        r.errorHandler(413, ctx -> error(ctx, new ApiError(413, "body too large")));
+        r.errorHandler(400, ctx -> error(ctx, ctx.failure() != null ? ctx.failure() : new BadRequest("bad request")));
+        r.errorHandler(500, ctx -> error(ctx, ctx.failure()));
         return r;
     }
 
+    private Object device(String id) {
+        DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
+        return view(d, true);
+    }
+
     /** The device with its attestation-derived selectors, for registration entries. */
-    private DeviceView view(dev.outpost.appliance.store.DeviceRecord d) {
+    private DeviceView view(DeviceRecord d, boolean withAttestation) {
         java.util.List<String> selectors = new java.util.ArrayList<>(d.selectors());
         selectors.add("outpost:state:" + d.state().dbValue());
         selectors.add("outpost:site:" + site);
         for (PolicyStore.Kind k : PolicyStore.Kind.values()) {
             policies.resolve(d.deviceId(), k).ifPresent(p -> selectors.add("outpost:policy:" + p));
         }
-        return DeviceView.of(d, selectors);
+        return DeviceView.of(d, withAttestation ? attestations.get(d.deviceId()) : null, selectors);
     }
 
     // Parsed before it is stored: a policy the verifier cannot read would fail every device it is assigned to.
@@ -173,12 +215,12 @@ public final class AdminApi {
     }
 
     private Object clear(String id) {
-        var d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
+        DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
         if (d.state() == dev.outpost.appliance.store.DeviceState.REVOKED) {
-            throw new BadRequest("a revoked device stays revoked; enroll it again under a new decision");
+            throw new BadRequest("a revoked device stays revoked: clearing is for failed devices");
         }
         if (!attestation.clear(id)) {
-            throw new BadRequest("a revoked device stays revoked; enroll it again under a new decision");
+            throw new BadRequest("a revoked device stays revoked: clearing is for failed devices");
         }
         audit.record(AuditEvent.of(Instant.now(), id, "clear", AuditEvent.Decision.INFO,
                 "cleared by operator: full re-attestation required", "operator"));
@@ -186,9 +228,10 @@ public final class AdminApi {
     }
 
     private Object revoke(String id, String reason) {
-        boolean changed = devices.revoke(id, reason, Instant.now());
-        if (!changed) {
-            throw new NotFound("no device " + id);
+        DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
+        if (!devices.revoke(id, reason, Instant.now())) {
+            throw new ApiError(409, "device " + id + " is already revoked" + (d.revokedAt() == null ? ""
+                    : " (since " + d.revokedAt() + ": " + d.revokeReason() + ")"));
         }
         audit.record(AuditEvent.of(Instant.now(), id, "revoke", AuditEvent.Decision.DENY, reason, "operator"));
         onRevoke.accept(id);
@@ -196,11 +239,12 @@ public final class AdminApi {
     }
 
     private Object allow(JsonNode body) {
-        String hash = body.path("ekHash").asText("");
+        String hash = requiredText(body, "ekHash");
         if (!DeviceId.isValid(hash)) {
-            throw new BadRequest("ekHash must be 64 lowercase hex characters (SHA-256 of the EK's DER public key)");
+            throw new BadRequest("ekHash must be 64 lowercase hex characters (SHA-256 of the EK's DER public key), got "
+                    + show(hash));
         }
-        allowList.add(hash, AllowListStore.Source.CLI, body.path("note").asText(null));
+        allowList.add(hash, AllowListStore.Source.CLI, optionalText(body, "note", MAX_TEXT, null));
         audit.record(AuditEvent.of(Instant.now(), hash, "allow", AuditEvent.Decision.INFO, "added to the allow-list",
                 "operator"));
         return Map.of("allowed", hash);
@@ -214,13 +258,104 @@ public final class AdminApi {
         return id;
     }
 
-    private static JsonNode body(RoutingContext ctx) {
-        try {
-            Buffer b = ctx.body().buffer();
-            return b == null || b.length() == 0 ? JSON.createObjectNode() : JSON.readTree(b.getBytes());
-        } catch (java.io.IOException e) {
-            throw new BadRequest("body is not JSON");
+    /** The request's body as a JSON object; no body is an empty object. */
+    private static JsonNode object(RoutingContext ctx) {
+        byte[] bytes = jsonBytes(ctx);
+        if (bytes.length == 0) {
+            return JSON.createObjectNode();
         }
+        JsonNode n;
+        try {
+            n = JSON.readTree(bytes);
+        } catch (java.io.IOException e) {
+            throw new BadRequest("body is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (n == null || !n.isObject()) {
+            throw new BadRequest("body must be a JSON object");
+        }
+        return n;
+    }
+
+    /** The body's bytes, which must be declared JSON: a form or text body is refused rather than misread. */
+    private static byte[] jsonBytes(RoutingContext ctx) {
+        Buffer b = ctx.body() == null ? null : ctx.body().buffer();
+        String type = ctx.request().getHeader("Content-Type");
+        String length = ctx.request().getHeader("Content-Length");
+        // Judged by what the client declared, not by what was decoded: a form or an upload leaves no raw body.
+        boolean sent = (b != null && b.length() > 0) || (length != null && !length.trim().equals("0"))
+                || ctx.request().getHeader("Transfer-Encoding") != null;
+        if (!sent) {
+            return new byte[0];
+        }
+        String mediaType = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (!mediaType.equals("application/json")) {
+            throw new BadRequest("send the body as JSON with Content-Type: application/json, got "
+                    + (type == null ? "no Content-Type" : show(type)));
+        }
+        return b == null ? new byte[0] : b.getBytes();
+    }
+
+    private static String requiredText(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            throw new BadRequest(field + " is required");
+        }
+        if (!v.isTextual()) {
+            throw new BadRequest(field + " must be a string");
+        }
+        return v.asText();
+    }
+
+    private static String optionalText(JsonNode body, String field, int max, String dflt) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isTextual()) {
+            throw new BadRequest(field + " must be a string");
+        }
+        String t = v.asText();
+        if (t.isBlank() || t.length() > max || t.chars().anyMatch(c -> Character.isISOControl(c))) {
+            throw new BadRequest(field + " must be 1.." + max + " characters without control characters");
+        }
+        return t;
+    }
+
+    private static String label(String label) {
+        if (!PolicyStore.validName(label)) {
+            throw new BadRequest("label must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or "
+                    + "digit, got " + show(label));
+        }
+        return label;
+    }
+
+    private static int limit(String text) {
+        if (text == null) {
+            return DEFAULT_AUDIT_LIMIT;
+        }
+        if (text.matches("[0-9]{1,4}")) {
+            int n = Integer.parseInt(text);
+            if (n >= 1 && n <= MAX_AUDIT_LIMIT) {
+                return n;
+            }
+        }
+        throw new BadRequest("limit must be a whole number 1.." + MAX_AUDIT_LIMIT + ", got " + show(text));
+    }
+
+    private static String show(String s) {
+        String t = s.length() > 80 ? s.substring(0, 80) + "…" : s;
+        StringBuilder out = new StringBuilder("'");
+        t.codePoints().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c)
+                : new String(Character.toChars(c))));
+        return out.append('\'').toString();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private void reply(RoutingContext ctx, Callable<Object> work) {
@@ -239,28 +374,52 @@ public final class AdminApi {
     }
 
     private static void error(RoutingContext ctx, Throwable t) {
-        int status = t instanceof NotFound ? 404 : t instanceof BadRequest ? 400 : 500;
-        String message = status == 500 ? "internal error (see the appliance log)" : t.getMessage();
+        // Vert.x reports undecodable query strings and the like as an HttpException with a 4xx status.
+        int status = t instanceof ApiError e ? e.status
+                : t instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() >= 400
+                        && h.getStatusCode() < 500 ? h.getStatusCode() : 500;
+        String message = status == 500 ? "internal error (see the appliance log)"
+                : t instanceof io.vertx.ext.web.handler.HttpException h ? describe(h) : t.getMessage();
         if (status == 500) {
             LOG.error("admin API {} {} failed", ctx.request().method(), ctx.request().path(), t);
+        }
+        if (ctx.response().ended()) {
+            return;
         }
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                 .end(JSON.createObjectNode().put("error", message).toString());
     }
 
-    static final class NotFound extends RuntimeException {
-        private static final long serialVersionUID = 1L;
+    private static String describe(io.vertx.ext.web.handler.HttpException h) {
+        String what = h.getPayload() != null ? h.getPayload() : h.getMessage();
+        return h.getCause() != null && h.getCause().getMessage() != null
+                ? what + ": " + firstLine(h.getCause().getMessage()) : what;
+    }
 
-        NotFound(String m) {
-            super(m);
+    /** A refusal the client caused: its status and a reason in the client's terms. */
+    static class ApiError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        ApiError(int status, String m) {
+            super(m, null, false, false);
+            this.status = status;
         }
     }
 
-    static final class BadRequest extends RuntimeException {
+    static final class NotFound extends ApiError {
+        private static final long serialVersionUID = 1L;
+
+        NotFound(String m) {
+            super(404, m);
+        }
+    }
+
+    static final class BadRequest extends ApiError {
         private static final long serialVersionUID = 1L;
 
         BadRequest(String m) {
-            super(m);
+            super(400, m);
         }
     }
 }

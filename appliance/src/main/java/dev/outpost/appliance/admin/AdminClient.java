@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * The admin CLI's side of the admin API: HTTP/1.1 over the appliance's Unix socket, one request per connection.
- * Small on purpose, so a CLI call does not start an event loop.
+ * Small on purpose: Vert.x's HTTP client over the socket doubled the CPU time of a whole CLI call (Netty and Vert.x
+ * loaded for one request; measured in docs/architecture.md).
  */
 public final class AdminClient {
     private static final int MAX_RESPONSE = 16 * 1024 * 1024;
@@ -69,8 +70,13 @@ public final class AdminClient {
     }
 
     static Reply parse(String raw) throws IOException {
+        if (raw.isEmpty()) {
+            // What AdminServer does to a peer that is neither the service's user nor root.
+            throw new IOException("the appliance closed the connection without an answer: only its own user and "
+                    + "root may use the admin socket (the appliance's log names refused peers)");
+        }
         int end = raw.indexOf("\r\n\r\n");
-        if (!raw.startsWith("HTTP/1.1 ") || end < 0) {
+        if (!raw.startsWith("HTTP/1.1 ") || end < 0 || !raw.substring(9, Math.min(12, raw.length())).matches("[0-9]{3}")) {
             throw new IOException("admin API sent no HTTP reply");
         }
         int status = Integer.parseInt(raw.substring(9, 12));

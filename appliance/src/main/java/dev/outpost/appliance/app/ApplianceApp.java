@@ -13,12 +13,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.appliance.admin.AdminApi;
+import dev.outpost.appliance.admin.AdminServer;
 import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.appliance.attest.AttestationSettings;
 import dev.outpost.appliance.attest.Quarantine;
 import dev.outpost.appliance.attest.Revocations;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.PolicyStore;
+import dev.outpost.ima.verify.ViolationHandling;
 import dev.outpost.tpm.wire.PcrSelection;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.outpost.appliance.ca.SiteCa;
@@ -47,8 +49,6 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
 /**
@@ -71,7 +71,7 @@ public final class ApplianceApp {
     private final Database db;
     private final DeviceChannel endpoint;
     private final MonitoringServer monitoring;
-    private HttpServer admin;
+    private AdminServer admin;
     private AttestationService attestation;
     private int mqttPort;
     private int metricsPort;
@@ -121,15 +121,17 @@ public final class ApplianceApp {
                                 }
                             });
                 }
-            }, at.webhook());
+            }, at.webhook().url(), at.webhook().allowInsecureHttp());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
             known.refresh();
-            AttestationService attestation = new AttestationService(devices, new AttestationStore(db),
+            AttestationStore attestationStore = new AttestationStore(db);
+            AttestationService attestation = new AttestationService(devices, attestationStore,
                     policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
                     at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK,
-                    bufferedEvidenceBudget(at.maxEvidenceBytes())),
+                    bufferedEvidenceBudget(at.maxEvidenceBytes()),
+                    at.failOnImaViolations() ? ViolationHandling.FAIL : ViolationHandling.COUNT),
                     new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
@@ -165,11 +167,11 @@ public final class ApplianceApp {
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
-                    attestation, config.site(), id -> {
+                    attestation, attestationStore, config.site(), id -> {
                         quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });
-            app.admin = await(app.listenAdmin(api));
+            app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
@@ -206,25 +208,6 @@ public final class ApplianceApp {
      */
     private static long bufferedEvidenceBudget(long perDevice) {
         return Math.max(perDevice, Runtime.getRuntime().maxMemory() / 4);
-    }
-
-    private Future<HttpServer> listenAdmin(AdminApi api) throws IOException {
-        if (!vertx.isNativeTransportEnabled()) {
-            return Future.failedFuture("the admin socket needs Vert.x's native transport (Linux epoll), which did "
-                    + "not load: " + vertx.unavailableNativeTransportCause());
-        }
-        Path socket = adminSocket();
-        Files.deleteIfExists(socket);
-        return vertx.createHttpServer().requestHandler(api.router())
-                .listen(SocketAddress.domainSocketAddress(socket.toString()))
-                .map(s -> {
-                    try {
-                        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-                    } catch (IOException e) {
-                        throw new IllegalStateException("cannot restrict the admin socket: " + e.getMessage(), e);
-                    }
-                    return s;
-                });
     }
 
     private static void syncAllowDir(AllowListStore allowList, Path dir) {

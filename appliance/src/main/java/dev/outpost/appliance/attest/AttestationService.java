@@ -29,6 +29,7 @@ import dev.outpost.ima.verify.ImaStateCodec;
 import dev.outpost.ima.verify.ImaVerificationResult;
 import dev.outpost.ima.verify.IncrementalImaVerifier;
 import dev.outpost.ima.verify.QuotedPcr;
+import dev.outpost.ima.verify.ViolationHandling;
 import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.keys.QualifiedName;
 import dev.outpost.tpm.quote.QuoteExpectation;
@@ -216,8 +217,8 @@ public final class AttestationService {
                 reasons.add("ima.offset: evidence starts at entry " + p.imaOffset + ", the appliance expects " + expectedOffset);
             } else {
                 try {
-                    ImaVerificationResult r = new IncrementalImaVerifier(cache.runtime(policies.get(runtime).orElseThrow()))
-                            .verify(stored, bootId(reset), new QuotedPcr(bank, pcr10),
+                    ImaVerificationResult r = new IncrementalImaVerifier(cache.runtime(policies.get(runtime).orElseThrow()),
+                            settings.violations()).verify(stored, bootId(reset), new QuotedPcr(bank, pcr10),
                                     ImaLists.open(new ByteArrayInputStream(p.ima.toByteArray()), ImaLimits.DEFAULT, p.imaOffset));
                     for (ImaFailure f : r.failures()) {
                         if (reasons.size() < MAX_REASONS) {
@@ -227,6 +228,11 @@ public final class AttestationService {
                     }
                     if (!r.passed() && r.failures().isEmpty()) {
                         reasons.add("ima.replay: no prefix of the entries replays to the quoted PCR 10");
+                    }
+                    if (r.violations() > 0) {
+                        LOG.info("device {}: {} IMA violation(s) in this attestation, {} since boot ({})", deviceId,
+                                r.violations(), r.violationsSinceBoot(), settings.violations() == ViolationHandling.FAIL
+                                        ? "failing, attestation.failOnImaViolations" : "counted, paths not judged");
                     }
                     nextIma = ImaStateCodec.encode(r.nextState());
                 } catch (IOException | RuntimeException e) {
@@ -355,7 +361,13 @@ public final class AttestationService {
         if (rec.imaState() == null || !java.util.Objects.equals(runtimePolicy, rec.runtimePolicy())) {
             return null;
         }
-        return ImaStateCodec.decode(rec.imaState());
+        try {
+            return ImaStateCodec.decode(rec.imaState());
+        } catch (RuntimeException e) {
+            // A stored state this version cannot read: verify the whole list again rather than refuse the device.
+            LOG.warn("device {}: stored IMA state unreadable ({}); verifying from entry 0", rec.deviceId(), e.getMessage());
+            return null;
+        }
     }
 
     /**

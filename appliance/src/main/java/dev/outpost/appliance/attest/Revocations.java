@@ -37,9 +37,21 @@ public final class Revocations {
 
     /**
      * @param publish sends (device id, signed event) to the site's revocation topic and disconnects the device
-     * @param webhook URL or null
+     * @param webhook https:// URL or null
      */
     public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, String webhook) {
+        this(ca, clock, publish, webhook, false);
+    }
+
+    /** @param allowInsecureHttp accept an http:// webhook (a receiver on this host, or a test) */
+    public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, String webhook,
+            boolean allowInsecureHttp) {
+        // The configuration is validated already; this keeps any other caller from sending events in clear text.
+        if (webhook != null && !webhook.regionMatches(true, 0, "https://", 0, 8)
+                && !(allowInsecureHttp && webhook.regionMatches(true, 0, "http://", 0, 7))) {
+            throw new IllegalArgumentException("revocation webhook must be an https:// URL"
+                    + (allowInsecureHttp ? "" : " (http:// only when explicitly allowed)") + ", got " + webhook);
+        }
         this.ca = ca;
         this.clock = clock;
         this.publish = publish;

@@ -21,6 +21,11 @@ final class AdminSocket {
         return new AdminClient(socket);
     }
 
+    /** The API's JSON reply, re-indented the same way for every command's {@code --json}. */
+    static String pretty(String json) throws IOException {
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(json));
+    }
+
     String call(AdminClient.Reply r) throws IOException {
         if (!r.ok()) {
             String why = r.body();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "ca", mixinStandardHelpOptions = true, description = "The site CA.",
@@ -18,10 +19,17 @@ final class CaCommand {
         CommandSpec spec;
         @Mixin
         AdminSocket admin;
+        @Option(names = "--json", description = "Print JSON (the PEM bundle in field pem)")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
-            JsonNode ca = AdminSocket.JSON.readTree(admin.call(admin.client().get("/v1/ca")));
+            String body = admin.call(admin.client().get("/v1/ca"));
+            if (json) {
+                CliSupport.println(spec, AdminSocket.pretty(body));
+                return 0;
+            }
+            JsonNode ca = AdminSocket.JSON.readTree(body);
             var w = spec.commandLine().getOut();
             for (String f : new String[] {"trustDomain", "subject", "notAfter", "mode"}) {
                 w.println(f + ": " + ca.path(f).asText());

@@ -20,6 +20,22 @@ final class CliSupport {
         spec.commandLine().getOut().flush();
     }
 
+    /**
+     * Text from the appliance's store can come from devices (reasons name files the device measured): control
+     * characters are escaped so they cannot drive the operator's terminal.
+     */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", c));
+            } else {
+                sb.appendCodePoint(c);
+            }
+        });
+        return sb.toString();
+    }
+
     static CommandLine configure(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

@@ -31,7 +31,7 @@ final class DeviceCommand {
             String body = admin.call(admin.client().get("/v1/devices"));
             PrintWriter w = spec.commandLine().getOut();
             if (json) {
-                w.println(body);
+                w.println(AdminSocket.pretty(body));
             } else {
                 w.printf("%-64s  %-9s  %s%n", "DEVICE", "STATE", "SVID EXPIRES");
                 for (JsonNode d : AdminSocket.JSON.readTree(body)) {
@@ -44,7 +44,8 @@ final class DeviceCommand {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one device.")
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Show one device, and why it is in its state: the last attestation's reasons, the revocation's.")
     static final class Show implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -52,10 +53,36 @@ final class DeviceCommand {
         AdminSocket admin;
         @Parameters(paramLabel = "ID", description = "Device id")
         String id;
+        @Option(names = "--json", description = "Print JSON")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
-            CliSupport.println(spec, admin.call(admin.client().get("/v1/devices/" + id)));
+            String body = admin.call(admin.client().get("/v1/devices/" + id));
+            if (json) {
+                CliSupport.println(spec, AdminSocket.pretty(body));
+                return 0;
+            }
+            JsonNode d = AdminSocket.JSON.readTree(body);
+            PrintWriter w = spec.commandLine().getOut();
+            for (String f : new String[] {"deviceId", "state", "spiffeId", "ekTemplate", "enrolledAt", "updatedAt",
+                    "svidSerial", "svidNotAfter", "lastVerdict", "lastAttestedAt", "lastPassedAt"}) {
+                w.printf("%-15s %s%n", f + ":", CliSupport.printable(d.path(f).asText("-")));
+            }
+            String state = d.path("state").asText();
+            if (state.equals("revoked")) {
+                w.printf("%-15s %s%n", "revokedAt:", d.path("revokedAt").asText("-"));
+                w.printf("%-15s %s%n", "revokeReason:", CliSupport.printable(d.path("revokeReason").asText("-")));
+            }
+            if (d.path("lastReasons").size() > 0) {
+                w.println(state.equals("failed") ? "failed because:" : "last attestation said:");
+                d.path("lastReasons").forEach(r -> w.println("  " + CliSupport.printable(r.asText())));
+            } else if (state.equals("stale")) {
+                w.println("stale because: no passing attestation since " + d.path("lastPassedAt").asText("enrollment"));
+            }
+            w.println("selectors:");
+            d.path("selectors").forEach(x -> w.println("  " + CliSupport.printable(x.asText())));
+            w.flush();
             return 0;
         }
     }
@@ -72,14 +99,17 @@ final class DeviceCommand {
         @Option(names = "--note", description = "Why, for the audit trail")
         String note;
 
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
             var body = AdminSocket.JSON.createObjectNode().put("ekHash", hash.toLowerCase(java.util.Locale.ROOT));
             if (note != null) {
                 body.put("note", note);
             }
-            admin.call(admin.client().post("/v1/allow", body.toString()));
-            CliSupport.println(spec, "allowed " + hash);
+            String reply = admin.call(admin.client().post("/v1/allow", body.toString()));
+            CliSupport.println(spec, json ? AdminSocket.pretty(reply) : "allowed " + hash);
             return 0;
         }
     }
@@ -96,11 +126,14 @@ final class DeviceCommand {
         @Option(names = "--reason", defaultValue = "revoked by operator", description = "Recorded with the revocation")
         String reason;
 
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
-            admin.call(admin.client().post("/v1/devices/" + id + "/revoke",
+            String reply = admin.call(admin.client().post("/v1/devices/" + id + "/revoke",
                     AdminSocket.JSON.createObjectNode().put("reason", reason).toString()));
-            CliSupport.println(spec, "revoked " + id);
+            CliSupport.println(spec, json ? AdminSocket.pretty(reply) : "revoked " + id);
             return 0;
         }
     }
@@ -115,10 +148,13 @@ final class DeviceCommand {
         @Parameters(paramLabel = "ID", description = "Device id")
         String id;
 
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
-            admin.call(admin.client().post("/v1/devices/" + id + "/clear", "{}"));
-            CliSupport.println(spec, "cleared " + id + ": it must attest again from the start");
+            String reply = admin.call(admin.client().post("/v1/devices/" + id + "/clear", "{}"));
+            CliSupport.println(spec, json ? AdminSocket.pretty(reply) : "cleared " + id + ": it must attest again from the start");
             return 0;
         }
     }
@@ -134,11 +170,14 @@ final class DeviceCommand {
         @Parameters(index = "1", paramLabel = "LABEL")
         String label;
 
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
-            admin.call(admin.client().post("/v1/devices/" + id + "/labels",
+            String reply = admin.call(admin.client().post("/v1/devices/" + id + "/labels",
                     AdminSocket.JSON.createObjectNode().put("label", label).toString()));
-            CliSupport.println(spec, "labelled " + id + " " + label);
+            CliSupport.println(spec, json ? AdminSocket.pretty(reply) : "labelled " + id + " " + label);
             return 0;
         }
     }

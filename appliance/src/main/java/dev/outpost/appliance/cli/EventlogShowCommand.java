@@ -30,10 +30,19 @@ final class EventlogShowCommand implements Callable<Integer> {
     @Option(names = "--base64", description = "The file is base64 (detected automatically otherwise).")
     boolean base64;
 
+    @Option(names = "--json", description = "Print JSON: every event with its digests, its data (hex) and decoded text.")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         EventLog parsed = EventLogFiles.load(log, base64);
         PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(toJson(parsed)));
+            out.flush();
+            return 0;
+        }
         out.printf("format: %s, %d events%n", parsed.format() == EventLog.Format.CRYPTO_AGILE ? "crypto-agile"
                 : "legacy SHA-1", parsed.events().size());
         for (Event e : parsed.events()) {
@@ -51,6 +60,31 @@ final class EventlogShowCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private static java.util.Map<String, Object> toJson(EventLog parsed) {
+        java.util.List<Object> events = new java.util.ArrayList<>();
+        for (Event e : parsed.events()) {
+            java.util.Map<String, Object> digests = new java.util.LinkedHashMap<>();
+            for (EventDigest d : e.digests()) {
+                digests.put(d.algName(), HexFormat.of().formatHex(d.value()));
+            }
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("index", e.index());
+            m.put("offset", e.offset());
+            m.put("pcr", e.pcrText());
+            m.put("type", e.typeName());
+            m.put("rawType", e.rawType());
+            m.put("digests", digests);
+            m.put("dataBytes", e.data().length);
+            m.put("data", HexFormat.of().formatHex(e.data()));
+            m.put("decoded", e.decoded().describe());
+            events.add(m);
+        }
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("format", parsed.format() == EventLog.Format.CRYPTO_AGILE ? "crypto-agile" : "legacy-sha1");
+        out.put("events", events);
+        return out;
     }
 
     /** Log strings come from the device: control characters are escaped so they cannot drive the terminal. */

@@ -34,6 +34,8 @@ final class PolicyStoreCommands {
         String kind;
         @Option(names = "--file", required = true, description = "The policy JSON")
         Path file;
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
@@ -41,6 +43,10 @@ final class PolicyStoreCommands {
                 throw new IllegalArgumentException(file + " is over " + MAX_POLICY + " bytes");
             }
             String out = admin.call(admin.client().post("/v1/policies/" + name + "?kind=" + kind, Files.readString(file)));
+            if (json) {
+                CliSupport.println(spec, AdminSocket.pretty(out));
+                return 0;
+            }
             JsonNode n = AdminSocket.JSON.readTree(out);
             CliSupport.println(spec, "stored " + n.path("kind").asText() + " policy " + name + " sha256 "
                     + n.path("sha256").asText());
@@ -54,12 +60,19 @@ final class PolicyStoreCommands {
         CommandSpec spec;
         @Mixin
         AdminSocket admin;
+        @Option(names = "--json", description = "Print JSON")
+        boolean json;
 
         @Override
         public Integer call() throws Exception {
+            String body = admin.call(admin.client().get("/v1/policies"));
+            if (json) {
+                CliSupport.println(spec, AdminSocket.pretty(body));
+                return 0;
+            }
             var w = spec.commandLine().getOut();
             w.printf("%-24s  %-8s  %10s  %s%n", "NAME", "KIND", "BYTES", "SHA256");
-            for (JsonNode p : AdminSocket.JSON.readTree(admin.call(admin.client().get("/v1/policies")))) {
+            for (JsonNode p : AdminSocket.JSON.readTree(body)) {
                 w.printf("%-24s  %-8s  %10d  %s%n", p.path("name").asText(), p.path("kind").asText().toLowerCase(),
                         p.path("bytes").asLong(), p.path("sha256").asText());
             }
@@ -95,6 +108,8 @@ final class PolicyStoreCommands {
         String name;
         @ArgGroup(exclusive = true, multiplicity = "1")
         Target target;
+        @Option(names = "--json", description = "Print the appliance's reply as JSON")
+        boolean json;
 
         static final class Target {
             @Option(names = "--device", description = "Device id")
@@ -111,8 +126,8 @@ final class PolicyStoreCommands {
             } else {
                 body.put("label", target.label);
             }
-            admin.call(admin.client().post("/v1/policies/" + name + "/assign", body.toString()));
-            CliSupport.println(spec, "assigned " + name + " to "
+            String reply = admin.call(admin.client().post("/v1/policies/" + name + "/assign", body.toString()));
+            CliSupport.println(spec, json ? AdminSocket.pretty(reply) : "assigned " + name + " to "
                     + (target.device != null ? "device " + target.device : "label " + target.label));
             return 0;
         }

@@ -69,12 +69,23 @@ public record ApplianceConfig(
      * @param challengeTtl     how long a nonce may be answered
      * @param pcrs             the PCR selection quoted (tpm2-tools form); must include PCR 10 for IMA
      * @param maxEvidenceBytes the most log bytes one attestation may carry (the first one holds the whole IMA list)
-     * @param webhook          URL that receives revocation events (POST, JSON), or null
+     * @param webhook          where revocation events are POSTed, if anywhere
      * @param flushInterval    how long routine passes (trusted stays trusted) wait in memory before being written
      *                         together; refusals and state changes are written at once
+     * @param failOnImaViolations whether an IMA violation (ToMToU / open-writers, all-zero template hash) fails
+     *                         the device; off by default, as Keylime: such entries are counted, their paths not judged
      */
     public record Attestation(Duration interval, Duration freshness, Duration challengeTtl, String pcrs,
-                              long maxEvidenceBytes, String webhook, Duration flushInterval) {
+                              long maxEvidenceBytes, Webhook webhook, Duration flushInterval,
+                              boolean failOnImaViolations) {
+    }
+
+    /**
+     * @param url               https:// URL that receives revocation events (POST, JSON), or null for none
+     * @param allowInsecureHttp accept an http:// URL: events then travel in clear text to a receiver nobody
+     *                          authenticated, so only for a receiver on this host
+     */
+    public record Webhook(String url, boolean allowInsecureHttp) {
     }
 
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */

@@ -126,8 +126,29 @@ final class ConfigValidator {
         if (a.maxEvidenceBytes() < 1 << 20 || a.maxEvidenceBytes() > 1L << 30) {
             error("attestation.maxEvidenceBytes", "must be 1 MiB..1 GiB, got " + a.maxEvidenceBytes());
         }
-        if (a.webhook() != null && !(a.webhook().startsWith("https://") || a.webhook().startsWith("http://"))) {
-            error("attestation.webhook", "must be an http(s) URL or null");
+        webhook(a.webhook());
+    }
+
+    private void webhook(ApplianceConfig.Webhook w) {
+        if (w == null || w.url() == null) {
+            return;
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(w.url());
+        } catch (java.net.URISyntaxException e) {
+            error("attestation.webhook.url", "not a URL: " + e.getMessage());
+            return;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (scheme.equals("http") && !w.allowInsecureHttp()) {
+            error("attestation.webhook.url", "must be https:// (revocation events would cross the network in clear "
+                    + "text to a receiver nobody authenticated); if the receiver is on this host, set "
+                    + "attestation.webhook.allowInsecureHttp: true, got " + show(w.url()));
+        } else if (!scheme.equals("https") && !scheme.equals("http")) {
+            error("attestation.webhook.url", "must be an https:// URL or null, got " + show(w.url()));
+        } else if (uri.getHost() == null) {
+            error("attestation.webhook.url", "has no host: " + show(w.url()));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.outpost.appliance.attest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,17 @@ import dev.outpost.appliance.ca.SiteCa;
 class RevocationsTest {
 
     @Test
+    void plainHttpWebhookOnlyWhenExplicitlyAllowed(@TempDir Path dir) throws Exception {
+        SiteCa ca = SiteCa.loadOrCreate(dir.resolve("ca"), "outpost.test", "s", Duration.ofDays(30), Clock.systemUTC());
+        assertThatThrownBy(() -> new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "http://siem.example/rev"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be an https:// URL");
+        assertThatThrownBy(() -> new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "ftp://siem.example/rev", true))
+                .hasMessageContaining("must be an https:// URL");
+        new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "https://siem.example/rev");
+        new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "http://127.0.0.1/rev", true);
+    }
+
+    @Test
     void signedEventReachesAFlakyWebhook(@TempDir Path dir) throws Exception {
         SiteCa ca = SiteCa.loadOrCreate(dir.resolve("ca"), "outpost.test", "s", Duration.ofDays(30), Clock.systemUTC());
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -46,7 +58,7 @@ class RevocationsTest {
         try {
             BlockingQueue<byte[]> published = new LinkedBlockingQueue<>();
             Revocations r = new Revocations(ca, Clock.systemUTC(), (id, e) -> published.add(e),
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/revoked");
+                    "http://127.0.0.1:" + server.getAddress().getPort() + "/revoked", true);
             String id = "c".repeat(64);
             r.revoke(id, "attestation failed: test");
 

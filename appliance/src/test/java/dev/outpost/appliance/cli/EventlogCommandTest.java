@@ -85,6 +85,23 @@ class EventlogCommandTest {
     }
 
     @Test
+    void showJsonHasEveryEventWithDigestsAndData() throws Exception {
+        assertThat(run("eventlog", "show", "--log", logFile.toString(), "--json")).isZero();
+        JsonNode root = new ObjectMapper().readTree(out.toString());
+        assertThat(root.path("format").asText()).isEqualTo("crypto-agile");
+        assertThat(root.path("events").size()).isEqualTo(4);
+        JsonNode action = root.path("events").get(1);
+        assertThat(action.path("pcr").asText()).isEqualTo("4");
+        assertThat(action.path("type").asText()).isEqualTo("EV_EFI_ACTION");
+        assertThat(action.path("digests").path("sha256").asText())
+                .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(ACTION)));
+        assertThat(action.path("data").asText()).isEqualTo(HexFormat.of().formatHex(ACTION));
+        // JSON escapes the device's control characters itself; the raw text survives for a program to judge.
+        assertThat(root.path("events").get(3).path("decoded").asText()).contains("kernel_cmdline: ro\u001b[2J");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
     void showPrintsEveryEventDecoded() {
         assertThat(run("eventlog", "show", "--log", logFile.toString())).isZero();
         assertThat(out.toString())

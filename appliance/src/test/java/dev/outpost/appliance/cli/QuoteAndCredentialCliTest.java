@@ -55,9 +55,16 @@ class QuoteAndCredentialCliTest {
         // A second quote reuses the AK kept in the state directory.
         byte[] akBefore = Files.readAllBytes(out.resolve("ak.pub"));
         CliRun again = CliRun.run(AgentCli::commandLine, "tpm", "quote", "--tpm", swtpm.uri(), "--state",
-                dir.resolve("state").toString(), "--nonce", nonce, "--out", out.toString());
-        assertThat(again.exitCode()).isZero();
+                dir.resolve("state").toString(), "--nonce", nonce, "--out", out.toString(), "--json");
+        assertThat(again.exitCode()).as(again.err()).isZero();
         assertThat(Files.readAllBytes(out.resolve("ak.pub"))).isEqualTo(akBefore);
+        JsonNode q = new ObjectMapper().readTree(again.out());
+        assertThat(q.path("deviceId").asText()).matches("[0-9a-f]{64}");
+        assertThat(q.path("nonce").asText()).isEqualTo(nonce);
+        assertThat(q.path("pcrSelection").asText()).isEqualTo("sha256:0,1,2,3,4,5,6,7,8,9,10");
+        assertThat(q.path("pcrs").path("sha256").size()).isEqualTo(11);
+        assertThat(q.path("pcrs").path("sha256").path("10").asText()).matches("[0-9a-f]{64}");
+        assertThat(q.path("files").path("quote.msg").asText()).isEqualTo(out.resolve("quote.msg").toString());
 
         Files.write(out.resolve("garbage"), random(100));
         CliRun unusable = CliRun.run(ApplianceCli::commandLine, "verify", "quote", "--ak", out.resolve("garbage").toString(),

@@ -80,6 +80,17 @@ class ApplianceConfigTest {
     }
 
     @Test
+    void webhookIsHttpsUnlessPlainHttpIsExplicitlyAllowed() {
+        assertThat(ApplianceConfig.defaults().attestation().webhook())
+                .isEqualTo(new ApplianceConfig.Webhook(null, false));
+        assertThat(ApplianceConfig.parse("attestation: {webhook: {url: 'https://siem.example/rev'}}", "t")
+                .attestation().webhook()).isEqualTo(new ApplianceConfig.Webhook("https://siem.example/rev", false));
+        assertThat(ApplianceConfig.parse("attestation:\n  webhook:\n    url: http://127.0.0.1:9000/rev\n"
+                + "    allowInsecureHttp: true\n", "t").attestation().webhook())
+                .isEqualTo(new ApplianceConfig.Webhook("http://127.0.0.1:9000/rev", true));
+    }
+
+    @Test
     void partialFileKeepsOtherDefaultsAndSocketFollowsRuntimeDir() {
         ApplianceConfig c = ApplianceConfig.parse("runtimeDir: /run/x\nmqtt:\n  port: 1883\nca:\n", "t");
         assertThat(c.mqtt().port()).isEqualTo(1883);
@@ -125,6 +136,13 @@ class ApplianceConfigTest {
             "mqtt: {topicPrefix: /outpost}            | mqtt.topicPrefix: must be topic levels joined by '/'",
             "mqtt: {maxPayloadBytes: 10}              | mqtt.maxPayloadBytes: must be 1024..16777216, got 10",
             "attestation: {flushInterval: PT0S}       | attestation.flushInterval: must be positive, got PT0S",
+            "attestation: {webhook: {url: 'http://siem.example/rev'}} | attestation.webhook.url: must be https:// (revocation events would cross the network in clear text",
+            "attestation: {webhook: {url: 'HTTP://siem.example/rev'}} | attestation.webhook.url: must be https://",
+            "attestation: {webhook: {url: 'ftp://siem.example/rev'}}  | attestation.webhook.url: must be an https:// URL or null, got 'ftp://siem.example/rev'",
+            "attestation: {webhook: {url: 'https:///rev'}}            | attestation.webhook.url: has no host",
+            "attestation: {webhook: {url: 'https://a b/'}}            | attestation.webhook.url: not a URL",
+            "attestation: {webhook: 'https://siem.example/rev'}       | attestation.webhook: expected a mapping of keys",
+            "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, url)",
             "site: 'bad site'                         | site: must be 1..63 letters",
             "dataDir: relative                        | dataDir: must be an absolute path, got relative",
             "- a list                                 | the top level must be a mapping",

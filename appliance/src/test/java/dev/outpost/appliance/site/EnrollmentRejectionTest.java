@@ -117,7 +117,7 @@ class EnrollmentRejectionTest {
                     assertThat(garbage.error()).isEqualTo(ErrorCode.BAD_REQUEST);
                 }
             }
-            CliRun audit = CliRun.run(ApplianceCli::commandLine, "device", "show", ek.deviceId(), "--socket",
+            CliRun audit = CliRun.run(ApplianceCli::commandLine, "device", "show", ek.deviceId(), "--json", "--socket",
                     site.adminSocket().toString());
             assertThat(audit.out()).contains("\"state\" : \"enrolled\"");
         }

@@ -118,7 +118,7 @@ class SiteEnrollmentTest {
             // Bounded negative window: the agent retries within a second or two and must stay out.
             Thread.sleep(3000);
             assertThat(agent.daemon().status()).isNotEqualTo("connected");
-            CliRun show = CliRun.run(ApplianceCli::commandLine, "device", "show", deviceId, "--socket",
+            CliRun show = CliRun.run(ApplianceCli::commandLine, "device", "show", deviceId, "--json", "--socket",
                     site.adminSocket().toString());
             JsonNode d = new ObjectMapper().readTree(show.out());
             assertThat(d.path("state").asText()).isEqualTo("revoked");

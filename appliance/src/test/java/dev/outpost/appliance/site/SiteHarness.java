@@ -36,6 +36,7 @@ final class SiteHarness implements AutoCloseable {
     private Duration freshness = Duration.ofMinutes(5);
     private Duration challengeTtl = Duration.ofSeconds(30);
     private Duration flushInterval;
+    private boolean failOnImaViolations;
     private String brokerUri;
     private int agentPort;
     private Integer agentEnrollPort;
@@ -85,6 +86,7 @@ final class SiteHarness implements AutoCloseable {
                 "  freshness: " + freshness,
                 "  challengeTtl: " + challengeTtl,
                 flushInterval == null ? "" : "  flushInterval: " + flushInterval,
+                "  failOnImaViolations: " + failOnImaViolations,
                 ""));
         return f;
     }
@@ -108,6 +110,12 @@ final class SiteHarness implements AutoCloseable {
      * How long routine passes wait in memory before the appliance writes them (default: the appliance's own). Long,
      * it leaves the write at shutdown as the only one, for tests of what a restart keeps.
      */
+    /** attestation.failOnImaViolations: a violation the quote covers fails the device. */
+    SiteHarness failOnImaViolations() {
+        this.failOnImaViolations = true;
+        return this;
+    }
+
     SiteHarness flushEvery(Duration interval) {
         this.flushInterval = interval;
         return this;

@@ -4,11 +4,18 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.device.Tpm2;
 import dev.outpost.tpm.keys.AkTemplate;
 import dev.outpost.tpm.keys.AttestationKey;
+import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.tpm.keys.EkTemplate;
 import dev.outpost.tpm.keys.Endorsement;
 import dev.outpost.tpm.keys.Pem;
@@ -51,6 +58,9 @@ final class TpmQuoteCommand implements Callable<Integer> {
     @Option(names = "--ek", defaultValue = "rsa2048", description = "EK template the AK lives under: rsa2048, p256, p384")
     String ekType;
 
+    @Option(names = "--json", description = "Print JSON: device id, PCR selection and values, nonce, the files written")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         byte[] nonce;
@@ -64,9 +74,10 @@ final class TpmQuoteCommand implements Callable<Integer> {
         }
         PcrSelection selection = PcrSelection.parse(pcrs);
         Files.createDirectories(out);
+        String deviceId;
+        QuoteEvidence q;
         try (Tpm2 tpm = Tpm2.open(tpmUri); TpmKey ek = Endorsement.load(tpm, EkTemplate.parse(ekType))) {
             AttestationKey ak = AttestationKey.loadOrCreate(tpm, ek, AkTemplate.parse(akType), state);
-            QuoteEvidence q;
             try (TpmKey loaded = ak.load(tpm, ek)) {
                 q = Quoter.quote(tpm, loaded, nonce, selection);
             }
@@ -76,9 +87,30 @@ final class TpmQuoteCommand implements Callable<Integer> {
             Files.write(out.resolve("ak.pub"), ak.pub().encodedSized());
             Files.writeString(out.resolve("ak.pem"), Pem.publicKey(ak.pub().publicKey()));
             Files.write(out.resolve("ek.pub"), ek.pub().encodedSized());
+            deviceId = DeviceId.of(ek.pub().publicKey());
         }
         PrintWriter w = spec.commandLine().getOut();
-        w.println("quote of " + selection + " written to " + out);
+        if (json) {
+            Map<String, Object> pcrValues = new LinkedHashMap<>();
+            for (HashAlg bank : q.pcrs().banks()) {
+                Map<String, String> values = new LinkedHashMap<>();
+                q.pcrs().bank(bank).forEach((pcr, v) -> values.put(String.valueOf(pcr), HexFormat.of().formatHex(v)));
+                pcrValues.put(bank.tpmName(), values);
+            }
+            Map<String, Object> files = new LinkedHashMap<>();
+            for (String f : new String[] {"quote.msg", "quote.sig", "quote.pcrs", "ak.pub", "ak.pem", "ek.pub"}) {
+                files.put(f, out.resolve(f).toString());
+            }
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("deviceId", deviceId);
+            j.put("pcrSelection", selection.toString());
+            j.put("nonce", HexFormat.of().formatHex(nonce));
+            j.put("pcrs", pcrValues);
+            j.put("files", files);
+            w.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(j));
+        } else {
+            w.println("quote of " + selection + " written to " + out);
+        }
         w.flush();
         return 0;
     }
