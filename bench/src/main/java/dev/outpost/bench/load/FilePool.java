@@ -7,6 +7,8 @@ import java.util.List;
 import dev.outpost.ima.policy.RuntimePolicyBuilder;
 import dev.outpost.ima.policy.RuntimePolicyJson;
 import dev.outpost.tpm.HashAlg;
+import dev.outpost.tpm.eventlog.EventLogWriter;
+import dev.outpost.tpm.eventlog.EventType;
 
 /**
  * The files a site's devices run, as the runtime policy knows them, and the one firmware every device boots:
@@ -20,6 +22,7 @@ public final class FilePool {
     private final List<File> files;
     private final byte[][] firmware;
     private final byte[] bootAggregate;
+    private final byte[] bootLog;
 
     public FilePool(int size, SecureRandom random) {
         List<File> f = new ArrayList<>(size);
@@ -31,10 +34,16 @@ public final class FilePool {
         this.files = List.copyOf(f);
         firmware = new byte[10][];
         byte[][] pcrs = new byte[10][];
+        // The boot log the firmware would leave: one event per PCR, so it replays to what the devices quote (the
+        // appliance asks for it on a first attestation and after a reboot, and a device that withholds it fails).
+        EventLogWriter log = EventLogWriter.cryptoAgile(HashAlg.SHA256);
         for (int pcr = 0; pcr < 10; pcr++) {
-            firmware[pcr] = HashAlg.SHA256.digest(("load-generator firmware, PCR " + pcr).getBytes());
+            byte[] measured = ("load-generator firmware, PCR " + pcr).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            firmware[pcr] = HashAlg.SHA256.digest(measured);
             pcrs[pcr] = HashAlg.SHA256.digest(new byte[32], firmware[pcr]);
+            log.event(pcr, EventType.EV_POST_CODE, measured);
         }
+        bootLog = log.toBytes();
         // ima_calc_boot_aggregate over sha256 PCRs 0-9 after one extend each, as SimulatedKernel computes it.
         bootAggregate = HashAlg.SHA256.digest(pcrs);
     }
@@ -50,6 +59,11 @@ public final class FilePool {
     /** What firmware extends into PCR {@code pcr} (0-9), once. */
     public byte[] firmware(int pcr) {
         return firmware[pcr].clone();
+    }
+
+    /** The TCG boot event log of that firmware (crypto-agile, SHA-256). */
+    public byte[] bootLog() {
+        return bootLog.clone();
     }
 
     public byte[] bootAggregate() {

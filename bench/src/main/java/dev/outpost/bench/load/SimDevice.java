@@ -181,7 +181,7 @@ public final class SimDevice {
         // Quote first, list after: the same order as the agent (here nothing runs in between).
         byte[] slice = ima.from(ch.imaOffset());
         KeyPair renewKey = probationary || java.time.Instant.now().isAfter(renewAt) ? NodeKeys.generate() : null;
-        Verdict v = Attester.send(session, ch, q, selection, slice, new byte[0],
+        Verdict v = Attester.send(session, ch, q, selection, slice, ch.wantBootLog() ? pool.bootLog() : new byte[0],
                 renewKey == null ? null : NodeKeys.csr(renewKey, id()));
         lastState = v.state();
         if (v.svid() != null && renewKey != null) {
