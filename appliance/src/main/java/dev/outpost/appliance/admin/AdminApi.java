@@ -1,5 +1,6 @@
 package dev.outpost.appliance.admin;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -56,11 +57,13 @@ public final class AdminApi {
     private final AttestationService attestation;
     private final AttestationStore attestations;
     private final Consumer<String> onRevoke;
+    private final Clock clock;
     private final String site;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
             SiteCa ca, PolicyStore policies, AttestationService attestation, AttestationStore attestations, String site,
-            Consumer<String> onRevoke) {
+            Clock clock, Consumer<String> onRevoke) {
+        this.clock = clock;
         this.attestations = attestations;
         this.vertx = vertx;
         this.devices = devices;
@@ -209,7 +212,7 @@ public final class AdminApi {
             throw new BadRequest("not a valid " + k.db() + " policy: " + e.getMessage());
         }
         PolicyStore.Policy p = policies.put(name, k, content);
-        audit.record(AuditEvent.of(Instant.now(), null, "policy", AuditEvent.Decision.INFO,
+        audit.record(AuditEvent.of(clock.instant(), null, "policy", AuditEvent.Decision.INFO,
                 k.db() + " policy " + name + " stored (sha256 " + p.sha256() + ")", "operator"));
         return Map.of("policy", name, "kind", k.db(), "sha256", p.sha256());
     }
@@ -222,18 +225,18 @@ public final class AdminApi {
         if (!attestation.clear(id)) {
             throw new BadRequest("a revoked device stays revoked: clearing is for failed devices");
         }
-        audit.record(AuditEvent.of(Instant.now(), id, "clear", AuditEvent.Decision.INFO,
+        audit.record(AuditEvent.of(clock.instant(), id, "clear", AuditEvent.Decision.INFO,
                 "cleared by operator: full re-attestation required", "operator"));
         return Map.of("cleared", id, "state", "pending");
     }
 
     private Object revoke(String id, String reason) {
         DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
-        if (!devices.revoke(id, reason, Instant.now())) {
+        if (!devices.revoke(id, reason, clock.instant())) {
             throw new ApiError(409, "device " + id + " is already revoked" + (d.revokedAt() == null ? ""
                     : " (since " + d.revokedAt() + ": " + d.revokeReason() + ")"));
         }
-        audit.record(AuditEvent.of(Instant.now(), id, "revoke", AuditEvent.Decision.DENY, reason, "operator"));
+        audit.record(AuditEvent.of(clock.instant(), id, "revoke", AuditEvent.Decision.DENY, reason, "operator"));
         onRevoke.accept(id);
         return Map.of("revoked", id, "reason", reason);
     }
@@ -245,7 +248,7 @@ public final class AdminApi {
                     + show(hash));
         }
         allowList.add(hash, AllowListStore.Source.CLI, optionalText(body, "note", MAX_TEXT, null));
-        audit.record(AuditEvent.of(Instant.now(), hash, "allow", AuditEvent.Decision.INFO, "added to the allow-list",
+        audit.record(AuditEvent.of(clock.instant(), hash, "allow", AuditEvent.Decision.INFO, "added to the allow-list",
                 "operator"));
         return Map.of("allowed", hash);
     }

@@ -88,16 +88,24 @@ public final class ApplianceApp {
 
     /** Starts everything; blocks until the listeners are up or one of them failed. */
     public static ApplianceApp start(ApplianceConfig config) throws Exception {
-        Clock clock = Clock.systemUTC();
+        return start(config, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #start(ApplianceConfig)}, with every decision that depends on time (freshness, staleness, expiry of
+     * challenges, activations and SVIDs, audit times) read from {@code clock}, so tests move time instead of sleeping.
+     * Timers still run on the wall clock; what they decide, they decide by {@code clock}. TLS validity is the JDK's.
+     */
+    public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
         Database db = Database.open(config.dataDir());
         try {
-            DeviceStore devices = new DeviceStore(db);
-            AllowListStore allowList = new AllowListStore(db);
+            DeviceStore devices = new DeviceStore(db, clock);
+            AllowListStore allowList = new AllowListStore(db, clock);
             ActivationStore activations = new ActivationStore(db);
             AuditLog audit = new AuditLog(db);
-            BundleStore bundles = new BundleStore(db);
+            BundleStore bundles = new BundleStore(db, clock);
             SiteCa ca = SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(),
                     config.ca().ttl(), clock);
             syncAllowDir(allowList, config.enrollment().allowListDir());
@@ -135,7 +143,7 @@ public final class ApplianceApp {
                     new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
-                    at.freshness(), attestation::trustedUntil, known);
+                    at.freshness(), attestation::freshPass, known);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
@@ -167,7 +175,7 @@ public final class ApplianceApp {
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
-                    attestation, attestationStore, config.site(), id -> {
+                    attestation, attestationStore, config.site(), clock, id -> {
                         quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });

@@ -118,9 +118,9 @@ final class RequestDispatcher implements RequestHandler {
         }
         EvidenceOutcome.Verdict v = (EvidenceOutcome.Verdict) out;
         SvidIssued renewed = null;
-        Optional<java.time.Instant> until = v.trustedUntil();
-        if (csr != null && until.isPresent()) {
-            renewed = svid(enrollment.renewOnVerdict(id, csr, until.get()));
+        Optional<java.time.Instant> passed = v.passedAt();
+        if (csr != null && passed.isPresent()) {
+            renewed = svid(enrollment.renewOnVerdict(id, csr, passed.get()));
         }
         return new Verdict(Messages.VERSION, v.state().dbValue(), v.reasons(), v.nextDueAt().toEpochMilli(), renewed);
     }

@@ -285,11 +285,10 @@ public final class AttestationService {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));
         }
-        // What an SVID issued on this verdict may last: never past this pass plus the freshness window, and nothing
-        // when the verdict was not stored (an operator revoked the device meanwhile).
-        Optional<Instant> until = state == DeviceState.TRUSTED && stored ? Optional.of(now.plus(settings.freshness()))
-                : Optional.empty();
-        return new EvidenceOutcome.Verdict(state, List.copyOf(reasons), now.plus(settings.interval()), until);
+        // An SVID may be issued on this verdict only if it is a pass that was stored (not when an operator revoked
+        // the device meanwhile).
+        Optional<Instant> passed = state == DeviceState.TRUSTED && stored ? Optional.of(now) : Optional.empty();
+        return new EvidenceOutcome.Verdict(state, List.copyOf(reasons), now.plus(settings.interval()), passed);
     }
 
     /** Writes the routine passes held in memory (see {@link AttestationStore#recordRoutinePass}). */
@@ -312,15 +311,18 @@ public final class AttestationService {
         return stale;
     }
 
-    /** Until when a device's identity may last: its last pass plus the freshness window, if it is trusted now. */
-    public Optional<Instant> trustedUntil(String deviceId) {
+    /**
+     * The device's last pass, if it is trusted now and that pass is within the freshness window: what an SVID issued
+     * outside an attestation ({@code csr}) may be based on.
+     */
+    public Optional<Instant> freshPass(String deviceId) {
         DeviceRecord d = devices.find(deviceId).orElse(null);
         AttestationRecord a = attestations.get(deviceId);
         if (d == null || d.state() != DeviceState.TRUSTED || a.lastPassedAt() == null) {
             return Optional.empty();
         }
-        Instant until = a.lastPassedAt().plus(settings.freshness());
-        return until.isAfter(clock.instant()) ? Optional.of(until) : Optional.empty();
+        return a.lastPassedAt().plus(settings.freshness()).isAfter(clock.instant()) ? Optional.of(a.lastPassedAt())
+                : Optional.empty();
     }
 
     /**

@@ -17,10 +17,10 @@ public sealed interface EvidenceOutcome {
      * The verdict on complete evidence.
      *
      * @param reasons      why it is not trusted, or notes on a pass; empty on a clean pass
-     * @param trustedUntil when the identity this verdict earned runs out (present only for a trusted verdict): an
-     *                     SVID issued on it must not outlive it
+     * @param passedAt     when the device passed (present only for a trusted verdict that was stored): an SVID
+     *                     issued on it lasts at most {@code ca.svidTtl} from then
      */
-    record Verdict(DeviceState state, List<String> reasons, Instant nextDueAt, Optional<Instant> trustedUntil)
+    record Verdict(DeviceState state, List<String> reasons, Instant nextDueAt, Optional<Instant> passedAt)
             implements EvidenceOutcome {
     }
 }

@@ -52,12 +52,12 @@ public final class EnrollmentService {
     private final Duration activationTtl;
     private final Duration svidTtl;
     private final Duration probation;
-    private final Function<String, Optional<Instant>> trustedUntil;
+    private final Function<String, Optional<Instant>> freshPass;
     private final KnownDeviceIds known;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
             AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
-            Duration probation, Function<String, Optional<Instant>> trustedUntil, KnownDeviceIds known) {
+            Duration probation, Function<String, Optional<Instant>> freshPass, KnownDeviceIds known) {
         this.ekTrust = ekTrust;
         this.ca = ca;
         this.devices = devices;
@@ -69,7 +69,7 @@ public final class EnrollmentService {
         this.activationTtl = activationTtl;
         this.svidTtl = svidTtl;
         this.probation = probation;
-        this.trustedUntil = trustedUntil;
+        this.freshPass = freshPass;
         this.known = known;
     }
 
@@ -162,23 +162,28 @@ public final class EnrollmentService {
         if (d.state() == DeviceState.REVOKED) {
             throw deny(deviceId, "renew", Refusal.Why.REVOKED, "device is revoked: " + d.revokeReason());
         }
-        Instant until = trustedUntil.apply(deviceId).orElseThrow(() -> deny(deviceId, "renew",
+        Instant passed = freshPass.apply(deviceId).orElseThrow(() -> deny(deviceId, "renew",
                 Refusal.Why.NO_FRESH_ATTESTATION, "no passing attestation within the freshness window: attest first"));
-        return issue(deviceId, csrKey(deviceId, "renew", csr), min(svidTtl, Duration.between(clock.instant(), until)),
-                "renewal");
+        return issueAfterPass(deviceId, csr, passed, "renewal");
     }
 
     /**
      * An SVID for a device on the passing verdict just computed (not on a second look at the store, which a
-     * concurrent change could make disagree with it): it lasts at most until that verdict's freshness runs out, so
-     * an identity never outlives the state that earned it.
+     * concurrent change could make disagree with it).
      */
-    public IssuedIdentity renewOnVerdict(String deviceId, byte[] csr, Instant trustedUntil) throws Refusal {
-        Duration left = Duration.between(clock.instant(), trustedUntil);
+    public IssuedIdentity renewOnVerdict(String deviceId, byte[] csr, Instant passedAt) throws Refusal {
+        return issueAfterPass(deviceId, csr, passedAt, "renewal after attestation");
+    }
+
+    // ca.svidTtl is how long an identity may outlive the pass that earned it: the window in which a device that
+    // was compromised and cut off still holds a valid SVID. Staleness and failure are announced on the revocation
+    // topic well before that (attestation.freshness), for relying parties that listen.
+    private IssuedIdentity issueAfterPass(String deviceId, byte[] csr, Instant passedAt, String why) throws Refusal {
+        Duration left = Duration.between(clock.instant(), passedAt.plus(svidTtl));
         if (left.isNegative() || left.isZero()) {
-            throw deny(deviceId, "renew", Refusal.Why.NO_FRESH_ATTESTATION, "the passing verdict is no longer fresh");
+            throw deny(deviceId, "renew", Refusal.Why.NO_FRESH_ATTESTATION, "the passing attestation is older than ca.svidTtl");
         }
-        return issue(deviceId, csrKey(deviceId, "renew", csr), min(svidTtl, left), "renewal after attestation");
+        return issue(deviceId, csrKey(deviceId, "renew", csr), left, why);
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -37,6 +37,7 @@ final class SiteHarness implements AutoCloseable {
     private Duration challengeTtl = Duration.ofSeconds(30);
     private Duration flushInterval;
     private boolean failOnImaViolations;
+    private java.time.Clock clock = java.time.Clock.systemUTC();
     private String brokerUri;
     private int agentPort;
     private Integer agentEnrollPort;
@@ -126,8 +127,14 @@ final class SiteHarness implements AutoCloseable {
         return this;
     }
 
+    /** The clock the appliance reads time from (the wall clock unless a test gives one it moves). */
+    SiteHarness withClock(java.time.Clock clock) {
+        this.clock = clock;
+        return this;
+    }
+
     ApplianceApp startAppliance() throws Exception {
-        app = ApplianceApp.start(ApplianceConfig.load(configFile()));
+        app = ApplianceApp.start(ApplianceConfig.load(configFile()), clock);
         mqttPort = app.mqttPort();
         return app;
     }

@@ -40,7 +40,7 @@ class SiteRestartTest {
         kernel.boot(BootProfile.defaults());
         kernel.measure("/usr/bin/outpost-agent", "agent".getBytes(StandardCharsets.UTF_8));
         Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
-        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofMinutes(1))
                 .attestEvery(Duration.ofSeconds(4), Duration.ofSeconds(20))) {
             site.trustSwtpmManufacturer();
             site.startAppliance();
@@ -57,7 +57,7 @@ class SiteRestartTest {
             await("reconnected", Duration.ofSeconds(60), () -> "connected".equals(agent.daemon().status()));
             assertThat(device(site, deviceId).path("state").asText()).isIn("trusted", "pending");
 
-            // The SVID lasts the 20 s freshness window here; the agent renews it through a passing attestation
+            // The SVID lasts ca.svidTtl (1 min here); the agent renews it through a passing attestation
             // after half of it, over mTLS, without enrolling again, and the IMA state survived the restart.
             await("renewed", Duration.ofSeconds(60), () -> !first.equals(serialOrNull(config)));
             assertThat(activations(site, deviceId)).isEqualTo(1);
