@@ -9,6 +9,7 @@ import dev.outpost.appliance.attest.IssuedChallenge;
 import dev.outpost.appliance.enroll.CredentialOffer;
 import dev.outpost.appliance.enroll.EnrollmentService;
 import dev.outpost.appliance.enroll.IssuedIdentity;
+import dev.outpost.appliance.enroll.ResumeOffer;
 import dev.outpost.appliance.refusal.Refusal;
 import dev.outpost.appliance.store.DeviceRecord;
 import dev.outpost.mqtt.endpoint.DeviceRequest;
@@ -25,6 +26,8 @@ import dev.outpost.mqtt.protocol.EvidenceAccepted;
 import dev.outpost.mqtt.protocol.EvidenceRequest;
 import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.ProtocolException;
+import dev.outpost.mqtt.protocol.ResumeChallenge;
+import dev.outpost.mqtt.protocol.ResumeRequest;
 import dev.outpost.mqtt.protocol.SvidIssued;
 import dev.outpost.mqtt.protocol.Verdict;
 import io.vertx.core.Future;
@@ -83,6 +86,17 @@ final class RequestDispatcher implements RequestHandler {
                 ActivateRequest q = (ActivateRequest) r.message();
                 return svid(enrollment.activate(id, Codec.base64(q.secret(), "secret", MAX_SECRET),
                         Codec.base64(q.csr(), "csr", MAX_CSR)));
+            }
+            case RESUME_CHALLENGE: {
+                ResumeOffer o = enrollment.resumeChallenge(id);
+                return new ResumeChallenge(Messages.VERSION, Codec.base64(o.nonce()), o.pcrs().toString(),
+                        o.expiresAt().toEpochMilli());
+            }
+            case RESUME: {
+                ResumeRequest q = (ResumeRequest) r.message();
+                return svid(enrollment.resume(id, Codec.base64(q.nonce(), "nonce", MAX_NONCE),
+                        Codec.base64(q.attest(), "attest", MAX_ATTEST), Codec.base64(q.signature(), "signature", MAX_SIGNATURE),
+                        Codec.base64(q.pcrs(), "pcrs", MAX_PCR_FILE), Codec.base64(q.csr(), "csr", MAX_CSR)));
             }
             case CSR:
                 return svid(enrollment.renew(id, Codec.base64(((CsrRequest) r.message()).csr(), "csr", MAX_CSR)));

@@ -29,6 +29,12 @@ import dev.outpost.tpm.credential.EkParameters;
 import dev.outpost.tpm.credential.MakeCredential;
 import dev.outpost.tpm.keys.AttestationKey;
 import dev.outpost.tpm.keys.DeviceId;
+import dev.outpost.tpm.keys.QualifiedName;
+import dev.outpost.tpm.quote.QuoteExpectation;
+import dev.outpost.tpm.quote.QuoteResult;
+import dev.outpost.tpm.quote.QuoteVerifier;
+import dev.outpost.tpm.wire.PcrFile;
+import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmPublic;
 
@@ -54,6 +60,10 @@ public final class EnrollmentService {
     private final Duration probation;
     private final Function<String, Optional<Instant>> freshPass;
     private final KnownDeviceIds known;
+    private final ResumeNonces resumeNonces = new ResumeNonces();
+    // What a resume quote covers does not matter (the AK's signature over the nonce is the proof); one PCR keeps it
+    // small and any TPM has it.
+    private static final PcrSelection RESUME_PCRS = PcrSelection.parse("sha256:10");
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
             AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
@@ -188,6 +198,78 @@ public final class EnrollmentService {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /**
+     * An enrolled device whose SVID expired asks to prove itself with its enrolled AK instead of enrolling again:
+     * a fresh nonce to quote over. Only for a device that is enrolled and neither failed nor revoked.
+     */
+    public ResumeOffer resumeChallenge(String deviceId) throws Refusal {
+        DeviceRecord d = resumable(deviceId);
+        byte[] nonce = new byte[SECRET_BYTES];
+        random.nextBytes(nonce);
+        Instant now = clock.instant();
+        Instant expires = now.plus(activationTtl);
+        resumeNonces.put(d.deviceId(), nonce, expires, now);
+        return new ResumeOffer(nonce, RESUME_PCRS, expires);
+    }
+
+    /**
+     * The device's answer: a quote by its enrolled AK (under its enrolled EK) over the resume nonce, and a CSR. A
+     * quote that does not verify is refused, not judged: the request comes without an SVID, so anyone may send it,
+     * and it must not be able to fail a device. The EK is checked against today's trust (allow-list, EK CAs) again.
+     * Answered with a probationary SVID, as an activation is: the node SVID comes with the next passing attestation.
+     */
+    public IssuedIdentity resume(String deviceId, byte[] nonce, byte[] attest, byte[] signature, byte[] pcrs, byte[] csr)
+            throws Refusal {
+        DeviceRecord d = resumable(deviceId);
+        switch (resumeNonces.take(deviceId, nonce, clock.instant())) {
+            case UNKNOWN:
+                throw deny(deviceId, "resume", Refusal.Why.NOT_YOURS, "the nonce is not the one issued to this device "
+                        + "(replayed, or never asked for): ask for a resume challenge");
+            case EXPIRED:
+                throw deny(deviceId, "resume", Refusal.Why.EXPIRED, "the resume challenge expired");
+            default:
+                break;
+        }
+        TpmPublic ek = tpmPublic(d.ekPublic(), "enrolled EK");
+        TpmPublic ak = tpmPublic(d.akPublic(), "enrolled AK");
+        EkTrust.Decision trust = ekTrust.decide(deviceId, ek, d.ekCertificate());
+        if (!trust.trusted()) {
+            throw deny(deviceId, "resume", Refusal.Why.NOT_TRUSTED, "the enrolled EK is no longer trusted: " + trust.reason());
+        }
+        QuoteResult q;
+        try {
+            q = new QuoteVerifier().verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), nonce, RESUME_PCRS),
+                    attest, signature, PcrFile.read(pcrs));
+        } catch (TpmFormatException e) {
+            throw deny(deviceId, "resume", Refusal.Why.MALFORMED, "quote: " + e.getMessage());
+        }
+        if (!q.isValid()) {
+            throw deny(deviceId, "resume", Refusal.Why.NOT_YOURS, "the quote does not verify under the enrolled AK: "
+                    + q.describe());
+        }
+        PublicKey nodeKey = csrKey(deviceId, "resume", csr);
+        IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+        audit(deviceId, "resume", AuditEvent.Decision.ALLOW, "TPM proved by a quote of the enrolled AK; probationary SVID "
+                + svid.spiffeId() + " until " + svid.notAfter() + " (no re-enrollment)");
+        return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
+    }
+
+    private DeviceRecord resumable(String deviceId) throws Refusal {
+        DeviceRecord d = devices.find(deviceId).orElse(null);
+        if (d == null) {
+            throw new Refusal(Refusal.Why.NOT_ENROLLED, "device is not enrolled: enroll");
+        }
+        if (d.state() == DeviceState.REVOKED) {
+            throw deny(deviceId, "resume", Refusal.Why.REVOKED, "device is revoked: " + d.revokeReason());
+        }
+        if (d.state() == DeviceState.FAILED) {
+            throw deny(deviceId, "resume", Refusal.Why.ATTESTATION_FAILED,
+                    "device failed attestation; it is refused until an operator clears it");
+        }
+        return d;
     }
 
     public DeviceRecord status(String deviceId) throws Refusal {

@@ -24,12 +24,14 @@ import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.agent.enroll.DeviceTpm;
 import dev.outpost.agent.enroll.Enroller;
 import dev.outpost.agent.enroll.NodeKeys;
+import dev.outpost.agent.enroll.Resumer;
 import dev.outpost.agent.mqtt.Addressing;
 import dev.outpost.agent.mqtt.ApplianceClient;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Verdict;
 import dev.outpost.mqtt.protocol.Topics;
@@ -55,6 +57,8 @@ public final class AgentDaemon implements Runnable {
     private volatile ApplianceClient current;
     private volatile String status = "starting";
     private volatile String verdict;
+    // Whether an expired identity on disk is worth a resume; false once the appliance said it does not know us.
+    private boolean resumable = true;
     // Attest a little before the appliance's deadline, and never in a tight loop.
     private static final long DUE_MARGIN_MS = 5_000;
     private static final long MIN_GAP_MS = 1_000;
@@ -82,10 +86,19 @@ public final class AgentDaemon implements Runnable {
                     ek = tpm.endorsement();
                     LOG.info("device id {}", ek.deviceId());
                 }
-                NodeIdentity id = state.identity().filter(i -> i.validAt(clock.instant())).orElse(null);
+                java.util.Optional<NodeIdentity> held = state.identity();
+                NodeIdentity id = held.filter(i -> i.validAt(clock.instant())).orElse(null);
                 if (id == null) {
+                    // Enrolled before (an expired SVID is on disk): prove the TPM with the enrolled AK instead of
+                    // enrolling again, unless the appliance no longer knows the device.
+                    if (held.isPresent() && resumable) {
+                        status = "resuming";
+                        resumable = resume(ek);
+                        continue;
+                    }
                     status = "enrolling";
                     enroll(ek);
+                    resumable = true;
                     continue;
                 }
                 status = "connecting";
@@ -101,6 +114,25 @@ public final class AgentDaemon implements Runnable {
             }
         }
         status = "stopped";
+    }
+
+    /** @return false when the appliance does not know the device (enroll instead); throws on other refusals */
+    private boolean resume(DeviceTpm.Endorsed ek) throws IOException, MqttException, TimeoutException,
+            GeneralSecurityException, ProtocolException {
+        try (ApplianceClient c = client(config.appliance().enrollmentPort(), config.appliance().viaBroker()
+                ? Addressing.brokerEnrollment(topics, ek.deviceId()) : Addressing.endpoint(topics, ek.deviceId()))) {
+            c.connect(TlsContexts.context(bootstrapTrust(), null));
+            Enroller.Enrolled e = new Resumer(tpm).resume(c, ek.deviceId());
+            state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
+        } catch (ProtocolException e) {
+            if (e.code() == ErrorCode.NOT_ENROLLED) {
+                LOG.info("the appliance does not know this device any more: enrolling");
+                return false;
+            }
+            throw e;
+        }
+        backoff.reset();
+        return true;
     }
 
     private void enroll(DeviceTpm.Endorsed ek) throws IOException, MqttException, TimeoutException,

@@ -3,13 +3,16 @@ package dev.outpost.mqtt.protocol;
 import java.util.Optional;
 
 /**
- * What a device asks of the appliance; the last level of the request topic. The enrollment kinds (enroll,
- * activate) are the only ones a device may use before it holds a node SVID; {@code csr} renews an SVID and needs
- * one, because the first SVID comes with the activation answer, which is what proves the TPM.
+ * What a device asks of the appliance; the last level of the request topic. The enrollment kinds (enroll, activate,
+ * and resume-challenge, resume for an enrolled device whose SVID expired) are the only ones a device may use without
+ * a node SVID: each proves the TPM at the application layer (credential activation, or a quote by the enrolled AK
+ * over a fresh nonce). {@code csr} renews an SVID and needs one.
  */
 public enum Kind {
     ENROLL("enroll", EnrollRequest.class, true),
     ACTIVATE("activate", ActivateRequest.class, true),
+    RESUME_CHALLENGE("resume-challenge", ResumeChallengeRequest.class, true),
+    RESUME("resume", ResumeRequest.class, true),
     CSR("csr", CsrRequest.class, false),
     CHALLENGE("challenge", ChallengeRequest.class, false),
     EVIDENCE("evidence", EvidenceRequest.class, false),
