@@ -138,7 +138,8 @@ public final class ApplianceApp {
             AttestationService attestation = new AttestationService(devices, attestationStore,
                     policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
                     at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK,
-                    bufferedEvidenceBudget(at.maxEvidenceBytes()),
+                    at.maxBufferedEvidenceBytes() > 0 ? at.maxBufferedEvidenceBytes()
+                            : bufferedEvidenceBudget(at.maxEvidenceBytes()),
                     at.failOnImaViolations() ? ViolationHandling.FAIL : ViolationHandling.COUNT),
                     new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,

@@ -14,6 +14,7 @@ import dev.outpost.appliance.refusal.Refusal;
 import dev.outpost.appliance.store.DeviceRecord;
 import dev.outpost.mqtt.endpoint.DeviceRequest;
 import dev.outpost.mqtt.endpoint.RequestHandler;
+import dev.outpost.mqtt.endpoint.RetryHints;
 import dev.outpost.mqtt.protocol.ActivateRequest;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.Codec;
@@ -66,7 +67,8 @@ final class RequestDispatcher implements RequestHandler {
             try {
                 return dispatch(r);
             } catch (Refusal e) {
-                throw new ProtocolException(code(e.why()), e.getMessage());
+                throw new ProtocolException(code(e.why()), e.getMessage(),
+                        e.why() == Refusal.Why.BUSY ? RetryHints.busy() : 0);
             }
         }, false);
     }

@@ -72,11 +72,13 @@ public record ApplianceConfig(
      * @param webhook          where revocation events are POSTed, if anywhere
      * @param flushInterval    how long routine passes (trusted stays trusted) wait in memory before being written
      *                         together; refusals and state changes are written at once
+     * @param maxBufferedEvidenceBytes the most log bytes all devices' attestations may hold in the appliance at once
+     *                         (0: a quarter of the heap); past it devices are told to retry later
      * @param failOnImaViolations whether an IMA violation (ToMToU / open-writers, all-zero template hash) fails
      *                         the device; off by default, as Keylime: such entries are counted, their paths not judged
      */
     public record Attestation(Duration interval, Duration freshness, Duration challengeTtl, String pcrs,
-                              long maxEvidenceBytes, Webhook webhook, Duration flushInterval,
+                              long maxEvidenceBytes, long maxBufferedEvidenceBytes, Webhook webhook, Duration flushInterval,
                               boolean failOnImaViolations) {
     }
 

@@ -125,6 +125,10 @@ final class ConfigValidator {
         }
         if (a.maxEvidenceBytes() < 1 << 20 || a.maxEvidenceBytes() > 1L << 30) {
             error("attestation.maxEvidenceBytes", "must be 1 MiB..1 GiB, got " + a.maxEvidenceBytes());
+        } else if (a.maxBufferedEvidenceBytes() != 0 && a.maxBufferedEvidenceBytes() < a.maxEvidenceBytes()) {
+            error("attestation.maxBufferedEvidenceBytes", "must be 0 (a quarter of the heap) or at least "
+                    + "attestation.maxEvidenceBytes (" + a.maxEvidenceBytes() + "), or no device could send a whole "
+                    + "list; got " + a.maxBufferedEvidenceBytes());
         }
         webhook(a.webhook());
     }

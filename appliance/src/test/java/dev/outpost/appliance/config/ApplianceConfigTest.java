@@ -136,6 +136,7 @@ class ApplianceConfigTest {
             "mqtt: {topicPrefix: /outpost}            | mqtt.topicPrefix: must be topic levels joined by '/'",
             "mqtt: {maxPayloadBytes: 10}              | mqtt.maxPayloadBytes: must be 1024..16777216, got 10",
             "attestation: {flushInterval: PT0S}       | attestation.flushInterval: must be positive, got PT0S",
+            "attestation: {maxBufferedEvidenceBytes: 1024} | attestation.maxBufferedEvidenceBytes: must be 0 (a quarter of the heap) or at least attestation.maxEvidenceBytes",
             "attestation: {webhook: {url: 'http://siem.example/rev'}} | attestation.webhook.url: must be https:// (revocation events would cross the network in clear text",
             "attestation: {webhook: {url: 'HTTP://siem.example/rev'}} | attestation.webhook.url: must be https://",
             "attestation: {webhook: {url: 'ftp://siem.example/rev'}}  | attestation.webhook.url: must be an https:// URL or null, got 'ftp://siem.example/rev'",

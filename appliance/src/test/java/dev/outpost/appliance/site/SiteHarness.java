@@ -37,6 +37,7 @@ final class SiteHarness implements AutoCloseable {
     private Duration challengeTtl = Duration.ofSeconds(30);
     private Duration flushInterval;
     private boolean failOnImaViolations;
+    private long maxBufferedEvidenceBytes;
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private String brokerUri;
     private int agentPort;
@@ -88,6 +89,8 @@ final class SiteHarness implements AutoCloseable {
                 "  challengeTtl: " + challengeTtl,
                 flushInterval == null ? "" : "  flushInterval: " + flushInterval,
                 "  failOnImaViolations: " + failOnImaViolations,
+                "  maxEvidenceBytes: " + Math.max(1 << 20, maxBufferedEvidenceBytes == 0 ? 33554432 : maxBufferedEvidenceBytes),
+                "  maxBufferedEvidenceBytes: " + maxBufferedEvidenceBytes,
                 ""));
         return f;
     }
@@ -114,6 +117,12 @@ final class SiteHarness implements AutoCloseable {
     /** attestation.failOnImaViolations: a violation the quote covers fails the device. */
     SiteHarness failOnImaViolations() {
         this.failOnImaViolations = true;
+        return this;
+    }
+
+    /** attestation.maxBufferedEvidenceBytes (and as much per device): what all devices may buffer together. */
+    SiteHarness bufferEvidenceAtMost(long bytes) {
+        this.maxBufferedEvidenceBytes = bytes;
         return this;
     }
 

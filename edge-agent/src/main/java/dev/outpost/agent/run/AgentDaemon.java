@@ -107,7 +107,13 @@ public final class AgentDaemon implements Runnable {
             } catch (ProtocolException e) {
                 LOG.warn("appliance refused: {} {}", e.code(), e.getMessage());
                 status = "refused: " + e.code();
-                pause();
+                if (e.retryAfterMs() > 0) {
+                    // The appliance said when (it is busy, or rate-limits us): that, not our own backoff.
+                    LOG.info("the appliance asks to retry in {} ms", e.retryAfterMs());
+                    sleep(e.retryAfterMs());
+                } else {
+                    pause();
+                }
             } catch (IOException | MqttException | TimeoutException | GeneralSecurityException | RuntimeException e) {
                 LOG.warn("{}: {}", status, e.getMessage());
                 pause();
@@ -218,8 +224,12 @@ public final class AgentDaemon implements Runnable {
     private void pause() {
         Duration d = backoff.next();
         LOG.info("retrying in {} ms", d.toMillis());
+        sleep(d.toMillis());
+    }
+
+    private void sleep(long ms) {
         try {
-            stop.await(d.toMillis(), TimeUnit.MILLISECONDS);
+            stop.await(ms, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop.countDown();

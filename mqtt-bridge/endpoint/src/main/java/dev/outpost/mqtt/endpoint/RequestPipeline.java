@@ -107,19 +107,20 @@ final class RequestPipeline {
         if (rate != RateLimiter.Verdict.ALLOWED) {
             refuseUncached(in, key, reply, ErrorCode.RATE_LIMITED, rate == RateLimiter.Verdict.DEVICE
                     ? "too many requests from this device; try again later"
-                    : "too many enrollment requests at this site right now; try again later");
+                    : "too many enrollment requests at this site right now; try again later",
+                    RetryHints.rateLimited(rate == RateLimiter.Verdict.SHARED));
             return;
         }
         if (in.inFlight().get() >= maxInFlight) {
             refuseUncached(in, key, reply, ErrorCode.RATE_LIMITED,
-                    "more than " + maxInFlight + " requests in flight; wait for the replies");
+                    "more than " + maxInFlight + " requests in flight; wait for the replies", 0);
             return;
         }
         Object message;
         try {
             message = codec.decodeRequest(in.kind(), in.payload());
         } catch (ProtocolException e) {
-            refuseUncached(in, key, reply, e.code(), e.getMessage());
+            refuseUncached(in, key, reply, e.code(), e.getMessage(), 0);
             return;
         }
         call(in, new DeviceRequest(in.deviceId(), in.kind(), message, in.authenticated(), in.certificate(), corr),
@@ -166,7 +167,7 @@ final class RequestPipeline {
             } else if (ar.cause() instanceof ProtocolException pe) {
                 logRefusal(in, pe.code(), pe.getMessage(), "refused by the appliance");
                 stats.rejection(pe.code());
-                bytes = codec.error(pe.code(), pe.getMessage());
+                bytes = codec.error(pe.code(), pe.getMessage(), pe.retryAfterMs());
                 keep = pe.code() != ErrorCode.INTERNAL && pe.code() != ErrorCode.RATE_LIMITED;
             } else {
                 log.warn("device {}: {} failed in the appliance", request.deviceId(), request.kind().wire(), ar.cause());
@@ -185,11 +186,12 @@ final class RequestPipeline {
         return codec.error(ErrorCode.INTERNAL, "the appliance failed; repeat later");
     }
 
-    private void refuseUncached(Inbound in, ResponseCache.Key key, Promise<byte[]> reply, ErrorCode code, String reason) {
+    private void refuseUncached(Inbound in, ResponseCache.Key key, Promise<byte[]> reply, ErrorCode code, String reason,
+            long retryAfterMs) {
         stats.rejection(code);
         logRefusal(in, code, reason, "refused");
         cache.forget(key, reply);
-        reply.complete(codec.error(code, reason));
+        reply.complete(codec.error(code, reason, retryAfterMs));
     }
 
     private void refuse(Inbound in, ErrorCode code, String reason, java.util.function.Consumer<byte[]> send) {

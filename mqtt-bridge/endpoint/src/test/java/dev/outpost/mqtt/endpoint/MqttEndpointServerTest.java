@@ -374,6 +374,7 @@ class MqttEndpointServerTest {
         Response limited = reply(c.request(Kind.STATUS, status(), corr()));
         assertThat(limited.error()).isEqualTo(ErrorCode.RATE_LIMITED);
         assertThat(limited.message()).contains("this device");
+        assertThat(limited.retryAfterMs()).as("when to come back, with jitter").isBetween(2_000L, 4_000L);
         assertThat(calls).hasSize(5);
     }
 
@@ -391,6 +392,7 @@ class MqttEndpointServerTest {
             } else {
                 assertThat(r.error()).isEqualTo(ErrorCode.RATE_LIMITED);
                 assertThat(r.message()).contains("at this site");
+                assertThat(r.retryAfterMs()).isBetween(10_000L, 20_000L);
             }
         }
         PahoTestClient real = withoutCert(knownId);

@@ -113,11 +113,19 @@ public final class Codec {
     }
 
     public byte[] error(ErrorCode code, String message) {
+        return error(code, message, 0);
+    }
+
+    /** An error reply; {@code retryAfterMs} > 0 tells the device when to ask again. */
+    public byte[] error(ErrorCode code, String message, long retryAfterMs) {
         ObjectNode n = mapper.createObjectNode();
         n.put("v", Messages.VERSION);
         n.put("ok", false);
         n.put("error", code.name());
         n.put("message", message);
+        if (retryAfterMs > 0) {
+            n.put("retryAfter", retryAfterMs);
+        }
         return encode(n);
     }
 
@@ -136,13 +144,16 @@ public final class Codec {
                 code = ErrorCode.INTERNAL;
             }
         }
-        return new Response(Messages.VERSION, ok.booleanValue(), code, t.path("message").asText(null), t.get("body"));
+        // A hint outside a sane range is ignored rather than obeyed: a day at most.
+        long retry = t.path("retryAfter").canConvertToLong() ? t.path("retryAfter").asLong() : 0;
+        return new Response(Messages.VERSION, ok.booleanValue(), code, t.path("message").asText(null), t.get("body"),
+                retry > 0 && retry <= 86_400_000L ? retry : 0);
     }
 
     /** The body of a successful reply as a message type. */
     public <T> T body(Response r, Class<T> type) throws ProtocolException {
         if (!r.ok()) {
-            throw new ProtocolException(r.error(), r.message());
+            throw new ProtocolException(r.error(), r.message(), r.retryAfterMs());
         }
         try {
             return mapper.treeToValue(r.body(), type);

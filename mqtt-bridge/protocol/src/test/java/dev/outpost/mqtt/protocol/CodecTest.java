@@ -85,6 +85,20 @@ class CodecTest {
     }
 
     @Test
+    void aRetryHintTravelsWithTheErrorAndAnInsaneOneIsIgnored() throws Exception {
+        Response busy = codec.decodeResponse(codec.error(ErrorCode.RATE_LIMITED, "busy", 7_500));
+        assertThat(busy.retryAfterMs()).isEqualTo(7_500);
+        assertThatThrownBy(() -> codec.body(busy, DeviceStatus.class)).isInstanceOfSatisfying(ProtocolException.class,
+                e -> assertThat(e.retryAfterMs()).isEqualTo(7_500));
+        assertThat(codec.decodeResponse(codec.error(ErrorCode.NOT_TRUSTED, "no")).retryAfterMs()).isZero();
+        for (String hostile : new String[] {"-5", "1e30", "\"soon\"", "999999999999"}) {
+            byte[] reply = ("{\"v\":1,\"ok\":false,\"error\":\"RATE_LIMITED\",\"message\":\"m\",\"retryAfter\":"
+                    + hostile + "}").getBytes(StandardCharsets.UTF_8);
+            assertThat(codec.decodeResponse(reply).retryAfterMs()).as(hostile).isZero();
+        }
+    }
+
+    @Test
     void base64FieldsAreCheckedAndBounded() {
         assertThatThrownBy(() -> Codec.base64("!!", "secret", 64)).hasMessage("secret: not base64");
         assertThatThrownBy(() -> Codec.base64("A".repeat(200), "secret", 64)).hasMessageContaining("over 64 bytes");
