@@ -71,8 +71,7 @@ final class VerifyImaCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         HashAlg alg = HashAlg.fromName(bank).filter(a -> a.tpmName().equals(bank.toLowerCase(Locale.ROOT)))
                 .orElseThrow(() -> new IllegalArgumentException("unknown bank " + bank));
-        List<PublicKey> keys = policyKey == null ? List.of() : PublicKeys.fromPem(Files.readAllBytes(policyKey));
-        RuntimePolicy p = new PolicyLoader(PolicyLimits.DEFAULT, keys).load(policy);
+        CompiledPolicy compiled = compile();
         QuotedPcr quote = null;
         if (pcr != null) {
             byte[] v = Hex.decodeOrNull(pcr.trim().toLowerCase(Locale.ROOT));
@@ -82,7 +81,7 @@ final class VerifyImaCommand implements Callable<Integer> {
             quote = new QuotedPcr(alg, v);
         }
         ViolationHandling violations = failOnViolations ? ViolationHandling.FAIL : ViolationHandling.COUNT;
-        IncrementalImaVerifier verifier = new IncrementalImaVerifier(new CompiledPolicy(p), violations);
+        IncrementalImaVerifier verifier = new IncrementalImaVerifier(compiled, violations);
         ImaVerificationResult r;
         ImaLists.Format format;
         try (InputStream raw = Files.newInputStream(log);
@@ -112,6 +111,16 @@ final class VerifyImaCommand implements Callable<Integer> {
         }
         out.flush();
         return r.passed() ? 0 : EXIT_FAIL;
+    }
+
+    /**
+     * Loads and compiles in a frame of its own, so the policy's JSON bytes and model (hex Strings, several times the
+     * compiled index) are garbage before the first entry is read, not live on this frame for the whole list.
+     */
+    private CompiledPolicy compile() throws java.io.IOException {
+        List<PublicKey> keys = policyKey == null ? List.of() : PublicKeys.fromPem(Files.readAllBytes(policyKey));
+        RuntimePolicy p = new PolicyLoader(PolicyLimits.DEFAULT, keys).load(policy);
+        return new CompiledPolicy(p);
     }
 
     private static String toJson(ImaVerificationResult r, ImaLists.Format format, HashAlg bank, boolean quoted,

@@ -36,7 +36,8 @@ import dev.outpost.tpm.HashAlg;
  * the workload written to files that Keylime's Python verifier reads byte for byte, and verdicts on tampered lists
  * checked in the same run; JMH would also not fit the script's two-minute budget. Two commands:
  * <ul>
- * <li>{@code generate --out DIR --sizes 10000,100000 [--bank sha256]}: a Keylime runtime policy covering every file,
+ * <li>{@code generate --out DIR --sizes 10000,100000 [--bank sha256] [--paths N]}: a Keylime runtime policy covering every file
+ * (N paths, the list cycling over them; by default one path per entry of the longest list),
  * ASCII ima-ng sha256 lists ({@code list-N.ascii}) with the quoted PCR 10 of each ({@code list-N.ascii.pcr}, hex),
  * and tampered copies of the smallest list, {@code tamper-KIND.ascii}, each of which one check alone must catch.</li>
  * <li>{@code run --policy F [--bank sha256] [--warmup-seconds 3] [--min-seconds 1] [--runs 5] [--tampered F]...
@@ -55,7 +56,8 @@ public final class ImaSideBySide {
         List<String> rest = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
         HashAlg bank = HashAlg.fromName(opt(rest, "--bank", "sha256")).orElseThrow();
         switch (args[0]) {
-            case "generate" -> generate(Path.of(opt(rest, "--out", null)), opt(rest, "--sizes", "10000,100000"), bank);
+            case "generate" -> generate(Path.of(opt(rest, "--out", null)), opt(rest, "--sizes", "10000,100000"), bank,
+                    Integer.parseInt(opt(rest, "--paths", "0")));
             case "run" -> {
                 Path policy = Path.of(opt(rest, "--policy", null));
                 double warmup = Double.parseDouble(opt(rest, "--warmup-seconds", "3"));
@@ -94,19 +96,28 @@ public final class ImaSideBySide {
         return "/usr/lib/x86_64-linux-gnu/pkg-" + (i % 997) + "/lib" + i + ".so." + (i % 7);
     }
 
-    private static void generate(Path out, String sizeList, HashAlg bank) throws IOException {
+    /**
+     * @param paths policy size (boot_aggregate included); 0 for one path per entry. A smaller policy makes the list
+     *              measure its files over again in turn, which gives a list longer than the policy, as issue 12's
+     *              500,000 entries against 100,000 paths.
+     */
+    private static void generate(Path out, String sizeList, HashAlg bank, int paths) throws IOException {
         int[] sizes = Arrays.stream(sizeList.split(",")).mapToInt(Integer::parseInt).sorted().toArray();
         int max = sizes[sizes.length - 1];
+        int files = paths > 1 ? paths - 1 : max - 1;
         Files.createDirectories(out);
         byte[] bootAggregate = sha256("side-by-side boot_aggregate");
         List<ImaEntry> all = new ArrayList<>(max);
         all.add(ImaListWriter.imaNg(0, HashAlg.SHA256, bootAggregate, "boot_aggregate"));
         RuntimePolicyBuilder b = new RuntimePolicyBuilder(EXCLUDES, HashAlg.SHA256);
         b.addFile("boot_aggregate", bootAggregate);
+        byte[][] digests = new byte[files][];
+        for (int i = 0; i < files; i++) {
+            digests[i] = sha256("content of " + path(i));
+            b.addFile(path(i), digests[i]);
+        }
         for (int i = 0; i < max - 1; i++) {
-            byte[] d = sha256("content of " + path(i));
-            b.addFile(path(i), d);
-            all.add(ImaListWriter.imaNg(all.size(), HashAlg.SHA256, d, path(i)));
+            all.add(ImaListWriter.imaNg(all.size(), HashAlg.SHA256, digests[i % files], path(i % files)));
         }
         Files.writeString(out.resolve("policy.json"), new RuntimePolicyJson().writeString(b.build()));
         for (int n : sizes) {

@@ -33,15 +33,26 @@ public final class AsciiImaListReader implements ImaEntryReader {
     @Override
     public ImaEntry next() throws IOException {
         while (true) {
-            byte[] raw = src.line(limits.maxAsciiLine(), lineNo + 1);
-            if (raw == null) {
+            int len = src.lineInto(limits.maxAsciiLine(), lineNo + 1);
+            if (len < 0) {
                 return null;
             }
             lineNo++;
-            String line = new String(raw, StandardCharsets.ISO_8859_1);
-            if (line.endsWith("\r")) {
-                line = line.substring(0, line.length() - 1);
+            byte[] raw = src.lineBuf();
+            if (len > 0 && raw[len - 1] == '\r') {
+                len--;
             }
+            if (len > 0 && raw[0] >= '0' && raw[0] <= '9') {
+                if (lineNo > limits.maxEntries()) {
+                    throw new ImaFormatException("ASCII IMA list has more than " + limits.maxEntries() + " entries");
+                }
+                ImaEntry e = fastImaNg(raw, len);
+                if (e != null) {
+                    nextIndex++;
+                    return e;
+                }
+            }
+            String line = new String(raw, 0, len, StandardCharsets.ISO_8859_1);
             if (line.isBlank()) {
                 continue;
             }
@@ -52,6 +63,94 @@ public final class AsciiImaListReader implements ImaEntryReader {
             nextIndex++;
             return e;
         }
+    }
+
+    private static final byte[] IMA_NG = "ima-ng".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * The line as the kernel prints nearly every entry ({@code PCR hash ima-ng alg:digest name}), parsed from its
+     * bytes without a String, a split or an encoder per field: on a 500,000-entry list these were most of the
+     * parse. Null for anything else, or anything this path does not prove well-formed, which then goes through
+     * {@link #parse} and fails there with its message: one set of rules and errors, two speeds.
+     */
+    private ImaEntry fastImaNg(byte[] b, int len) {
+        int s1 = indexOf(b, ' ', 0, len);
+        if (s1 < 1 || s1 > 2) {
+            return null;
+        }
+        int s2 = indexOf(b, ' ', s1 + 1, len);
+        int s3 = s2 < 0 ? -1 : indexOf(b, ' ', s2 + 1, len);
+        int s4 = s3 < 0 ? -1 : indexOf(b, ' ', s3 + 1, len);
+        if (s4 < 0 || s4 + 1 == len || indexOf(b, ' ', s4 + 1, len) >= 0) {
+            return null;
+        }
+        int pcr = 0;
+        for (int i = 0; i < s1; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return null;
+            }
+            pcr = pcr * 10 + (b[i] - '0');
+        }
+        int hashHex = s2 - s1 - 1;
+        if (pcr > 23 || !(hashHex == 40 || hashHex == 64 || hashHex == 96 || hashHex == 128)
+                || (hashHexLength >= 0 && hashHexLength != hashHex)
+                || !java.util.Arrays.equals(b, s2 + 1, s3, IMA_NG, 0, IMA_NG.length)) {
+            return null;
+        }
+        byte[] hash = new byte[hashHex / 2];
+        if (!Hex.decodeInto(b, s1 + 1, hashHex, hash, 0)) {
+            return null;
+        }
+        int colon = indexOf(b, ':', s3 + 1, s4);
+        if (colon <= s3 + 1) {
+            return null;
+        }
+        HashAlg alg = DigestAlgNames.parse(b, s3 + 1, colon - s3 - 1);
+        if (alg == null || s4 - colon - 1 != 2 * alg.digestSize()) {
+            return null;
+        }
+        int algLen = colon - s3 - 1;
+        int dLen = alg.digestSize();
+        int pathLen = len - s4 - 1;
+        int dataLen = 4 + algLen + 2 + dLen + 4 + pathLen + 1;
+        if (pathLen > limits.maxPathBytes() || dataLen > limits.maxTemplateData()) {
+            return null;
+        }
+        // Template data exactly as TemplateData.encode lays out ima-ng: d-ng ("alg:" NUL digest), n-ng (name NUL).
+        byte[] data = new byte[dataLen];
+        int p = putLe(data, 0, algLen + 2 + dLen);
+        System.arraycopy(b, s3 + 1, data, p, algLen);
+        p += algLen;
+        data[p++] = ':';
+        data[p++] = 0;
+        int digestAt = p;
+        if (!Hex.decodeInto(b, colon + 1, 2 * dLen, data, digestAt)) {
+            return null;
+        }
+        p += dLen;
+        p = putLe(data, p, pathLen + 1);
+        System.arraycopy(b, s4 + 1, data, p, pathLen);
+        String path = Utf8.decode(b, s4 + 1, pathLen, "line " + lineNo);
+        hashHexLength = hashHex;
+        return new ImaEntry(nextIndex, pcr, hash, ImaTemplate.IMA_NG, data, alg,
+                java.util.Arrays.copyOfRange(data, digestAt, digestAt + dLen), path, null, null, null, null, null);
+    }
+
+    private static int indexOf(byte[] b, char c, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b[i] == c) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int putLe(byte[] d, int p, int v) {
+        d[p] = (byte) v;
+        d[p + 1] = (byte) (v >>> 8);
+        d[p + 2] = (byte) (v >>> 16);
+        d[p + 3] = (byte) (v >>> 24);
+        return p + 4;
     }
 
     private ImaEntry parse(String line, String where) {

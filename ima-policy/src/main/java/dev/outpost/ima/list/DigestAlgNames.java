@@ -33,7 +33,7 @@ public final class DigestAlgNames {
         }
     }
 
-    static HashAlg parse(byte[] b, int off, int len) {
+    public static HashAlg parse(byte[] b, int off, int len) {
         return parse(new String(b, off, len, StandardCharsets.ISO_8859_1));
     }
 

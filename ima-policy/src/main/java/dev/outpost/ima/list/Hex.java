@@ -16,6 +16,37 @@ public final class Hex {
         return new String(out);
     }
 
+    private static final byte[] VALUE = new byte[256];
+
+    static {
+        java.util.Arrays.fill(VALUE, (byte) -1);
+        for (int i = 0; i < 10; i++) {
+            VALUE['0' + i] = (byte) i;
+        }
+        for (int i = 0; i < 6; i++) {
+            VALUE['a' + i] = (byte) (10 + i);
+            VALUE['A' + i] = (byte) (10 + i);
+        }
+    }
+
+    /**
+     * Decodes {@code len} hex digits of {@code b} from {@code off} (either case, as {@link #decodeOrNull(CharSequence)})
+     * into {@code out} at {@code outOff}; false when {@code len} is odd or a byte is not a hex digit.
+     */
+    public static boolean decodeInto(byte[] b, int off, int len, byte[] out, int outOff) {
+        if ((len & 1) != 0) {
+            return false;
+        }
+        int bad = 0;
+        for (int i = 0; i < len; i += 2) {
+            int hi = VALUE[b[off + i] & 0xff];
+            int lo = VALUE[b[off + i + 1] & 0xff];
+            bad |= hi | lo;
+            out[outOff + i / 2] = (byte) (hi << 4 | lo);
+        }
+        return bad >= 0;
+    }
+
     /** Null when {@code s} is not an even-length string of hex digits. */
     public static byte[] decodeOrNull(CharSequence s) {
         int n = s.length();

@@ -23,52 +23,98 @@ public final class PathDigestIndex {
     private final byte[] pool;
 
     public PathDigestIndex(Map<String, PolicyDigest[]> m) {
-        int cap = Integer.highestOneBit(Math.max(4, m.size() * 2 - 1)) << 1;
+        this(m.size(), sink -> m.forEach((path, ds) -> sink.add(path, java.util.Arrays.asList(ds))));
+    }
+
+    /**
+     * Straight from the policy model's hex strings: no {@link PolicyDigest} array per path and no second map, which
+     * for a 100,000-path policy were a map and 200,000 objects alive beside the index while it was built.
+     */
+    public static PathDigestIndex fromHex(Map<String, java.util.List<String>> m) {
+        return new PathDigestIndex(m.size(), sink -> m.forEach((path, hex) -> sink.add(path,
+                new java.util.AbstractList<PolicyDigest>() {
+                    @Override
+                    public PolicyDigest get(int i) {
+                        return PolicyDigest.parse(hex.get(i));
+                    }
+
+                    @Override
+                    public int size() {
+                        return hex.size();
+                    }
+                })));
+    }
+
+    private interface Source {
+        void feed(Builder sink);
+    }
+
+    private PathDigestIndex(int count, Source source) {
+        int cap = Integer.highestOneBit(Math.max(4, count * 2 - 1)) << 1;
         slots = new long[cap];
         mask = cap - 1;
-        long size = 0;
-        for (Map.Entry<String, PolicyDigest[]> e : m.entrySet()) {
-            size += 5 + e.getKey().getBytes(StandardCharsets.UTF_8).length;
-            for (PolicyDigest d : e.getValue()) {
-                size += 2 + d.value().length;
-            }
+        Builder b = new Builder();
+        source.feed(b);
+        if (b.count != count) {
+            throw new IllegalStateException("policy map changed while it was indexed");
         }
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("policy too large for the index");
-        }
-        pool = new byte[(int) size];
-        int p = 0;
-        for (Map.Entry<String, PolicyDigest[]> e : m.entrySet()) {
-            if (e.getValue().length > 255) {
-                throw new IllegalArgumentException("more than 255 digests for " + e.getKey());
+        pool = java.util.Arrays.copyOf(b.pool, b.size);
+    }
+
+    /** Appends records to a growing pool; one pass, so each path is encoded once. */
+    private final class Builder {
+        private byte[] pool = new byte[1 << 16];
+        private int size;
+        private int count;
+
+        void add(String path, java.util.List<PolicyDigest> digests) {
+            if (digests.size() > 255) {
+                throw new IllegalArgumentException("more than 255 digests for " + path);
             }
-            int start = p;
-            byte[] path = e.getKey().getBytes(StandardCharsets.UTF_8);
-            p = putInt(p, path.length);
-            System.arraycopy(path, 0, pool, p, path.length);
-            p += path.length;
-            pool[p++] = (byte) e.getValue().length;
-            for (PolicyDigest d : e.getValue()) {
-                pool[p++] = (byte) (d.alg() == null ? 0 : d.alg().ordinal() + 1);
-                pool[p++] = (byte) d.value().length;
-                System.arraycopy(d.value(), 0, pool, p, d.value().length);
-                p += d.value().length;
+            byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
+            int start = size;
+            ensure(5L + utf8.length);
+            putInt(start, utf8.length);
+            System.arraycopy(utf8, 0, pool, start + 4, utf8.length);
+            size = start + 4 + utf8.length;
+            pool[size++] = (byte) digests.size();
+            for (PolicyDigest d : digests) {
+                ensure(2L + d.value().length);
+                pool[size++] = (byte) (d.alg() == null ? 0 : d.alg().ordinal() + 1);
+                pool[size++] = (byte) d.value().length;
+                System.arraycopy(d.value(), 0, pool, size, d.value().length);
+                size += d.value().length;
             }
-            int h = spread(e.getKey().hashCode());
+            int h = spread(path.hashCode());
             int i = h & mask;
             while (slots[i] != 0) {
                 i = (i + 1) & mask;
             }
             slots[i] = (long) h << 32 | (start + 1L);
+            count++;
+        }
+
+        private void ensure(long more) {
+            long need = size + more;
+            if (need > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("policy too large for the index");
+            }
+            if (need > pool.length) {
+                pool = java.util.Arrays.copyOf(pool, (int) Math.min(Integer.MAX_VALUE - 16, Math.max(need, 2L * pool.length)));
+            }
+        }
+
+        private void putInt(int p, int v) {
+            pool[p] = (byte) (v >>> 24);
+            pool[p + 1] = (byte) (v >>> 16);
+            pool[p + 2] = (byte) (v >>> 8);
+            pool[p + 3] = (byte) v;
         }
     }
 
-    private int putInt(int p, int v) {
-        pool[p] = (byte) (v >>> 24);
-        pool[p + 1] = (byte) (v >>> 16);
-        pool[p + 2] = (byte) (v >>> 8);
-        pool[p + 3] = (byte) v;
-        return p + 4;
+    /** Bytes held by the index (slots and pool), for the memory figures in BENCHMARKS.md. */
+    public long sizeInBytes() {
+        return 8L * slots.length + pool.length;
     }
 
     private static int spread(int h) {
