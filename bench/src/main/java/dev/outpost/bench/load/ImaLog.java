@@ -51,6 +51,12 @@ final class ImaLog {
         tpm.extend(IMA_PCR, HashAlg.SHA256.digest(extended.templateData()));
     }
 
+    /** A new boot: the kernel starts a new list. */
+    synchronized void reset() {
+        list.reset();
+        offsets.clear();
+    }
+
     synchronized int size() {
         return offsets.size();
     }

@@ -10,7 +10,9 @@ import java.util.List;
  *
  * @param scenario      {@code enroll-storm}: all devices enroll at once, then attest; {@code steady}: enroll, then
  *                      every device attests every {@code period} for {@code duration}; {@code reconnect-storm}:
- *                      enroll and attest, restart the appliance, and every device reconnects and attests at once
+ *                      enroll and attest, restart the appliance, and every device reconnects and attests at once;
+ *                      {@code reboot-storm}: enroll and attest, then every device reboots at once (a power restore)
+ *                      with a new list of {@code entries} files and attests until trusted again
  * @param devices       simulated devices
  * @param threads       worker threads running device operations (each blocks on its request/response)
  * @param ioThreads     event loop threads carrying every device's MQTT connection
@@ -29,7 +31,7 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
         int entries, double badShare, int poolSize, SoftwareTpm.EkKind ek, String broker, List<String> applianceJvm,
         Path out) {
 
-    static final List<String> SCENARIOS = List.of("steady", "enroll-storm", "reconnect-storm");
+    static final List<String> SCENARIOS = List.of("steady", "enroll-storm", "reconnect-storm", "reboot-storm");
 
     public static LoadOptions parse(String[] args) {
         String scenario = "steady";
@@ -90,7 +92,7 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
     }
 
     static String usage() {
-        return "LoadGenerator [--scenario steady|enroll-storm|reconnect-storm] [--devices 200] [--threads 32]"
+        return "LoadGenerator [--scenario steady|enroll-storm|reconnect-storm|reboot-storm] [--devices 200] [--threads 32]"
                 + " [--io-threads 1] [--period 5 (s)] [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400]"
                 + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--appliance-jvm '-Xmx512m'] [--out target/load]";
     }

@@ -98,6 +98,24 @@ public final class SimDevice {
         ima.measure("boot_aggregate", pool.bootAggregate());
     }
 
+    /**
+     * A power cut and a boot: the TPM resets, the firmware measures again, and the kernel starts a new IMA list of
+     * {@code entries} files the policy knows (after boot_aggregate). The next attestation finds the new resetCount;
+     * the appliance asks for the whole list and the boot log.
+     */
+    public synchronized void reboot(int entries) {
+        tpm.reboot();
+        ima.reset();
+        for (int pcr = 0; pcr < 10; pcr++) {
+            tpm.extend(pcr, pool.firmware(pcr));
+        }
+        ima.measure("boot_aggregate", pool.bootAggregate());
+        for (int i = 0; i < entries; i++) {
+            FilePool.File f = pool.pick(nextFile++);
+            ima.measure(f.path(), f.digest());
+        }
+    }
+
     public String id() {
         return tpm.deviceId();
     }

@@ -82,7 +82,7 @@ public final class SoftwareTpm {
     // The TPM's clock runs from manufacture; we start it at a random-looking point and never let it go back.
     private final long clockBase = 1_000_000L + RANDOM.nextInt(1 << 20);
     private final long started = System.nanoTime();
-    private final int resetCount = 1;
+    private int resetCount = 1;
     private final int restartCount = 0;
     private final long firmwareVersion = 0x2019102300163636L;
     private long lastClock;
@@ -229,6 +229,14 @@ public final class SoftwareTpm {
         } catch (TpmFormatException e) {
             throw new GeneralSecurityException("encrypted secret is not an ECC point: " + e.getMessage(), e);
         }
+    }
+
+    /** A reboot: TPM2_Startup(CLEAR) resets the PCRs and counts one more reset; the clock runs on. */
+    public synchronized void reboot() {
+        for (int i = 0; i < PCRS; i++) {
+            pcrs[i] = new byte[BANK.digestSize()];
+        }
+        resetCount++;
     }
 
     /** TPM2_PCR_Extend on the sha256 bank. */

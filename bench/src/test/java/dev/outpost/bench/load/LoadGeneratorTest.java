@@ -54,4 +54,15 @@ class LoadGeneratorTest {
         assertThat(r.attestations()).as(r.report()).isEqualTo(20);
         assertThat(r.report()).contains("3 misbehaving", "appliance up again to the device's verdict");
     }
+
+    @Test
+    void afterAPowerRestoreEveryDeviceIsTrustedAgainOrCaught() throws Exception {
+        LoadGenerator.Result r = run("--scenario", "reboot-storm", "--devices", "12", "--threads", "6", "--entries", "300",
+                "--bad", "0.1", "--pool", "400", "--ek", "ecc");
+
+        assertThat(r.enrolled()).as(r.report()).isEqualTo(12);
+        assertThat(r.mismatches()).as(r.report()).isEmpty();
+        assertThat(r.errors()).as(r.report()).isZero();
+        assertThat(r.report()).contains("reboot-storm");
+    }
 }
