@@ -3,6 +3,7 @@ package dev.outpost.mqtt.endpoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -63,6 +64,7 @@ public final class MqttEndpointServer implements DeviceChannel {
     private volatile MqttServer server;
     private volatile RequestDispatcher dispatcher;
     private volatile boolean closing;
+    private volatile boolean listening;
     private long watchdog = -1;
 
     public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy) {
@@ -132,14 +134,17 @@ public final class MqttEndpointServer implements DeviceChannel {
         this.server = s;
         long period = Math.max(1000, Math.min(5000, options.maxKeepAliveSeconds() * 250L));
         watchdog = vertx.setPeriodic(period, t -> closeIdle());
-        return s.listen().map(MqttServer::actualPort).onSuccess(p -> log.info("MQTT endpoint listening on {}:{} ({})",
-                options.host(), p, options.trustDomain()));
+        return s.listen().map(MqttServer::actualPort).onSuccess(p -> {
+            listening = true;
+            log.info("MQTT endpoint listening on {}:{} ({})", options.host(), p, options.trustDomain());
+        });
     }
 
     /** Sends DISCONNECT (server shutting down) to every device, then stops listening. */
     @Override
     public synchronized Future<Void> close() {
         closing = true;
+        listening = false;
         MqttServer s = server;
         if (s == null) {
             return Future.succeededFuture();
@@ -211,8 +216,18 @@ public final class MqttEndpointServer implements DeviceChannel {
         return registry.deviceIds();
     }
 
+    @Override
     public EndpointStats stats() {
         return stats;
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        if (closing) {
+            return Optional.of("the device endpoint is closed (shutting down)");
+        }
+        return listening ? Optional.empty()
+                : Optional.of("the device endpoint is not listening on " + options.host() + ":" + options.port());
     }
 
     private void checkPayload(byte[] payload) {
