@@ -54,6 +54,7 @@ public final class EnrollmentService {
     private final Duration probation;
     private final Function<String, Optional<Instant>> trustedUntil;
     private final KnownDeviceIds known;
+    private volatile dev.outpost.appliance.metrics.EnrollmentObserver outcomes = dev.outpost.appliance.metrics.EnrollmentObserver.NONE;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
             AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
@@ -221,10 +222,14 @@ public final class EnrollmentService {
                 code + ": " + reason, null))) {
             LOG.warn("{} {} denied: {} {}", action, deviceId, code, reason);
         }
+        outcomes.outcome(action, code);
         return new Refusal(code, reason);
     }
 
+    public void observe(dev.outpost.appliance.metrics.EnrollmentObserver o) { outcomes = o; }
+
     private void audit(String deviceId, String action, AuditEvent.Decision decision, String reason) {
+        outcomes.outcome(action, null);
         audit.record(AuditEvent.of(clock.instant(), deviceId, action, decision, reason, null));
     }
 
