@@ -34,7 +34,8 @@ public final class EndpointMetrics {
         counter(registry, "outpost.requests.cached", "Repeated requests answered from the response cache", stats,
                 s -> s.snapshot().cacheHits());
         Gauge.builder("outpost.connections", stats, s -> s.snapshot().connected())
-                .description("Devices connected now (embedded endpoint; 0 in broker mode)").register(registry);
+                .description("Devices connected now (embedded endpoint; 0 in broker mode)").strongReference(true)
+                .register(registry);
     }
 
     private static void counter(MeterRegistry registry, String name, String help, EndpointStats stats,

@@ -57,7 +57,9 @@ final class Monitoring {
             if (!m.matches()) {
                 throw new IOException("not a Prometheus sample line: " + line);
             }
-            out.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3)));
+            // Micrometer 1.12 prints a trailing comma inside the braces; keys here read as one writes them.
+            String labels = m.group(2) == null ? "" : m.group(2).replace(",}", "}");
+            out.put(m.group(1) + labels, Double.parseDouble(m.group(3)));
         }
         return out;
     }
