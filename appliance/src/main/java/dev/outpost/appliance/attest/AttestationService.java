@@ -284,6 +284,9 @@ public final class AttestationService {
         if (state == DeviceState.FAILED) {
             quarantine.hold(d.deviceId());
         }
+        if (state != DeviceState.FAILED && stored && state != d.state()) {
+            LOG.info("device {}: {} -> {} ({})", d.deviceId(), d.state().dbValue(), state.dbValue(), summary);
+        }
         if (state == DeviceState.FAILED && stored && d.state() != DeviceState.FAILED) {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);
             revocations.revoke(d.deviceId(), "attestation failed: " + (reasons.isEmpty() ? "" : reasons.get(0)));

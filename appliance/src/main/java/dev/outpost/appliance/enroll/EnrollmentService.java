@@ -148,6 +148,7 @@ public final class EnrollmentService {
         // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
         // window. The node's identity comes with the first passing attestation.
         IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        LOG.info("device {} enrolled: AK bound, probationary SVID until {}", deviceId, svid.notAfter());
         devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
         audit(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId() + " until "
                 + svid.notAfter());

@@ -130,7 +130,7 @@ public final class MqttEndpointServer implements DeviceChannel {
         MqttServer s = MqttServer.create(vertx, o);
         s.endpointHandler(this::onConnect);
         // what fails before CONNECT (not MQTT, no CONNECT in time) is a refusal too; TLS failures TrustAnchors logs
-        s.exceptionHandler(t -> log.info("connection dropped before CONNECT: {}", t.toString()));
+        s.exceptionHandler(t -> log.debug("connection dropped before CONNECT: {}", t.toString()));
         this.server = s;
         long period = Math.max(1000, Math.min(5000, options.maxKeepAliveSeconds() * 250L));
         watchdog = vertx.setPeriodic(period, t -> closeIdle());
@@ -282,13 +282,13 @@ public final class MqttEndpointServer implements DeviceChannel {
         ep.exceptionHandler(t -> onConnectionError(conn, t));
         ep.closeHandler(v -> {
             if (registry.remove(conn)) {
-                log.info("device {} disconnected ({})", id, conn.remote());
+                log.debug("device {} disconnected ({})", id, conn.remote());
             }
         });
         ep.accept(false, connack(overrideKeepAlive));
         DeviceConnection old = registry.register(conn);
         stats.connectionAccepted();
-        log.info("device {} connected from {} ({})", id, remote,
+        log.debug("device {} connected from {} ({})", id, remote,
                 o.authenticated() ? "node SVID" : "no certificate: enrollment only");
         if (old != null && old != conn) {
             stats.takeover();
