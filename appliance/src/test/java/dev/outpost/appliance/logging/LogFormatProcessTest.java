@@ -100,14 +100,14 @@ class LogFormatProcessTest {
                 "-cp", System.getProperty("java.class.path"), "dev.outpost.appliance.cli.ApplianceCli", "run",
                 "--config", config.toString())
                 .redirectError(err.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                .redirectOutput(dir.resolve("stdout.log").toFile());
         pb.environment().remove("OUTPOST_LOG_FORMAT");
         pb.environment().remove("OUTPOST_LOG_LEVEL");
         pb.environment().remove("JOURNAL_STREAM");
         pb.environment().putAll(env);
         Process p = pb.start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             while (!read(err).contains("appliance up")) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     throw new AssertionError("the appliance did not start:\n" + read(err));
@@ -121,6 +121,8 @@ class LogFormatProcessTest {
             }
         }
         List<String> lines = Files.readAllLines(err).stream().filter(l -> !l.isEmpty()).toList();
+        // stdout is the CLI's data channel: logback must not print its configuration status there.
+        assertThat(read(dir.resolve("stdout.log"))).isEmpty();
         // The shutdown was logged too, in the same format.
         assertThat(String.join("\n", lines)).contains("database closed");
         return lines;
