@@ -262,6 +262,29 @@ public final class Mosquitto implements AutoCloseable {
         ProcessRunner.terminate(process);
     }
 
+    /** Stops the broker as an outage would; {@link #restart()} brings it back on the same ports. */
+    public void kill() {
+        stop();
+    }
+
+    /** Starts the broker again with the same configuration and ports (clients reconnect to what they knew). */
+    public void restart() {
+        try {
+            process = new ProcessBuilder(Tools.require("mosquitto").toString(), "-c", configFile().toString())
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!awaitReady()) {
+            stop();
+            throw new IllegalStateException("mosquitto did not start again on ports " + mtlsPort + "/" + enrollPort
+                    + ":\n" + log());
+        }
+    }
+
     @Override
     public void close() {
         stop();

@@ -31,6 +31,9 @@ import dev.outpost.appliance.enroll.EkTrustMode;
 import dev.outpost.appliance.enroll.EnrollmentService;
 import dev.outpost.appliance.enroll.KnownDeviceIds;
 import dev.outpost.appliance.enroll.ManufacturerCas;
+import dev.outpost.appliance.metrics.ApplianceMetrics;
+import dev.outpost.appliance.metrics.EndpointMetrics;
+import dev.outpost.appliance.metrics.HealthChecks;
 import dev.outpost.appliance.metrics.MonitoringServer;
 import dev.outpost.appliance.store.ActivationStore;
 import dev.outpost.appliance.store.AllowListStore;
@@ -171,8 +174,16 @@ public final class ApplianceApp {
                             known);
             endpointRef.set(endpoint);
 
-            MonitoringServer monitoring = new MonitoringServer(registry, () -> true);
+            ApplianceMetrics metrics = new ApplianceMetrics(registry, db.dataSource(), ca, clock,
+                    attestation::bufferedEvidenceBytes);
+            attestation.observe(metrics);
+            enrollment.observe(metrics);
+            EndpointMetrics.bind(registry, endpoint.stats());
+            AtomicReference<ApplianceApp> self = new AtomicReference<>();
+            MonitoringServer monitoring = new MonitoringServer(registry, HealthChecks.appliance(
+                    () -> self.get() != null && self.get().ready, db.dataSource(), ca, config.caDir(), clock, endpoint));
             ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
+            self.set(app);
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
             AdminApi api = new AdminApi(vertx, devices, allowList, audit, bundles, ca, policies,
@@ -199,6 +210,7 @@ public final class ApplianceApp {
                 LOG.debug("H2 chunks {} % full after compaction", fill);
                 return fill;
             }, false));
+            metrics.start(vertx);
             app.attestation = attestation;
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",

@@ -63,6 +63,7 @@ public final class AttestationService {
     private final PendingChallenges pending;
     private final PolicyCache cache = new PolicyCache();
     private final QuoteVerifier quoteVerifier = new QuoteVerifier();
+    private volatile dev.outpost.appliance.metrics.VerdictObserver verdicts = dev.outpost.appliance.metrics.VerdictObserver.NONE;
 
     public AttestationService(DeviceStore devices, AttestationStore attestations, PolicyStore policies, AuditLog audit,
             Revocations revocations, AttestationSettings settings, SecureRandom random, Clock clock, Quarantine quarantine) {
@@ -133,8 +134,10 @@ public final class AttestationService {
             }
             pending.consume(deviceId, p);
         }
-        return judge(deviceId, p, req);
+        return verdicts.judged(System.nanoTime(), judge(deviceId, p, req));
     }
+
+    public void observe(dev.outpost.appliance.metrics.VerdictObserver o) { verdicts = o; }
 
     /** Drops expired challenges and what they buffered; the appliance calls this on a timer. */
     public int purgeExpiredChallenges() {
@@ -280,6 +283,9 @@ public final class AttestationService {
         }
         if (state == DeviceState.FAILED) {
             quarantine.hold(d.deviceId());
+        }
+        if (state != DeviceState.FAILED && stored && state != d.state()) {
+            LOG.info("device {}: {} -> {} ({})", d.deviceId(), d.state().dbValue(), state.dbValue(), summary);
         }
         if (state == DeviceState.FAILED && stored && d.state() != DeviceState.FAILED) {
             LOG.warn("device {} failed attestation: {}", d.deviceId(), summary);

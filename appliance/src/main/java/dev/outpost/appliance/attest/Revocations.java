@@ -80,6 +80,7 @@ public final class Revocations {
 
     /** Publishes and (in the background) delivers to the webhook. Non-blocking. */
     public void revoke(String deviceId, String reason) {
+        LOG.info("device {} loses its identity: {}", deviceId, reason);
         byte[] e = event(deviceId, reason);
         publish.accept(deviceId, e);
         if (webhook != null) {

@@ -24,6 +24,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // The service reports enrollments, state changes and revocations at INFO; other commands stay at WARN.
+        dev.outpost.appliance.logging.LogLevels.service();
         Path file = config != null ? config : Path.of("/etc/outpost/appliance.yaml");
         ApplianceConfig c = config != null || Files.exists(file) ? ApplianceConfig.load(file) : ApplianceConfig.defaults();
         if (dataDir != null || runtimeDir != null) {

@@ -64,6 +64,7 @@ public final class EnrollmentService {
     // What a resume quote covers does not matter (the AK's signature over the nonce is the proof); one PCR keeps it
     // small and any TPM has it.
     private static final PcrSelection RESUME_PCRS = PcrSelection.parse("sha256:10");
+    private volatile dev.outpost.appliance.metrics.EnrollmentObserver outcomes = dev.outpost.appliance.metrics.EnrollmentObserver.NONE;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
             AuditLog audit, SecureRandom random, Clock clock, Duration activationTtl, Duration svidTtl,
@@ -157,6 +158,7 @@ public final class EnrollmentService {
         // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
         // window. The node's identity comes with the first passing attestation.
         IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        LOG.info("device {} enrolled: AK bound, probationary SVID until {}", deviceId, svid.notAfter());
         devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
         audit(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId() + " until "
                 + svid.notAfter());
@@ -308,10 +310,14 @@ public final class EnrollmentService {
                 code + ": " + reason, null))) {
             LOG.warn("{} {} denied: {} {}", action, deviceId, code, reason);
         }
+        outcomes.outcome(action, code);
         return new Refusal(code, reason);
     }
 
+    public void observe(dev.outpost.appliance.metrics.EnrollmentObserver o) { outcomes = o; }
+
     private void audit(String deviceId, String action, AuditEvent.Decision decision, String reason) {
+        outcomes.outcome(action, null);
         audit.record(AuditEvent.of(clock.instant(), deviceId, action, decision, reason, null));
     }
 

@@ -12,21 +12,33 @@ import io.vertx.ext.web.Router;
  */
 public final class MonitoringServer {
     private final PrometheusMeterRegistry registry;
-    private final java.util.function.BooleanSupplier ready;
+    private final Readiness readiness;
     private HttpServer server;
 
-    public MonitoringServer(PrometheusMeterRegistry registry, java.util.function.BooleanSupplier ready) {
+    public MonitoringServer(PrometheusMeterRegistry registry, Readiness readiness) {
         this.registry = registry;
-        this.ready = ready;
+        this.readiness = readiness;
     }
 
     public Future<Integer> start(Vertx vertx, String host, int port) {
         Router r = Router.router(vertx);
-        r.get("/health/live").handler(ctx -> ctx.response().end("{\"status\":\"live\"}"));
-        r.get("/health/ready").handler(ctx -> {
-            boolean ok = ready.getAsBoolean();
-            ctx.response().setStatusCode(ok ? 200 : 503).end(ok ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}");
-        });
+        // Liveness: the process answers. Nothing it depends on is asked, so a database outage makes the appliance
+        // not ready (out of rotation, alerts) without a supervisor restarting a process that would recover.
+        r.get("/health/live").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+                .end("{\"status\":\"live\"}"));
+        // The checks block (a database write): on a worker, unordered so a slow probe does not queue the next.
+        r.get("/health/ready").handler(ctx -> vertx.executeBlocking(readiness::evaluate, false).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
+                        .end(new io.vertx.core.json.JsonObject().put("status", "not ready")
+                                .put("failed", new io.vertx.core.json.JsonObject().put("readiness",
+                                        "evaluation failed: " + ar.cause())).encode());
+                return;
+            }
+            Readiness.Report report = ar.result();
+            ctx.response().setStatusCode(report.ready() ? 200 : 503).putHeader("Content-Type", "application/json")
+                    .end(report.json().encode());
+        }));
         r.get("/metrics").handler(ctx -> {
             try {
                 String body = registry.scrape();

@@ -75,6 +75,10 @@ public final class BrokerClient implements DeviceChannel {
     private final Cache<String, AtomicInteger> inFlight = Caffeine.newBuilder().maximumSize(20_000)
             .expireAfterAccess(Duration.ofMinutes(10)).build();
     private volatile RequestPipeline pipeline;
+    // One for the client's life, not per start: the appliance exports it once, when it wires the metrics.
+    private final EndpointStats stats = new EndpointStats(() -> 0);
+    // Why the connection to the broker went, for readiness: Paho's isConnected says only that it did.
+    private volatile String lastLoss = "not connected yet";
     private final Map<String, byte[]> retained = new ConcurrentHashMap<>();
     private MqttAsyncClient client;
     // A burst of replies to every device of a large site; each waits at most until the broker acknowledges others.
@@ -99,7 +103,7 @@ public final class BrokerClient implements DeviceChannel {
         Promise<Integer> started = Promise.promise();
         pipeline = new RequestPipeline(vertx, codec, new RateLimiter(options.perDevice(), options.global(),
                 options.authenticatedPerDevice(), known), new ResponseCache(10_000, Duration.ofMinutes(10)), handler,
-                new EndpointStats(() -> 0), MAX_IN_FLIGHT_PER_DEVICE);
+                stats, MAX_IN_FLIGHT_PER_DEVICE);
         try {
             // The broker's client id rule (BrokerClientIds): the id must carry the prefix; the shipped broker
             // swaps it for the certificate's CN, so only the appliance's certificate can ever hold that id.
@@ -240,6 +244,20 @@ public final class BrokerClient implements DeviceChannel {
     }
 
     @Override
+    public EndpointStats stats() {
+        return stats;
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        MqttAsyncClient c = client;
+        if (c != null && c.isConnected()) {
+            return Optional.empty();
+        }
+        return Optional.of("not connected to the site broker at " + options.brokerUri() + ": " + lastLoss);
+    }
+
+    @Override
     public Future<Void> close() {
         try {
             if (client != null) {
@@ -257,6 +275,8 @@ public final class BrokerClient implements DeviceChannel {
     private final class Callback implements MqttCallback {
         @Override
         public void disconnected(MqttDisconnectResponse r) {
+            lastLoss = r.getReasonString() != null ? r.getReasonString()
+                    : r.getException() != null ? String.valueOf(r.getException().getMessage()) : "disconnected";
             LOG.warn("lost the site broker: {}", r.getReasonString() != null ? r.getReasonString() : r.getException());
         }
 
@@ -277,6 +297,9 @@ public final class BrokerClient implements DeviceChannel {
 
         @Override
         public void connectComplete(boolean reconnect, String serverURI) {
+            if (reconnect) {
+                LOG.info("connected to the site broker again ({})", serverURI);
+            }
             if (reconnect) {
                 try {
                     subscribe();

@@ -1,5 +1,7 @@
 package dev.outpost.mqtt.endpoint;
 
+import java.util.Optional;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -23,4 +25,13 @@ public interface DeviceChannel {
      * it tells the device on its command topic and the services refuse it from then on.
      */
     boolean disconnect(String deviceId, String reason);
+
+    /** What the channel saw and refused since it was made; the appliance exports it as metrics. */
+    EndpointStats stats();
+
+    /**
+     * Why the channel cannot carry device traffic right now (not listening, the site broker lost), for readiness;
+     * empty when it can.
+     */
+    Optional<String> unavailable();
 }

@@ -3,6 +3,7 @@ package dev.outpost.mqtt.endpoint;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -63,6 +64,7 @@ public final class MqttEndpointServer implements DeviceChannel {
     private volatile MqttServer server;
     private volatile RequestDispatcher dispatcher;
     private volatile boolean closing;
+    private volatile boolean listening;
     private long watchdog = -1;
 
     public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy) {
@@ -128,18 +130,21 @@ public final class MqttEndpointServer implements DeviceChannel {
         MqttServer s = MqttServer.create(vertx, o);
         s.endpointHandler(this::onConnect);
         // what fails before CONNECT (not MQTT, no CONNECT in time) is a refusal too; TLS failures TrustAnchors logs
-        s.exceptionHandler(t -> log.info("connection dropped before CONNECT: {}", t.toString()));
+        s.exceptionHandler(t -> log.debug("connection dropped before CONNECT: {}", t.toString()));
         this.server = s;
         long period = Math.max(1000, Math.min(5000, options.maxKeepAliveSeconds() * 250L));
         watchdog = vertx.setPeriodic(period, t -> closeIdle());
-        return s.listen().map(MqttServer::actualPort).onSuccess(p -> log.info("MQTT endpoint listening on {}:{} ({})",
-                options.host(), p, options.trustDomain()));
+        return s.listen().map(MqttServer::actualPort).onSuccess(p -> {
+            listening = true;
+            log.info("MQTT endpoint listening on {}:{} ({})", options.host(), p, options.trustDomain());
+        });
     }
 
     /** Sends DISCONNECT (server shutting down) to every device, then stops listening. */
     @Override
     public synchronized Future<Void> close() {
         closing = true;
+        listening = false;
         MqttServer s = server;
         if (s == null) {
             return Future.succeededFuture();
@@ -211,8 +216,18 @@ public final class MqttEndpointServer implements DeviceChannel {
         return registry.deviceIds();
     }
 
+    @Override
     public EndpointStats stats() {
         return stats;
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        if (closing) {
+            return Optional.of("the device endpoint is closed (shutting down)");
+        }
+        return listening ? Optional.empty()
+                : Optional.of("the device endpoint is not listening on " + options.host() + ":" + options.port());
     }
 
     private void checkPayload(byte[] payload) {
@@ -267,13 +282,13 @@ public final class MqttEndpointServer implements DeviceChannel {
         ep.exceptionHandler(t -> onConnectionError(conn, t));
         ep.closeHandler(v -> {
             if (registry.remove(conn)) {
-                log.info("device {} disconnected ({})", id, conn.remote());
+                log.debug("device {} disconnected ({})", id, conn.remote());
             }
         });
         ep.accept(false, connack(overrideKeepAlive));
         DeviceConnection old = registry.register(conn);
         stats.connectionAccepted();
-        log.info("device {} connected from {} ({})", id, remote,
+        log.debug("device {} connected from {} ({})", id, remote,
                 o.authenticated() ? "node SVID" : "no certificate: enrollment only");
         if (old != null && old != conn) {
             stats.takeover();
