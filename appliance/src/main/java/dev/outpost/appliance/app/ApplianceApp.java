@@ -38,6 +38,7 @@ import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
@@ -91,7 +92,8 @@ public final class ApplianceApp {
         Clock clock = Clock.systemUTC();
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
-        Database db = Database.open(config.dataDir());
+        // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
+        Database db = new SiteDirectory(config.dataDir(), config.caDir()).openForRun();
         try {
             DeviceStore devices = new DeviceStore(db);
             AllowListStore allowList = new AllowListStore(db);
