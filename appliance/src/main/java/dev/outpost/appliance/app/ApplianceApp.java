@@ -38,6 +38,7 @@ import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.Retention;
 import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
@@ -192,6 +193,10 @@ public final class ApplianceApp {
                 LOG.debug("H2 chunks {} % full after compaction", fill);
                 return fill;
             }, false));
+            ApplianceConfig.Retention kept = config.retention();
+            Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
+                    kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
+            vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             app.attestation = attestation;
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
