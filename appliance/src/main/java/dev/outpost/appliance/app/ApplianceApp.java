@@ -39,6 +39,7 @@ import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.Retention;
+import dev.outpost.appliance.store.SiteBackup;
 import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
@@ -174,6 +175,10 @@ public final class ApplianceApp {
                         quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });
+            SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
+                    audit, clock);
+            backup.removeLeftovers();
+            api.withBackup(backup::archive);
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {

@@ -151,6 +151,20 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * H2's online backup: a consistent copy of the database as of one moment, taken while writers go on, as a zip
+     * holding {@code outpost.mv.db}. Created 0600 (it holds what the database holds).
+     */
+    public void backupTo(Path zip) {
+        String target = OwnerOnlyFiles.url(zip).replace("'", "''");
+        inTransaction(c -> {
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("BACKUP TO '" + target + "'");
+            }
+            return null;
+        });
+    }
+
     /** For code that needs plain JDBC (health checks, future migrations); same blocking rule. */
     public DataSource dataSource() {
         return pool;
