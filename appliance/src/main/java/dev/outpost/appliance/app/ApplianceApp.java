@@ -95,7 +95,8 @@ public final class ApplianceApp {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
         // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
-        Database db = new SiteDirectory(config.dataDir(), config.caDir()).openForRun();
+        SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
+        Database db = siteDir.openForRun();
         try {
             DeviceStore devices = new DeviceStore(db);
             AllowListStore allowList = new AllowListStore(db);
@@ -104,6 +105,7 @@ public final class ApplianceApp {
             BundleStore bundles = new BundleStore(db);
             SiteCa ca = SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(),
                     config.ca().ttl(), clock);
+            siteDir.markRunning(config.trustDomain(), config.site(), ca.certificate(), clock.instant());
             syncAllowDir(allowList, config.enrollment().allowListDir());
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);

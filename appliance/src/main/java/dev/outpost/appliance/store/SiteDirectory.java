@@ -29,6 +29,8 @@ import dev.outpost.appliance.ca.SiteCa;
 public final class SiteDirectory {
     public static final String DB_FILE = Database.FILE_NAME + ".mv.db";
     public static final String CA_DIR = "ca";
+    /** Named like the database's files, so reset moves it aside with them. */
+    public static final String MARKER = Database.FILE_NAME + ".site";
 
     private final Path dataDir;
     private final Path caDir;
@@ -52,40 +54,39 @@ public final class SiteDirectory {
 
     /** The files of a site this directory lacks, among those it has some of; empty for a new or whole site. */
     public List<Path> missing() {
-        List<Path> all = List.of(databaseFile(), caKey(), caCert());
-        List<Path> absent = all.stream().filter(p -> !Files.exists(p)).toList();
-        return absent.size() == all.size() ? List.of() : absent;
+        return isNew() ? List.of() : absent(databaseFile(), caKey(), caCert());
     }
 
     public boolean isNew() {
-        return !Files.exists(databaseFile()) && !Files.exists(caKey()) && !Files.exists(caCert());
+        return !Files.exists(marker()) && !Files.exists(databaseFile()) && !Files.exists(caKey()) && !Files.exists(caCert());
+    }
+
+    /** Written once the site has run with its database and CA: from then on, losing either is refused. */
+    public Path marker() {
+        return dataDir.resolve(MARKER);
     }
 
     /**
-     * Opens the database for {@code run}, or refuses with {@link IncompleteSite}: when the CA is there but the
-     * database is not (checked before H2 would create an empty one), and when the database holds SVIDs but a CA
-     * file is gone. A database without SVIDs and without a CA is what a first start that failed between the two
-     * leaves; nothing trusts a CA yet, so that start goes on.
+     * Opens the database for {@code run}, or refuses with {@link IncompleteSite} when the directory shows the site
+     * existed and part of it is gone: the marker is there but the database or a CA file is not, or the database holds
+     * SVIDs but a CA file is gone. Without the marker, a CA alone is one provisioned before the first start (external
+     * broker mode: the broker's certificate comes from it), and a database alone without SVIDs is what a first start
+     * that died before making the CA leaves; both start.
      */
     public Database openForRun() {
-        boolean caLeft = Files.exists(caKey()) || Files.exists(caCert());
-        if (caLeft && !Files.exists(databaseFile())) {
-            throw refusal(List.of(databaseFile()), "an empty database would forget every device, its enrollment, "
-                    + "policies and audit, and devices would have to enroll again");
+        boolean ran = Files.exists(marker());
+        if (ran && !Files.exists(databaseFile())) {
+            throw refusal(absent(databaseFile(), caKey(), caCert()), "an empty database would forget every device, "
+                    + "its enrollment, policies and audit, and devices would have to enroll again");
         }
         Database db = Database.open(dataDir);
         try {
-            List<Path> caMissing = new ArrayList<>();
-            for (Path p : List.of(caKey(), caCert())) {
-                if (!Files.exists(p)) {
-                    caMissing.add(p);
-                }
-            }
+            List<Path> caMissing = absent(caKey(), caCert());
             if (!caMissing.isEmpty()) {
                 long issued = devicesWithSvids(db);
-                if (issued > 0) {
+                if (ran || issued > 0) {
                     throw refusal(caMissing, issued + " device(s) hold identities from the site CA; a new CA is one "
-                            + "none of them trusts, so every device would be cut off");
+                            + "none of them (nor a broker whose certificate it signed) trusts, so they would be cut off");
                 }
             }
             return db;
@@ -93,6 +94,38 @@ public final class SiteDirectory {
             db.close();
             throw e;
         }
+    }
+
+    /** Records that the site runs with this database and CA (once; what it names helps whoever finds the directory). */
+    public void markRunning(String trustDomain, String site, java.security.cert.X509Certificate ca, Instant now) {
+        if (Files.exists(marker())) {
+            return;
+        }
+        String caFingerprint;
+        try {
+            caFingerprint = java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(ca.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        String text = "# Outpost site data directory: the appliance refuses to start if the database or the CA\n"
+                + "# next to this file goes missing (see `outpost-appliance reset --help`).\n"
+                + "trustDomain=" + trustDomain + "\nsite=" + site + "\ncaSha256=" + caFingerprint + "\nsince=" + now + "\n";
+        try {
+            dev.outpost.appliance.ca.KeyFiles.writePrivate(marker(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new StoreException("cannot write " + marker() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Path> absent(Path... files) {
+        List<Path> out = new ArrayList<>();
+        for (Path p : files) {
+            if (!Files.exists(p)) {
+                out.add(p);
+            }
+        }
+        return out;
     }
 
     private static long devicesWithSvids(Database db) {

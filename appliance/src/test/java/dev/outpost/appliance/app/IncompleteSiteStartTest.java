@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
@@ -12,6 +14,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.cli.ApplianceCli;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.store.Database;
@@ -107,6 +111,34 @@ class IncompleteSiteStartTest {
         assertThatThrownBy(() -> ApplianceApp.start(config()))
                 .isInstanceOf(SiteDirectory.IncompleteSite.class)
                 .hasMessageContaining(data().resolve("ca/ca.crt") + " is missing");
+    }
+
+    @Test
+    void aDirectoryThatLostDatabaseAndCaButKeptItsMarkerIsRefused() throws Exception {
+        siteWithAnIssuedSvid();
+        assertThat(data().resolve("outpost.site")).as("the marker a running site leaves").exists();
+        Files.delete(data().resolve("outpost.mv.db"));
+        Files.delete(data().resolve("ca/ca.key"));
+        Files.delete(data().resolve("ca/ca.crt"));
+
+        assertThatThrownBy(() -> ApplianceApp.start(config()))
+                .isInstanceOf(SiteDirectory.IncompleteSite.class)
+                .hasMessageContaining(data().resolve("outpost.mv.db") + " and " + data().resolve("ca/ca.key") + " and "
+                        + data().resolve("ca/ca.crt") + " are missing");
+        assertThat(data().resolve("ca/ca.key")).doesNotExist();
+    }
+
+    @Test
+    void aCaProvisionedBeforeTheFirstStartIsTheSitesCa() throws Exception {
+        // external broker mode: the broker's certificate comes from the site CA, so the CA exists first
+        SiteCa ca = SiteCa.loadOrCreate(data().resolve("ca"), "outpost.test", "test-site", Duration.ofDays(365),
+                Clock.systemUTC());
+        ApplianceApp app = ApplianceApp.start(config());
+        try {
+            assertThat(Files.readString(data().resolve("ca/ca.crt"))).isEqualTo(TrustBundle.of(ca).pem());
+        } finally {
+            app.stop();
+        }
     }
 
     @Test
