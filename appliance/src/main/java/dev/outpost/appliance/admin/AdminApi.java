@@ -59,6 +59,7 @@ public final class AdminApi {
     private final Consumer<String> onRevoke;
     private final Clock clock;
     private final String site;
+    private Callable<java.nio.file.Path> backup;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
             SiteCa ca, PolicyStore policies, AttestationService attestation, AttestationStore attestations, String site,
@@ -162,6 +163,7 @@ public final class AdminApi {
             policies.assign(target, name);
             return Map.of("policy", name, "assignedTo", target);
         }));
+        r.post("/v1/backup").handler(this::backup);
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
         // What the router answers by itself (no route, wrong method, body over the limit, an exception in a
         // handler) is JSON with the reason too, never an HTML page or a stack trace.
@@ -173,6 +175,31 @@ public final class AdminApi {
         r.errorHandler(400, ctx -> error(ctx, ctx.failure() != null ? ctx.failure() : new BadRequest("bad request")));
         r.errorHandler(500, ctx -> error(ctx, ctx.failure()));
         return r;
+    }
+
+    /**
+     * Serves POST /v1/backup: {@code archive} writes a site archive (database and CA) to a file of its own, which
+     * is streamed back and deleted once sent. Streamed, not held: the database may be far larger than the heap.
+     */
+    public AdminApi withBackup(Callable<java.nio.file.Path> archive) {
+        this.backup = archive;
+        return this;
+    }
+
+    private void backup(RoutingContext ctx) {
+        if (backup == null) {
+            error(ctx, new NotFound("this appliance offers no backup"));
+            return;
+        }
+        vertx.executeBlocking(backup, false).onComplete(ar -> {
+            if (ar.failed()) {
+                error(ctx, ar.cause());
+                return;
+            }
+            java.nio.file.Path file = ar.result();
+            ctx.response().putHeader("Content-Type", "application/gzip").sendFile(file.toString())
+                    .onComplete(sent -> vertx.executeBlocking(() -> java.nio.file.Files.deleteIfExists(file), false));
+        });
     }
 
     private Object device(String id) {

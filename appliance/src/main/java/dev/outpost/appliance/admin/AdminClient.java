@@ -42,6 +42,57 @@ public final class AdminClient {
         return send("DELETE", path, null);
     }
 
+    /**
+     * POSTs to {@code path} and streams a successful reply's body into {@code out} (which must exist: the caller
+     * chooses its mode); any other reply comes back as a {@link Reply} with its error body. For replies too large
+     * to hold, such as a site backup.
+     */
+    public Reply download(String path, Path out) throws IOException {
+        String head = "POST " + path + " HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+            } catch (IOException e) {
+                throw new IOException("cannot reach the appliance's admin socket " + socket + " (" + e.getMessage()
+                        + "): is `outpost-appliance run` up, and may this user open the socket?", e);
+            }
+            ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+            java.io.InputStream in = new java.io.BufferedInputStream(java.nio.channels.Channels.newInputStream(ch), 64 * 1024);
+            ByteArrayOutputStream headers = new ByteArrayOutputStream();
+            int matched = 0;
+            while (matched < 4) {
+                int b = in.read();
+                if (b < 0) {
+                    return parse(headers.toString(StandardCharsets.UTF_8));
+                }
+                headers.write(b);
+                matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+                if (headers.size() > 64 * 1024) {
+                    throw new IOException("admin API reply headers over 64 KiB");
+                }
+            }
+            String raw = headers.toString(StandardCharsets.US_ASCII);
+            Reply status = parse(raw);
+            if (!status.ok()) {
+                byte[] rest = in.readNBytes(MAX_RESPONSE);
+                return parse(raw + new String(rest, StandardCharsets.UTF_8));
+            }
+            java.util.regex.Matcher len = java.util.regex.Pattern.compile("(?im)^content-length:\\s*([0-9]+)\\s*$").matcher(raw);
+            if (!len.find()) {
+                throw new IOException("admin API sent the backup without a length: cannot tell a whole one from a cut one");
+            }
+            long expected = Long.parseLong(len.group(1));
+            long copied;
+            try (java.io.OutputStream o = java.nio.file.Files.newOutputStream(out)) {
+                copied = in.transferTo(o);
+            }
+            if (copied != expected) {
+                throw new IOException("the appliance's reply was cut short: " + copied + " of " + expected + " bytes");
+            }
+            return new Reply(status.status(), "");
+        }
+    }
+
     private Reply send(String method, String path, String body) throws IOException {
         byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
         String head = method + " " + path + " HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\n"

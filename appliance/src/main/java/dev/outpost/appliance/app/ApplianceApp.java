@@ -41,6 +41,9 @@ import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.Retention;
+import dev.outpost.appliance.store.SiteBackup;
+import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
@@ -102,7 +105,9 @@ public final class ApplianceApp {
     public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
-        Database db = Database.open(config.dataDir());
+        // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
+        SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
+        Database db = siteDir.openForRun();
         try {
             DeviceStore devices = new DeviceStore(db, clock);
             AllowListStore allowList = new AllowListStore(db, clock);
@@ -111,6 +116,7 @@ public final class ApplianceApp {
             BundleStore bundles = new BundleStore(db, clock);
             SiteCa ca = SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(),
                     config.ca().ttl(), clock);
+            siteDir.markRunning(config.trustDomain(), config.site(), ca.certificate(), clock.instant());
             syncAllowDir(allowList, config.enrollment().allowListDir());
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
@@ -191,6 +197,10 @@ public final class ApplianceApp {
                         quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });
+            SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
+                    audit, clock);
+            backup.removeLeftovers();
+            api.withBackup(backup::archive);
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
@@ -211,6 +221,10 @@ public final class ApplianceApp {
                 return fill;
             }, false));
             metrics.start(vertx);
+            ApplianceConfig.Retention kept = config.retention();
+            Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
+                    kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
+            vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             app.attestation = attestation;
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",

@@ -26,11 +26,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // The service reports enrollments, state changes and revocations at INFO; other commands stay at WARN.
         dev.outpost.appliance.logging.LogLevels.service();
-        Path file = config != null ? config : Path.of("/etc/outpost/appliance.yaml");
-        ApplianceConfig c = config != null || Files.exists(file) ? ApplianceConfig.load(file) : ApplianceConfig.defaults();
-        if (dataDir != null || runtimeDir != null) {
-            c = c.withDirs(dataDir != null ? dataDir : c.dataDir(), runtimeDir != null ? runtimeDir : c.runtimeDir());
-        }
+        ApplianceConfig c = load(config, dataDir, runtimeDir);
         ApplianceApp app = ApplianceApp.start(c);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -39,5 +35,16 @@ final class RunCommand implements Callable<Integer> {
         }, "outpost-appliance-shutdown"));
         done.await();
         return 0;
+    }
+
+    /** The configuration as `run` reads it, for the commands that work on the same directories. */
+    static ApplianceConfig load(Path config, Path dataDir, Path runtimeDir) {
+        Path file = config != null ? config : Path.of("/etc/outpost/appliance.yaml");
+        ApplianceConfig c = config != null || Files.exists(file) ? ApplianceConfig.load(file) : ApplianceConfig.defaults();
+        if (dataDir != null || runtimeDir != null) {
+            c = c.withDirs(dataDir != null ? dataDir.toAbsolutePath() : c.dataDir(),
+                    runtimeDir != null ? runtimeDir.toAbsolutePath() : c.runtimeDir());
+        }
+        return c;
     }
 }

@@ -23,7 +23,8 @@ public record ApplianceConfig(
         Metrics metrics,
         Ca ca,
         Enrollment enrollment,
-        Attestation attestation) {
+        Attestation attestation,
+        Retention retention) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -83,6 +84,20 @@ public record ApplianceConfig(
     }
 
     /**
+     * How long the history tables keep rows; older ones are deleted in small batches on a timer.
+     *
+     * @param audit        routine audit rows: attestation verdicts that changed a state, issuances, refusals, stale
+     * @param auditLasting audit rows that explain a device's standing or an operator's act: revocations and failure
+     *                     verdicts, operator actions, enrollments; at least {@code audit}
+     * @param svids        how long an SVID's history row outlives the SVID's expiry; a device's last issuance and
+     *                     every unexpired SVID are always kept (a revocation may need the serial)
+     * @param every        how often the pruning runs
+     * @param batchSize    rows deleted per transaction: small, so writers never wait long behind the pruning
+     */
+    public record Retention(Duration audit, Duration auditLasting, Duration svids, Duration every, int batchSize) {
+    }
+
+    /**
      * @param url               https:// URL that receives revocation events (POST, JSON), or null for none
      * @param allowInsecureHttp accept an http:// URL: events then travel in clear text to a receiver nobody
      *                          authenticated, so only for a receiver on this host
@@ -133,7 +148,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment, attestation);
+                enrollment, attestation, retention);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }

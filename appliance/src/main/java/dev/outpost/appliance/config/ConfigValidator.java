@@ -104,6 +104,22 @@ final class ConfigValidator {
             error("enrollment.rateLimitPerMinute", "must be 1..1000000, got " + e.rateLimitPerMinute());
         }
         attestation(c.attestation());
+        retention(c.retention());
+    }
+
+    private void retention(ApplianceConfig.Retention r) {
+        boolean audit = positive("retention.audit", r.audit());
+        if (positive("retention.auditLasting", r.auditLasting()) && audit && r.auditLasting().compareTo(r.audit()) < 0) {
+            error("retention.auditLasting", "must be at least retention.audit (" + r.audit() + "): revocations and "
+                    + "operator actions are kept longer than routine rows, never shorter; got " + r.auditLasting());
+        }
+        positive("retention.svids", r.svids());
+        if (positive("retention.every", r.every()) && r.every().compareTo(Duration.ofSeconds(1)) < 0) {
+            error("retention.every", "must be at least PT1S, got " + r.every());
+        }
+        if (r.batchSize() < 10 || r.batchSize() > 100_000) {
+            error("retention.batchSize", "must be 10..100000, got " + r.batchSize());
+        }
     }
 
     private void attestation(ApplianceConfig.Attestation a) {

@@ -31,6 +31,23 @@ public record AuditEvent(Long id, Instant at, String deviceId, String action, De
         }
     }
 
+    /** Operator actions: an operator's decision is never routine. */
+    private static final java.util.Set<String> OPERATOR_ACTIONS = java.util.Set.of("revoke", "clear", "allow", "policy",
+            "backup");
+
+    /**
+     * Whether the row is kept for {@code retention.auditLasting} rather than the routine {@code retention.audit}:
+     * revocations and operator actions, failed attestations (each one revokes the device's identity and holds it out
+     * until an operator acts), and the enrollment and activation that made a device (once per device: when it
+     * joined and by which EK trust). Stale devices, issuances, passes and refusals are routine: they recur, and
+     * the device's row keeps its current standing. V3__retention.sql applies the same rule to older rows.
+     */
+    public boolean lasting() {
+        return OPERATOR_ACTIONS.contains(action)
+                || (decision == Decision.ALLOW && (action.equals("enroll") || action.equals("activate")))
+                || (decision == Decision.DENY && action.equals("attest"));
+    }
+
     public static AuditEvent of(Instant at, String deviceId, String action, Decision decision, String reason, String detail) {
         return new AuditEvent(null, at, deviceId, action, decision, reason, detail);
     }

@@ -17,7 +17,7 @@ public final class AuditLog {
     private static final String COLUMNS = "id, at, device_id, action, decision, reason, detail";
 
     private static final String INSERT =
-            "INSERT INTO audit (at, device_id, action, decision, reason, detail) VALUES (?, ?, ?, ?, ?, ?)";
+            "INSERT INTO audit (at, device_id, action, decision, reason, detail, lasting) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
     private final Database db;
     private final RefusalCoalescer refusals = new RefusalCoalescer();
@@ -122,6 +122,7 @@ public final class AuditLog {
             detail = "device id as sent: " + Sql.truncate(e.deviceId(), 100) + (detail == null ? "" : "; " + detail);
         }
         ps.setString(6, Sql.truncate(detail, 8192));
+        ps.setBoolean(7, e.lasting());
     }
 
     /** One caller's event, the id it gets once committed, and the signal that it is its turn to write. */

@@ -62,7 +62,13 @@ public final class Database implements AutoCloseable {
         } catch (IOException e) {
             throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
         }
-        String url = "jdbc:h2:file:" + dir.resolve(FILE_NAME) + SETTINGS;
+        try {
+            OwnerOnlyFiles.narrowExisting(dir, FILE_NAME);
+        } catch (IOException e) {
+            throw new StoreException("cannot make the database files in " + dir + " owner-only: " + e.getMessage(), e);
+        }
+        // Through OwnerOnlyFiles: every file H2 makes for this database (data, trace, temp results) is 0600.
+        String url = "jdbc:h2:" + OwnerOnlyFiles.url(dir.resolve(FILE_NAME)) + SETTINGS;
         // HikariCP, not H2's own JdbcConnectionPool: H2's pool rolls back every connection handed back, and a
         // rollback empties the session's cache of parsed statements, so every query was parsed again.
         HikariConfig hc = new HikariConfig();
@@ -143,6 +149,20 @@ public final class Database implements AutoCloseable {
         } catch (SQLException e) {
             throw new StoreException("database connection: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * H2's online backup: a consistent copy of the database as of one moment, taken while writers go on, as a zip
+     * holding {@code outpost.mv.db}. Created 0600 (it holds what the database holds).
+     */
+    public void backupTo(Path zip) {
+        String target = OwnerOnlyFiles.url(zip).replace("'", "''");
+        inTransaction(c -> {
+            try (java.sql.Statement st = c.createStatement()) {
+                st.execute("BACKUP TO '" + target + "'");
+            }
+            return null;
+        });
     }
 
     /** For code that needs plain JDBC (health checks, future migrations); same blocking rule. */

@@ -30,7 +30,7 @@ class DatabaseTest {
                     return rs.getInt(1);
                 }
             });
-            assertThat(version).isEqualTo(2);
+            assertThat(version).isEqualTo(3);
         }
     }
 
