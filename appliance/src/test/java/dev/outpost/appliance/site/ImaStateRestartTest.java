@@ -153,11 +153,6 @@ class ImaStateRestartTest {
     }
 
     private static ApplianceClient connect(SiteHarness site, AgentConfig config) throws Exception {
-        NodeIdentity id = SiteHarness.identity(config);
-        String deviceId = id.spiffeId().substring(id.spiffeId().lastIndexOf('/') + 1);
-        ApplianceClient c = new ApplianceClient("127.0.0.1", site.mqttPort(), deviceId, new Topics(), new Codec(),
-                Duration.ofSeconds(20));
-        c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
-        return c;
+        return SiteHarness.connectWithSvid(site, config);
     }
 }

@@ -295,6 +295,26 @@ final class SiteHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * A raw session of the device whose agent state is {@code config}, with its SVID (mTLS), for tests that play the
+     * device themselves; closed again if the appliance refuses it.
+     */
+    static dev.outpost.agent.mqtt.ApplianceClient connectWithSvid(SiteHarness site, AgentConfig config) throws Exception {
+        NodeIdentity id = identity(config);
+        String deviceId = id.spiffeId().substring(id.spiffeId().lastIndexOf('/') + 1);
+        dev.outpost.agent.mqtt.ApplianceClient c = new dev.outpost.agent.mqtt.ApplianceClient("127.0.0.1",
+                site.mqttPort(), deviceId, new dev.outpost.mqtt.protocol.Topics(), new dev.outpost.mqtt.protocol.Codec(),
+                Duration.ofSeconds(20));
+        try {
+            c.connect(dev.outpost.agent.tls.TlsContexts.context(dev.outpost.agent.tls.TlsContexts.trusting(id.bundle()),
+                    id));
+        } catch (org.eclipse.paho.mqttv5.common.MqttException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
     static boolean hasIdentity(AgentConfig c) {
         try {
             return identity(c) != null;

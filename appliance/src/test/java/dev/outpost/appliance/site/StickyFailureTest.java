@@ -236,17 +236,7 @@ class StickyFailureTest {
     }
 
     private static ApplianceClient connect(SiteHarness site, AgentConfig config) throws Exception {
-        NodeIdentity id = SiteHarness.identity(config);
-        String deviceId = id.spiffeId().substring(id.spiffeId().lastIndexOf('/') + 1);
-        ApplianceClient c = new ApplianceClient("127.0.0.1", site.mqttPort(), deviceId, new Topics(), new Codec(),
-                Duration.ofSeconds(20));
-        try {
-            c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
-        } catch (MqttException e) {
-            c.close();
-            throw e;
-        }
-        return c;
+        return SiteHarness.connectWithSvid(site, config);
     }
 
     private static byte[] nonce(Challenge ch) throws ProtocolException {
