@@ -81,6 +81,11 @@ class ExternalBrokerTest {
                 assertThat(new String(Base64.getDecoder().decode(new ObjectMapper().readTree(event).path("event").asText()),
                         StandardCharsets.UTF_8)).contains(deviceId).contains("/tmp/implant");
             }
+            // The broker lets its still-valid SVID in; the appliance refuses every request until an operator clears
+            // it, and the agent, refused, keeps its distance.
+            await("refused while failed", Duration.ofSeconds(60),
+                    () -> "refused: ATTESTATION_FAILED".equals(agent.daemon().status()));
+            assertThat(SiteAttestationTest.state(site, deviceId)).isEqualTo("failed");
         }
     }
 }

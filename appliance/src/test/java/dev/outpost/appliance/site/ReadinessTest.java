@@ -94,7 +94,10 @@ class ReadinessTest {
 
     private static void closeAndBlock(Path database, Path lock) throws Exception {
         for (int attempt = 0; ; attempt++) {
-            try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + database, "outpost", "");
+            // The appliance's own URL (its owner-only file system): another URL for the same file is another
+            // database to H2, which would find the file locked.
+            try (Connection c = DriverManager.getConnection("jdbc:h2:"
+                    + dev.outpost.appliance.store.OwnerOnlyFiles.url(database), "outpost", "");
                  Statement s = c.createStatement()) {
                 s.execute("SHUTDOWN");
             }

@@ -1,6 +1,8 @@
 package dev.outpost.ima.policy;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -9,17 +11,16 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
 
 /** Loads EC and RSA public keys from SubjectPublicKeyInfo DER, X.509 certificates, or PEM holding either. */
 public final class PublicKeys {
-    private static final Pattern PEM = Pattern.compile(
-            "-----BEGIN ([A-Z ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)-----END \\1-----");
+    // Keys files hold a handful of keys; a file with more is not what an operator meant.
+    private static final int MAX_BLOCKS = 64;
 
     private PublicKeys() {
     }
@@ -27,14 +28,23 @@ public final class PublicKeys {
     /** Every PUBLIC KEY and CERTIFICATE block of a PEM file; refuses a file with none. */
     public static List<PublicKey> fromPem(String pem) {
         List<PublicKey> out = new ArrayList<>();
-        Matcher m = PEM.matcher(pem);
-        while (m.find()) {
-            byte[] der = Base64.getMimeDecoder().decode(m.group(2));
-            switch (m.group(1)) {
-                case "PUBLIC KEY" -> out.add(fromSpki(der));
-                case "CERTIFICATE" -> out.add(certificate(der).getPublicKey());
-                default -> throw new PolicyException("PEM block " + m.group(1) + " is not a public key or certificate");
+        try (PemReader r = new PemReader(new StringReader(pem))) {
+            PemObject o;
+            while ((o = r.readPemObject()) != null) {
+                if (out.size() == MAX_BLOCKS) {
+                    throw new PolicyException("more than " + MAX_BLOCKS + " PEM blocks");
+                }
+                switch (o.getType()) {
+                    case "PUBLIC KEY" -> out.add(fromSpki(o.getContent()));
+                    case "CERTIFICATE" -> out.add(certificate(o.getContent()).getPublicKey());
+                    default -> throw new PolicyException("PEM block " + o.getType() + " is not a public key or certificate");
+                }
             }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof PolicyException pe) {
+                throw pe;
+            }
+            throw new PolicyException("malformed PEM: " + e.getMessage(), e);
         }
         if (out.isEmpty()) {
             throw new PolicyException("no PUBLIC KEY or CERTIFICATE PEM block found");
