@@ -82,6 +82,8 @@ public final class Database implements AutoCloseable {
         // Embedded connections need no recycling, and H2 closes the database when its last connection closes:
         // keep the same eight for the life of the pool.
         hc.setMaxLifetime(0);
+        // A database H2 closed (a write failed: disk full) must not stay in the pool, or it never comes back.
+        hc.setExceptionOverrideClassName(ClosedDatabaseEvicts.class.getName());
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(hc);
