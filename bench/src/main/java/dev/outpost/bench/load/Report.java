@@ -23,6 +23,8 @@ final class Report {
                     o.period().toMillis() / 1000.0, o.duration().toMillis() / 1000.0, o.entries()));
             case "reconnect-storm" -> b.append(String.format("reconnect-storm: the appliance restarts (SIGTERM, start);"
                     + " every device reconnects at once and attests with %d new IMA entries%n", o.entries()));
+            case "reboot-storm" -> b.append(String.format("reboot-storm: every device reboots at once (power restore) with"
+                    + " a new IMA list of %d entries and its boot log, and attests until trusted again%n", o.entries()));
             default -> b.append(String.format(
                     "enroll-storm: all enroll at once, then one attestation round with %d new IMA entries each%n", o.entries()));
         }
@@ -38,6 +40,9 @@ final class Report {
         b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, main.wallSeconds(),
                 n / main.wallSeconds()));
         latency(b, "  challenge to verdict", attestStats.sortedLatencies());
+        if (o.scenario().equals("reboot-storm")) {
+            latency(b, "  power restore to the device trusted again (both attestations)", reconnectStats.sortedLatencies());
+        }
         if (o.scenario().equals("reconnect-storm")) {
             latency(b, "  appliance up again to the device's verdict (reconnect + attest)", reconnectStats.sortedLatencies());
         }
