@@ -187,9 +187,11 @@ class StickyFailureTest {
 
             int refused = 0;
             int limited = 0;
+            long started = System.nanoTime();
             try (ApplianceClient c = connect(site, config)) {
                 String bogus = Codec.base64(new byte[32]);
-                for (int i = 0; i < 1300; i++) {
+                // More than the bucket holds (1,200) plus what it refills (10/s) however slowly this machine runs.
+                for (int i = 0; i < 2500; i++) {
                     try {
                         c.request(Kind.EVIDENCE, new dev.outpost.mqtt.protocol.EvidenceRequest(1, bogus, 0, false, null,
                                 null, "AA==", "AA==", "AA==", null), Verdict.class);
@@ -204,8 +206,9 @@ class StickyFailureTest {
             }
             assertThat(refused).as("refused by the appliance").isPositive();
             assertThat(limited).as("the rest never reached it").isPositive();
-            assertThat(auditRows(site, id) - before).as("a burst of alike refusals is one row until its minute ends")
-                    .isEqualTo(1);
+            long minutes = Duration.ofNanos(System.nanoTime() - started).toMinutes();
+            assertThat(auditRows(site, id) - before).as("a burst of alike refusals is one row a minute")
+                    .isBetween(1, 1 + (int) minutes);
         }
     }
 
