@@ -36,6 +36,7 @@ import dev.outpost.tpm.quote.QuoteExpectation;
 import dev.outpost.tpm.quote.QuoteResult;
 import dev.outpost.tpm.quote.QuoteVerifier;
 import dev.outpost.tpm.wire.PcrFile;
+import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.PcrValues;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmPublic;
@@ -61,6 +62,7 @@ public final class AttestationService {
     private final Clock clock;
     private final Quarantine quarantine;
     private final PendingChallenges pending;
+    private final boolean quotesBootPcrs;
     private final PolicyCache cache = new PolicyCache();
     private final QuoteVerifier quoteVerifier = new QuoteVerifier();
     private volatile dev.outpost.appliance.metrics.VerdictObserver verdicts = dev.outpost.appliance.metrics.VerdictObserver.NONE;
@@ -77,6 +79,7 @@ public final class AttestationService {
         this.clock = clock;
         this.quarantine = quarantine;
         this.pending = new PendingChallenges(settings.maxBufferedEvidenceBytes());
+        this.quotesBootPcrs = coversBootPcrs(settings.pcrs());
     }
 
     public IssuedChallenge challenge(String deviceId) throws Refusal {
@@ -87,7 +90,7 @@ public final class AttestationService {
         ImaState stored = imaState(rec, runtime);
         long offset = stored == null ? 0 : IncrementalImaVerifier.startState(stored, bootId(rec.resetCount()),
                 imaBank()).nextIndex();
-        boolean wantBoot = quotesBootPcrs() && (!rec.bootVerified() || !java.util.Objects.equals(boot, rec.bootPolicy()));
+        boolean wantBoot = quotesBootPcrs && (!rec.bootVerified() || !java.util.Objects.equals(boot, rec.bootPolicy()));
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
         Instant expires = clock.instant().plus(settings.challengeTtl());
@@ -187,7 +190,7 @@ public final class AttestationService {
             reasons.add(counters.problem());
             return conclude(d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
         }
-        if (rebooted && (p.imaOffset != 0 || (!p.wantBootLog && quotesBootPcrs()))) {
+        if (rebooted && (p.imaOffset != 0 || (!p.wantBootLog && quotesBootPcrs))) {
             reasons.add("tpm.reboot: resetCount " + prev.resetCount() + " → " + reset
                     + "; attest again with the whole IMA list and the boot log");
             return conclude(d, prev, quote, reasons, DeviceState.PENDING, null, false, now);
@@ -336,10 +339,10 @@ public final class AttestationService {
      * pass a full attestation (whole IMA list, boot log). False when there is no such device or it is revoked.
      */
     public boolean clear(String deviceId) {
-        attestations.reset(deviceId);
         if (!devices.clear(deviceId, clock.instant())) {
             return false;
         }
+        attestations.reset(deviceId);
         quarantine.release(deviceId);
         return true;
     }
@@ -382,9 +385,9 @@ public final class AttestationService {
      * Whether the quote covers any of PCRs 0-9, which only the boot log can explain. A site whose devices have no
      * boot log (no UEFI) leaves those PCRs out of {@code attestation.pcrs}; then no log is asked for.
      */
-    private boolean quotesBootPcrs() {
+    private static boolean coversBootPcrs(PcrSelection selection) {
         for (HashAlg bank : HashAlg.values()) {
-            for (int pcr : settings.pcrs().pcrs(bank)) {
+            for (int pcr : selection.pcrs(bank)) {
                 if (pcr <= 9) {
                     return true;
                 }

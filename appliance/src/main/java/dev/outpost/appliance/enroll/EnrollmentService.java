@@ -61,6 +61,7 @@ public final class EnrollmentService {
     private final Function<String, Optional<Instant>> freshPass;
     private final KnownDeviceIds known;
     private final ResumeNonces resumeNonces = new ResumeNonces();
+    private final QuoteVerifier quoteVerifier = new QuoteVerifier();
     // What a resume quote covers does not matter (the AK's signature over the nonce is the proof); one PCR keeps it
     // small and any TPM has it.
     private static final PcrSelection RESUME_PCRS = PcrSelection.parse("sha256:10");
@@ -242,7 +243,7 @@ public final class EnrollmentService {
         }
         QuoteResult q;
         try {
-            q = new QuoteVerifier().verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), nonce, RESUME_PCRS),
+            q = quoteVerifier.verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), nonce, RESUME_PCRS),
                     attest, signature, PcrFile.read(pcrs));
         } catch (TpmFormatException e) {
             throw deny(deviceId, "resume", Refusal.Why.MALFORMED, "quote: " + e.getMessage());

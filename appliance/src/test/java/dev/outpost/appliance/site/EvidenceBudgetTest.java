@@ -14,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.agent.mqtt.ApplianceClient;
-import dev.outpost.agent.state.NodeIdentity;
-import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.ChallengeRequest;
 import dev.outpost.mqtt.protocol.Codec;
@@ -24,7 +22,6 @@ import dev.outpost.mqtt.protocol.EvidenceAccepted;
 import dev.outpost.mqtt.protocol.EvidenceRequest;
 import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.ProtocolException;
-import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.sim.BootProfile;
 import dev.outpost.sim.GoodPolicies;
 import dev.outpost.sim.SimulatedKernel;
