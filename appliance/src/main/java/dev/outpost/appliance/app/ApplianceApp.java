@@ -26,11 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
-import dev.outpost.appliance.enroll.EkTrust;
-import dev.outpost.appliance.enroll.EkTrustMode;
 import dev.outpost.appliance.enroll.EnrollmentService;
 import dev.outpost.appliance.enroll.KnownDeviceIds;
-import dev.outpost.appliance.enroll.ManufacturerCas;
 import dev.outpost.appliance.metrics.ApplianceMetrics;
 import dev.outpost.appliance.metrics.EndpointMetrics;
 import dev.outpost.appliance.metrics.HealthChecks;
@@ -56,6 +53,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import dev.outpost.tpm.trust.EkTrust;
+import dev.outpost.tpm.trust.EkTrustMode;
+import dev.outpost.tpm.trust.ManufacturerCas;
 
 /**
  * The appliance as one process: store, CA, enrollment, the devices' MQTT endpoint, the admin socket and the

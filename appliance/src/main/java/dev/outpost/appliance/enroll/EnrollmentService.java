@@ -37,6 +37,7 @@ import dev.outpost.tpm.wire.PcrFile;
 import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmPublic;
+import dev.outpost.tpm.trust.EkTrust;
 
 /**
  * Enrollment: EK trust, AK fitness, credential activation, the first SVID; then renewals. Every decision is

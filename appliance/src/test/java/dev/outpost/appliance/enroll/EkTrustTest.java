@@ -22,6 +22,9 @@ import dev.outpost.tpm.keys.EkTemplate;
 import dev.outpost.tpm.keys.Endorsement;
 import dev.outpost.tpm.keys.TpmKey;
 import dev.outpost.tpm.wire.TpmPublic;
+import dev.outpost.tpm.trust.EkTrust;
+import dev.outpost.tpm.trust.EkTrustMode;
+import dev.outpost.tpm.trust.ManufacturerCas;
 
 /**
  * Each EK trust mode over real EK material from swtpms (EK certificates issued by this JVM's local EK CA):

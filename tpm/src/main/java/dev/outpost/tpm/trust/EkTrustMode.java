@@ -1,4 +1,4 @@
-package dev.outpost.appliance.enroll;
+package dev.outpost.tpm.trust;
 
 import java.util.Locale;
 

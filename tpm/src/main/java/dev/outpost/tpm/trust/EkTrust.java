@@ -1,4 +1,4 @@
-package dev.outpost.appliance.enroll;
+package dev.outpost.tpm.trust;
 
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
