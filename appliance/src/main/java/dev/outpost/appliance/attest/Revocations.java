@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.outpost.appliance.ca.SiteCa;
-import dev.outpost.appliance.ca.SpiffeId;
+import dev.outpost.spiffe.SpiffeId;
 
 /**
  * Tells the site that a device lost its identity: a revocation event (device id, SPIFFE ID, reason, time),

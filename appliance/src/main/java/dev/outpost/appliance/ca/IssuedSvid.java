@@ -4,6 +4,8 @@ import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
+import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.PemIo;
 
 /**
  * An X509-SVID as handed to a device.

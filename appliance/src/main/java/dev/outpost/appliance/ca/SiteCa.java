@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
 import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.tpm.keys.Pem;
+import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.KeyPolicy;
+import dev.outpost.spiffe.PemIo;
+import dev.outpost.spiffe.KeyFiles;
 
 /**
  * The site's certificate authority: one signing key and the chain that certifies it.

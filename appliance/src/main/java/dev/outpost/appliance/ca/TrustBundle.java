@@ -9,6 +9,9 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.SpiffeJwks;
+import dev.outpost.spiffe.PemIo;
 
 /**
  * The X.509 authorities of one trust domain, as handed to devices and federated peers: PEM for TLS stacks

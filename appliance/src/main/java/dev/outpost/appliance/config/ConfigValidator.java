@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import dev.outpost.spiffe.SpiffeId;
 
-import dev.outpost.appliance.ca.SpiffeId;
 
 /** Checks a bound configuration and reports every problem at once, each as "path: reason". */
 final class ConfigValidator {

@@ -11,8 +11,6 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.outpost.appliance.ca.CsrException;
-import dev.outpost.appliance.ca.CsrValidator;
 import dev.outpost.appliance.ca.IssuedSvid;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
@@ -38,6 +36,9 @@ import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmPublic;
 import dev.outpost.tpm.trust.EkTrust;
+import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.CsrValidator;
+import dev.outpost.spiffe.CsrException;
 
 /**
  * Enrollment: EK trust, AK fitness, credential activation, the first SVID; then renewals. Every decision is
@@ -296,7 +297,7 @@ public final class EnrollmentService {
     }
 
     private String spiffeIdOf(String deviceId) {
-        return dev.outpost.appliance.ca.SpiffeId.nodeId(ca.trustDomain(), deviceId).toString();
+        return dev.outpost.spiffe.SpiffeId.nodeId(ca.trustDomain(), deviceId).toString();
     }
 
     private static TpmPublic tpmPublic(byte[] encoded, String field) throws Refusal {

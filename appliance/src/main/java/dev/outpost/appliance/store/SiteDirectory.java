@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.spiffe.KeyFiles;
 
 /**
  * What a data directory holds of a site: the database ({@code outpost.mv.db}) and the CA ({@code ca/ca.key},
@@ -112,7 +113,7 @@ public final class SiteDirectory {
                 + "# next to this file goes missing (see `outpost-appliance reset --help`).\n"
                 + "trustDomain=" + trustDomain + "\nsite=" + site + "\ncaSha256=" + caFingerprint + "\nsince=" + now + "\n";
         try {
-            dev.outpost.appliance.ca.KeyFiles.writePrivate(marker(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            dev.outpost.spiffe.KeyFiles.writePrivate(marker(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new StoreException("cannot write " + marker() + ": " + e.getMessage(), e);
         }

@@ -36,6 +36,7 @@ import dev.outpost.tpm.keys.Pem;
 import io.spiffe.bundle.x509bundle.X509Bundle;
 import io.spiffe.spiffeid.TrustDomain;
 import io.spiffe.svid.x509svid.X509SvidValidator;
+import dev.outpost.spiffe.KeyFiles;
 
 /**
  * The nested mode's file layout works today: a site CA whose certificate is an intermediate signed by an

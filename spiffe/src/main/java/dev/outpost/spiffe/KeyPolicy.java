@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;

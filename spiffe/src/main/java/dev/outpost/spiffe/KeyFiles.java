@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

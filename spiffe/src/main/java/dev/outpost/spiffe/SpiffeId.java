@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import dev.outpost.tpm.keys.DeviceId;
 import io.spiffe.exception.InvalidSpiffeIdException;

@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 /** A CSR was refused; the message names the reason and is safe to send back to the device. */
 public class CsrException extends Exception {

@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -54,7 +54,7 @@ public final class SpiffeJwks {
     private SpiffeJwks() {
     }
 
-    static Map<String, Object> x509SvidKey(X509Certificate cert) {
+    public static Map<String, Object> x509SvidKey(X509Certificate cert) {
         Map<String, Object> k = new LinkedHashMap<>();
         k.put("use", "x509-svid");
         PublicKey pub = cert.getPublicKey();

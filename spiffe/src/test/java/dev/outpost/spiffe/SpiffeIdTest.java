@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.outpost.appliance.ca;
+package dev.outpost.spiffe;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,23 +10,23 @@ import java.util.List;
 import dev.outpost.tpm.keys.Pem;
 
 /** PEM for the CA's files: every block of a type, in order, with limits on how many (Bouncy Castle underneath). */
-final class PemIo {
+public final class PemIo {
     private PemIo() {
     }
 
-    static List<byte[]> blocks(String text, String type, int maxBlocks) {
+    public static List<byte[]> blocks(String text, String type, int maxBlocks) {
         return Pem.blocks(text, type, maxBlocks);
     }
 
-    static List<X509Certificate> certificates(String text, int maxCerts) throws GeneralSecurityException {
+    public static List<X509Certificate> certificates(String text, int maxCerts) throws GeneralSecurityException {
         return Pem.certificates(text, maxCerts);
     }
 
-    static X509Certificate certificate(byte[] der) throws GeneralSecurityException {
+    public static X509Certificate certificate(byte[] der) throws GeneralSecurityException {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
     }
 
-    static String encode(List<X509Certificate> certs) {
+    public static String encode(List<X509Certificate> certs) {
         StringBuilder sb = new StringBuilder();
         for (X509Certificate c : certs) {
             sb.append(Pem.certificate(c));
@@ -34,7 +34,7 @@ final class PemIo {
         return sb.toString();
     }
 
-    static byte[] ascii(String s) {
+    public static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 }
