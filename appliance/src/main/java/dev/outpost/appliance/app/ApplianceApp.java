@@ -36,6 +36,8 @@ import dev.outpost.appliance.store.ActivationStore;
 import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.mqtt.protocol.SiteBundle;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.Retention;
@@ -202,7 +204,8 @@ public final class ApplianceApp {
             backup.removeLeftovers();
             api.withBackup(backup::archive);
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
-            endpoint.publishSite(topics.siteBundle(), TrustBundle.of(ca).pem().getBytes(java.nio.charset.StandardCharsets.US_ASCII), true);
+            endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(
+                    SiteBundle.of(config.trustDomain(), bundles.sequence(), TrustBundle.of(ca).pem())), true);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
                 return known.refresh();

@@ -93,6 +93,14 @@ class SiteAttestationTest {
                     return false;
                 }
             });
+            // Connected with its SVID, the agent follows the retained site bundle (its sequence is on disk).
+            await("site bundle taken", Duration.ofSeconds(30), () -> {
+                try {
+                    return new AgentState(config.stateDir()).bundleSequence() >= 0;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
             // A node SVID lasts ca.svidTtl (1 min here); a passing attestation renews it after half of that.
             BigInteger first = serial(config);
             await("renewed", Duration.ofSeconds(60), () -> !first.equals(serialOrNull(config)));

@@ -57,6 +57,11 @@ public final class Addressing {
         return enrollingAs == null ? topics.response(deviceId) : topics.enrollmentResponse(enrollingAs, deviceId);
     }
 
+    /** The retained site bundle; null for an enrollment session, which may read nothing but its replies. */
+    String siteBundle() {
+        return enrollingAs == null ? topics.siteBundle() : null;
+    }
+
     /** Null when the session has no command topic. */
     String command() {
         return enrollingAs == null ? topics.command(deviceId) : null;

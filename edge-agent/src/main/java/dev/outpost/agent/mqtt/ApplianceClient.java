@@ -50,6 +50,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
     private final Map<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<String> lost = new CompletableFuture<>();
     private volatile Consumer<byte[]> commandListener = b -> { };
+    private volatile Consumer<byte[]> bundleListener = b -> { };
 
     /** A session with the appliance's embedded endpoint. */
     public ApplianceClient(String host, int port, String deviceId, Topics topics, Codec codec, Duration timeout)
@@ -79,6 +80,18 @@ public final class ApplianceClient implements Requester, AutoCloseable {
                 ? new MqttSubscription[] {new MqttSubscription(addressing.response(), 1)}
                 : new MqttSubscription[] {new MqttSubscription(addressing.response(), 1),
                     new MqttSubscription(addressing.command(), 1)});
+    }
+
+    /**
+     * Subscribes to the retained site bundle (a session with an SVID only); the current one arrives at once, later
+     * ones when the appliance publishes them.
+     */
+    public void followSiteBundle(Consumer<byte[]> listener) throws MqttException {
+        if (addressing.siteBundle() == null) {
+            throw new IllegalStateException("an enrollment session cannot read the site bundle");
+        }
+        this.bundleListener = listener;
+        client.subscribe(new MqttSubscription[] {new MqttSubscription(addressing.siteBundle(), 1)});
     }
 
     public void onCommand(Consumer<byte[]> listener) {
@@ -179,6 +192,8 @@ public final class ApplianceClient implements Requester, AutoCloseable {
                 }
             } else if (topic.equals(addressing.command())) {
                 commandListener.accept(message.getPayload());
+            } else if (topic.equals(addressing.siteBundle())) {
+                bundleListener.accept(message.getPayload());
             }
         }
 

@@ -30,6 +30,7 @@ import dev.outpost.agent.mqtt.ApplianceClient;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.agent.tls.TlsContexts;
+import dev.outpost.agent.trust.BundleFollower;
 import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.ProtocolException;
@@ -160,6 +161,7 @@ public final class AgentDaemon implements Runnable {
                 ? Addressing.brokerWithSvid(topics, deviceId) : Addressing.endpoint(topics, deviceId))) {
             c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
             current = c;
+            c.followSiteBundle(new BundleFollower(state, BundleFollower.trustDomainOf(id.spiffeId()))::accept);
             status = "connected";
             LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
             backoff.reset();

@@ -27,6 +27,8 @@ public final class AgentState {
     static final String NODE_KEY = "node.key";
     static final String SVID = "svid.pem";
     static final String BUNDLE = "bundle.pem";
+    static final String BUNDLE_SEQUENCE = "bundle.sequence";
+    static final String FEDERATED = "federated";
     private static final int MAX_PEM = 256 * 1024;
 
     private final Path dir;
@@ -83,6 +85,64 @@ public final class AgentState {
         } catch (GeneralSecurityException e) {
             throw new IOException(bundleFile() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The sequence of the last site bundle taken from the bundle topic; -1 before the first. */
+    public long bundleSequence() throws IOException {
+        Path p = dir.resolve(BUNDLE_SEQUENCE);
+        if (!Files.exists(p)) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(read(p).trim());
+        } catch (NumberFormatException e) {
+            // A damaged counter only means the next bundle on the topic is taken whatever its number.
+            return -1;
+        }
+    }
+
+    /**
+     * Replaces the trust anchors with a site bundle: federated trust domains first, then ours, the sequence last,
+     * so a crash part way leaves the old sequence and the same bundle is applied again on the next connection.
+     */
+    public void saveBundle(String x509Authorities, java.util.Map<String, String> federated, long sequence) throws IOException {
+        Path fed = dir.resolve(FEDERATED);
+        Files.createDirectories(fed);
+        for (java.util.Map.Entry<String, String> e : federated.entrySet()) {
+            AtomicFiles.writePrivate(fed.resolve(e.getKey() + ".pem"), e.getValue());
+        }
+        try (var old = Files.list(fed)) {
+            for (Path p : (Iterable<Path>) old::iterator) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".pem") && !federated.containsKey(name.substring(0, name.length() - 4))) {
+                    Files.delete(p);
+                }
+            }
+        }
+        AtomicFiles.writePrivate(bundleFile(), x509Authorities);
+        AtomicFiles.writePrivate(dir.resolve(BUNDLE_SEQUENCE), Long.toString(sequence) + "\n");
+    }
+
+    /** Trust anchors of the federated trust domains, by trust domain. */
+    public java.util.Map<String, List<X509Certificate>> federatedBundles() throws IOException {
+        Path fed = dir.resolve(FEDERATED);
+        java.util.Map<String, List<X509Certificate>> out = new java.util.TreeMap<>();
+        if (!Files.isDirectory(fed)) {
+            return out;
+        }
+        try (var files = Files.list(fed)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".pem")) {
+                    try {
+                        out.put(name.substring(0, name.length() - 4), certificates(read(p)));
+                    } catch (GeneralSecurityException e) {
+                        throw new IOException(p + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     public void save(PrivateKey key, String svidPem, String bundlePem) throws IOException {

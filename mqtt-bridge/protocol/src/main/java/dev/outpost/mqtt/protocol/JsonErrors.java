@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidNullException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 
 /**
  * Says what was wrong with a message in the protocol's terms (field names, JSON types, limits). Jackson's own
@@ -30,6 +31,10 @@ final class JsonErrors {
         }
         if (e instanceof UnrecognizedPropertyException u) {
             return "unknown field '" + printable(u.getPropertyName()) + "'" + where(u.getPath(), 1);
+        }
+        if (e instanceof ValueInstantiationException v && v.getCause() instanceof IllegalArgumentException bad) {
+            // A message's own rules (record constructors) speak in protocol terms already.
+            return printable200(bad.getMessage());
         }
         if (e instanceof InvalidNullException n) {
             return "field '" + path(n.getPath()) + "' may not be null";
@@ -83,6 +88,14 @@ final class JsonErrors {
             return "an array";
         }
         return "an object";
+    }
+
+    private static String printable200(String s) {
+        if (s == null) {
+            return "not a valid message";
+        }
+        String cut = s.length() > 200 ? s.substring(0, 200) + "…" : s;
+        return cut.replaceAll("[^\\x20-\\x7e…]", "?");
     }
 
     // Field names come from the peer: at most 64 printable characters back.
