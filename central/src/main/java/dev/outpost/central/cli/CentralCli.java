@@ -1,0 +1,22 @@
+package dev.outpost.central.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code outpost-central} launcher. */
+@Command(name = "outpost-central",
+        mixinStandardHelpOptions = true,
+        version = "outpost-central 0.1.0",
+        description = "Outpost central: the trust domain's CA over site CAs, the site registry, the bundle endpoint.",
+        subcommands = {RunCommand.class, SiteCommand.class, CaCommand.class, BundleCommand.class, FederationCommand.class})
+public final class CentralCli {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Built once per call so tests can run commands in-process and read their output. */
+    public static CommandLine commandLine() {
+        return CliSupport.configure(new CommandLine(new CentralCli()));
+    }
+}
