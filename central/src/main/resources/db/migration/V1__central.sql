@@ -39,7 +39,10 @@ CREATE TABLE site_cas (
     site        VARCHAR(63)  NOT NULL REFERENCES sites (name),
     certificate VARCHAR(16384) NOT NULL,
     not_after   TIMESTAMP WITH TIME ZONE NOT NULL,
-    issued_at   TIMESTAMP WITH TIME ZONE NOT NULL
+    issued_at   TIMESTAMP WITH TIME ZONE NOT NULL,
+    -- Set (with a sequence bump) once the certificate has expired: the bundle lists only unretired site CAs, so
+    -- its content never changes without spiffe_sequence moving.
+    retired     BOOLEAN      NOT NULL DEFAULT FALSE
 );
 CREATE INDEX site_cas_site ON site_cas (site);
 

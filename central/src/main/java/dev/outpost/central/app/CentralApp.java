@@ -31,13 +31,16 @@ public final class CentralApp implements AutoCloseable {
     private final HttpServer siteServer;
     private final HttpServer bundleServer;
     private final FederationPoller poller;
+    private final Housekeeping housekeeping;
 
-    private CentralApp(Vertx vertx, Services services, HttpServer siteServer, HttpServer bundleServer, FederationPoller poller) {
+    private CentralApp(Vertx vertx, Services services, HttpServer siteServer, HttpServer bundleServer, FederationPoller poller,
+            Housekeeping housekeeping) {
         this.vertx = vertx;
         this.services = services;
         this.siteServer = siteServer;
         this.bundleServer = bundleServer;
         this.poller = poller;
+        this.housekeeping = housekeeping;
     }
 
     public static CentralApp start(Services s) throws Exception {
@@ -78,7 +81,9 @@ public final class CentralApp implements AutoCloseable {
                     new BundleFetcher(s.clock, cfg.federation.webCaFile == null ? null : Path.of(cfg.federation.webCaFile)),
                     Durations.parse(cfg.federation.minInterval), Durations.parse(cfg.federation.maxInterval));
             poller.start();
-            return new CentralApp(vertx, s, site, bundle, poller);
+            Housekeeping housekeeping = new Housekeeping(vertx, s.db, s.clock);
+            housekeeping.start();
+            return new CentralApp(vertx, s, site, bundle, poller, housekeeping);
         } catch (Exception e) {
             vertx.close();
             throw e;
@@ -101,9 +106,14 @@ public final class CentralApp implements AutoCloseable {
         return poller;
     }
 
+    public Housekeeping housekeeping() {
+        return housekeeping;
+    }
+
     @Override
     public void close() {
         poller.stop();
+        housekeeping.stop();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -39,7 +39,7 @@ public final class Services implements AutoCloseable {
         this.issuer = new SiteIssuer(ca, db, clock, Durations.parse(config.siteCa.maxTtl), Durations.parse(config.siteCredential.ttl));
         this.joins = new JoinService(db, issuer, EkTrustMode.parse(config.join.ekTrust), ekCas(config), clock,
                 Durations.parse(config.join.activationTtl));
-        this.bundle = new TrustDomainBundle(db, clock, Durations.parse(config.bundleEndpoint.refreshHint).toSeconds());
+        this.bundle = new TrustDomainBundle(db, Durations.parse(config.bundleEndpoint.refreshHint).toSeconds());
         this.sites = new SiteService(db, issuer, bundle);
         this.admin = new SiteAdmin(db, clock);
         this.auth = new SiteAuthenticator(ca, db, clock);

@@ -4,7 +4,6 @@ import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,14 +37,12 @@ public final class TrustDomainBundle {
     }
 
     private final Database db;
-    private final Clock clock;
     private final long refreshHintSeconds;
     private final BundleStore bundle = new BundleStore();
     private final IssuanceStore issued = new IssuanceStore();
 
-    public TrustDomainBundle(Database db, Clock clock, long refreshHintSeconds) {
+    public TrustDomainBundle(Database db, long refreshHintSeconds) {
         this.db = db;
-        this.clock = clock;
         this.refreshHintSeconds = refreshHintSeconds;
     }
 
@@ -59,7 +56,7 @@ public final class TrustDomainBundle {
         try {
             List<X509Certificate> roots = PemIo.certificates(ca.rootsPem(), MAX_ROOTS);
             List<X509Certificate> sites = new ArrayList<>();
-            for (IssuanceStore.SiteCaRow r : issued.bundleSiteCas(c, clock.instant())) {
+            for (IssuanceStore.SiteCaRow r : issued.bundleSiteCas(c)) {
                 sites.addAll(PemIo.certificates(r.certificatePem(), 1));
             }
             return new Snapshot(seq, roots, sites);

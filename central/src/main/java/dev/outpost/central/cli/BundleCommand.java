@@ -1,6 +1,5 @@
 package dev.outpost.central.cli;
 
-import java.time.Clock;
 import java.util.concurrent.Callable;
 
 import dev.outpost.central.bundle.TrustDomainBundle;
@@ -36,7 +35,7 @@ final class BundleCommand {
             }
             CentralConfig c = config.load();
             try (Database db = config.database(c)) {
-                TrustDomainBundle b = new TrustDomainBundle(db, Clock.systemUTC(), Durations.parse(c.bundleEndpoint.refreshHint).toSeconds());
+                TrustDomainBundle b = new TrustDomainBundle(db, Durations.parse(c.bundleEndpoint.refreshHint).toSeconds());
                 TrustDomainBundle.Snapshot s = b.snapshot();
                 if ("pem".equals(format) && !json) {
                     spec.commandLine().getOut().print(TrustDomainBundle.pem(s));

@@ -47,10 +47,21 @@ public final class IssuanceStore {
         }
     }
 
-    /** Site CAs that belong in the bundle: not expired, of a site that is not revoked. */
-    public List<SiteCaRow> bundleSiteCas(Connection c, Instant now) throws SQLException {
+    /**
+     * Site CAs that belong in the bundle: not retired (expired, see {@link #retireExpired}), of a site that is not
+     * revoked. Deliberately not filtered by the clock: the bundle changes only in transactions that move the sequence.
+     */
+    public List<SiteCaRow> bundleSiteCas(Connection c) throws SQLException {
         return query(c, "SELECT s.serial, s.site, s.certificate, s.not_after, s.issued_at FROM site_cas s JOIN sites t ON t.name = s.site "
-                + "WHERE t.state = 'active' AND s.not_after > ? ORDER BY s.issued_at, s.serial", now, null);
+                + "WHERE t.state = 'active' AND s.retired = FALSE ORDER BY s.issued_at, s.serial", null, null);
+    }
+
+    /** Marks expired site CAs retired; returns how many (the caller moves the sequence in the same transaction). */
+    public int retireExpired(Connection c, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE site_cas SET retired = TRUE WHERE retired = FALSE AND not_after <= ?")) {
+            Sql.setInstant(ps, 1, now);
+            return ps.executeUpdate();
+        }
     }
 
     public List<SiteCaRow> siteCas(Connection c, String site) throws SQLException {
@@ -63,7 +74,7 @@ public final class IssuanceStore {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             if (now != null) {
                 Sql.setInstant(ps, 1, now);
-            } else {
+            } else if (site != null) {
                 ps.setString(1, site);
             }
             try (ResultSet rs = ps.executeQuery()) {
