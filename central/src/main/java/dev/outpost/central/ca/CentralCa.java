@@ -264,9 +264,11 @@ public final class CentralCa {
 
     private CertSigner.Window window(Duration ttl) {
         Instant now = clock.instant();
-        Instant caEnd = certificate().getNotAfter().toInstant();
+        // Capped by the earliest end in our chain, not only our own: nothing we sign may outlive a certificate
+        // above it (an imported intermediate can outlive its offline root).
+        Instant caEnd = chain.stream().map(c -> c.getNotAfter().toInstant()).min(Instant::compareTo).orElseThrow();
         if (!now.isBefore(caEnd)) {
-            throw new CaException("central CA expired at " + caEnd + ": cannot sign");
+            throw new CaException("central CA chain expired at " + caEnd + ": cannot sign");
         }
         // X.509 times have second precision; truncating keeps the recorded notAfter equal to the certificate's.
         Instant notBefore = now.minus(CertSigner.BACKDATE).truncatedTo(ChronoUnit.SECONDS);
