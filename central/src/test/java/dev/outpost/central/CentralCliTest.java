@@ -69,6 +69,11 @@ class CentralCliTest {
             assertThat(feds.get(0).get("trustDomain").asText()).isEqualTo("partner.example");
             cli(dir, yaml, "federation", "remove", "partner.example").assertSuccess();
 
+            for (String f : new String[] {"central.mv.db", "h2.password", "ca/ca.key"}) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("data").resolve(f)))).as(f).isEqualTo("rw-------");
+            }
+
             for (String[] bad : new String[][] {
                     {"site", "revoke", "nosuch", "--reason", "x"},
                     {"site", "add", "Bad_Name"},

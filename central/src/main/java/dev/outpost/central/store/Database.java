@@ -32,6 +32,7 @@ import dev.outpost.central.config.CentralConfig;
 public final class Database implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     public static final String H2_FILE = "central";
+    public static final String H2_PASSWORD_FILE = "h2.password";
 
     private final HikariDataSource pool;
     private final String description;
@@ -59,7 +60,9 @@ public final class Database implements AutoCloseable {
             // WRITE_DELAY=0: a committed join or signing is on disk when the peer gets its answer.
             hc.setJdbcUrl("jdbc:h2:file:" + dir.resolve(H2_FILE) + ";AUTO_SERVER=TRUE;WRITE_DELAY=0;LOCK_TIMEOUT=10000");
             hc.setUsername("central");
-            hc.setPassword("");
+            // AUTO_SERVER listens on a loopback TCP port: a password only the data directory's owner can read keeps
+            // other local users from opening the database through it.
+            hc.setPassword(h2Password(dir));
             description = "H2 " + dir.resolve(H2_FILE) + ".mv.db";
         } else {
             hc.setJdbcUrl(cfg.url);
@@ -85,8 +88,39 @@ public final class Database implements AutoCloseable {
             pool.close();
             throw new StoreException("cannot migrate the database (" + description + "): " + e.getMessage(), e);
         }
+        if (cfg.url == null) {
+            narrow(dataDir.toAbsolutePath().normalize());
+        }
         LOG.info("database open: {}", description);
         return new Database(pool, description);
+    }
+
+    private static String h2Password(Path dir) {
+        Path file = dir.resolve(H2_PASSWORD_FILE);
+        try {
+            if (!Files.exists(file)) {
+                byte[] b = new byte[24];
+                new java.security.SecureRandom().nextBytes(b);
+                dev.outpost.spiffe.KeyFiles.writePrivate(file,
+                        java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b).getBytes(StandardCharsets.US_ASCII));
+            }
+            return new String(dev.outpost.spiffe.KeyFiles.readPrivate(file, 256), StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new StoreException("H2 password file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    // H2 creates its files with the process umask; the registry holds token and secret hashes: owner only.
+    private static void narrow(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (f.getFileName().toString().startsWith(H2_FILE + ".") && Files.isRegularFile(f)) {
+                    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot make the database files in {} owner-only: {}", dir, e.getMessage());
+        }
     }
 
     static void migrate(DataSource ds) {
