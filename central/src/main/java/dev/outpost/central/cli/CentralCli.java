@@ -12,7 +12,18 @@ import picocli.CommandLine.Command;
 public final class CentralCli {
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        if (args.length == 0 || !"run".equals(args[0])) {
+            System.setProperty("outpost.log.level", "WARN");
+        }
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (Throwable t) {
+            // picocli hands only Exceptions to the handler; an Error still gets one line, not a stack trace.
+            System.err.println("error: " + t);
+            code = CliSupport.EXIT_UNUSABLE_INPUT;
+        }
+        System.exit(code);
     }
 
     /** Built once per call so tests can run commands in-process and read their output. */
