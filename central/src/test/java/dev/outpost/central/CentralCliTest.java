@@ -13,13 +13,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.outpost.central.cli.CentralCli;
 import dev.outpost.central.config.ConfigLoader;
 import dev.outpost.spiffe.PemIo;
+import dev.outpost.testkit.CliRun;
 import dev.outpost.testkit.ProcessRunner;
 
 /**
  * The CLI as an operator runs it: a separate process next to a running central on the default H2 store (H2's
- * AUTO_SERVER lets it in), --json everywhere, exit 0 on success and 2 with one "error:" line otherwise.
+ * AUTO_SERVER lets it in: add, list and a refusal run that way), and the rest of the commands in-process (each JVM
+ * start costs seconds on a shared machine); --json everywhere, exit 0 on success and 2 with one "error:" line
+ * otherwise.
  */
 class CentralCliTest {
 
@@ -40,53 +44,64 @@ class CentralCliTest {
             assertThat(h.anonymous.post("/v1/join/token", Map.of("v", 1, "site", "shop-9", "token", token,
                     "csr", Csrs.plain(Csrs.ecKey()))).status()).isEqualTo(200);
 
-            cli(dir, yaml, "site", "add", "plant-1", "--ek-hash", "ab".repeat(32)).assertSuccess();
+            inProcess(yaml, "site", "add", "plant-1", "--ek-hash", "ab".repeat(32));
             JsonNode list = SiteClient.JSON.readTree(cli(dir, yaml, "site", "list", "--json").assertSuccess().stdout());
             assertThat(list).hasSize(2);
             assertThat(list.get(1).get("name").asText()).isEqualTo("shop-9");
             assertThat(list.get(1).get("state").asText()).isEqualTo("active");
-            assertThat(cli(dir, yaml, "site", "list").assertSuccess().stdout()).contains("shop-9").contains("token");
+            assertThat(inProcess(yaml, "site", "list")).contains("shop-9").contains("token");
 
-            JsonNode shown = SiteClient.JSON.readTree(cli(dir, yaml, "site", "show", "plant-1", "--json").assertSuccess().stdout());
+            JsonNode shown = SiteClient.JSON.readTree(inProcess(yaml, "site", "show", "plant-1", "--json"));
             assertThat(shown.get("ekHash").asText()).isEqualTo("ab".repeat(32));
 
-            JsonNode revoked = SiteClient.JSON.readTree(cli(dir, yaml, "site", "revoke", "shop-9", "--reason", "closed", "--json")
-                    .assertSuccess().stdout());
+            JsonNode revoked = SiteClient.JSON.readTree(inProcess(yaml, "site", "revoke", "shop-9", "--reason", "closed", "--json"));
             assertThat(revoked.get("state").asText()).isEqualTo("revoked");
 
-            String pem = cli(dir, yaml, "bundle", "show", "--format", "pem").assertSuccess().stdout();
+            String pem = inProcess(yaml, "bundle", "show", "--format", "pem");
             assertThat(PemIo.certificates(pem, 8)).containsExactlyElementsOf(h.services().ca.roots());
-            JsonNode bundle = SiteClient.JSON.readTree(cli(dir, yaml, "bundle", "show", "--format", "spiffe").assertSuccess().stdout());
+            JsonNode bundle = SiteClient.JSON.readTree(inProcess(yaml, "bundle", "show", "--format", "spiffe"));
             assertThat(bundle.get("spiffe_sequence").asLong()).isEqualTo(h.sequence());
 
-            JsonNode ca = SiteClient.JSON.readTree(cli(dir, yaml, "ca", "show", "--json").assertSuccess().stdout());
+            JsonNode ca = SiteClient.JSON.readTree(inProcess(yaml, "ca", "show", "--json"));
             assertThat(ca.get("selfSigned").asBoolean()).isTrue();
             assertThat(ca.get("trustDomain").asText()).isEqualTo(Harness.TD);
 
-            cli(dir, yaml, "federation", "add", "partner.example", "--url", "https://bundle.partner.example/", "--profile", "https_web")
-                    .assertSuccess();
-            JsonNode feds = SiteClient.JSON.readTree(cli(dir, yaml, "federation", "list", "--json").assertSuccess().stdout());
+            inProcess(yaml, "federation", "add", "partner.example", "--url", "https://bundle.partner.example/", "--profile", "https_web");
+            JsonNode feds = SiteClient.JSON.readTree(inProcess(yaml, "federation", "list", "--json"));
             assertThat(feds.get(0).get("trustDomain").asText()).isEqualTo("partner.example");
-            cli(dir, yaml, "federation", "remove", "partner.example").assertSuccess();
+            inProcess(yaml, "federation", "remove", "partner.example");
 
             for (String f : new String[] {"central.mv.db", "h2.password", "ca/ca.key"}) {
                 assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
                         Files.getPosixFilePermissions(dir.resolve("data").resolve(f)))).as(f).isEqualTo("rw-------");
             }
 
+            ProcessRunner.Result refused = cli(dir, yaml, "site", "revoke", "nosuch", "--reason", "x");
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(2);
+            assertThat(refused.stderr().strip()).isEqualTo("error: no site nosuch");
+
             for (String[] bad : new String[][] {
-                    {"site", "revoke", "nosuch", "--reason", "x"},
                     {"site", "add", "Bad_Name"},
                     {"site", "add", "shop-9"},
                     {"federation", "add", "p.example", "--url", "http://plain/", "--profile", "https_web"},
                     {"federation", "add", "p.example", "--url", "https://p/", "--profile", "https_spiffe"},
                     {"ca", "init"}}) {
-                ProcessRunner.Result r = cli(dir, yaml, bad);
-                assertThat(r.exitCode()).as(r.toString()).isEqualTo(2);
-                assertThat(r.stderr().lines().filter(l -> l.startsWith("error: ")).count()).as(r.toString()).isEqualTo(1);
-                assertThat(r.stderr()).doesNotContain("\tat ");
+                List<String> args = new ArrayList<>(List.of(bad));
+                args.addAll(List.of("--config", yaml.toString()));
+                CliRun r = CliRun.run(CentralCli::commandLine, args.toArray(new String[0]));
+                assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(2);
+                assertThat(r.err().lines().filter(l -> l.startsWith("error: ")).count()).as(r.err()).isEqualTo(1);
+                assertThat(r.err()).doesNotContain("\tat ");
             }
         }
+    }
+
+    private static String inProcess(Path yaml, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--config", yaml.toString()));
+        CliRun r = CliRun.run(CentralCli::commandLine, all.toArray(new String[0]));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return r.out();
     }
 
     private static ProcessRunner.Result cli(Path dir, Path yaml, String... args) {
