@@ -2,6 +2,7 @@ package dev.outpost.central;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.util.Base64;
@@ -12,7 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.outpost.central.config.CentralConfig;
 import dev.outpost.central.store.SiteRecord;
+import dev.outpost.testkit.LocalEkCa;
 import dev.outpost.testkit.Swtpm;
 import dev.outpost.testkit.SwtpmExtension;
 import dev.outpost.tpm.credential.CredentialActivator;
@@ -104,12 +107,38 @@ class TpmJoinTest {
         }
     }
 
+    @Test
+    void ekCertificateModeTrustsTheManufacturersChain(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        Path ekCa = Files.createDirectories(dir.resolve("ek-ca"));
+        try (Tpm2 tpm = Tpm2.open(swtpm.uri()); TpmKey ek = Endorsement.load(tpm, EkTemplate.RSA_2048)) {
+            byte[] ekCert = Endorsement.readCertificate(tpm, EkTemplate.RSA_2048.certIndex()).orElseThrow();
+            Files.copy(LocalEkCa.get().rootCertificate(), ekCa.resolve("root.pem"));
+            Files.copy(LocalEkCa.get().issuerCertificate(), ekCa.resolve("issuer.pem"));
+            CentralConfig cfg = Harness.config(dir.resolve("central"), null);
+            cfg.join.ekTrust = "cert";
+            cfg.join.ekCaDir = ekCa.toString();
+            try (Harness h = Harness.start(cfg)) {
+                AttestationKey ak = AttestationKey.create(tpm, ek, AkTemplate.ECC_P256);
+                h.services().admin.add("factory", null, null);
+                SiteClient.Response noCert = begin(h, "factory", ek, ak, null);
+                assertThat(noCert.status()).isEqualTo(403);
+                assertThat(noCert.errorMessage()).contains("no EK certificate");
+                SiteClient.Response ok = begin(h, "factory", ek, ak, ekCert);
+                assertThat(ok.status()).as(String.valueOf(ok.body())).isEqualTo(200);
+            }
+        }
+    }
+
     private static SiteClient.Response begin(Harness h, String site, TpmKey ek, AttestationKey ak) throws Exception {
+        return begin(h, site, ek, ak, null);
+    }
+
+    private static SiteClient.Response begin(Harness h, String site, TpmKey ek, AttestationKey ak, byte[] ekCert) throws Exception {
         Map<String, Object> body = new java.util.HashMap<>();
         body.put("v", 1);
         body.put("site", site);
         body.put("ekPublic", B64.encodeToString(ek.pub().encodedSized()));
-        body.put("ekCertificate", null);
+        body.put("ekCertificate", ekCert == null ? null : B64.encodeToString(ekCert));
         body.put("akPublic", B64.encodeToString(ak.pub().encodedSized()));
         return h.anonymous.post("/v1/join/tpm/begin", body);
     }
