@@ -85,6 +85,9 @@ class SiteApiRefusalTest {
         assertThat(tooLarge.status()).isEqualTo(413);
         assertThat(tooLarge.errorCode()).isEqualTo("TOO_LARGE");
         assertThat(h.anonymous.post("/v1/join/token", big, "application/json").status()).isEqualTo(413);
+        SiteClient.Response chunked = a.client().postChunked("/v1/site/ca", big);
+        assertThat(chunked.status()).isEqualTo(413);
+        assertThat(chunked.errorCode()).isEqualTo("TOO_LARGE");
 
         SiteClient.Response unknown = a.client().post("/v1/site/ca", Map.of("v", 1, "csr", csr, "ca", true));
         assertThat(unknown.status()).isEqualTo(400);

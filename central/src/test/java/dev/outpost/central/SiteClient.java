@@ -94,6 +94,14 @@ public final class SiteClient {
         return send(b.build());
     }
 
+    /** A body of unknown length (chunked transfer encoding): the server learns its size only while reading it. */
+    public Response postChunked(String path, byte[] body) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(central.siteUrl(path))).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build();
+        return send(req);
+    }
+
     public Response get(String path, String ifNoneMatch) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(central.siteUrl(path))).timeout(Duration.ofSeconds(30)).GET();
         if (ifNoneMatch != null) {

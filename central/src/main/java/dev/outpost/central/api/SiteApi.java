@@ -38,6 +38,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class SiteApi {
     private static final Logger LOG = LoggerFactory.getLogger(SiteApi.class);
     public static final int MAX_BODY = 64 * 1024;
+    private static final String MAX_BYTES_TEXT = MAX_BODY + " bytes";
     private static final int MAX_TPM_PUBLIC = 2048;
     private static final int MAX_EK_CERT = 8192;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,7 +89,7 @@ public final class SiteApi {
             if (len != null) {
                 try {
                     if (Long.parseLong(len.trim()) > MAX_BODY) {
-                        fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BODY + " bytes"));
+                        fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BYTES_TEXT));
                         return;
                     }
                 } catch (NumberFormatException e) {
@@ -273,13 +274,19 @@ public final class SiteApi {
         });
     }
 
+    // Vert.x Web reports its own refusals (the body handler's limit, a malformed body) as a status code, with or
+    // without an HttpException; they become ours here, anything else is INTERNAL.
     private void failure(RoutingContext ctx) {
-        if (ctx.failure() != null) {
-            fail(ctx, ctx.failure());
-        } else if (ctx.statusCode() == 413) {
-            fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BODY + " bytes"));
-        } else if (ctx.statusCode() == 400) {
+        int status = ctx.statusCode();
+        if (ctx.failure() instanceof io.vertx.ext.web.handler.HttpException he) {
+            status = he.getStatusCode();
+        }
+        if (status == 413) {
+            fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BYTES_TEXT));
+        } else if (status == 400) {
             fail(ctx, Refusal.badRequest("malformed request"));
+        } else if (ctx.failure() != null) {
+            fail(ctx, ctx.failure());
         } else {
             fail(ctx, new Refusal(Refusal.Code.INTERNAL, "internal error"));
         }
