@@ -66,10 +66,30 @@ class CaImportTest {
             assertThat(PemIo.certificates(s.credentialPem(), 4)).hasSize(2);
             openssl(dir, "verify", "-CAfile", "root.pem", "-untrusted", "cred.pem", "cred.pem");
 
+            // The file flow of an air-gapped site (registered, never joined online): the CSR made with openssl.
+            h.services().admin.add("island", null, null);
+            openssl(dir, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "island.key");
+            openssl(dir, "req", "-new", "-key", "island.key", "-subj", "/CN=island", "-out", "island.csr");
+            CliRun signed = CliRun.run(CentralCli::commandLine, "site", "sign-ca", "island", "--config", yaml.toString(),
+                    "--csr", p(dir, "island.csr"), "--out", p(dir, "island.pem"), "--chain-out", p(dir, "island-chain.pem"), "--json");
+            assertThat(signed.exitCode()).as(signed.err()).isZero();
+            String islandText = openssl(dir, "x509", "-in", "island.pem", "-noout", "-text").stdout();
+            assertThat(islandText).contains("CA:TRUE, pathlen:0").contains("CN = Outpost site CA island");
+            // The chain file ends at the root the devices will trust: openssl verifies with it alone.
+            assertThat(openssl(dir, "verify", "-CAfile", "island-chain.pem", "island.pem").stdout()).contains("OK");
+            openssl(dir, "req", "-new", "-key", "island.key", "-subj", "/CN=island", "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-out", "asking.csr");
+            CliRun askingCa = CliRun.run(CentralCli::commandLine, "site", "sign-ca", "island", "--config", yaml.toString(),
+                    "--csr", p(dir, "asking.csr"), "--out", p(dir, "x.pem"), "--chain-out", p(dir, "x-chain.pem"));
+            assertThat(askingCa.exitCode()).isEqualTo(2);
+            assertThat(askingCa.err()).contains("basicConstraints");
+            assertThat(dir.resolve("x.pem")).doesNotExist();
+
             JsonNode bundle = s.client().get("/v1/site/bundle", null).body().get("bundle");
             assertThat(SpiffeJwks.parse(bundle.toString()).x509Authorities())
                     .contains(PemIo.certificates(Files.readString(dir.resolve("root.pem")), 1).get(0))
-                    .hasSize(2);
+                    .contains(PemIo.certificates(Files.readString(dir.resolve("island.pem")), 1).get(0))
+                    .hasSize(3);
         }
     }
 

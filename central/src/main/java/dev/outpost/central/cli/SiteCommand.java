@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "site", mixinStandardHelpOptions = true, description = "The site registry.",
-        subcommands = {SiteCommand.Add.class, SiteCommand.ListSites.class, SiteCommand.Show.class, SiteCommand.Revoke.class})
+        subcommands = {SiteCommand.Add.class, SiteCommand.ListSites.class, SiteCommand.Show.class, SiteCommand.Revoke.class,
+                SiteCommand.SignCa.class})
 final class SiteCommand {
 
     static Map<String, Object> view(SiteRecord s) {
@@ -135,6 +136,62 @@ final class SiteCommand {
                 w.printf("site CA:   %s until %s%n", r.serial(), r.notAfter());
             }
             w.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "sign-ca", mixinStandardHelpOptions = true,
+            description = "The file flow for an air-gapped site: sign its site CA from the CSR `outpost-appliance ca csr` made. "
+                    + "Writes the certificate and the chain the site installs with `outpost-appliance ca install`.")
+    static final class SignCa implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ConfigOption config;
+        @Parameters(paramLabel = "NAME")
+        String name;
+        @Option(names = "--csr", required = true, paramLabel = "FILE")
+        java.nio.file.Path csr;
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "The site CA certificate (PEM)")
+        java.nio.file.Path out;
+        @Option(names = "--chain-out", required = true, paramLabel = "FILE",
+                description = "The chain above it, ending with the root the devices will trust (PEM)")
+        java.nio.file.Path chainOut;
+        @Option(names = "--ttl", paramLabel = "DURATION", description = "Requested lifetime (capped by siteCa.maxTtl)")
+        String ttl;
+        @Option(names = "--json")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (java.nio.file.Files.size(csr) > dev.outpost.central.ca.CsrPolicy.MAX_CSR_BYTES * 2L) {
+                throw new IllegalArgumentException(csr + " is too large for a CSR");
+            }
+            String csrPem = java.nio.file.Files.readString(csr, java.nio.charset.StandardCharsets.US_ASCII);
+            try (dev.outpost.central.app.Services s = config.services()) {
+                dev.outpost.central.issue.Issued i;
+                try {
+                    i = s.sites.signSiteCaByOperator(name, csrPem, ttl == null ? null : Durations.parse(ttl).toSeconds());
+                } catch (dev.outpost.central.refusal.Refusal r) {
+                    throw new IllegalArgumentException(r.getMessage());
+                }
+                java.util.List<java.security.cert.X509Certificate> chain = new java.util.ArrayList<>(i.chain());
+                chain.addAll(i.roots());
+                dev.outpost.spiffe.KeyFiles.writePublic(out, dev.outpost.spiffe.PemIo.ascii(
+                        dev.outpost.spiffe.PemIo.encode(java.util.List.of(i.certificate()))));
+                dev.outpost.spiffe.KeyFiles.writePublic(chainOut, dev.outpost.spiffe.PemIo.ascii(dev.outpost.spiffe.PemIo.encode(chain)));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("site", name);
+                m.put("serial", dev.outpost.central.ca.Certs.serialHex(i.certificate()));
+                m.put("notAfter", i.certificate().getNotAfter().toInstant().toString());
+                m.put("certificate", out.toString());
+                m.put("chain", chainOut.toString());
+                if (json) {
+                    CliSupport.json(spec, m);
+                } else {
+                    CliSupport.println(spec, "site CA of " + name + " signed until " + m.get("notAfter") + ": " + out + ", chain " + chainOut);
+                }
+            }
             return 0;
         }
     }

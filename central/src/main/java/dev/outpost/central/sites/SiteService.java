@@ -44,6 +44,25 @@ public final class SiteService {
         return inSiteTransaction(site, c -> issuer.signSiteCa(c, site, key, ttlSeconds == null ? null : Duration.ofSeconds(ttlSeconds)));
     }
 
+    /**
+     * The file flow (air-gapped sites, `outpost-central site sign-ca`): an operator carries the site's CSR over. The
+     * site must be registered and not revoked; it need not have joined online.
+     */
+    public Issued signSiteCaByOperator(String site, String csrPem, Long ttlSeconds) throws Refusal {
+        PublicKey key = issuer.siteCaKey(csrPem);
+        try {
+            return db.inTransaction(c -> {
+                SiteRecord s = sites.find(c, site, true).orElseThrow(() -> new RefusedInTransaction(Refusal.notFound("no site " + site)));
+                if (s.revoked()) {
+                    throw new RefusedInTransaction(Refusal.forbidden("site " + site + " is revoked: " + s.reason()));
+                }
+                return issuer.signSiteCa(c, site, key, ttlSeconds == null ? null : Duration.ofSeconds(ttlSeconds));
+            });
+        } catch (RefusedInTransaction e) {
+            throw e.refusal();
+        }
+    }
+
     public Issued renewCredential(String site, String csrPem) throws Refusal {
         PublicKey key = issuer.credentialKey(site, csrPem);
         return inSiteTransaction(site, c -> issuer.issueCredential(c, site, key));

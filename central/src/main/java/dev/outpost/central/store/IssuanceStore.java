@@ -49,11 +49,11 @@ public final class IssuanceStore {
 
     /**
      * Site CAs that belong in the bundle: not retired (expired, see {@link #retireExpired}), of a site that is not
-     * revoked. Deliberately not filtered by the clock: the bundle changes only in transactions that move the sequence.
+     * revoked (a pending site has CAs only through the file flow). Deliberately not filtered by the clock: the bundle changes only in transactions that move the sequence.
      */
     public List<SiteCaRow> bundleSiteCas(Connection c) throws SQLException {
         return query(c, "SELECT s.serial, s.site, s.certificate, s.not_after, s.issued_at FROM site_cas s JOIN sites t ON t.name = s.site "
-                + "WHERE t.state = 'active' AND s.retired = FALSE ORDER BY s.issued_at, s.serial", null, null);
+                + "WHERE t.state <> 'revoked' AND s.retired = FALSE ORDER BY s.issued_at, s.serial", null, null);
     }
 
     /** Marks expired site CAs retired; returns how many (the caller moves the sequence in the same transaction). */
