@@ -10,6 +10,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.outpost.testkit.CliRun;
+
 /** The fallback for a gateway without a TPM: a single-use, expiring token, visible as such. */
 class TokenJoinTest {
 
@@ -59,7 +61,22 @@ class TokenJoinTest {
                     "csr", Csrs.askingForCa(Csrs.ecKey())));
             assertThat(badCsr.status()).isEqualTo(400);
             assertThat(h.anonymous.post("/v1/join/token", join("other", other)).status()).isEqualTo(200);
+
+            // Decisions about registered sites are audited with their reason; unregistered names are not.
+            CliRun audit = CliRun.run(dev.outpost.central.cli.CentralCli::commandLine, "audit", "--json", "--config",
+                    writeConfig(h, dir).toString());
+            assertThat(audit.exitCode()).as(audit.err()).isZero();
+            com.fasterxml.jackson.databind.JsonNode rows = SiteClient.JSON.readTree(audit.out());
+            assertThat(rows.toString()).contains("\"site\":\"late\"").contains("expired").contains("\"decision\":\"deny\"")
+                    .contains("\"action\":\"join\"").contains("joined by token").contains("\"action\":\"revoke\"")
+                    .doesNotContain("nobody");
         }
+    }
+
+    private static Path writeConfig(Harness h, Path dir) throws Exception {
+        Path yaml = dir.resolve("central.yaml");
+        java.nio.file.Files.writeString(yaml, "trustDomain: " + Harness.TD + "\ndataDir: " + h.config.dataDir + "\n");
+        return yaml;
     }
 
     static Map<String, Object> join(String site, String token) throws Exception {

@@ -35,6 +35,7 @@ public final class SiteIssuer {
     private final Duration credentialTtl;
     private final IssuanceStore issued = new IssuanceStore();
     private final BundleStore bundle = new BundleStore();
+    private final dev.outpost.central.store.Audit audit;
 
     public SiteIssuer(CentralCa ca, Database db, Clock clock, Duration siteCaMaxTtl, Duration credentialTtl) {
         this.ca = ca;
@@ -42,6 +43,11 @@ public final class SiteIssuer {
         this.clock = clock;
         this.siteCaMaxTtl = siteCaMaxTtl;
         this.credentialTtl = credentialTtl;
+        this.audit = new dev.outpost.central.store.Audit(db, clock);
+    }
+
+    public dev.outpost.central.store.Audit audit() {
+        return audit;
     }
 
     /** The key of a credential CSR, refused with the reason when the CSR asks for anything. */
@@ -67,6 +73,7 @@ public final class SiteIssuer {
     public Issued issueCredential(Connection c, String site, PublicKey key) throws SQLException {
         X509Certificate cert = ca.issueSiteCredential(site, key, credentialTtl);
         issued.recordCredential(c, Certs.serialHex(cert), site, cert.getNotAfter().toInstant(), clock.instant());
+        audit.allow(c, site, "credential", "site credential " + Certs.serialHex(cert) + " until " + cert.getNotAfter().toInstant());
         LOG.info("site {}: credential {} issued, until {}", site, Certs.serialHex(cert), cert.getNotAfter().toInstant());
         return new Issued(cert, ca.intermediates(), ca.roots());
     }
@@ -77,6 +84,7 @@ public final class SiteIssuer {
         issued.recordSiteCa(c, Certs.serialHex(cert), site, PemIo.encode(java.util.List.of(cert)), cert.getNotAfter().toInstant(),
                 clock.instant());
         bundle.bump(c, clock.instant());
+        audit.allow(c, site, "site-ca", "site CA " + Certs.serialHex(cert) + " until " + cert.getNotAfter().toInstant());
         LOG.info("site {}: site CA {} signed, until {}", site, Certs.serialHex(cert), cert.getNotAfter().toInstant());
         return new Issued(cert, ca.intermediates(), ca.roots());
     }

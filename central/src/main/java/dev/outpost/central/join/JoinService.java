@@ -114,7 +114,7 @@ public final class JoinService {
         // Consumed in its own committed transaction before the answer is judged: single use whatever the outcome.
         Optional<JoinStore.TpmJoin> found = db.inTransaction(c -> joins.consumeTpmJoin(c, joinId));
         if (found.isEmpty()) {
-            throw deny("?", Refusal.notFound("no such join " + joinId + ": begin again"));
+            throw deny(null, Refusal.notFound("no such join " + joinId + ": begin again"));
         }
         JoinStore.TpmJoin j = found.get();
         if (j.consumed()) {
@@ -169,6 +169,7 @@ public final class JoinService {
                     joins.markTokenUsed(c, site, now);
                 }
                 sites.activate(c, site, ekHash, now);
+                issuer.audit().allow(c, site, "join", "joined by " + how + (ekHash == null ? "" : ", EK " + ekHash));
                 return issuer.issueCredential(c, site, key);
             });
             LOG.info("site {} joined by {}", site, how);
@@ -197,7 +198,7 @@ public final class JoinService {
         return r;
     }
 
-    private static TpmPublic tpmPublic(byte[] b, String what) throws Refusal {
+    private TpmPublic tpmPublic(byte[] b, String what) throws Refusal {
         if (b == null) {
             throw Refusal.badRequest(what + " is missing");
         }
@@ -212,8 +213,9 @@ public final class JoinService {
         return new RefusedInTransaction(r);
     }
 
-    private static Refusal deny(String site, Refusal r) {
+    private Refusal deny(String site, Refusal r) {
         LOG.warn("site {}: join refused ({}): {}", site, r.code(), r.getMessage());
+        issuer.audit().deny(site, "join", r.code() + ": " + r.getMessage());
         return r;
     }
 

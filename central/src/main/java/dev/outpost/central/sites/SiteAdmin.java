@@ -39,10 +39,12 @@ public final class SiteAdmin {
     private final JoinStore joins = new JoinStore();
     private final IssuanceStore issued = new IssuanceStore();
     private final BundleStore bundle = new BundleStore();
+    private final dev.outpost.central.store.Audit audit;
 
     public SiteAdmin(Database db, Clock clock) {
         this.db = db;
         this.clock = clock;
+        this.audit = new dev.outpost.central.store.Audit(db, clock);
     }
 
     /**
@@ -83,6 +85,9 @@ public final class SiteAdmin {
             if (token != null) {
                 joins.putToken(c, name, JoinService.sha256Hex(token.getBytes(StandardCharsets.UTF_8)), tokenExpires);
             }
+            audit.allow(c, name, "add", existing.isPresent() ? "join token replaced, expires " + tokenExpires
+                    : "registered; joins by " + (token != null ? "token, expires " + tokenExpires
+                            : "tpm" + (ekHash == null ? "" : ", EK " + ekHash)));
             return sites.find(c, name, false).orElseThrow();
         });
         LOG.info("site {} added (joins by {})", name, r.joinedBy());
@@ -116,6 +121,7 @@ public final class SiteAdmin {
             }
             sites.revoke(c, name, reason, now);
             bundle.bump(c, now);
+            audit.allow(c, name, "revoke", reason);
             return sites.find(c, name, false).orElseThrow();
         });
         LOG.warn("site {} revoked: {}", name, reason);

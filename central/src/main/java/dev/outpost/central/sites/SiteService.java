@@ -94,6 +94,7 @@ public final class SiteService {
                 return work.run(c);
             });
         } catch (RefusedInTransaction e) {
+            issuer.audit().deny(site, "site-api", e.refusal().code() + ": " + e.refusal().getMessage());
             throw e.refusal();
         }
     }
