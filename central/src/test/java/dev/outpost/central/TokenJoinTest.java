@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.testkit.CliRun;
@@ -15,9 +16,10 @@ import dev.outpost.testkit.CliRun;
 /** The fallback for a gateway without a TPM: a single-use, expiring token, visible as such. */
 class TokenJoinTest {
 
-    @Test
-    void aTokenWorksOnceAndNeverAgain(@TempDir Path dir) throws Exception {
-        try (Harness h = Harness.h2(dir)) {
+    @ParameterizedTest
+    @MethodSource("dev.outpost.central.Stores#both")
+    void aTokenWorksOnceAndNeverAgain(String store, @TempDir Path dir) throws Exception {
+        try (Harness h = Stores.start(store, dir)) {
             String token = h.services().admin.add("shop-1", null, Duration.ofHours(24)).token();
             assertThat(token).hasSizeGreaterThanOrEqualTo(43);
             assertThat(h.anonymous.post("/v1/join/token", join("shop-1", token)).status()).isEqualTo(200);
@@ -31,9 +33,10 @@ class TokenJoinTest {
         }
     }
 
-    @Test
-    void expiredWrongAndRevokedAreRefusedAndChangeNothing(@TempDir Path dir) throws Exception {
-        try (Harness h = Harness.h2(dir)) {
+    @ParameterizedTest
+    @MethodSource("dev.outpost.central.Stores#both")
+    void expiredWrongAndRevokedAreRefusedAndChangeNothing(String store, @TempDir Path dir) throws Exception {
+        try (Harness h = Stores.start(store, dir)) {
             String late = h.services().admin.add("late", null, Duration.ofHours(1)).token();
             String other = h.services().admin.add("other", null, Duration.ofHours(48)).token();
             String gone = h.services().admin.add("gone", null, Duration.ofHours(48)).token();
@@ -75,7 +78,9 @@ class TokenJoinTest {
 
     private static Path writeConfig(Harness h, Path dir) throws Exception {
         Path yaml = dir.resolve("central.yaml");
-        java.nio.file.Files.writeString(yaml, "trustDomain: " + Harness.TD + "\ndataDir: " + h.config.dataDir + "\n");
+        String db = h.config.database.url == null ? ""
+                : "database: {url: \"" + h.config.database.url + "\", user: " + h.config.database.user + "}\n";
+        java.nio.file.Files.writeString(yaml, "trustDomain: " + Harness.TD + "\ndataDir: " + h.config.dataDir + "\n" + db);
         return yaml;
     }
 

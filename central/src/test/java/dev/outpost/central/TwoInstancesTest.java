@@ -108,6 +108,34 @@ class TwoInstancesTest {
         }
     }
 
+    @Test
+    void aTokenRacedAtBothInstancesJoinsExactlyOnce(@TempDir Path dir) throws Exception {
+        String url = Stores.url("postgresql");
+        try (Harness first = Harness.start(Harness.config(dir.resolve("one"), url))) {
+            copyCa(dir.resolve("one"), dir.resolve("two"));
+            try (Harness second = Harness.start(Harness.config(dir.resolve("two"), url))) {
+                String token = first.services().admin.add("race", null, java.time.Duration.ofHours(1)).token();
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+                try {
+                    java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        Harness h = i % 2 == 0 ? first : second;
+                        answers.add(pool.submit(() -> h.anonymous.post("/v1/join/token", Map.of("v", 1, "site", "race",
+                                "token", token, "csr", Csrs.plain(Csrs.ecKey()))).status()));
+                    }
+                    java.util.List<Integer> statuses = new java.util.ArrayList<>();
+                    for (var f : answers) {
+                        statuses.add(f.get());
+                    }
+                    assertThat(statuses).containsOnlyOnce(200).containsOnly(200, 409);
+                } finally {
+                    pool.shutdownNow();
+                }
+                assertThat(first.count("SELECT COUNT(*) FROM site_credentials WHERE site = 'race'")).isEqualTo(1);
+            }
+        }
+    }
+
     private static void copyCa(Path from, Path to) throws Exception {
         Path src = from.resolve("ca");
         Path dst = to.resolve("ca");
