@@ -1,0 +1,22 @@
+package dev.outpost.central.api;
+
+/** The request bodies of docs/upward-link.md, bound strictly by {@link JsonCodec}. */
+public final class Requests {
+    private Requests() {
+    }
+
+    public record TpmBegin(Integer v, String site, String ekPublic, String ekCertificate, String akPublic) {
+    }
+
+    public record TpmFinish(Integer v, String joinId, String secret, String csr) {
+    }
+
+    public record TokenJoin(Integer v, String site, String token, String csr) {
+    }
+
+    public record SiteCa(Integer v, String csr, Long ttlSeconds) {
+    }
+
+    public record Credential(Integer v, String csr) {
+    }
+}

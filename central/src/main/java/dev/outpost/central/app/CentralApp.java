@@ -1,0 +1,124 @@
+package dev.outpost.central.app;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.central.api.RateLimiter;
+import dev.outpost.central.api.SiteApi;
+import dev.outpost.central.bundle.BundleEndpoint;
+import dev.outpost.central.config.CentralConfig;
+import dev.outpost.central.config.Durations;
+import dev.outpost.central.federation.BundleFetcher;
+import dev.outpost.central.federation.FederationPoller;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+
+/**
+ * A running central: the site API (HTTPS, client certificate requested), the bundle endpoint, the federation
+ * poller. {@link #start} blocks until both servers listen; {@link #close} stops them and the database.
+ */
+public final class CentralApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CentralApp.class);
+
+    private final Vertx vertx;
+    private final Services services;
+    private final HttpServer siteServer;
+    private final HttpServer bundleServer;
+    private final FederationPoller poller;
+    private final Housekeeping housekeeping;
+
+    private CentralApp(Vertx vertx, Services services, HttpServer siteServer, HttpServer bundleServer, FederationPoller poller,
+            Housekeeping housekeeping) {
+        this.vertx = vertx;
+        this.services = services;
+        this.siteServer = siteServer;
+        this.bundleServer = bundleServer;
+        this.poller = poller;
+        this.housekeeping = housekeeping;
+    }
+
+    public static CentralApp start(Services s) throws Exception {
+        CentralConfig cfg = s.config;
+        Vertx vertx = Vertx.vertx();
+        try {
+            SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute));
+            HttpServerOptions siteOpts = new HttpServerOptions()
+                    .setSsl(true)
+                    .setHost(cfg.server.host)
+                    .setPort(cfg.server.port)
+                    .setKeyCertOptions(ServerTls.siteApi(s.ca, cfg.server.names))
+                    // Requested, not required: the join endpoints are used before a site has a credential.
+                    .setClientAuth(ClientAuth.REQUEST)
+                    .setTrustOptions(ServerTls.roots(s.ca))
+                    .setMaxInitialLineLength(4096)
+                    .setMaxHeaderSize(16 * 1024)
+                    .setIdleTimeout(60)
+                    .setIdleTimeoutUnit(TimeUnit.SECONDS);
+            HttpServer site = vertx.createHttpServer(siteOpts).requestHandler(api.router())
+                    .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            LOG.info("site API listening on {}:{}", cfg.server.host, site.actualPort());
+            HttpServer bundle = null;
+            if (cfg.bundleEndpoint.enabled) {
+                PemKeyCertOptions tls = "https_web".equals(cfg.bundleEndpoint.profile)
+                        ? new PemKeyCertOptions().setCertPath(cfg.bundleEndpoint.certFile).setKeyPath(cfg.bundleEndpoint.keyFile)
+                        : ServerTls.bundleSvid(s.ca);
+                HttpServerOptions bOpts = new HttpServerOptions().setSsl(true).setHost(cfg.bundleEndpoint.host)
+                        .setPort(cfg.bundleEndpoint.port).setKeyCertOptions(tls)
+                        .setIdleTimeout(30).setIdleTimeoutUnit(TimeUnit.SECONDS);
+                BundleEndpoint endpoint = new BundleEndpoint(vertx, s.bundle);
+                bundle = vertx.createHttpServer(bOpts).requestHandler(endpoint::handle)
+                        .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                LOG.info("bundle endpoint ({}) listening on {}:{}", cfg.bundleEndpoint.profile, cfg.bundleEndpoint.host,
+                        bundle.actualPort());
+            }
+            FederationPoller poller = new FederationPoller(vertx, s.db, s.clock,
+                    new BundleFetcher(s.clock, cfg.federation.webCaFile == null ? null : Path.of(cfg.federation.webCaFile)),
+                    Durations.parse(cfg.federation.minInterval), Durations.parse(cfg.federation.maxInterval));
+            poller.start();
+            Housekeeping housekeeping = new Housekeeping(vertx, s.db, s.clock);
+            housekeeping.start();
+            return new CentralApp(vertx, s, site, bundle, poller, housekeeping);
+        } catch (Exception e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    public int sitePort() {
+        return siteServer.actualPort();
+    }
+
+    public int bundlePort() {
+        return bundleServer == null ? -1 : bundleServer.actualPort();
+    }
+
+    public Services services() {
+        return services;
+    }
+
+    public FederationPoller poller() {
+        return poller;
+    }
+
+    public Housekeeping housekeeping() {
+        return housekeeping;
+    }
+
+    @Override
+    public void close() {
+        poller.stop();
+        housekeeping.stop();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("vert.x did not close cleanly: {}", e.getMessage());
+        }
+        services.close();
+    }
+}

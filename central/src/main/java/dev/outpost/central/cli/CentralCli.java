@@ -1,0 +1,34 @@
+package dev.outpost.central.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code outpost-central} launcher. */
+@Command(name = "outpost-central",
+        mixinStandardHelpOptions = true,
+        version = "outpost-central 0.1.0",
+        description = "Outpost central: the trust domain's CA over site CAs, the site registry, the bundle endpoint.",
+        subcommands = {RunCommand.class, SiteCommand.class, CaCommand.class, BundleCommand.class, FederationCommand.class,
+                AuditCommand.class})
+public final class CentralCli {
+
+    public static void main(String[] args) {
+        if (args.length == 0 || !"run".equals(args[0])) {
+            System.setProperty("outpost.log.level", "WARN");
+        }
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (Throwable t) {
+            // picocli hands only Exceptions to the handler; an Error still gets one line, not a stack trace.
+            System.err.println("error: " + t);
+            code = CliSupport.EXIT_UNUSABLE_INPUT;
+        }
+        System.exit(code);
+    }
+
+    /** Built once per call so tests can run commands in-process and read their output. */
+    public static CommandLine commandLine() {
+        return CliSupport.configure(new CommandLine(new CentralCli()));
+    }
+}

@@ -1,0 +1,79 @@
+package dev.outpost.central.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The site registry. Every method runs on the caller's connection, inside the caller's transaction. */
+public final class SiteStore {
+    private static final String COLUMNS = "name, state, joined_by, ek_hash, created_at, joined_at, revoked_at, reason";
+
+    public boolean insert(Connection c, String name, String joinedBy, String ekHash, Instant now) throws SQLException {
+        if (find(c, name, false).isPresent()) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO sites (name, state, joined_by, ek_hash, created_at) VALUES (?, 'pending', ?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, joinedBy);
+            ps.setString(3, ekHash);
+            Sql.setInstant(ps, 4, now);
+            ps.executeUpdate();
+        }
+        return true;
+    }
+
+    /** With {@code forUpdate} the row stays locked to the end of the transaction (concurrent joins serialise). */
+    public Optional<SiteRecord> find(Connection c, String name, boolean forUpdate) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM sites WHERE name = ?"
+                + (forUpdate ? " FOR UPDATE" : ""))) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        }
+    }
+
+    public List<SiteRecord> list(Connection c) throws SQLException {
+        List<SiteRecord> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM sites ORDER BY name");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(row(rs));
+            }
+        }
+        return out;
+    }
+
+    /** pending → active; false when the site is not pending (already joined, or revoked). */
+    public boolean activate(Connection c, String name, String ekHash, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE sites SET state = 'active', joined_at = ?, ek_hash = COALESCE(?, ek_hash) WHERE name = ? AND state = 'pending'")) {
+            Sql.setInstant(ps, 1, now);
+            ps.setString(2, ekHash);
+            ps.setString(3, name);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    /** Final: a revoked site never comes back under the same name's credential. */
+    public boolean revoke(Connection c, String name, String reason, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE sites SET state = 'revoked', revoked_at = ?, reason = ? WHERE name = ? AND state <> 'revoked'")) {
+            Sql.setInstant(ps, 1, now);
+            ps.setString(2, reason);
+            ps.setString(3, name);
+            return ps.executeUpdate() == 1;
+        }
+    }
+
+    private static SiteRecord row(ResultSet rs) throws SQLException {
+        return new SiteRecord(rs.getString("name"), rs.getString("state"), rs.getString("joined_by"), rs.getString("ek_hash"),
+                Sql.instant(rs, "created_at"), Sql.instant(rs, "joined_at"), Sql.instant(rs, "revoked_at"), rs.getString("reason"));
+    }
+}
