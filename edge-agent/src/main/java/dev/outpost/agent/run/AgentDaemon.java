@@ -168,11 +168,16 @@ public final class AgentDaemon implements Runnable {
             LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
             backoff.reset();
             Attester attester = new Attester(tpm, config.imaLog(), config.bootLog());
+            KeyPair unused = null;
             while (stop.getCount() > 0 && !c.lost().isDone()) {
                 boolean renew = id.probationary() || !clock.instant().isBefore(id.renewAt(config.renewFraction()));
                 // A new node key for every SVID (in the TPM unless configured otherwise); the previous key's blob is
-                // replaced when the new SVID is saved.
-                KeyPair key = renew ? nodeKeys.newKey() : null;
+                // replaced when the new SVID is saved. A key no SVID was issued for yet (a pending verdict) is offered
+                // again with the next evidence, certified over that challenge's nonce, rather than made anew.
+                if (renew && unused == null) {
+                    unused = nodeKeys.newKey();
+                }
+                KeyPair key = renew ? unused : null;
                 Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId),
                         key == null ? null : nonce -> nodeKeys.certify(key, nonce));
                 verdict = v.state();
