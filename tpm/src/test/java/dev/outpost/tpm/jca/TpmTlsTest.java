@@ -48,7 +48,7 @@ import dev.outpost.tpm.keys.TpmKey;
  */
 @ExtendWith(SwtpmExtension.class)
 class TpmTlsTest {
-    private static final int HANDSHAKES = Integer.getInteger("outpost.bench.handshakes", 5);
+    private static final int HANDSHAKES = Integer.getInteger("outpost.bench.handshakes", 3);
 
     /** Signs the way the agent does: one TPM connection per signature, SRK and key loaded and flushed each time. */
     static TpmPrivateKey tpmKey(Swtpm swtpm, int[] signatures) {
