@@ -156,6 +156,7 @@ public final class ApplianceApp {
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
                     at.freshness(), attestation::freshPass, known);
+            enrollment.requireTpmNodeKeys(config.enrollment().tpmNodeKeysRequired());
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)

@@ -31,6 +31,7 @@ import dev.outpost.mqtt.protocol.ResumeChallenge;
 import dev.outpost.mqtt.protocol.ResumeRequest;
 import dev.outpost.mqtt.protocol.SvidIssued;
 import dev.outpost.mqtt.protocol.Verdict;
+import dev.outpost.tpm.certify.Certification;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
@@ -87,7 +88,8 @@ final class RequestDispatcher implements RequestHandler {
             case ACTIVATE: {
                 ActivateRequest q = (ActivateRequest) r.message();
                 return svid(enrollment.activate(id, Codec.base64(q.secret(), "secret", MAX_SECRET),
-                        Codec.base64(q.csr(), "csr", MAX_CSR)));
+                        Codec.base64(q.csr(), "csr", MAX_CSR),
+                        certification(q.nodeKeyPublic(), q.certifyInfo(), q.certifySignature())));
             }
             case RESUME_CHALLENGE: {
                 ResumeOffer o = enrollment.resumeChallenge(id);
@@ -98,10 +100,14 @@ final class RequestDispatcher implements RequestHandler {
                 ResumeRequest q = (ResumeRequest) r.message();
                 return svid(enrollment.resume(id, Codec.base64(q.nonce(), "nonce", MAX_NONCE),
                         Codec.base64(q.attest(), "attest", MAX_ATTEST), Codec.base64(q.signature(), "signature", MAX_SIGNATURE),
-                        Codec.base64(q.pcrs(), "pcrs", MAX_PCR_FILE), Codec.base64(q.csr(), "csr", MAX_CSR)));
+                        Codec.base64(q.pcrs(), "pcrs", MAX_PCR_FILE), Codec.base64(q.csr(), "csr", MAX_CSR),
+                        certification(q.nodeKeyPublic(), q.certifyInfo(), q.certifySignature())));
             }
-            case CSR:
-                return svid(enrollment.renew(id, Codec.base64(((CsrRequest) r.message()).csr(), "csr", MAX_CSR)));
+            case CSR: {
+                CsrRequest q = (CsrRequest) r.message();
+                return svid(enrollment.renew(id, Codec.base64(q.csr(), "csr", MAX_CSR),
+                        certification(q.nodeKeyPublic(), q.certifyInfo(), q.certifySignature())));
+            }
             case STATUS: {
                 DeviceRecord d = enrollment.status(id);
                 return new DeviceStatus(Messages.VERSION, id, d.state().dbValue(), d.spiffeId(),
@@ -123,6 +129,8 @@ final class RequestDispatcher implements RequestHandler {
     // second reading of the store.
     private Object evidence(String id, EvidenceRequest q) throws Refusal, ProtocolException {
         byte[] csr = q.more() || q.csr() == null ? null : Codec.base64(q.csr(), "csr", MAX_CSR);
+        Certification certification = csr == null ? null
+                : certification(q.nodeKeyPublic(), q.certifyInfo(), q.certifySignature());
         EvidencePart part = new EvidencePart(Codec.base64(q.nonce(), "nonce", MAX_NONCE), q.part(), q.more(),
                 optional(q.imaEntries(), "imaEntries", maxChunkBytes), optional(q.bootLog(), "bootLog", maxChunkBytes),
                 q.more() ? null : Codec.base64(q.attest(), "attest", MAX_ATTEST),
@@ -136,9 +144,21 @@ final class RequestDispatcher implements RequestHandler {
         SvidIssued renewed = null;
         Optional<java.time.Instant> passed = v.passedAt();
         if (csr != null && passed.isPresent()) {
-            renewed = svid(enrollment.renewOnVerdict(id, csr, passed.get()));
+            // The challenge nonce the verdict was given for is the certification's qualifyingData.
+            renewed = svid(enrollment.renewOnVerdict(id, csr, certification, part.nonce(), passed.get()));
         }
         return new Verdict(Messages.VERSION, v.state().dbValue(), v.reasons(), v.nextDueAt().toEpochMilli(), renewed);
+    }
+
+    // The node key's TPM2_Certify: all three fields or none (a software key); some of them is a malformed proof, which
+    // the verifier refuses by name.
+    private static Certification certification(String pub, String info, String sig) throws ProtocolException {
+        if (pub == null && info == null && sig == null) {
+            return null;
+        }
+        return new Certification(pub == null ? null : Codec.base64(pub, "nodeKeyPublic", MAX_TPM2B),
+                info == null ? null : Codec.base64(info, "certifyInfo", MAX_ATTEST),
+                sig == null ? null : Codec.base64(sig, "certifySignature", MAX_SIGNATURE));
     }
 
     private static byte[] optional(String b64, String field, int max) throws ProtocolException {

@@ -60,8 +60,25 @@ public record ApplianceConfig(
     public record Ca(Duration ttl, Duration svidTtl) {
     }
 
+    /**
+     * @param nodeKeys {@code tpm} (default): a CSR is signed only when the device's AK certified its key as a key the
+     *                 TPM made and holds (TPM2_Certify); {@code software-allowed}: a CSR without that certification is
+     *                 accepted too, and the device carries the selector {@code outpost:node-key:software}
+     */
     public record Enrollment(EkTrust ekTrust, Path allowListDir, Path ekCaDir, Duration activationTtl,
-                             int rateLimitPerMinute, int deviceRateLimitPerMinute) {
+                             int rateLimitPerMinute, int deviceRateLimitPerMinute, String nodeKeys) {
+        public static final String NODE_KEYS_TPM = "tpm";
+        public static final String NODE_KEYS_SOFTWARE_ALLOWED = "software-allowed";
+
+        public Enrollment(EkTrust ekTrust, Path allowListDir, Path ekCaDir, Duration activationTtl,
+                          int rateLimitPerMinute, int deviceRateLimitPerMinute) {
+            this(ekTrust, allowListDir, ekCaDir, activationTtl, rateLimitPerMinute, deviceRateLimitPerMinute, NODE_KEYS_TPM);
+        }
+
+        /** Whether a CSR needs its key certified by the AK. */
+        public boolean tpmNodeKeysRequired() {
+            return !NODE_KEYS_SOFTWARE_ALLOWED.equals(nodeKeys);
+        }
     }
 
     /**

@@ -100,6 +100,10 @@ final class ConfigValidator {
         if (e.deviceRateLimitPerMinute() < 1 || e.deviceRateLimitPerMinute() > e.rateLimitPerMinute()) {
             error("enrollment.deviceRateLimitPerMinute", "must be 1..rateLimitPerMinute, got " + e.deviceRateLimitPerMinute());
         }
+        if (!ApplianceConfig.Enrollment.NODE_KEYS_TPM.equals(e.nodeKeys())
+                && !ApplianceConfig.Enrollment.NODE_KEYS_SOFTWARE_ALLOWED.equals(e.nodeKeys())) {
+            error("enrollment.nodeKeys", "tpm or software-allowed, got '" + e.nodeKeys() + "'");
+        }
         if (e.rateLimitPerMinute() < 1 || e.rateLimitPerMinute() > 1_000_000) {
             error("enrollment.rateLimitPerMinute", "must be 1..1000000, got " + e.rateLimitPerMinute());
         }

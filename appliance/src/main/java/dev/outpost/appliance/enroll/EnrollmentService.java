@@ -22,6 +22,9 @@ import dev.outpost.appliance.store.DeviceRecord;
 import dev.outpost.appliance.store.DeviceState;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.PendingActivation;
+import dev.outpost.tpm.certify.Certification;
+import dev.outpost.tpm.certify.CertifyResult;
+import dev.outpost.tpm.certify.CertifyVerifier;
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.credential.EkParameters;
 import dev.outpost.tpm.credential.MakeCredential;
@@ -64,6 +67,9 @@ public final class EnrollmentService {
     private final KnownDeviceIds known;
     private final ResumeNonces resumeNonces = new ResumeNonces();
     private final QuoteVerifier quoteVerifier = new QuoteVerifier();
+    private final CertifyVerifier certifyVerifier = new CertifyVerifier();
+    // enrollment.nodeKeys: tpm (true) refuses a CSR whose key the AK has not certified.
+    private volatile boolean requireTpmNodeKeys = true;
     // What a resume quote covers does not matter (the AK's signature over the nonce is the proof); one PCR keeps it
     // small and any TPM has it.
     private static final PcrSelection RESUME_PCRS = PcrSelection.parse("sha256:10");
@@ -134,8 +140,34 @@ public final class EnrollmentService {
         return new CredentialOffer(blob.idObject(), blob.encryptedSecret(), expires);
     }
 
-    /** The answer to the credential (the secret the TPM recovered) and a CSR for the first node key. */
-    public IssuedIdentity activate(String deviceId, byte[] secret, byte[] csr) throws Refusal {
+    /** enrollment.nodeKeys: true for {@code tpm}, false for {@code software-allowed}. */
+    public void requireTpmNodeKeys(boolean required) {
+        this.requireTpmNodeKeys = required;
+    }
+
+    /**
+     * What the appliance knows of a node key: TPM-held (certified by the AK; its Name) or software.
+     *
+     * @param name the TPM Name of the certified key, null for a software key
+     */
+    record NodeKeyBinding(String selector, byte[] name) {
+        static final NodeKeyBinding SOFTWARE = new NodeKeyBinding(DeviceStore.NODE_KEY_SELECTOR_PREFIX + "software", null);
+
+        static NodeKeyBinding tpm(byte[] name) {
+            return new NodeKeyBinding(DeviceStore.NODE_KEY_SELECTOR_PREFIX + "tpm", name);
+        }
+
+        String describe() {
+            return name == null ? "software node key" : "TPM node key " + hex(name) + " certified by the AK";
+        }
+    }
+
+    /**
+     * The answer to the credential (the secret the TPM recovered) and a CSR for the first node key, with the AK's
+     * certification of that key over SHA-256 of the secret (null for a software key).
+     */
+    public IssuedIdentity activate(String deviceId, byte[] secret, byte[] csr, Certification certification)
+            throws Refusal {
         // Single use: taken out whatever the outcome, so a wrong answer cannot be retried against the same secret.
         Optional<PendingActivation> pending = activations.take(deviceId);
         if (pending.isEmpty()) {
@@ -150,26 +182,37 @@ public final class EnrollmentService {
             throw deny(deviceId, "activate", Refusal.Why.ACTIVATION_FAILED, "wrong activation secret");
         }
         PublicKey nodeKey = csrKey(deviceId, "activate", csr);
+        NodeKeyBinding binding = nodeKeyBinding(deviceId, "activate", nodeKey, certification, sha256(secret),
+                p.akPublic(), p.ekPublic());
         Instant now = clock.instant();
+        java.util.List<String> selectors = new java.util.ArrayList<>(Selectors.of(deviceId, p.ekCertificate()));
+        selectors.add(binding.selector());
         // The device may have failed or been revoked since it asked to enroll: that verdict stands.
         if (!devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
-                p.akPublic(), spiffeIdOf(deviceId), now, Selectors.of(deviceId, p.ekCertificate())))) {
+                p.akPublic(), spiffeIdOf(deviceId), now, selectors))) {
             throw deny(deviceId, "activate", Refusal.Why.ATTESTATION_FAILED,
                     "device is failed or revoked; re-enrolling does not reset that: an operator must clear it");
         }
-        audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device");
+        audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device; "
+                + binding.describe());
         // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
         // window. The node's identity comes with the first passing attestation.
         IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
-        LOG.info("device {} enrolled: AK bound, probationary SVID until {}", deviceId, svid.notAfter());
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+        LOG.info("device {} enrolled: AK bound, {}, probationary SVID until {}", deviceId, binding.describe(),
+                svid.notAfter());
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
+                binding.selector(), binding.name());
         audit(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId() + " until "
                 + svid.notAfter());
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
     }
 
-    /** A node SVID for a new key, on the device's present attestation state. */
-    public IssuedIdentity renew(String deviceId, byte[] csr) throws Refusal {
+    /**
+     * A node SVID for a new key, on the device's present attestation state. This path has no appliance nonce: the
+     * certification's qualifyingData is SHA-256 of the CSR, which binds it to this request (a TPM key cannot be
+     * copied, so a replayed certification only ever names a key that is still in that TPM).
+     */
+    public IssuedIdentity renew(String deviceId, byte[] csr, Certification certification) throws Refusal {
         DeviceRecord d = devices.find(deviceId).orElse(null);
         if (d == null) {
             throw deny(deviceId, "renew", Refusal.Why.NOT_ENROLLED, "device is not enrolled");
@@ -179,26 +222,32 @@ public final class EnrollmentService {
         }
         Instant passed = freshPass.apply(deviceId).orElseThrow(() -> deny(deviceId, "renew",
                 Refusal.Why.NO_FRESH_ATTESTATION, "no passing attestation within the freshness window: attest first"));
-        return issueAfterPass(deviceId, csr, passed, "renewal");
+        return issueAfterPass(deviceId, csr, certification, sha256(csr), passed, "renewal");
     }
 
     /**
      * An SVID for a device on the passing verdict just computed (not on a second look at the store, which a
      * concurrent change could make disagree with it).
      */
-    public IssuedIdentity renewOnVerdict(String deviceId, byte[] csr, Instant passedAt) throws Refusal {
-        return issueAfterPass(deviceId, csr, passedAt, "renewal after attestation");
+    public IssuedIdentity renewOnVerdict(String deviceId, byte[] csr, Certification certification, byte[] nonce,
+            Instant passedAt) throws Refusal {
+        return issueAfterPass(deviceId, csr, certification, nonce, passedAt, "renewal after attestation");
     }
 
     // ca.svidTtl is how long an identity may outlive the pass that earned it: the window in which a device that
     // was compromised and cut off still holds a valid SVID. Staleness and failure are announced on the revocation
     // topic well before that (attestation.freshness), for relying parties that listen.
-    private IssuedIdentity issueAfterPass(String deviceId, byte[] csr, Instant passedAt, String why) throws Refusal {
+    private IssuedIdentity issueAfterPass(String deviceId, byte[] csr, Certification certification, byte[] nonce,
+            Instant passedAt, String why) throws Refusal {
         Duration left = Duration.between(clock.instant(), passedAt.plus(svidTtl));
         if (left.isNegative() || left.isZero()) {
             throw deny(deviceId, "renew", Refusal.Why.NO_FRESH_ATTESTATION, "the passing attestation is older than ca.svidTtl");
         }
-        return issue(deviceId, csrKey(deviceId, "renew", csr), left, why);
+        PublicKey key = csrKey(deviceId, "renew", csr);
+        DeviceRecord d = devices.find(deviceId).orElseThrow(() -> deny(deviceId, "renew", Refusal.Why.NOT_ENROLLED,
+                "device is not enrolled"));
+        NodeKeyBinding binding = nodeKeyBinding(deviceId, "renew", key, certification, nonce, d.akPublic(), d.ekPublic());
+        return issue(deviceId, key, binding, left, why);
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -225,8 +274,8 @@ public final class EnrollmentService {
      * and it must not be able to fail a device. The EK is checked against today's trust (allow-list, EK CAs) again.
      * Answered with a probationary SVID, as an activation is: the node SVID comes with the next passing attestation.
      */
-    public IssuedIdentity resume(String deviceId, byte[] nonce, byte[] attest, byte[] signature, byte[] pcrs, byte[] csr)
-            throws Refusal {
+    public IssuedIdentity resume(String deviceId, byte[] nonce, byte[] attest, byte[] signature, byte[] pcrs, byte[] csr,
+            Certification certification) throws Refusal {
         DeviceRecord d = resumable(deviceId);
         switch (resumeNonces.take(deviceId, nonce, clock.instant())) {
             case UNKNOWN:
@@ -255,8 +304,11 @@ public final class EnrollmentService {
                     + q.describe());
         }
         PublicKey nodeKey = csrKey(deviceId, "resume", csr);
+        NodeKeyBinding binding = nodeKeyBinding(deviceId, "resume", nodeKey, certification, nonce, d.akPublic(),
+                d.ekPublic());
         IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
+                binding.selector(), binding.name());
         audit(deviceId, "resume", AuditEvent.Decision.ALLOW, "TPM proved by a quote of the enrolled AK; probationary SVID "
                 + svid.spiffeId() + " until " + svid.notAfter() + " (no re-enrollment)");
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
@@ -281,10 +333,12 @@ public final class EnrollmentService {
         return devices.find(deviceId).orElseThrow(() -> new Refusal(Refusal.Why.NOT_ENROLLED, "device is not enrolled"));
     }
 
-    private IssuedIdentity issue(String deviceId, PublicKey key, Duration ttl, String why) {
+    private IssuedIdentity issue(String deviceId, PublicKey key, NodeKeyBinding binding, Duration ttl, String why) {
         IssuedSvid svid = ca.issueNodeSvid(key, deviceId, ttl);
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter());
-        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex() + " until " + svid.notAfter());
+        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
+                binding.selector(), binding.name());
+        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex() + " until " + svid.notAfter()
+                + " for a " + binding.describe());
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
     }
 
@@ -294,6 +348,36 @@ public final class EnrollmentService {
         } catch (CsrException e) {
             throw deny(deviceId, action, Refusal.Why.MALFORMED, "CSR refused: " + e.getMessage());
         }
+    }
+
+    /**
+     * Whether the CSR's key may be certified: with a certification, it must verify (the device's AK, under its EK,
+     * over the nonce this request is bound to; the certified Name is the key presented, the key is TPM-made,
+     * TPM-bound, sign-only, and it is the CSR's key), in either mode; without one, only software-allowed accepts it.
+     */
+    private NodeKeyBinding nodeKeyBinding(String deviceId, String action, PublicKey csrKey, Certification certification,
+            byte[] nonce, byte[] akPublic, byte[] ekPublic) throws Refusal {
+        if (certification == null) {
+            if (requireTpmNodeKeys) {
+                throw deny(deviceId, action, Refusal.Why.NOT_TRUSTED, "CSR refused: its key is not certified by the "
+                        + "device's AK (enrollment.nodeKeys is tpm; the node key must be made in the TPM and sent with "
+                        + "nodeKeyPublic, certifyInfo and certifySignature)");
+            }
+            return NodeKeyBinding.SOFTWARE;
+        }
+        TpmPublic ak = tpmPublic(akPublic, "enrolled AK");
+        TpmPublic ek = tpmPublic(ekPublic, "enrolled EK");
+        CertifyResult r = certifyVerifier.verify(new CertifyVerifier.Expectation(ak, QualifiedName.ofAkUnderEk(ek, ak),
+                nonce, csrKey), certification);
+        if (!r.isValid()) {
+            throw deny(deviceId, action, Refusal.Why.NOT_TRUSTED, "CSR refused: the node key certification is not "
+                    + "valid: " + r.describe());
+        }
+        return NodeKeyBinding.tpm(r.key().name());
+    }
+
+    private static byte[] sha256(byte[] b) {
+        return dev.outpost.tpm.HashAlg.SHA256.digest(b);
     }
 
     private String spiffeIdOf(String deviceId) {

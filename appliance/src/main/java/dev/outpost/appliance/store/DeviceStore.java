@@ -14,6 +14,8 @@ import dev.outpost.appliance.ca.IssuedSvid;
 
 /** The {@code devices} table and the {@code svids} issued to them. Blocking: call from a worker. */
 public final class DeviceStore {
+    /** Selectors that say what kind of key the device's SVID certifies; one per device, replaced on every issue. */
+    public static final String NODE_KEY_SELECTOR_PREFIX = "outpost:node-key:";
     private static final String COLUMNS = "device_id, state, ek_public, ek_certificate, ek_template, ak_public, spiffe_id, "
             + "enrolled_at, updated_at, revoked_at, revoke_reason, svid_serial, svid_not_after, selectors";
 
@@ -153,8 +155,45 @@ public final class DeviceStore {
      * never disagree. Fails (and writes nothing) when the device does not exist or is revoked.
      */
     public void recordSvid(String deviceId, String serialHex, String spiffeId, Instant notBefore, Instant notAfter) {
+        recordSvid(deviceId, serialHex, spiffeId, notBefore, notAfter, null, null);
+    }
+
+    /**
+     * Records an issued SVID and what its key is: {@code nodeKeySelector} (outpost:node-key:tpm or :software) replaces
+     * the device's node-key selector, and {@code nodeKeyName} (the TPM Name of a certified key, or null) is the binding
+     * kept with the device and the SVID. A null selector leaves the selectors as they are.
+     */
+    public void recordSvid(String deviceId, String serialHex, String spiffeId, Instant notBefore, Instant notAfter,
+            String nodeKeySelector, byte[] nodeKeyName) {
         Instant now = clock.instant();
         db.inTransaction(c -> {
+            if (nodeKeySelector != null) {
+                String selectors = null;
+                try (PreparedStatement ps = c.prepareStatement("SELECT selectors FROM devices WHERE device_id = ?")) {
+                    ps.setString(1, deviceId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            selectors = rs.getString(1);
+                        }
+                    }
+                }
+                List<String> kept = new ArrayList<>();
+                if (selectors != null) {
+                    for (String sel : selectors.split("\n")) {
+                        if (!sel.startsWith(NODE_KEY_SELECTOR_PREFIX)) {
+                            kept.add(sel);
+                        }
+                    }
+                }
+                kept.add(nodeKeySelector);
+                try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET selectors = ?, node_key_name = ? "
+                        + "WHERE device_id = ?")) {
+                    ps.setString(1, String.join("\n", kept));
+                    ps.setBytes(2, nodeKeyName);
+                    ps.setString(3, deviceId);
+                    ps.executeUpdate();
+                }
+            }
             try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET svid_serial = ?, svid_not_after = ?, "
                     + "updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
                 ps.setString(1, serialHex);
@@ -166,13 +205,14 @@ public final class DeviceStore {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO svids (serial, device_id, spiffe_id, not_before, "
-                    + "not_after, issued_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    + "not_after, issued_at, node_key_name) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, serialHex);
                 ps.setString(2, deviceId);
                 ps.setString(3, spiffeId);
                 Sql.setInstant(ps, 4, notBefore);
                 Sql.setInstant(ps, 5, notAfter);
                 Sql.setInstant(ps, 6, now);
+                ps.setBytes(7, nodeKeyName);
                 ps.executeUpdate();
             }
             return null;

@@ -84,7 +84,9 @@ class EnrollmentRejectionTest {
 
                 // A wrong activation answer burns the pending activation ...
                 enroll(c, ek, ek.ekCertificate(), ak.pub().encodedSized());
-                byte[] csr = NodeKeys.csr(NodeKeys.generate(), ek.deviceId());
+                NodeKeys nodeKeys = new NodeKeys(tpm, false);
+                KeyPair nodeKey = nodeKeys.newKey();
+                byte[] csr = NodeKeys.csr(nodeKey, ek.deviceId());
                 assertRefused(() -> c.request(Kind.ACTIVATE, new ActivateRequest(1, Codec.base64(new byte[32]),
                         Codec.base64(csr)), SvidIssued.class), ErrorCode.ACTIVATION_FAILED, "wrong activation secret");
                 assertRefused(() -> c.request(Kind.ACTIVATE, new ActivateRequest(1, Codec.base64(new byte[32]),
@@ -94,7 +96,9 @@ class EnrollmentRejectionTest {
                 EnrollChallenge ch = enroll(c, ek, ek.ekCertificate(), ak.pub().encodedSized());
                 byte[] secret = tpm.activate(ak, new CredentialBlob(Codec.base64(ch.credentialBlob(), "b", 1024),
                         Codec.base64(ch.encryptedSecret(), "s", 1024)));
-                ActivateRequest right = new ActivateRequest(1, Codec.base64(secret), Codec.base64(csr));
+                String[] proof = NodeKeys.fields(nodeKeys.certify(nodeKey, dev.outpost.tpm.HashAlg.SHA256.digest(secret)));
+                ActivateRequest right = new ActivateRequest(1, Codec.base64(secret), Codec.base64(csr), proof[0], proof[1],
+                        proof[2]);
                 assertThat(c.request(Kind.ACTIVATE, right, SvidIssued.class).spiffeId()).endsWith(ek.deviceId());
                 assertRefused(() -> c.request(Kind.ACTIVATE, right, SvidIssued.class), ErrorCode.ACTIVATION_FAILED,
                         "no pending activation");

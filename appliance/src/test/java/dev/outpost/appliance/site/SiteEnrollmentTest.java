@@ -74,8 +74,10 @@ class SiteEnrollmentTest {
             JsonNode devices = new ObjectMapper().readTree(list.out());
             assertThat(devices).hasSize(3);
             for (JsonNode d : devices) {
-                // Enrolled, and with no attestation policy assigned, held as pending once it attested.
-                assertThat(d.path("state").asText()).isIn("enrolled", "pending");
+                // Enrolled. What its first attestation made of it depends on whether it got there yet: these agents
+                // have no boot log to send, so it fails them (boot.log.missing), or it holds them pending (no policy).
+                // Enrollment with a TPM-held node key (TPM2_Create, Certify, Sign) gives the early ones time to attest.
+                assertThat(d.path("state").asText()).isIn("enrolled", "pending", "failed");
             }
             CliRun ca = CliRun.run(ApplianceCli::commandLine, "bundle", "show", "--format", "spiffe", "--socket",
                     site.adminSocket().toString());

@@ -37,6 +37,7 @@ final class SiteHarness implements AutoCloseable {
     private Duration challengeTtl = Duration.ofSeconds(30);
     private Duration flushInterval;
     private boolean failOnImaViolations;
+    private String nodeKeys = "tpm";
     private long maxBufferedEvidenceBytes;
     private java.time.Clock clock = java.time.Clock.systemUTC();
     private String brokerUri;
@@ -83,6 +84,7 @@ final class SiteHarness implements AutoCloseable {
                 "  allowListDir: " + dir.resolve("allow"),
                 "  ekCaDir: " + dir.resolve("ek-ca"),
                 "  deviceRateLimitPerMinute: 100",
+                "  nodeKeys: " + nodeKeys,
                 "attestation:",
                 "  interval: " + attestInterval,
                 "  freshness: " + freshness,
@@ -124,6 +126,18 @@ final class SiteHarness implements AutoCloseable {
     SiteHarness bufferEvidenceAtMost(long bytes) {
         this.maxBufferedEvidenceBytes = bytes;
         return this;
+    }
+
+    /** enrollment.nodeKeys: software-allowed (CSRs without a TPM certification are accepted and marked). */
+    SiteHarness allowSoftwareNodeKeys() {
+        this.nodeKeys = "software-allowed";
+        return this;
+    }
+
+    /** The same agent configuration with another nodeKey setting (tpm, software). */
+    static AgentConfig withNodeKey(AgentConfig c, String nodeKey) {
+        return new AgentConfig(c.appliance(), c.tpm(), c.stateDir(), c.trust(), c.ek(), c.ak(), c.topicPrefix(),
+                c.renewFraction(), c.requestTimeout(), c.imaLog(), c.bootLog(), nodeKey);
     }
 
     SiteHarness flushEvery(Duration interval) {
@@ -280,8 +294,9 @@ final class SiteHarness implements AutoCloseable {
         return deviceId;
     }
 
+    /** The agent's identity on disk; its node key signs through the agent's TPM (node keys are TPM-held). */
     static NodeIdentity identity(AgentConfig c) throws IOException {
-        return new AgentState(c.stateDir()).identity().orElse(null);
+        return new AgentState(c.stateDir(), dev.outpost.agent.enroll.DeviceTpm.of(c)::sign).identity().orElse(null);
     }
 
     /** Polls a condition (the system under test works asynchronously); fails with the message after the deadline. */

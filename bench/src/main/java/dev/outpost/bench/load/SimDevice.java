@@ -143,8 +143,10 @@ public final class SimDevice {
             byte[] secret = tpm.activate(new CredentialBlob(Codec.base64(ch.credentialBlob(), "credentialBlob", 1024),
                     Codec.base64(ch.encryptedSecret(), "encryptedSecret", 1024)));
             KeyPair nodeKey = NodeKeys.generate();
+            // Certified by the simulated AK over SHA-256 of the secret, as the agent's TPM key is.
+            String[] proof = NodeKeys.fields(tpm.certify(nodeKey.getPublic(), dev.outpost.tpm.HashAlg.SHA256.digest(secret)));
             SvidIssued svid = c.request(Kind.ACTIVATE, new ActivateRequest(Messages.VERSION, Codec.base64(secret),
-                    Codec.base64(NodeKeys.csr(nodeKey, id()))), SvidIssued.class);
+                    Codec.base64(NodeKeys.csr(nodeKey, id())), proof[0], proof[1], proof[2]), SvidIssued.class);
             identity = MqttClients.tls(site.anchors(), nodeKey.getPrivate(), pem(svid.svidPem()));
             probationary = true;
         }
@@ -200,7 +202,8 @@ public final class SimDevice {
         byte[] slice = ima.from(ch.imaOffset());
         KeyPair renewKey = probationary || java.time.Instant.now().isAfter(renewAt) ? NodeKeys.generate() : null;
         Verdict v = Attester.send(session, ch, q, selection, slice, ch.wantBootLog() ? pool.bootLog() : new byte[0],
-                renewKey == null ? null : NodeKeys.csr(renewKey, id()));
+                renewKey == null ? null : NodeKeys.csr(renewKey, id()),
+                renewKey == null ? null : tpm.certify(renewKey.getPublic(), Codec.base64(ch.nonce(), "nonce", 64)));
         lastState = v.state();
         if (v.svid() != null && renewKey != null) {
             // Used from the next connection on, as the agent does.

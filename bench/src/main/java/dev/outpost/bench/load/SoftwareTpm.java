@@ -33,6 +33,7 @@ import org.bouncycastle.crypto.signers.ECDSASigner;
 
 import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.HashAlg;
+import dev.outpost.tpm.certify.Certification;
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.credential.MakeCredential;
 import dev.outpost.tpm.keys.DeviceId;
@@ -270,6 +271,26 @@ public final class SoftwareTpm {
         byte[] signature = new TpmWriter().u16(TpmAlg.ECDSA).u16(HashAlg.SHA256.algId())
                 .sized(PublicAreas.unsigned(rs[0], 32)).sized(PublicAreas.unsigned(rs[1], 32)).toBytes();
         return new QuoteEvidence(attest, signature, values);
+    }
+
+    /**
+     * TPM2_Certify of a node key by the AK, as a TPM would marshal it: the key's public area with the attributes of a
+     * TPM-made, TPM-bound signing key (this simulated TPM "holds" the software key), so the appliance verifies simulated
+     * devices' node keys as it verifies real ones.
+     */
+    public synchronized Certification certify(PublicKey nodeKey, byte[] nonce) {
+        byte[] area = PublicAreas.signingKey(nodeKey, Templates.NODE_KEY_REQUIRED | ObjectAttributes.USER_WITH_AUTH);
+        byte[] name = new TpmWriter().u16(HashAlg.SHA256.algId()).bytes(HashAlg.SHA256.digest(area)).toBytes();
+        byte[] attest = new TpmWriter().u32(TpmsAttest.TPM_GENERATED_VALUE).u16(TpmsAttest.ST_ATTEST_CERTIFY)
+                .sized(akQualifiedName).sized(nonce)
+                .u64(clock()).u32(resetCount).u32(restartCount).u8(1)
+                .u64(firmwareVersion)
+                .sized(name).sized(name)
+                .toBytes();
+        BigInteger[] rs = signer.generateSignature(HashAlg.SHA256.digest(attest));
+        byte[] signature = new TpmWriter().u16(TpmAlg.ECDSA).u16(HashAlg.SHA256.algId())
+                .sized(PublicAreas.unsigned(rs[0], 32)).sized(PublicAreas.unsigned(rs[1], 32)).toBytes();
+        return new Certification(new TpmWriter().sized(area).toBytes(), attest, signature);
     }
 
     // Milliseconds, strictly increasing: the appliance fails a clock that goes backwards without a reset.

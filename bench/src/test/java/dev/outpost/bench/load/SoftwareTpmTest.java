@@ -55,4 +55,16 @@ class SoftwareTpmTest {
                 secret);
         assertThatThrownBy(() -> tpm.activate(forOtherAk)).isInstanceOf(GeneralSecurityException.class);
     }
+
+    @Test
+    void certifiesANodeKeyAsATpmWould() throws Exception {
+        SoftwareTpm tpm = new SoftwareTpm(SoftwareTpm.EkKind.values()[0]);
+        java.security.KeyPair key = dev.outpost.agent.enroll.NodeKeys.generate();
+        byte[] nonce = new byte[32];
+        RANDOM.nextBytes(nonce);
+        dev.outpost.tpm.certify.CertifyResult r = new dev.outpost.tpm.certify.CertifyVerifier().verify(
+                new dev.outpost.tpm.certify.CertifyVerifier.Expectation(tpm.akPublic(), tpm.akQualifiedName(), nonce,
+                        key.getPublic()), tpm.certify(key.getPublic(), nonce));
+        assertThat(r.describe()).isEqualTo("valid");
+    }
 }

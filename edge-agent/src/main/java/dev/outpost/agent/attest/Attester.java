@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.agent.enroll.DeviceTpm;
+import dev.outpost.agent.enroll.NodeKeys;
 import dev.outpost.agent.mqtt.Requester;
 import dev.outpost.mqtt.protocol.Challenge;
 import dev.outpost.mqtt.protocol.ChallengeRequest;
@@ -23,6 +24,7 @@ import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.Verdict;
+import dev.outpost.tpm.certify.Certification;
 import dev.outpost.tpm.quote.QuoteEvidence;
 import dev.outpost.tpm.wire.PcrFile;
 import dev.outpost.tpm.wire.PcrSelection;
@@ -49,13 +51,29 @@ public final class Attester {
     /** @param csr a CSR to renew the SVID with this attestation, or null */
     public Verdict attest(Requester c, byte[] csr)
             throws IOException, ProtocolException, MqttException, TimeoutException, GeneralSecurityException {
+        return attest(c, csr, null);
+    }
+
+    /** How the CSR's key is proved: TPM2_Certify by the AK over the challenge nonce (null: a software key). */
+    @FunctionalInterface
+    public interface Certifier {
+        Certification certify(byte[] nonce) throws IOException;
+    }
+
+    /**
+     * @param csr       a CSR to renew the SVID with this attestation, or null
+     * @param certifier certifies the CSR's TPM-held key over the challenge nonce, or null for a software key
+     */
+    public Verdict attest(Requester c, byte[] csr, Certifier certifier)
+            throws IOException, ProtocolException, MqttException, TimeoutException, GeneralSecurityException {
         Challenge ch = c.request(Kind.CHALLENGE, new ChallengeRequest(Messages.VERSION), Challenge.class);
         byte[] nonce = Codec.base64(ch.nonce(), "nonce", 64);
         PcrSelection selection = PcrSelection.parse(ch.pcrSelection());
         QuoteEvidence q = tpm.quote(nonce, selection);
+        Certification certification = csr == null || certifier == null ? null : certifier.certify(nonce);
         byte[] ima = ImaSlice.from(read(imaLog), ch.imaOffset());
         byte[] boot = ch.wantBootLog() ? read(bootLog) : new byte[0];
-        Verdict v = send(c, ch, q, selection, ima, boot, csr);
+        Verdict v = send(c, ch, q, selection, ima, boot, csr, certification);
         LOG.info("attestation: {} ({} IMA bytes from entry {}, boot log {} bytes){}", v.state(), ima.length,
                 ch.imaOffset(), boot.length, v.reasons().isEmpty() ? "" : ": " + String.join("; ", v.reasons()));
         return v;
@@ -64,6 +82,14 @@ public final class Attester {
     /** Sends evidence for a challenge in as many parts as the logs need; the quote goes in the last. */
     public static Verdict send(Requester c, Challenge ch, QuoteEvidence q, PcrSelection selection, byte[] ima,
             byte[] boot, byte[] csr) throws ProtocolException, MqttException, TimeoutException {
+        return send(c, ch, q, selection, ima, boot, csr, null);
+    }
+
+    /** As above, with the certification of the CSR's key (its fields travel with the CSR, in the last part). */
+    public static Verdict send(Requester c, Challenge ch, QuoteEvidence q, PcrSelection selection, byte[] ima,
+            byte[] boot, byte[] csr, Certification certification)
+            throws ProtocolException, MqttException, TimeoutException {
+        String[] proof = NodeKeys.fields(certification);
         int chunk = Math.max(1024, ch.maxChunkBytes());
         int imaAt = 0;
         int bootAt = 0;
@@ -77,7 +103,9 @@ public final class Attester {
             EvidenceRequest req = new EvidenceRequest(Messages.VERSION, ch.nonce(), part, more,
                     imaSlice.length == 0 ? null : Codec.base64(imaSlice), bootSlice.length == 0 ? null : Codec.base64(bootSlice),
                     more ? null : Codec.base64(q.attest()), more ? null : Codec.base64(q.signature()),
-                    more ? null : Codec.base64(PcrFile.write(q.pcrs(), selection)), more || csr == null ? null : Codec.base64(csr));
+                    more ? null : Codec.base64(PcrFile.write(q.pcrs(), selection)), more || csr == null ? null : Codec.base64(csr),
+                    more || csr == null ? null : proof[0], more || csr == null ? null : proof[1],
+                    more || csr == null ? null : proof[2]);
             if (more) {
                 c.request(Kind.EVIDENCE, req, EvidenceAccepted.class);
                 continue;

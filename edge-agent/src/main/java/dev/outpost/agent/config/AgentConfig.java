@@ -31,9 +31,18 @@ import dev.outpost.mqtt.protocol.Topics;
  * @param requestTimeout how long to wait for a reply
  * @param imaLog       the kernel's binary IMA measurement list
  * @param bootLog      the firmware's TCG boot event log
+ * @param nodeKey      {@code tpm} (default): node keys are made and used in the TPM and certified by the AK;
+ *                     {@code software}: in memory and on disk, for an appliance with enrollment.nodeKeys:
+ *                     software-allowed (the device is then marked outpost:node-key:software)
  */
 public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
-        String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog) {
+        String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog, String nodeKey) {
+    public static final String NODE_KEY_TPM = "tpm";
+    public static final String NODE_KEY_SOFTWARE = "software";
+
+    public boolean softwareNodeKey() {
+        return NODE_KEY_SOFTWARE.equals(nodeKey);
+    }
 
     /**
      * @param mode       {@code endpoint} (default): the appliance's embedded MQTT endpoint; {@code broker}: a site
@@ -92,7 +101,8 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
                 renewFraction == 0 ? 0.5 : renewFraction,
                 requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout,
                 imaLog == null ? Path.of("/sys/kernel/security/ima/binary_runtime_measurements") : imaLog,
-                bootLog == null ? Path.of("/sys/kernel/security/tpm0/binary_bios_measurements") : bootLog);
+                bootLog == null ? Path.of("/sys/kernel/security/tpm0/binary_bios_measurements") : bootLog,
+                nodeKey == null ? NODE_KEY_TPM : nodeKey);
     }
 
     public AgentConfig validated() throws ConfigException {
@@ -128,6 +138,9 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
         }
         if (!(renewFraction > 0.1 && renewFraction < 0.9)) {
             errors.add("renewFraction: must be between 0.1 and 0.9, got " + renewFraction);
+        }
+        if (!NODE_KEY_TPM.equals(nodeKey) && !NODE_KEY_SOFTWARE.equals(nodeKey)) {
+            errors.add("nodeKey: tpm or software, got '" + nodeKey + "'");
         }
         try {
             dev.outpost.tpm.keys.EkTemplate.parse(ek);

@@ -19,6 +19,7 @@ import dev.outpost.mqtt.protocol.Kind;
 import dev.outpost.mqtt.protocol.Messages;
 import dev.outpost.mqtt.protocol.ProtocolException;
 import dev.outpost.mqtt.protocol.SvidIssued;
+import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.credential.CredentialBlob;
 import dev.outpost.tpm.keys.AttestationKey;
 import dev.outpost.tpm.wire.TpmFormatException;
@@ -32,9 +33,11 @@ public final class Enroller {
     private static final int MAX_BLOB = 1024;
 
     private final DeviceTpm tpm;
+    private final NodeKeys nodeKeys;
 
-    public Enroller(DeviceTpm tpm) {
+    public Enroller(DeviceTpm tpm, NodeKeys nodeKeys) {
         this.tpm = tpm;
+        this.nodeKeys = nodeKeys;
     }
 
     /** The new identity: the node key and what the appliance issued for it. */
@@ -56,9 +59,12 @@ public final class Enroller {
         } catch (TpmFormatException e) {
             throw new ProtocolException(ErrorCode.BAD_REQUEST, "appliance sent an unusable credential: " + e.getMessage());
         }
-        KeyPair nodeKey = NodeKeys.generate();
+        KeyPair nodeKey = nodeKeys.newKey();
+        // The AK certifies the node key over SHA-256 of the secret: a nonce the appliance chose and only this TPM
+        // could recover, so the certification is fresh without another round trip.
+        String[] proof = NodeKeys.fields(nodeKeys.certify(nodeKey, HashAlg.SHA256.digest(secret)));
         SvidIssued svid = client.request(Kind.ACTIVATE, new ActivateRequest(Messages.VERSION, Codec.base64(secret),
-                Codec.base64(NodeKeys.csr(nodeKey, ek.deviceId()))), SvidIssued.class);
+                Codec.base64(NodeKeys.csr(nodeKey, ek.deviceId())), proof[0], proof[1], proof[2]), SvidIssued.class);
         LOG.info("enrolled as {}", svid.spiffeId());
         return new Enrolled(nodeKey, svid);
     }

@@ -13,29 +13,79 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
+import dev.outpost.mqtt.protocol.Codec;
+import dev.outpost.tpm.certify.Certification;
+import dev.outpost.tpm.jca.TpmKeyProvider;
+import dev.outpost.tpm.jca.TpmPrivateKey;
+import dev.outpost.tpm.keys.NodeKey;
+
 /**
- * The node key an SVID certifies: EC P-256, new for every SVID so a leaked key dies with its certificate.
- * (A TPM-resident key certified by the AK is the later step.)
+ * The node key an SVID certifies, new for every SVID so a leaked key dies with its certificate. By default it is made
+ * in the TPM (ECC P-256, fixedTPM, sign only): the private key never exists outside the TPM, the AK certifies it for
+ * the appliance, and every signature with it (CSR, TLS) is a TPM2_Sign. {@code nodeKey: software} keeps it in memory
+ * and on disk (0600) instead; the appliance accepts that only when configured to, and marks the device for it.
  */
 public final class NodeKeys {
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private NodeKeys() {
+    private final DeviceTpm tpm;
+    private final boolean software;
+
+    public NodeKeys(DeviceTpm tpm, boolean software) {
+        this.tpm = tpm;
+        this.software = software;
     }
 
+    /** A new node key: in the TPM (its private half a {@link TpmPrivateKey}), or in memory when configured so. */
+    public KeyPair newKey() throws GeneralSecurityException, IOException {
+        if (software) {
+            return generate();
+        }
+        TpmKeyProvider.install();
+        NodeKey key = tpm.createNodeKey();
+        return new KeyPair(key.pub().publicKey(), tpmPrivateKey(tpm, key));
+    }
+
+    /** The private key of a node key in the TPM, signing through it. */
+    public static TpmPrivateKey tpmPrivateKey(DeviceTpm tpm, NodeKey key) {
+        return new TpmPrivateKey(key, digest -> tpm.sign(key, digest));
+    }
+
+    /** TPM2_Certify of a TPM-held key by the AK over the appliance's nonce; null for a software key. */
+    public Certification certify(KeyPair key, byte[] nonce) throws IOException {
+        if (key.getPrivate() instanceof TpmPrivateKey t && t.nodeKey() != null) {
+            return tpm.certify(t.nodeKey(), nonce);
+        }
+        return null;
+    }
+
+    /** The three protocol fields of a certification (base64), or nulls. */
+    public static String[] fields(Certification c) {
+        return c == null ? new String[3]
+                : new String[] {Codec.base64(c.keyPublic()), Codec.base64(c.attest()), Codec.base64(c.signature())};
+    }
+
+    /** A software P-256 key (the load generator's simulated devices, and {@code nodeKey: software}). */
     public static KeyPair generate() throws GeneralSecurityException {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
         return g.generateKeyPair();
     }
 
-    /** A PKCS#10 request proving possession of the key; the CA ignores its subject and decides the identity. */
+    /**
+     * A PKCS#10 request proving possession of the key (signed in the TPM for a TPM-held key); the CA ignores its
+     * subject and decides the identity.
+     */
     public static byte[] csr(KeyPair key, String deviceId) throws GeneralSecurityException {
         try {
+            JcaContentSignerBuilder signer = new JcaContentSignerBuilder("SHA256withECDSA");
+            if (key.getPrivate() instanceof TpmPrivateKey) {
+                signer.setProvider(TpmKeyProvider.get());
+            }
             return new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=" + deviceId), key.getPublic())
-                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate()))
+                    .build(signer.build(key.getPrivate()))
                     .getEncoded();
-        } catch (OperatorCreationException | IOException e) {
+        } catch (OperatorCreationException | IOException | RuntimeException e) {
             throw new GeneralSecurityException("cannot build CSR: " + e.getMessage(), e);
         }
     }

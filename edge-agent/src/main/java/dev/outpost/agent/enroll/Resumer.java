@@ -31,9 +31,11 @@ public final class Resumer {
     private static final Logger LOG = LoggerFactory.getLogger(Resumer.class);
 
     private final DeviceTpm tpm;
+    private final NodeKeys nodeKeys;
 
-    public Resumer(DeviceTpm tpm) {
+    public Resumer(DeviceTpm tpm, NodeKeys nodeKeys) {
         this.tpm = tpm;
+        this.nodeKeys = nodeKeys;
     }
 
     public Enroller.Enrolled resume(ApplianceClient client, String deviceId)
@@ -41,11 +43,13 @@ public final class Resumer {
         ResumeChallenge ch = client.request(Kind.RESUME_CHALLENGE, new ResumeChallengeRequest(Messages.VERSION),
                 ResumeChallenge.class);
         PcrSelection selection = PcrSelection.parse(ch.pcrSelection());
-        QuoteEvidence q = tpm.quote(Codec.base64(ch.nonce(), "nonce", 64), selection);
-        KeyPair nodeKey = NodeKeys.generate();
+        byte[] nonce = Codec.base64(ch.nonce(), "nonce", 64);
+        QuoteEvidence q = tpm.quote(nonce, selection);
+        KeyPair nodeKey = nodeKeys.newKey();
+        String[] proof = NodeKeys.fields(nodeKeys.certify(nodeKey, nonce));
         SvidIssued svid = client.request(Kind.RESUME, new ResumeRequest(Messages.VERSION, ch.nonce(),
                 Codec.base64(q.attest()), Codec.base64(q.signature()), Codec.base64(PcrFile.write(q.pcrs(), selection)),
-                Codec.base64(NodeKeys.csr(nodeKey, deviceId))), SvidIssued.class);
+                Codec.base64(NodeKeys.csr(nodeKey, deviceId)), proof[0], proof[1], proof[2]), SvidIssued.class);
         LOG.info("resumed as {} with the enrolled AK; attesting for the node SVID", svid.spiffeId());
         return new Enroller.Enrolled(nodeKey, svid);
     }

@@ -50,6 +50,7 @@ public final class AgentDaemon implements Runnable {
     private final AgentConfig config;
     private final AgentState state;
     private final DeviceTpm tpm;
+    private final NodeKeys nodeKeys;
     private final Codec codec = new Codec();
     private final Topics topics;
     private final Clock clock;
@@ -66,9 +67,10 @@ public final class AgentDaemon implements Runnable {
 
     public AgentDaemon(AgentConfig config, Clock clock) {
         this.config = config;
-        this.state = new AgentState(config.stateDir());
         this.tpm = new DeviceTpm(config.tpm(), EkTemplate.parse(config.ek()), AkTemplate.parse(config.ak()),
                 config.stateDir());
+        this.state = new AgentState(config.stateDir(), tpm::sign);
+        this.nodeKeys = new NodeKeys(tpm, config.softwareNodeKey());
         this.topics = new Topics(config.topicPrefix());
         this.clock = clock;
     }
@@ -129,7 +131,7 @@ public final class AgentDaemon implements Runnable {
         try (ApplianceClient c = client(config.appliance().enrollmentPort(), config.appliance().viaBroker()
                 ? Addressing.brokerEnrollment(topics, ek.deviceId()) : Addressing.endpoint(topics, ek.deviceId()))) {
             c.connect(TlsContexts.context(bootstrapTrust(), null));
-            Enroller.Enrolled e = new Resumer(tpm).resume(c, ek.deviceId());
+            Enroller.Enrolled e = new Resumer(tpm, nodeKeys).resume(c, ek.deviceId());
             state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
         } catch (ProtocolException e) {
             if (e.code() == ErrorCode.NOT_ENROLLED) {
@@ -147,7 +149,7 @@ public final class AgentDaemon implements Runnable {
         try (ApplianceClient c = client(config.appliance().enrollmentPort(), config.appliance().viaBroker()
                 ? Addressing.brokerEnrollment(topics, ek.deviceId()) : Addressing.endpoint(topics, ek.deviceId()))) {
             c.connect(TlsContexts.context(bootstrapTrust(), null));
-            Enroller.Enrolled e = new Enroller(tpm).enroll(c, ek);
+            Enroller.Enrolled e = new Enroller(tpm, nodeKeys).enroll(c, ek);
             state.save(e.nodeKey().getPrivate(), e.svid().svidPem(), e.svid().bundlePem());
         }
         backoff.reset();
@@ -166,10 +168,18 @@ public final class AgentDaemon implements Runnable {
             LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
             backoff.reset();
             Attester attester = new Attester(tpm, config.imaLog(), config.bootLog());
+            KeyPair unused = null;
             while (stop.getCount() > 0 && !c.lost().isDone()) {
                 boolean renew = id.probationary() || !clock.instant().isBefore(id.renewAt(config.renewFraction()));
-                KeyPair key = renew ? NodeKeys.generate() : null;
-                Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId));
+                // A new node key for every SVID (in the TPM unless configured otherwise); the previous key's blob is
+                // replaced when the new SVID is saved. A key no SVID was issued for yet (a pending verdict) is offered
+                // again with the next evidence, certified over that challenge's nonce, rather than made anew.
+                if (renew && unused == null) {
+                    unused = nodeKeys.newKey();
+                }
+                KeyPair key = renew ? unused : null;
+                Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId),
+                        key == null ? null : nonce -> nodeKeys.certify(key, nonce));
                 verdict = v.state();
                 if (v.svid() != null && key != null) {
                     state.save(key.getPrivate(), v.svid().svidPem(), v.svid().bundlePem());

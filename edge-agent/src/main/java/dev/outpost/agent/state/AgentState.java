@@ -17,14 +17,23 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import java.security.SignatureException;
+
+import dev.outpost.tpm.jca.TpmPrivateKey;
+import dev.outpost.tpm.keys.NodeKey;
 import dev.outpost.tpm.keys.Pem;
+import dev.outpost.tpm.wire.TpmFormatException;
+import dev.outpost.tpm.wire.TpmtSignature;
 
 /**
- * The agent's state directory: the AK blobs (written by the tpm module), the node key (0600), the SVID and the
- * bundle. Everything is written atomically, so a power cut never leaves a key without its certificate.
+ * The agent's state directory: the AK blobs (written by the tpm module), the node key, the SVID and the bundle. A
+ * TPM-held node key is {@code node.tpmkey} (its public area and TPM-wrapped private blob, useless outside this TPM); a
+ * software one (only with {@code nodeKey: software}) is {@code node.key} (PKCS#8, 0600). Everything is written
+ * atomically, so a power cut never leaves a key without its certificate.
  */
 public final class AgentState {
     static final String NODE_KEY = "node.key";
+    static final String NODE_TPM_KEY = "node.tpmkey";
     static final String SVID = "svid.pem";
     static final String BUNDLE = "bundle.pem";
     static final String BUNDLE_SEQUENCE = "bundle.sequence";
@@ -32,9 +41,24 @@ public final class AgentState {
     private static final int MAX_PEM = 256 * 1024;
 
     private final Path dir;
+    private final TpmSigner signer;
 
+    /** Signs a digest with a TPM-held node key (the agent's DeviceTpm). */
+    @FunctionalInterface
+    public interface TpmSigner {
+        TpmtSignature sign(NodeKey key, byte[] digest) throws SignatureException;
+    }
+
+    /** State read without the TPM: a TPM-held key in it cannot sign. */
     public AgentState(Path dir) {
+        this(dir, (key, digest) -> {
+            throw new SignatureException("the agent state was opened without its TPM");
+        });
+    }
+
+    public AgentState(Path dir, TpmSigner signer) {
         this.dir = dir;
+        this.signer = signer;
     }
 
     public Path dir() {
@@ -49,28 +73,48 @@ public final class AgentState {
         return dir.resolve(BUNDLE);
     }
 
+    /** The software node key file (PKCS#8); absent when the key is in the TPM. */
     public Path keyFile() {
         return dir.resolve(NODE_KEY);
     }
 
-    /** The identity on disk, if all three files are there and belong together. */
+    /** The TPM-held node key's public area and wrapped private blob. */
+    public Path tpmKeyFile() {
+        return dir.resolve(NODE_TPM_KEY);
+    }
+
+    /**
+     * The identity on disk, if the key, SVID and bundle are there and belong together. A TPM-held key whose public
+     * key is not the SVID's (a crash between the writes of a renewal) is no identity: the agent enrolls again.
+     */
     public Optional<NodeIdentity> identity() throws IOException {
-        if (!Files.exists(keyFile()) || !Files.exists(svidFile()) || !Files.exists(bundleFile())) {
+        boolean inTpm = Files.exists(tpmKeyFile());
+        if ((!inTpm && !Files.exists(keyFile())) || !Files.exists(svidFile()) || !Files.exists(bundleFile())) {
             return Optional.empty();
         }
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile());
-        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
-            throw new IOException(keyFile() + " is readable by others: refusing to use it (chmod 600)");
-        }
         try {
-            PrivateKey key = readKey(read(keyFile()));
+            PrivateKey key;
+            if (inTpm) {
+                NodeKey nodeKey = NodeKey.decode(readBytes(tpmKeyFile()));
+                key = new TpmPrivateKey(nodeKey, digest -> signer.sign(nodeKey, digest));
+            } else {
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile());
+                if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+                    throw new IOException(keyFile() + " is readable by others: refusing to use it (chmod 600)");
+                }
+                key = readKey(read(keyFile()));
+            }
             List<X509Certificate> chain = certificates(read(svidFile()));
             List<X509Certificate> bundle = certificates(read(bundleFile()));
             if (chain.isEmpty() || bundle.isEmpty()) {
                 return Optional.empty();
             }
+            if (key instanceof TpmPrivateKey t
+                    && !java.util.Arrays.equals(t.publicKey().getEncoded(), chain.get(0).getPublicKey().getEncoded())) {
+                return Optional.empty();
+            }
             return Optional.of(new NodeIdentity(key, chain, bundle));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
+        } catch (GeneralSecurityException | IllegalArgumentException | TpmFormatException e) {
             throw new IOException("state in " + dir + " is damaged: " + e.getMessage(), e);
         }
     }
@@ -145,12 +189,29 @@ public final class AgentState {
         return out;
     }
 
+    /**
+     * Saves a node key with its SVID. A TPM-held key replaces the previous key's blob (which is then gone: a renewal
+     * leaves one key), and any software key file is deleted, and the other way round.
+     */
     public void save(PrivateKey key, String svidPem, String bundlePem) throws IOException {
         // Key first: a crash between the writes leaves a new key with an old certificate, which fails the
         // pairing check and re-enrolls, never a certificate with a key that does not match silently.
-        AtomicFiles.writePrivate(keyFile(), Pem.encode("PRIVATE KEY", key.getEncoded()));
+        boolean inTpm = key instanceof TpmPrivateKey t && t.nodeKey() != null;
+        if (inTpm) {
+            AtomicFiles.writePrivate(tpmKeyFile(), ((TpmPrivateKey) key).nodeKey().encoded());
+        } else {
+            AtomicFiles.writePrivate(keyFile(), Pem.encode("PRIVATE KEY", key.getEncoded()));
+        }
         AtomicFiles.writePrivate(svidFile(), svidPem);
         AtomicFiles.writePrivate(bundleFile(), bundlePem);
+        Files.deleteIfExists(inTpm ? keyFile() : tpmKeyFile());
+    }
+
+    private static byte[] readBytes(Path p) throws IOException {
+        if (Files.size(p) > MAX_PEM) {
+            throw new IOException(p + " is over " + MAX_PEM + " bytes");
+        }
+        return Files.readAllBytes(p);
     }
 
     private static String read(Path p) throws IOException {

@@ -13,11 +13,15 @@ final class AtomicFiles {
     }
 
     static void writePrivate(Path target, String content) throws IOException {
+        writePrivate(target, content.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    static void writePrivate(Path target, byte[] content) throws IOException {
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
-            Files.writeString(tmp, content, StandardCharsets.US_ASCII);
+            Files.write(tmp, content);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);

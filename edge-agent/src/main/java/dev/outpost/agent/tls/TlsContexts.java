@@ -17,6 +17,9 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 import dev.outpost.agent.state.NodeIdentity;
+import dev.outpost.tpm.jca.SingleKeyManager;
+import dev.outpost.tpm.jca.TpmKeyProvider;
+import dev.outpost.tpm.jca.TpmPrivateKey;
 
 /**
  * TLS for the agent's MQTT connection. The appliance is trusted through the site bundle once the agent has one;
@@ -96,7 +99,12 @@ public final class TlsContexts {
     /** A client context: with the node identity for mTLS, or none for enrollment. */
     public static SSLContext context(X509TrustManager trust, NodeIdentity identity) throws GeneralSecurityException {
         KeyManager[] kms = null;
-        if (identity != null) {
+        if (identity != null && identity.key() instanceof TpmPrivateKey) {
+            // The key has no encoding for a KeyStore: JSSE gets it directly, and its CertificateVerify signature
+            // goes through the TPM provider to a TPM2_Sign.
+            TpmKeyProvider.install();
+            kms = new KeyManager[] {new SingleKeyManager(identity.key(), identity.chain().toArray(new X509Certificate[0]))};
+        } else if (identity != null) {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             try {
                 ks.load(null, null);

@@ -45,4 +45,13 @@ public final class Templates {
     public static final int AK_REQUIRED = ObjectAttributes.FIXED_TPM | ObjectAttributes.FIXED_PARENT
             | ObjectAttributes.SENSITIVE_DATA_ORIGIN | ObjectAttributes.RESTRICTED | ObjectAttributes.SIGN;
     public static final int AK_FORBIDDEN = ObjectAttributes.DECRYPT;
+
+    /**
+     * The attributes a node key (the key an X509-SVID certifies) must have: created in the TPM, never leaving it,
+     * a plain signing key; and the ones it must not: a decryption key or a restricted key is the wrong kind of key.
+     * userWithAuth and noDA are the agent's choice and not checked.
+     */
+    public static final int NODE_KEY_REQUIRED = ObjectAttributes.FIXED_TPM | ObjectAttributes.FIXED_PARENT
+            | ObjectAttributes.SENSITIVE_DATA_ORIGIN | ObjectAttributes.SIGN;
+    public static final int NODE_KEY_FORBIDDEN = ObjectAttributes.DECRYPT | ObjectAttributes.RESTRICTED;
 }

@@ -1,17 +1,11 @@
 package dev.outpost.tpm.quote;
 
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.interfaces.ECPublicKey;
-import java.security.interfaces.RSAPublicKey;
 import java.util.HexFormat;
 import java.util.Optional;
 
 import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.PcrValues;
-import dev.outpost.tpm.wire.TpmAlg;
 import dev.outpost.tpm.wire.TpmFormatException;
 import dev.outpost.tpm.wire.TpmsAttest;
 import dev.outpost.tpm.wire.TpmtSignature;
@@ -31,11 +25,11 @@ public final class QuoteVerifier {
         } catch (TpmFormatException e) {
             return QuoteResult.invalid(QuoteFailure.MALFORMED, e.getMessage(), null);
         }
-        Optional<String> schemeProblem = schemeProblem(expected, sig);
+        Optional<String> schemeProblem = AttestSignature.schemeProblem(expected.akKey(), expected.akPublic(), sig);
         if (schemeProblem.isPresent()) {
             return QuoteResult.invalid(QuoteFailure.SCHEME_MISMATCH, schemeProblem.get(), null);
         }
-        if (!signatureValid(expected.akKey(), sig, attestBytes)) {
+        if (!AttestSignature.verifies(expected.akKey(), sig, attestBytes)) {
             return QuoteResult.invalid(QuoteFailure.BAD_SIGNATURE,
                     sig.schemeName() + "/" + sig.hash() + " signature does not verify", null);
         }
@@ -77,53 +71,5 @@ public final class QuoteVerifier {
             return QuoteResult.invalid(QuoteFailure.CLOCK_NOT_SAFE, "clock " + attest.clockInfo().clock(), attest);
         }
         return QuoteResult.valid(attest);
-    }
-
-    // A restricted signing key has one fixed scheme; a signature in any other scheme cannot come from it.
-    private static Optional<String> schemeProblem(QuoteExpectation expected, TpmtSignature sig) {
-        PublicKey key = expected.akKey();
-        if (sig.isEcdsa() != (key instanceof ECPublicKey)) {
-            return Optional.of(sig.schemeName() + " signature for a " + key.getAlgorithm() + " key");
-        }
-        if (!sig.isEcdsa() && !(key instanceof RSAPublicKey)) {
-            return Optional.of("unsupported key type " + key.getAlgorithm());
-        }
-        if (sig.sigAlg() == TpmAlg.RSAPSS) {
-            return Optional.of("RSAPSS quotes are not supported; use an RSASSA or ECDSA attestation key");
-        }
-        if (expected.akPublic() != null && expected.akPublic().schemeAlg() != TpmAlg.NULL) {
-            if (expected.akPublic().schemeAlg() != sig.sigAlg()
-                    || expected.akPublic().schemeHashAlg() != sig.hash().algId()) {
-                return Optional.of("signature is " + sig.schemeName() + "/" + sig.hash()
-                        + ", the key's scheme is 0x" + Integer.toHexString(expected.akPublic().schemeAlg()) + "/0x"
-                        + Integer.toHexString(expected.akPublic().schemeHashAlg()));
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static boolean signatureValid(PublicKey key, TpmtSignature sig, byte[] message) {
-        if (sig.isEcdsa()) {
-            return EcdsaVerifier.verify((ECPublicKey) key, sig.hash().digest(message), sig.ecdsaR(), sig.ecdsaS());
-        }
-        try {
-            Signature v = Signature.getInstance(jcaName(sig));
-            v.initVerify(key);
-            v.update(message);
-            return v.verify(sig.rsaSignature());
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    private static String jcaName(TpmtSignature sig) throws GeneralSecurityException {
-        String h = switch (sig.hash()) {
-            case SHA1 -> "SHA1";
-            case SHA256 -> "SHA256";
-            case SHA384 -> "SHA384";
-            case SHA512 -> "SHA512";
-            default -> throw new GeneralSecurityException("no JCA signature with " + sig.hash());
-        };
-        return h + "withRSA";
     }
 }

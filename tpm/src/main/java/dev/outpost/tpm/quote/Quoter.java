@@ -1,7 +1,6 @@
 package dev.outpost.tpm.quote;
 
 import java.security.MessageDigest;
-import java.util.Arrays;
 
 import dev.outpost.tpm.device.Tpm2;
 import dev.outpost.tpm.keys.TpmKey;
@@ -9,7 +8,6 @@ import dev.outpost.tpm.pcr.Pcrs;
 import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.PcrValues;
 import dev.outpost.tpm.wire.TpmFormatException;
-import dev.outpost.tpm.wire.TpmReader;
 import dev.outpost.tpm.wire.TpmsAttest;
 import dev.outpost.tpm.wire.TpmtSignature;
 import tss.tpm.TPMS_NULL_SIG_SCHEME;
@@ -17,7 +15,6 @@ import tss.tpm.TPMS_NULL_SIG_SCHEME;
 /** Asks a TPM for a quote and the PCR values it covers. */
 public final class Quoter {
     private static final int MAX_ATTEMPTS = 5;
-    private static final int ST_SESSIONS = 0x8002;
 
     private Quoter() {
     }
@@ -46,24 +43,6 @@ public final class Quoter {
 
     // TPM2_Quote response parameters: TPM2B_ATTEST quoted, TPMT_SIGNATURE signature.
     static byte[][] split(byte[] response) {
-        try {
-            TpmReader r = new TpmReader(response, "TPM2_Quote response");
-            int tag = r.u16("tag");
-            r.u32("responseSize");
-            int rc = r.u32("responseCode");
-            if (rc != 0) {
-                throw new IllegalStateException("TPM2_Quote failed: 0x" + Integer.toHexString(rc));
-            }
-            int paramEnd = response.length;
-            if (tag == ST_SESSIONS) {
-                int paramSize = r.u32("parameterSize");
-                paramEnd = r.position() + paramSize;
-            }
-            byte[] attest = r.sized("quoted", 4096);
-            byte[] sig = Arrays.copyOfRange(response, r.position(), paramEnd);
-            return new byte[][] {attest, sig};
-        } catch (TpmFormatException e) {
-            throw new IllegalStateException(e.getMessage(), e);
-        }
+        return AttestResponse.split(response, "TPM2_Quote");
     }
 }

@@ -1,8 +1,11 @@
 package dev.outpost.tpm.wire;
 
 /**
- * A parsed TPMS_ATTEST. Only quote bodies (TPM_ST_ATTEST_QUOTE) are decoded further; other types keep their
- * type so a verifier can refuse them by name.
+ * A parsed TPMS_ATTEST. Quote bodies (TPM_ST_ATTEST_QUOTE) and key certifications (TPM_ST_ATTEST_CERTIFY) are
+ * decoded further; other types keep their type so a verifier can refuse them by name.
+ *
+ * @param certifiedName          TPMS_CERTIFY_INFO.name of a certification: the certified object's Name; else null
+ * @param certifiedQualifiedName TPMS_CERTIFY_INFO.qualifiedName of a certification; else null
  */
 public record TpmsAttest(
         int magic,
@@ -12,10 +15,13 @@ public record TpmsAttest(
         ClockInfo clockInfo,
         long firmwareVersion,
         PcrSelection pcrSelect,
-        byte[] pcrDigest) {
+        byte[] pcrDigest,
+        byte[] certifiedName,
+        byte[] certifiedQualifiedName) {
 
     public static final int TPM_GENERATED_VALUE = 0xff544347;
     public static final int ST_ATTEST_QUOTE = 0x8018;
+    public static final int ST_ATTEST_CERTIFY = 0x8017;
 
     private static final int MAX_NAME = 2 + 64;
     private static final int MAX_DATA = 64;
@@ -46,7 +52,14 @@ public record TpmsAttest(
             digest = r.sized("pcrDigest", MAX_DIGEST);
             r.expectEnd();
         }
+        byte[] name = null;
+        byte[] qn = null;
+        if (type == ST_ATTEST_CERTIFY) {
+            name = r.sized("certifyInfo.name", MAX_NAME);
+            qn = r.sized("certifyInfo.qualifiedName", MAX_NAME);
+            r.expectEnd();
+        }
         return new TpmsAttest(magic, type, signer, extra, new ClockInfo(clock, resets, restarts, safe == 1),
-                firmware, sel, digest);
+                firmware, sel, digest, name, qn);
     }
 }

@@ -39,6 +39,7 @@ class WireFuzzTest {
         assertThat(TpmPublic.parse(rsaPublic()).describeKey()).isEqualTo("RSA 2048");
         assertThat(TpmPublic.parse(eccPublic()).describeKey()).isEqualTo("ECC P-256");
         assertThat(TpmtSignature.parse(sampleSignature()).isEcdsa()).isTrue();
+        assertThat(TpmsAttest.parse(sampleCertify()).certifiedName()).hasSize(34);
         assertThat(PcrFile.read(samplePcrFile()).bank(HashAlg.SHA256)).hasSize(10);
     }
 
@@ -46,7 +47,7 @@ class WireFuzzTest {
     void randomTruncatedAndMutatedInputFailsCleanly() {
         assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
             Random rnd = new Random(20261123);
-            List<byte[]> seeds = List.of(sampleAttest(), rsaPublic(), eccPublic(), sampleSignature(),
+            List<byte[]> seeds = List.of(sampleAttest(), sampleCertify(), rsaPublic(), eccPublic(), sampleSignature(),
                     new TpmWriter().sized(rsaPublic()).toBytes(), samplePcrFile());
             for (Parser p : PARSERS) {
                 for (int i = 0; i < 3000; i++) {
@@ -98,6 +99,13 @@ class WireFuzzTest {
                 .sized(new byte[34]).sized(new byte[20]).u64(123456).u32(3).u32(1).u8(1).u64(0x2019102300010000L);
         PcrSelection.parse("sha256:0,1,10").write(w);
         return w.sized(new byte[32]).toBytes();
+    }
+
+    /** A TPM2_Certify body: TPMS_CERTIFY_INFO {name, qualifiedName}. */
+    static byte[] sampleCertify() {
+        return new TpmWriter().u32(TpmsAttest.TPM_GENERATED_VALUE).u16(TpmsAttest.ST_ATTEST_CERTIFY)
+                .sized(new byte[34]).sized(new byte[32]).u64(123456).u32(3).u32(1).u8(1).u64(0x2019102300010000L)
+                .sized(new byte[34]).sized(new byte[34]).toBytes();
     }
 
     static byte[] rsaPublic() throws Exception {

@@ -62,6 +62,7 @@ public final class Codec {
 
     public <T> T decode(byte[] payload, Class<T> type) throws ProtocolException {
         JsonNode tree = tree(payload);
+        absentOptionalsAsNull(tree, type);
         try {
             return mapper.treeToValue(tree, type);
         } catch (JsonProcessingException e) {
@@ -94,6 +95,22 @@ public final class Codec {
                     "protocol version " + v.intValue() + ", this appliance speaks " + Messages.VERSION);
         }
         return tree;
+    }
+
+    // Fields added to a message later (@OptionalField) may be missing; every other field must be there.
+    private static final java.util.Map<Class<?>, java.util.List<String>> OPTIONAL = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static void absentOptionalsAsNull(JsonNode tree, Class<?> type) {
+        if (!(tree instanceof ObjectNode o) || !type.isRecord()) {
+            return;
+        }
+        for (String name : OPTIONAL.computeIfAbsent(type, t -> java.util.Arrays.stream(t.getRecordComponents())
+                .filter(c -> c.isAnnotationPresent(OptionalField.class)).map(java.lang.reflect.RecordComponent::getName)
+                .toList())) {
+            if (!o.has(name)) {
+                o.putNull(name);
+            }
+        }
     }
 
     public byte[] encode(Object message) {

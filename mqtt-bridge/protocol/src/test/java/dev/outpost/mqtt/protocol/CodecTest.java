@@ -19,6 +19,26 @@ class CodecTest {
     }
 
     @Test
+    void theNodeKeyCertificationIsOptionalBothWays() throws Exception {
+        Codec codec = new Codec();
+        // A software node key: nothing of the certification on the wire, so an appliance that predates it reads it.
+        String plain = new String(codec.encode(new ActivateRequest(1, "AA==", "AQ==")), StandardCharsets.UTF_8);
+        assertThat(plain).doesNotContain("nodeKeyPublic", "certifyInfo", "certifySignature");
+        // A message from an agent that predates the fields decodes with them null; unknown fields stay refused.
+        assertThat(codec.decodeRequest(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\",\"csr\":\"AQ==\"}".getBytes()))
+                .isEqualTo(new ActivateRequest(1, "AA==", "AQ=="));
+        assertThatThrownBy(() -> codec.decodeRequest(Kind.CSR, "{\"v\":1,\"csr\":\"AA==\",\"x\":1}".getBytes()))
+                .isInstanceOf(ProtocolException.class);
+        assertThatThrownBy(() -> codec.decodeRequest(Kind.ACTIVATE, "{\"v\":1,\"secret\":\"AA==\"}".getBytes()))
+                .isInstanceOf(ProtocolException.class);
+        EvidenceRequest e = new EvidenceRequest(1, "Tg==", 0, false, null, null, "YQ==", "cw==", "cA==", "Yw==",
+                "cHVi", "aW5mbw==", "c2ln");
+        assertThat(codec.decodeRequest(Kind.EVIDENCE, codec.encode(e))).isEqualTo(e);
+        ResumeRequest r = new ResumeRequest(1, "Tg==", "YQ==", "cw==", "cA==", "Yw==", "cHVi", "aW5mbw==", "c2ln");
+        assertThat(codec.decodeRequest(Kind.RESUME, codec.encode(r))).isEqualTo(r);
+    }
+
+    @Test
     void repliesCarryBodyOrError() throws Exception {
         Response ok = codec.decodeResponse(codec.ok(new DeviceStatus(1, "ab", "enrolled", null, 0)));
         assertThat(codec.body(ok, DeviceStatus.class).deviceId()).isEqualTo("ab");
