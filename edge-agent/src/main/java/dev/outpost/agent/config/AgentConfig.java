@@ -95,7 +95,7 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
 
     public AgentConfig withDefaults() {
         return new AgentConfig(appliance, tpm == null ? "device:/dev/tpmrm0" : tpm,
-                stateDir == null ? Path.of("/var/lib/outpost/agent") : stateDir, trust,
+                stateDir == null ? Path.of("/var/lib/outpost-agent") : stateDir, trust,
                 ek == null ? "rsa2048" : ek, ak == null ? "rsa" : ak,
                 topicPrefix == null ? Topics.DEFAULT_PREFIX : topicPrefix,
                 renewFraction == 0 ? 0.5 : renewFraction,
