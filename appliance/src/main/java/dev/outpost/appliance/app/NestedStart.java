@@ -1,0 +1,42 @@
+package dev.outpost.appliance.app;
+
+import java.time.Clock;
+
+import dev.outpost.appliance.ca.CaFiles;
+import dev.outpost.appliance.ca.NextCaSigner;
+import dev.outpost.appliance.ca.SelfSigner;
+import dev.outpost.appliance.config.ApplianceConfig;
+import dev.outpost.appliance.upstream.UpstreamLink;
+
+/** What the CA mode decides at start: who signs the next CA, and how a nested site without a CA gets one. */
+final class NestedStart {
+    private NestedStart() {
+    }
+
+    /** Standalone: ourselves. Nested with a link: central. Nested without: nobody (the operator, by file). */
+    static NextCaSigner signer(ApplianceConfig config, Clock clock) {
+        if (!config.ca().nested()) {
+            return new SelfSigner(config.trustDomain(), config.site(), config.ca().ttl(), clock);
+        }
+        return config.upstream().online() ? UpstreamLink.create(config, clock).caSigner() : null;
+    }
+
+    /** The refusal of a nested site that has no CA and no link, naming the way out. */
+    static String noCaMessage(ApplianceConfig config) {
+        return "refusing to start: ca.mode is nested, there is no site CA in " + config.caDir()
+                + " and no upstream.url to get one from. Make the CA key and its request here: "
+                + "`outpost-appliance ca csr --data-dir " + config.dataDir() + " --out site.csr`, have site.csr signed by "
+                + "the upstream CA (CA:true, pathlen:0, keyCertSign, URI SAN spiffe://" + config.trustDomain()
+                + "), then `outpost-appliance ca install --data-dir " + config.dataDir()
+                + " --cert site.pem --chain chain.pem` (chain.pem: the certificates above it, ending at the root), "
+                + "and start again";
+    }
+
+    /**
+     * First start of a nested site with a link: join central if this site has no credential yet, have the site CA
+     * signed, install it. Blocks (with back-off) until it has a CA: there is nothing a site without one can serve.
+     */
+    static void obtainFromUpstream(ApplianceConfig config, CaFiles files, Clock clock) throws InterruptedException {
+        UpstreamLink.create(config, clock).bootstrap(files);
+    }
+}
