@@ -242,6 +242,18 @@ public final class ApplianceApp {
                         SiteBundle.of(config.trustDomain(), bundles.sequence(), pem)), true);
             });
             onBundleChange.get().run();
+            rotation.onActivated(() -> {
+                // The endpoint's certificate came from the old CA and ends with it: devices get one from the new CA on
+                // their next handshake (they already trust its root: it was in the bundle before the switch).
+                if (endpoint instanceof MqttEndpointServer server && config.mqtt().tls().selfIssued()) {
+                    try {
+                        ServerTls.Material m = ServerTls.issue(ca, List.of(), config.ca().ttl());
+                        server.updateServerCertificate(m.certChainPem(), m.keyPem());
+                    } catch (java.security.GeneralSecurityException e) {
+                        LOG.error("cannot reissue the endpoint's server certificate from the new CA: {}", e.getMessage());
+                    }
+                }
+            });
             vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
             RotationMetrics.bind(registry, rotation);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {

@@ -66,6 +66,7 @@ public final class CaRotation {
     /** The anchors last handed out; activation waits until the next CA's have been. */
     private List<X509Certificate> published = List.of();
     private boolean nextPublished;
+    private volatile Runnable activated = () -> { };
 
     /**
      * @param signer        null: no one signs automatically (nested without a link); the operator installs by file
@@ -85,6 +86,14 @@ public final class CaRotation {
 
     public State state() {
         return state;
+    }
+
+    /**
+     * Called (on the rotating thread) after a new CA became active: whatever certificates the appliance issued itself
+     * from the old one (the endpoint's server certificate) are reissued, since they die with the old CA.
+     */
+    public void onActivated(Runnable r) {
+        this.activated = r;
     }
 
     /** Why the state is what it is, in words for the operator; empty when there is nothing to say. */
@@ -231,6 +240,11 @@ public final class CaRotation {
         republish(now, Optional.empty());
         LOG.info("site CA rotated: {} is active until {}", fresh.certificate().getSubjectX500Principal(), fresh.notAfter());
         set(State.NONE, "");
+        try {
+            activated.run();
+        } catch (RuntimeException e) {
+            LOG.error("after the CA switch: {}", e.getMessage(), e);
+        }
     }
 
     /** A next CA on disk whose key is ours and which has not expired. */
