@@ -45,6 +45,8 @@ final class SiteHarness implements AutoCloseable {
     private Integer agentEnrollPort;
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
+    private String caLines = "";
+    private Path agentBundle;
 
     record Running(AgentDaemon daemon, Thread thread, AgentConfig config) {
     }
@@ -79,6 +81,7 @@ final class SiteHarness implements AutoCloseable {
                 "  port: 0",
                 "ca:",
                 "  svidTtl: " + svidTtl,
+                caLines,
                 "enrollment:",
                 "  ekTrust: " + ekTrust,
                 "  allowListDir: " + dir.resolve("allow"),
@@ -147,6 +150,18 @@ final class SiteHarness implements AutoCloseable {
 
     SiteHarness challengeTtl(Duration ttl) {
         this.challengeTtl = ttl;
+        return this;
+    }
+
+    /** More keys under {@code ca:} (each line indented two spaces), e.g. {@code "  mode: nested"}. */
+    SiteHarness caConfig(String... lines) {
+        this.caLines = String.join("\n", lines);
+        return this;
+    }
+
+    /** The bundle agents start with (default: the site CA's ca.crt, which for a nested CA holds no root). */
+    SiteHarness agentBundle(Path bundle) {
+        this.agentBundle = bundle;
         return this;
     }
 
@@ -231,7 +246,7 @@ final class SiteHarness implements AutoCloseable {
 
     /** An agent that reads its IMA list and boot log from {@code securityfs} (a SimulatedKernel's directory). */
     AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak, Path securityfs) throws IOException {
-        return agentConfig(tpm, name, ek, ak, securityfs, "  bundle: " + caPem());
+        return agentConfig(tpm, name, ek, ak, securityfs, "  bundle: " + (agentBundle != null ? agentBundle : caPem()));
     }
 
     /** An agent that trusts the appliance by a pinned SHA-256 fingerprint of the site CA instead of a bundle file. */
