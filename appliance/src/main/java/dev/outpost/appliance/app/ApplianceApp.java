@@ -29,6 +29,8 @@ import dev.outpost.appliance.ca.CaInstaller;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.metrics.RotationMetrics;
+import dev.outpost.appliance.upstream.BundleFollower;
+import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.enroll.EnrollmentService;
@@ -80,6 +82,8 @@ public final class ApplianceApp {
     private static final int COMPACT_WRITE_BYTES = 16 << 20;
     // Rotation decides by the injected clock; a minute of wall time between looks is nothing against a CA lifetime.
     private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
+    // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
+    private static final Duration BUNDLE_FOLLOW_EVERY = Duration.ofMinutes(5);
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -255,6 +259,21 @@ public final class ApplianceApp {
                 }
             });
             vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
+            if (config.ca().nested() && config.upstream().online()) {
+                BundleFollower follower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
+                        () -> {
+                            bundles.bump();
+                            onBundleChange.get().run();
+                        });
+                vertx.executeBlocking(() -> {
+                    follower.poll();
+                    return null;
+                }, false);
+                vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+                    follower.poll();
+                    return null;
+                }, false));
+            }
             RotationMetrics.bind(registry, rotation);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());

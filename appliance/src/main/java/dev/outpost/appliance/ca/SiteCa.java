@@ -92,6 +92,8 @@ public final class SiteCa {
     private volatile Authority active;
     /** Authorities devices must trust besides ours: the next CA's root before it signs, the last one's after. */
     private volatile List<X509Certificate> alongside = List.of();
+    /** Roots of trust domains central federates with: devices verify those peers with them. */
+    private volatile List<X509Certificate> federated = List.of();
     private final String trustDomain;
     private final Clock clock;
     private final SecureRandom random;
@@ -125,6 +127,14 @@ public final class SiteCa {
      */
     public void publishAlongside(List<X509Certificate> others) {
         this.alongside = List.copyOf(others);
+    }
+
+    /**
+     * Roots of federated trust domains to hand out with ours (from central's site bundle). They verify peers of those
+     * trust domains; the endpoint still admits SVIDs of our own trust domain only (it checks the SPIFFE ID).
+     */
+    public void publishFederated(List<X509Certificate> roots) {
+        this.federated = List.copyOf(roots);
     }
 
     /**
@@ -481,6 +491,7 @@ public final class SiteCa {
     public List<X509Certificate> trustAnchors() {
         List<X509Certificate> roots = new ArrayList<>(ownAnchors());
         roots.addAll(alongside);
+        roots.addAll(federated);
         return distinct(roots);
     }
 
