@@ -29,7 +29,10 @@ final class NestedStart {
                 + "the upstream CA (CA:true, pathlen:0, keyCertSign, URI SAN spiffe://" + config.trustDomain()
                 + "), then `outpost-appliance ca install --data-dir " + config.dataDir()
                 + " --cert site.pem --chain chain.pem` (chain.pem: the certificates above it, ending at the root), "
-                + "and start again";
+                + "and start again"
+                + (java.nio.file.Files.exists(config.dataDir().resolve(dev.outpost.appliance.store.SiteDirectory.MARKER))
+                        ? ". This site has run before: devices trust the upstream root, so a new site CA signed by it "
+                                + "lets them resume without enrolling again" : "");
     }
 
     /**

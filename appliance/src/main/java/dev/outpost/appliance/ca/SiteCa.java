@@ -297,6 +297,10 @@ public final class SiteCa {
                         + ": devices given these roots could not verify the site's SVIDs");
             }
         }
+        if (roots.isEmpty() && !isSelfSigned(chain.get(chain.size() - 1))) {
+            throw new CaException(certFile + " is a CA signed upstream but " + rootsFile + " (the root(s) devices "
+                    + "trust) is missing: put it back (the root certificate(s) given to ca install as --chain)");
+        }
         Instant now = clock.instant();
         if (!now.isBefore(cert.getNotAfter().toInstant())) {
             // Not a reason to refuse to start: the store (every device's enrollment and state) is intact and a new
