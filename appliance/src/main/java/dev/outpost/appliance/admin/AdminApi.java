@@ -116,6 +116,10 @@ public final class AdminApi {
         }));
         r.post("/v1/ca/install").handler(ctx -> reply(ctx, () -> {
             JsonNode b = object(ctx);
+            if (!"nested".equals(caMode)) {
+                throw new ApiError(409, "ca.mode is standalone (a self-signed CA rotated by the appliance); set "
+                        + "ca.mode: nested to use a CA signed upstream");
+            }
             String cert = requiredText(b, "certificate");
             String chain = b.hasNonNull("chain") ? requiredText(b, "chain") : null;
             try {
