@@ -208,6 +208,34 @@ class CaRotationTest {
         assertThat(rotation.describe()).containsEntry("state", "retrying");
     }
 
+    @Test
+    void aSwitchCutShortByACrashIsCompletedAtTheNextLook() throws Exception {
+        MutableClock clock = new MutableClock();
+        Path caDir = dir.resolve("ca");
+        SiteCa ca = SiteCa.loadOrCreate(caDir, TD, "plant", Duration.ofHours(6), clock);
+        CaFiles files = new CaFiles(caDir);
+        CaRotation rotation = new CaRotation(ca, files, new CaInstaller(files, TD, "plant", clock),
+                new SelfSigner(TD, "plant", Duration.ofHours(6), clock), clock, () -> { });
+        clock.advance(Duration.ofHours(3).plusMinutes(1));
+        assertThat(rotation.tick()).isEqualTo(CaRotation.State.PREPARED);
+        X509Certificate next = PemIoCerts.first(caDir.resolve(CaFiles.NEXT_CERT));
+        // The crash: the key moved, the certificate did not.
+        Files.move(caDir.resolve(CaFiles.NEXT_KEY), caDir.resolve(SiteCa.KEY_FILE),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> SiteCa.loadOrCreate(caDir, TD, "plant", Duration.ofHours(6), clock))
+                .hasMessageContaining("is not the key of the certificate");
+        assertThat(files.recoverInterruptedSwitch()).isTrue();
+        assertThat(SiteCa.loadOrCreate(caDir, TD, "plant", Duration.ofHours(6), clock).certificate()).isEqualTo(next);
+        assertThat(files.recoverInterruptedSwitch()).as("nothing left to do").isFalse();
+    }
+
+    /** First certificate of a PEM file. */
+    static final class PemIoCerts {
+        static X509Certificate first(Path p) throws Exception {
+            return dev.outpost.spiffe.PemIo.certificates(Files.readString(p), 8).get(0);
+        }
+    }
+
     private static PublicKey key() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));

@@ -141,6 +141,18 @@ class FileFlowTest {
                 .hasMessageContaining("outpost-appliance ca install");
     }
 
+    @Test
+    void aNestedSiteThatLostItsCaIsToldDevicesCanResume() throws Exception {
+        // The site ran (marker written at its first start) and the CA directory is gone.
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("data").resolve(dev.outpost.appliance.store.SiteDirectory.MARKER), "trustDomain=x\n");
+        ApplianceConfig c = ApplianceConfig.load(cfg);
+        assertThatThrownBy(() -> ApplianceApp.start(c))
+                .isInstanceOf(CaException.class)
+                .hasMessageContaining("ca csr")
+                .hasMessageContaining("resume without enrolling again");
+    }
+
     private void refused(Path cert, Path chain, String why) {
         CliRun r = cli("ca", "install", "--config", cfg.toString(), "--cert", cert.toString(), "--chain", chain.toString());
         assertThat(r.exitCode()).as(r.out()).isEqualTo(2);

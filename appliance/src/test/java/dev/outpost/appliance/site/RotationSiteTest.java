@@ -97,6 +97,8 @@ class RotationSiteTest {
                 }
             });
             assertThat(SiteAttestationTest.state(site, id)).isEqualTo("trusted");
+            assertThat(signedBy(serverCertificate(site.mqttPort()), second))
+                    .as("the endpoint presents a certificate of the new CA").isTrue();
             ProcessRunner.Result v = ProcessRunner.run(List.of(Tools.require("openssl").toString(), "verify", "-CAfile",
                     config.stateDir().resolve("bundle.pem").toString(), config.stateDir().resolve("svid.pem").toString()),
                     dir, java.util.Map.of(), 30);
@@ -109,6 +111,31 @@ class RotationSiteTest {
                 assertThat(signedBy(SiteHarness.identity(oldConfig).leaf(), first)).isTrue();
             }
         }
+    }
+
+    /** The endpoint's TLS certificate as a client sees it (no trust decision: only its issuer is looked at). */
+    private static X509Certificate serverCertificate(int port) throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        X509Certificate[][] seen = new X509Certificate[1][];
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                seen[0] = chain;
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.startHandshake();
+        }
+        return seen[0][0];
     }
 
     private static X509Certificate caCert(SiteHarness site) throws Exception {
