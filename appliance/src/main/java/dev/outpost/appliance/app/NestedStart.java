@@ -39,7 +39,31 @@ final class NestedStart {
      * First start of a nested site with a link: join central if this site has no credential yet, have the site CA
      * signed, install it. Blocks (with back-off) until it has a CA: there is nothing a site without one can serve.
      */
-    static void obtainFromUpstream(ApplianceConfig config, CaFiles files, Clock clock) throws InterruptedException {
-        UpstreamLink.create(config, clock).bootstrap(files);
+    static void obtainFromUpstream(ApplianceConfig config, CaFiles files, Clock clock) throws Exception {
+        // Nothing else runs yet; the monitoring port is up meanwhile so that /health/ready says why the site does not
+        // serve (not ready, reason from the last attempt) instead of not answering at all.
+        java.util.concurrent.atomic.AtomicReference<String> why =
+                new java.util.concurrent.atomic.AtomicReference<>("no site CA yet: joining central / getting it signed");
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        dev.outpost.appliance.metrics.MonitoringServer monitoring = new dev.outpost.appliance.metrics.MonitoringServer(
+                new io.micrometer.prometheus.PrometheusMeterRegistry(io.micrometer.prometheus.PrometheusConfig.DEFAULT),
+                new dev.outpost.appliance.metrics.Readiness(java.util.List.of(
+                        dev.outpost.appliance.metrics.Readiness.Check.of("ca", () -> java.util.Optional.of(why.get())))));
+        try {
+            monitoring.start(vertx, config.metrics().host(), config.metrics().port())
+                    .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            UpstreamLink.create(config, clock).bootstrap(files, why::set);
+        } finally {
+            // Closed even when start-up was interrupted: the real monitoring server binds the same port next.
+            boolean interrupted = Thread.interrupted();
+            try {
+                monitoring.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

@@ -75,7 +75,7 @@ public final class UpstreamLink {
      * the active CA. Keeps trying with back-off while central is unreachable; a refusal (4xx) ends the start with
      * central's reason, since retrying the same request would be refused the same way.
      */
-    public void bootstrap(CaFiles files) throws InterruptedException {
+    public void bootstrap(CaFiles files, java.util.function.Consumer<String> status) throws InterruptedException {
         CaInstaller installer = new CaInstaller(files, config.trustDomain(), config.site(), clock);
         Duration wait = FIRST_RETRY;
         while (true) {
@@ -86,10 +86,15 @@ public final class UpstreamLink {
                 LOG.info("site CA signed by central and installed, valid until {}", s.notAfter());
                 return;
             } catch (UpstreamException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("start-up interrupted while waiting for central");
+                }
                 if (!e.transientFailure()) {
                     throw new CaException("central refused this site: " + e.getMessage());
                 }
                 LOG.warn("not ready: no site CA yet, central not reachable ({}); retrying in {}", e.getMessage(), wait);
+                status.accept("no site CA yet: " + e.getMessage() + "; retrying at "
+                        + clock.instant().plus(wait));
             } catch (IOException | GeneralSecurityException e) {
                 throw new CaException("cannot get the site CA from central: " + e.getMessage(), e);
             }
