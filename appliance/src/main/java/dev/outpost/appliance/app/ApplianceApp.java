@@ -242,8 +242,11 @@ public final class ApplianceApp {
                 if (endpoint instanceof MqttEndpointServer server) {
                     server.updateTrust(pem);
                 }
-                endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(
-                        SiteBundle.of(config.trustDomain(), bundles.sequence(), pem)), true);
+                java.util.Map<String, String> federated = new java.util.TreeMap<>();
+                ca.federated().forEach((td, roots) -> federated.put(td, dev.outpost.spiffe.PemIo.encode(roots)));
+                endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(new SiteBundle(
+                        dev.outpost.mqtt.protocol.Messages.VERSION, config.trustDomain(), bundles.sequence(), pem,
+                        federated)), true);
             });
             onBundleChange.get().run();
             rotation.onActivated(() -> {

@@ -93,7 +93,7 @@ public final class SiteCa {
     /** Authorities devices must trust besides ours: the next CA's root before it signs, the last one's after. */
     private volatile List<X509Certificate> alongside = List.of();
     /** Roots of trust domains central federates with: devices verify those peers with them. */
-    private volatile List<X509Certificate> federated = List.of();
+    private volatile java.util.Map<String, List<X509Certificate>> federated = java.util.Map.of();
     private final String trustDomain;
     private final Clock clock;
     private final SecureRandom random;
@@ -130,11 +130,18 @@ public final class SiteCa {
     }
 
     /**
-     * Roots of federated trust domains to hand out with ours (from central's site bundle). They verify peers of those
-     * trust domains; the endpoint still admits SVIDs of our own trust domain only (it checks the SPIFFE ID).
+     * Roots of federated trust domains (from central's site bundle), handed to devices per trust domain in the site
+     * bundle message; never mixed into {@link #trustAnchors()}, which verify our own trust domain's SVIDs.
      */
-    public void publishFederated(List<X509Certificate> roots) {
-        this.federated = List.copyOf(roots);
+    public void publishFederated(java.util.Map<String, List<X509Certificate>> byTrustDomain) {
+        java.util.Map<String, List<X509Certificate>> copy = new java.util.TreeMap<>();
+        byTrustDomain.forEach((td, roots) -> copy.put(td, List.copyOf(roots)));
+        this.federated = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    /** Federated trust domain → its roots, as last published. */
+    public java.util.Map<String, List<X509Certificate>> federated() {
+        return federated;
     }
 
     /**
@@ -495,7 +502,6 @@ public final class SiteCa {
     public List<X509Certificate> trustAnchors() {
         List<X509Certificate> roots = new ArrayList<>(ownAnchors());
         roots.addAll(alongside);
-        roots.addAll(federated);
         return distinct(roots);
     }
 

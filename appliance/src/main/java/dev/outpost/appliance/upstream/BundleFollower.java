@@ -1,7 +1,6 @@
 package dev.outpost.appliance.upstream;
 
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +11,7 @@ import dev.outpost.appliance.ca.SiteCa;
 
 /**
  * Follows central's {@code GET /v1/site/bundle} (If-None-Match on the last sequence) and hands the federated trust
- * domains' roots to devices with ours. Our own trust domain's bundle is not merged: devices already hold its roots
+ * domains' roots to devices in the site bundle message ({@code federated}, per trust domain). Our own trust domain's bundle is not merged: devices already hold its roots
  * (upstream-roots.pem) and every SVID carries its site CA. Blocking: run {@link #poll()} on a worker.
  */
 public final class BundleFollower {
@@ -50,21 +49,18 @@ public final class BundleFollower {
         if (sequence != null && b.sequence() <= sequence) {
             return false;
         }
-        List<X509Certificate> roots = new ArrayList<>();
+        Map<String, List<X509Certificate>> roots = new java.util.TreeMap<>();
         for (Map.Entry<String, List<X509Certificate>> e : b.federated().entrySet()) {
-            if (e.getKey().equals(trustDomain)) {
-                continue;
+            if (!e.getKey().equals(trustDomain) && !e.getValue().isEmpty()) {
+                roots.put(e.getKey(), e.getValue());
             }
-            roots.addAll(e.getValue());
         }
-        List<X509Certificate> before = ca.trustAnchors();
-        ca.publishFederated(roots);
+        Map<String, List<X509Certificate>> before = ca.federated();
         sequence = b.sequence();
-        List<X509Certificate> after = ca.trustAnchors();
-        boolean changed = before.size() != after.size() || !before.containsAll(after);
+        boolean changed = !roots.equals(before);
         if (changed) {
-            LOG.info("central's bundle {}: {} federated trust domain(s), {} root(s) handed to devices", b.sequence(),
-                    b.federated().size(), roots.size());
+            ca.publishFederated(roots);
+            LOG.info("central's bundle {}: {} federated trust domain(s) handed to devices", b.sequence(), roots.size());
             bundleChanged.run();
         }
         return changed;

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -86,8 +84,9 @@ class SiteApiMessagesTest {
         AtomicInteger changes = new AtomicInteger();
         BundleFollower follower = new BundleFollower(null, site, "corp.example", changes::incrementAndGet);
         assertThat(follower.apply(b)).isTrue();
-        List<X509Certificate> anchors = site.trustAnchors();
-        assertThat(anchors).contains(partner.certificate()).hasSize(2);
+        assertThat(site.federated()).containsOnlyKeys("partner.example");
+        assertThat(site.federated().get("partner.example")).containsExactly(partner.certificate());
+        assertThat(site.trustAnchors()).as("never mixed into our own trust").doesNotContain(partner.certificate());
         assertThat(follower.apply(b)).as("same sequence: nothing").isFalse();
         assertThat(changes).hasValue(1);
 
