@@ -10,12 +10,10 @@ import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
 
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.jce.ECPointUtil;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -27,9 +25,10 @@ import dev.outpost.tpm.keys.Pem;
 import dev.outpost.spiffe.SpiffeId;
 
 /**
- * The PKCS#10 request for a site CA: subject {@code O=Outpost, CN=Outpost site CA <site>}, the extensions we ask for
- * (URI SAN {@code spiffe://<td>}, CA:true pathLen 0, keyCertSign+cRLSign), signed by the pending key (proof of
- * possession). The signer decides what it grants; {@link InstallCheck} decides what we accept.
+ * The PKCS#10 request for a site CA: subject {@code O=Outpost, CN=Outpost site CA <site>}, one requested extension,
+ * the URI SAN {@code spiffe://<td>}, signed by the pending key (proof of possession). It asks for nothing else:
+ * central refuses a CSR that requests CA:true or a key usage (those are the signer's to set, docs/upward-link.md
+ * "CSRs"), and an operator's CA sets them from its own extension file. {@link InstallCheck} decides what we accept.
  */
 public final class CaCsr {
     private CaCsr() {
@@ -40,8 +39,6 @@ public final class CaCsr {
             ExtensionsGenerator ext = new ExtensionsGenerator();
             ext.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
                     new GeneralName(GeneralName.uniformResourceIdentifier, SpiffeId.ofTrustDomain(trustDomain).toString())));
-            ext.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-            ext.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(SiteCa.subject(site), publicOf(key))
                     .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate())
                     .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(Providers.bouncyCastle()).build(key));

@@ -12,6 +12,8 @@ import dev.outpost.spiffe.SpiffeId;
 /** Checks a bound configuration and reports every problem at once, each as "path: reason". */
 final class ConfigValidator {
     private static final Pattern SITE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    /** Central's site names (its credential's SPIFFE ID ends with one): stricter than a standalone site's. */
+    private static final Pattern CENTRAL_SITE = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     /** sun_path is 108 bytes including the terminating NUL. */
     static final int MAX_SOCKET_PATH = 107;
     static final int MAX_MQTT_PAYLOAD = 16 * 1024 * 1024;
@@ -90,7 +92,7 @@ final class ConfigValidator {
         if (ca.mode() == null) {
             error("ca.mode", "required (standalone or nested)");
         }
-        upstream(c.upstream(), ca);
+        upstream(c.upstream(), ca, c.site());
 
         ApplianceConfig.Enrollment e = c.enrollment();
         if (e.ekTrust() == null) {
@@ -120,12 +122,16 @@ final class ConfigValidator {
      * No upstream URL is allowed in both modes: a nested site without one gets its CA by the file flow. With a URL,
      * everything the join needs must be there now, not discovered at the first join attempt days later.
      */
-    private void upstream(ApplianceConfig.Upstream u, ApplianceConfig.Ca ca) {
+    private void upstream(ApplianceConfig.Upstream u, ApplianceConfig.Ca ca, String site) {
         if (u == null || u.url() == null) {
             if (u != null && (u.caFile() != null || u.token() != null || u.tokenFile() != null)) {
                 error("upstream.url", "required when other upstream keys are set (or remove them: no online link)");
             }
             return;
+        }
+        if (site != null && !CENTRAL_SITE.matcher(site).matches()) {
+            error("site", "a site joined to central is named as central names it: ^[a-z0-9][a-z0-9-]{0,62}$ "
+                    + "(docs/upward-link.md), got " + show(site));
         }
         if (ca.mode() != ApplianceConfig.CaMode.NESTED) {
             error("upstream.url", "only a nested site CA (ca.mode: nested) is signed upstream; set ca.mode: nested "

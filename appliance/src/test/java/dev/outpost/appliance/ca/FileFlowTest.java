@@ -70,6 +70,8 @@ class FileFlowTest {
                 .getAttrValues().getObjectAt(0));
         assertThat(GeneralNames.fromExtensions(ext, Extension.subjectAlternativeName).getNames()[0].getName().toString())
                 .isEqualTo("spiffe://" + TD);
+        // Nothing else is asked for: central refuses a CSR that requests CA:true or a key usage (the signer sets them).
+        assertThat(ext.getExtensionOIDs()).containsExactly(Extension.subjectAlternativeName);
 
         Path signed = root.sign(csr, OpensslCa.siteCaExtensions(TD), 90, dir.resolve("site.pem"));
         CliRun installed = cli("ca", "install", "--config", cfg.toString(), "--cert", signed.toString(),

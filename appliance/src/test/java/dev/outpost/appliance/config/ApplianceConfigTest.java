@@ -208,6 +208,9 @@ class ApplianceConfigTest {
         assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: https://c:8444\n"
                 + "  caFile: /c.pem\n  join: tpm\n  tpm: /dev/tpm0\n", "t"))
                 .hasMessageContaining("upstream.tpm");
+        assertThatThrownBy(() -> ApplianceConfig.parse("site: Plant_1\nca:\n  mode: nested\nupstream:\n  url: https://c:8444\n"
+                + "  caFile: /c.pem\n  join: token\n  token: t\n", "t"))
+                .hasMessageContaining("site: a site joined to central is named as central names it");
         assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: sideways\n", "t"))
                 .hasMessageContaining("must be standalone or nested");
     }
