@@ -93,6 +93,7 @@ public final class ApplianceApp {
     private AdminServer admin;
     private AttestationService attestation;
     private CaRotation rotation;
+    private BundleFollower bundleFollower;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
@@ -263,7 +264,7 @@ public final class ApplianceApp {
             });
             vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
             if (config.ca().nested() && config.upstream().online()) {
-                BundleFollower follower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
+                BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
                         () -> {
                             bundles.bump();
                             onBundleChange.get().run();
@@ -357,6 +358,11 @@ public final class ApplianceApp {
     }
 
     /** The CA rotation, for tests that move the clock and want the rule applied now rather than at the next timer. */
+    /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */
+    public java.util.Optional<BundleFollower> bundleFollower() {
+        return java.util.Optional.ofNullable(bundleFollower);
+    }
+
     public CaRotation caRotation() {
         return rotation;
     }

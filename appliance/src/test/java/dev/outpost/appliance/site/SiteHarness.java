@@ -45,6 +45,7 @@ final class SiteHarness implements AutoCloseable {
     private Integer agentEnrollPort;
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
+    private String extraConfig = "";
     private String caLines = "";
     private Path agentBundle;
 
@@ -96,6 +97,7 @@ final class SiteHarness implements AutoCloseable {
                 "  failOnImaViolations: " + failOnImaViolations,
                 "  maxEvidenceBytes: " + Math.max(1 << 20, maxBufferedEvidenceBytes == 0 ? 33554432 : maxBufferedEvidenceBytes),
                 "  maxBufferedEvidenceBytes: " + maxBufferedEvidenceBytes,
+                extraConfig,
                 ""));
         return f;
     }
@@ -150,6 +152,12 @@ final class SiteHarness implements AutoCloseable {
 
     SiteHarness challengeTtl(Duration ttl) {
         this.challengeTtl = ttl;
+        return this;
+    }
+
+    /** Whole top-level sections appended to the configuration, e.g. {@code upstream:}. */
+    SiteHarness extraConfig(String yaml) {
+        this.extraConfig = yaml;
         return this;
     }
 
