@@ -15,6 +15,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
+import dev.outpost.appliance.ca.CaException;
+import dev.outpost.appliance.ca.CaInstaller;
+import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.store.AllowListStore;
@@ -60,6 +63,8 @@ public final class AdminApi {
     private final Clock clock;
     private final String site;
     private Callable<java.nio.file.Path> backup;
+    private volatile CaRotation rotation;
+    private volatile String caMode = "standalone";
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
             SiteCa ca, PolicyStore policies, AttestationService attestation, AttestationStore attestations, String site,
@@ -103,12 +108,31 @@ public final class AdminApi {
             }
             return device == null ? audit.recent(limit) : audit.forDevice(device, limit);
         }));
-        r.get("/v1/ca").handler(ctx -> reply(ctx, () -> Map.of(
-                "trustDomain", ca.trustDomain(),
-                "subject", ca.certificate().getSubjectX500Principal().getName(),
-                "notAfter", ca.notAfter().toString(),
-                "mode", ca.chain().size() > 1 ? "nested" : "root",
-                "pem", TrustBundle.of(ca).pem())));
+        r.get("/v1/ca").handler(ctx -> reply(ctx, this::caView));
+        r.post("/v1/ca/csr").handler(ctx -> reply(ctx, () -> {
+            JsonNode b = object(ctx);
+            boolean newKey = b.path("newKey").asBoolean(false);
+            return Map.of("csr", rotation().csr(newKey));
+        }));
+        r.post("/v1/ca/install").handler(ctx -> reply(ctx, () -> {
+            JsonNode b = object(ctx);
+            if (!"nested".equals(caMode)) {
+                throw new ApiError(409, "ca.mode is standalone (a self-signed CA rotated by the appliance); set "
+                        + "ca.mode: nested to use a CA signed upstream");
+            }
+            String cert = requiredText(b, "certificate");
+            String chain = b.hasNonNull("chain") ? requiredText(b, "chain") : null;
+            try {
+                CaInstaller.Outcome o = rotation().install(cert, chain);
+                LOG.info("operator installed a site CA ({})", o == CaInstaller.Outcome.ACTIVE ? "active now"
+                        : "next, active at " + rotation().activateAt());
+                Map<String, Object> out = new java.util.LinkedHashMap<>(caView());
+                out.put("installed", o == CaInstaller.Outcome.ACTIVE ? "active" : "next");
+                return out;
+            } catch (CaException e) {
+                throw new ApiError(409, "refused, nothing changed: " + e.getMessage());
+            }
+        }));
         r.get("/v1/bundle").handler(ctx -> {
             String format = ctx.queryParams().get("format") == null ? "pem" : ctx.queryParams().get("format");
             if (!format.equals("pem") && !format.equals("spiffe")) {
@@ -175,6 +199,39 @@ public final class AdminApi {
         r.errorHandler(400, ctx -> error(ctx, ctx.failure() != null ? ctx.failure() : new BadRequest("bad request")));
         r.errorHandler(500, ctx -> error(ctx, ctx.failure()));
         return r;
+    }
+
+    /** Serves the CA's file flow and rotation state ({@code ca csr}, {@code ca install}, {@code ca show}). */
+    public AdminApi withCaRotation(CaRotation rotation, String mode) {
+        this.rotation = rotation;
+        this.caMode = mode;
+        return this;
+    }
+
+    private CaRotation rotation() {
+        if (rotation == null) {
+            throw new NotFound("this appliance does not manage its CA through the admin API");
+        }
+        return rotation;
+    }
+
+    private Map<String, Object> caView() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("trustDomain", ca.trustDomain());
+        m.put("mode", caMode);
+        m.put("subject", ca.certificate().getSubjectX500Principal().getName());
+        m.put("notAfter", ca.notAfter().toString());
+        m.put("expired", ca.expired());
+        m.put("chain", ca.chain().stream().map(c -> Map.of("subject", c.getSubjectX500Principal().getName(),
+                "issuer", c.getIssuerX500Principal().getName(), "notAfter", c.getNotAfter().toInstant().toString()))
+                .toList());
+        m.put("roots", ca.trustAnchors().stream().map(c -> Map.of("subject", c.getSubjectX500Principal().getName(),
+                "notAfter", c.getNotAfter().toInstant().toString())).toList());
+        if (rotation != null) {
+            m.put("rotation", rotation.describe());
+        }
+        m.put("pem", TrustBundle.of(ca).pem());
+        return m;
     }
 
     /**

@@ -23,7 +23,14 @@ import dev.outpost.appliance.store.PolicyStore;
 import dev.outpost.ima.verify.ViolationHandling;
 import dev.outpost.tpm.wire.PcrSelection;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.outpost.appliance.ca.CaException;
+import dev.outpost.appliance.ca.CaFiles;
+import dev.outpost.appliance.ca.CaInstaller;
+import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.metrics.RotationMetrics;
+import dev.outpost.appliance.upstream.BundleFollower;
+import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.enroll.EnrollmentService;
@@ -73,6 +80,10 @@ public final class ApplianceApp {
     private static final Duration COMPACT_EVERY = Duration.ofSeconds(10);
     private static final int COMPACT_FILL_RATE = 50;
     private static final int COMPACT_WRITE_BYTES = 16 << 20;
+    // Rotation decides by the injected clock; a minute of wall time between looks is nothing against a CA lifetime.
+    private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
+    // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
+    private static final Duration BUNDLE_FOLLOW_EVERY = Duration.ofMinutes(5);
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -81,6 +92,8 @@ public final class ApplianceApp {
     private final MonitoringServer monitoring;
     private AdminServer admin;
     private AttestationService attestation;
+    private CaRotation rotation;
+    private BundleFollower bundleFollower;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
@@ -107,6 +120,15 @@ public final class ApplianceApp {
     public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
+        CaFiles caFiles = new CaFiles(config.caDir());
+        // A switch next.* -> ca.* cut short by a crash is finished before anything looks at the CA files.
+        caFiles.recoverInterruptedSwitch();
+        if (config.ca().nested() && !caFiles.hasActive()) {
+            if (!config.upstream().online()) {
+                throw new CaException(NestedStart.noCaMessage(config));
+            }
+            NestedStart.obtainFromUpstream(config, caFiles, clock);
+        }
         // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
         SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
         Database db = siteDir.openForRun();
@@ -116,8 +138,17 @@ public final class ApplianceApp {
             ActivationStore activations = new ActivationStore(db);
             AuditLog audit = new AuditLog(db);
             BundleStore bundles = new BundleStore(db, clock);
-            SiteCa ca = SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(),
-                    config.ca().ttl(), clock);
+            SiteCa ca = config.ca().nested() ? SiteCa.load(config.caDir(), config.trustDomain(), clock)
+                    : SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(), config.ca().ttl(), clock);
+            AtomicReference<Runnable> onBundleChange = new AtomicReference<>(() -> { });
+            CaRotation rotation = new CaRotation(ca, caFiles, new CaInstaller(caFiles, config.trustDomain(), config.site(),
+                    clock), NestedStart.signer(config, clock), clock, () -> {
+                        bundles.bump();
+                        onBundleChange.get().run();
+                    });
+            // Before the endpoint is built: its client trust and the first retained bundle include a next or previous
+            // CA already on disk.
+            rotation.tick();
             siteDir.markRunning(config.trustDomain(), config.site(), ca.certificate(), clock.instant());
             syncAllowDir(allowList, config.enrollment().allowListDir());
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
@@ -200,13 +231,54 @@ public final class ApplianceApp {
                         quarantine.hold(id);
                         revocations.revoke(id, "revoked by operator");
                     });
+            api.withCaRotation(rotation, config.ca().mode().yaml());
             SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
                     audit, clock);
             backup.removeLeftovers();
             api.withBackup(backup::archive);
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
-            endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(
-                    SiteBundle.of(config.trustDomain(), bundles.sequence(), TrustBundle.of(ca).pem())), true);
+            onBundleChange.set(() -> {
+                String pem = TrustBundle.of(ca).pem();
+                // New connections verify client SVIDs of every CA in the bundle (the next CA's before it signs).
+                if (endpoint instanceof MqttEndpointServer server) {
+                    server.updateTrust(pem);
+                }
+                java.util.Map<String, String> federated = new java.util.TreeMap<>();
+                ca.federated().forEach((td, roots) -> federated.put(td, dev.outpost.spiffe.PemIo.encode(roots)));
+                endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(new SiteBundle(
+                        dev.outpost.mqtt.protocol.Messages.VERSION, config.trustDomain(), bundles.sequence(), pem,
+                        federated)), true);
+            });
+            onBundleChange.get().run();
+            rotation.onActivated(() -> {
+                // The endpoint's certificate came from the old CA and ends with it: devices get one from the new CA on
+                // their next handshake (they already trust its root: it was in the bundle before the switch).
+                if (endpoint instanceof MqttEndpointServer server && config.mqtt().tls().selfIssued()) {
+                    try {
+                        ServerTls.Material m = ServerTls.issue(ca, List.of(), config.ca().ttl());
+                        server.updateServerCertificate(m.certChainPem(), m.keyPem());
+                    } catch (java.security.GeneralSecurityException e) {
+                        LOG.error("cannot reissue the endpoint's server certificate from the new CA: {}", e.getMessage());
+                    }
+                }
+            });
+            vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
+            if (config.ca().nested() && config.upstream().online()) {
+                BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
+                        () -> {
+                            bundles.bump();
+                            onBundleChange.get().run();
+                        });
+                vertx.executeBlocking(() -> {
+                    follower.poll();
+                    return null;
+                }, false);
+                vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+                    follower.poll();
+                    return null;
+                }, false));
+            }
+            RotationMetrics.bind(registry, rotation);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
                 syncAllowDir(allowList, config.enrollment().allowListDir());
                 return known.refresh();
@@ -230,6 +302,7 @@ public final class ApplianceApp {
                     kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
             vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             app.attestation = attestation;
+            app.rotation = rotation;
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
                     config.trustDomain(), config.mqtt().host(), app.mqttPort, app.adminSocket(), config.metrics().host(),
@@ -282,6 +355,16 @@ public final class ApplianceApp {
 
     public boolean ready() {
         return ready;
+    }
+
+    /** The CA rotation, for tests that move the clock and want the rule applied now rather than at the next timer. */
+    /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */
+    public java.util.Optional<BundleFollower> bundleFollower() {
+        return java.util.Optional.ofNullable(bundleFollower);
+    }
+
+    public CaRotation caRotation() {
+        return rotation;
     }
 
     /** Stops listeners, then the store. Safe to call twice. */

@@ -70,6 +70,10 @@ final class RequestDispatcher implements RequestHandler {
             } catch (Refusal e) {
                 throw new ProtocolException(code(e.why()), e.getMessage(),
                         e.why() == Refusal.Why.BUSY ? RetryHints.busy() : 0);
+            } catch (dev.outpost.appliance.ca.CaException e) {
+                // The site CA cannot sign (expired): the device's state is untouched and the request may be repeated
+                // once an operator installed a new CA; say so instead of a bare internal error.
+                throw new ProtocolException(ErrorCode.INTERNAL, e.getMessage(), RetryHints.busy());
             }
         }, false);
     }

@@ -63,8 +63,9 @@ import dev.outpost.spiffe.KeyFiles;
  * signed by the central trust domain) keeps the same shape: {@code ca.crt} then holds our certificate followed
  * by the upstream chain, {@link #chain()} returns them in that order, and issued SVIDs carry the intermediates.
  *
- * <p>Immutable and thread-safe. Signing is small crypto, fine on an event loop; {@link #loadOrCreate} does file
- * I/O and key generation and belongs on a worker.
+ * <p>Thread-safe. The signing authority is swapped whole by {@link #activate} (rotation, {@code ca install}), so
+ * every service holding this object issues from the new CA at once. Signing is small crypto, fine on an event loop;
+ * {@link #loadOrCreate} and {@link #load} do file I/O and key generation and belong on a worker.
  */
 public final class SiteCa {
     private static final Logger LOG = LoggerFactory.getLogger(SiteCa.class);
@@ -76,20 +77,71 @@ public final class SiteCa {
     private static final int MAX_CHAIN = 8;
     private static final String SIG_ALG = "SHA256withECDSA";
 
-    private final PrivateKey key;
-    private final List<X509Certificate> chain;
+    public static final String UPSTREAM_ROOTS_FILE = "upstream-roots.pem";
+
+    /**
+     * One signing key with what certifies it: swapped whole, so a signature and the chain sent with it always
+     * belong together.
+     *
+     * @param upstreamRoots the roots above a nested CA ({@code upstream-roots.pem}); empty for a self-signed CA
+     */
+    private record Authority(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> upstreamRoots,
+                             byte[] caKeyId) {
+    }
+
+    private volatile Authority active;
+    /** Authorities devices must trust besides ours: the next CA's root before it signs, the last one's after. */
+    private volatile List<X509Certificate> alongside = List.of();
+    /** Roots of trust domains central federates with: devices verify those peers with them. */
+    private volatile java.util.Map<String, List<X509Certificate>> federated = java.util.Map.of();
     private final String trustDomain;
     private final Clock clock;
     private final SecureRandom random;
-    private final byte[] caKeyId;
 
-    private SiteCa(PrivateKey key, List<X509Certificate> chain, String trustDomain, Clock clock, SecureRandom random) {
-        this.key = key;
-        this.chain = List.copyOf(chain);
+    private SiteCa(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> upstreamRoots, String trustDomain,
+            Clock clock, SecureRandom random) {
+        this.active = new Authority(key, List.copyOf(chain), List.copyOf(upstreamRoots), keyId(chain.get(0)));
         this.trustDomain = trustDomain;
         this.clock = clock;
         this.random = random;
-        this.caKeyId = keyId(chain.get(0));
+    }
+
+    /**
+     * Makes {@code next} this CA's signing authority: everything that holds this object (enrollment, attestation,
+     * revocations, the admin API) issues from it at once. Rotation and {@code ca install} call this after the files
+     * on disk say the same, so a restart loads what was running.
+     */
+    public void activate(SiteCa next) {
+        if (!next.trustDomain.equals(trustDomain)) {
+            throw new CaException("the new CA is for trust domain '" + next.trustDomain + "', this site is '" + trustDomain + "'");
+        }
+        Authority was = active;
+        active = next.active;
+        LOG.info("site CA now {} (valid until {}), was {}", next.certificate().getSubjectX500Principal(),
+                next.notAfter(), was.chain().get(0).getNotAfter().toInstant());
+    }
+
+    /**
+     * Authorities to publish with ours (see {@link #trustAnchors()}): set by rotation, so everything that hands out
+     * the bundle hands out the same one.
+     */
+    public void publishAlongside(List<X509Certificate> others) {
+        this.alongside = List.copyOf(others);
+    }
+
+    /**
+     * Roots of federated trust domains (from central's site bundle), handed to devices per trust domain in the site
+     * bundle message; never mixed into {@link #trustAnchors()}, which verify our own trust domain's SVIDs.
+     */
+    public void publishFederated(java.util.Map<String, List<X509Certificate>> byTrustDomain) {
+        java.util.Map<String, List<X509Certificate>> copy = new java.util.TreeMap<>();
+        byTrustDomain.forEach((td, roots) -> copy.put(td, List.copyOf(roots)));
+        this.federated = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    /** Federated trust domain → its roots, as last published. */
+    public java.util.Map<String, List<X509Certificate>> federated() {
+        return federated;
     }
 
     /**
@@ -133,10 +185,7 @@ public final class SiteCa {
         KeyPair pair = gen.generateKeyPair();
 
         Instant now = clock.instant();
-        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
-                .addRDN(BCStyle.O, "Outpost")
-                .addRDN(BCStyle.CN, "Outpost site CA " + siteName)
-                .build();
+        X500Name subject = subject(siteName);
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
         X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, randomSerial(random),
@@ -155,7 +204,60 @@ public final class SiteCa {
         KeyFiles.writePrivate(caDir.resolve(KEY_FILE), PemIo.ascii(Pem.encode("PRIVATE KEY", pair.getPrivate().getEncoded())));
         KeyFiles.writePublic(caDir.resolve(CERT_FILE), PemIo.ascii(Pem.certificate(cert)));
         LOG.info("created site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(), cert.getNotAfter().toInstant());
-        return new SiteCa(pair.getPrivate(), List.of(cert), trustDomain, clock, random);
+        return new SiteCa(pair.getPrivate(), List.of(cert), List.of(), trustDomain, clock, random);
+    }
+
+    /**
+     * A new self-signed CA certificate for {@code key} (standalone rotation: the next root), not written anywhere.
+     */
+    public static X509Certificate selfSign(KeyPair pair, String trustDomain, String siteName, Duration caTtl, Clock clock)
+            throws GeneralSecurityException {
+        SecureRandom random = new SecureRandom();
+        Instant now = clock.instant();
+        X500Name subject = subject(siteName);
+        try {
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, randomSerial(random),
+                    Date.from(now.minus(BACKDATE)), Date.from(now.plus(caTtl)), subject, pair.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ski);
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(ski.getKeyIdentifier()));
+            b.addExtension(Extension.subjectAlternativeName, false,
+                    new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
+                            SpiffeId.ofTrustDomain(trustDomain).toString())));
+            return sign(b, pair.getPrivate());
+        } catch (IOException e) {
+            throw new GeneralSecurityException(e.getMessage(), e);
+        }
+    }
+
+    /** The site CA's subject, the same whoever signs it: O=Outpost, CN=Outpost site CA &lt;site&gt;. */
+    public static X500Name subject(String siteName) {
+        return new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.O, "Outpost")
+                .addRDN(BCStyle.CN, "Outpost site CA " + siteName)
+                .build();
+    }
+
+    /**
+     * Loads the CA a nested site installed ({@code ca install} or the upstream link). Unlike
+     * {@link #loadOrCreate} it never makes one: a nested CA that is missing is the operator's (or central's) to
+     * provide. An expired CA loads (see {@link #expired()}).
+     */
+    public static SiteCa load(Path caDir, String trustDomain, Clock clock) {
+        SpiffeId.checkTrustDomain(trustDomain);
+        try {
+            return load(caDir.resolve(KEY_FILE), caDir.resolve(CERT_FILE), trustDomain, clock);
+        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
+            throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the CA may issue now; an expired CA is kept (devices' state depends on nothing in it) until replaced. */
+    public boolean expired() {
+        return !clock.instant().isBefore(notAfter());
     }
 
     private static SiteCa load(Path keyFile, Path certFile, String trustDomain, Clock clock)
@@ -191,13 +293,44 @@ public final class SiteCa {
                 throw new CaException(certFile + ": certificate " + (i + 1) + " is not signed by certificate " + (i + 2), e);
             }
         }
+        List<X509Certificate> roots = List.of();
+        Path rootsFile = certFile.resolveSibling(UPSTREAM_ROOTS_FILE);
+        if (Files.exists(rootsFile)) {
+            roots = PemIo.certificates(new String(KeyFiles.readLimited(rootsFile, MAX_FILE_BYTES),
+                    StandardCharsets.US_ASCII), MAX_CHAIN);
+            X509Certificate top = chain.get(chain.size() - 1);
+            if (!isSelfSigned(top) && roots.stream().noneMatch(r -> signedBy(top, r))) {
+                throw new CaException(rootsFile + " holds no root that signed " + top.getSubjectX500Principal()
+                        + ": devices given these roots could not verify the site's SVIDs");
+            }
+        }
+        if (roots.isEmpty() && !isSelfSigned(chain.get(chain.size() - 1))) {
+            throw new CaException(certFile + " is a CA signed upstream but " + rootsFile + " (the root(s) devices "
+                    + "trust) is missing: put it back (the root certificate(s) given to ca install as --chain)");
+        }
         Instant now = clock.instant();
         if (!now.isBefore(cert.getNotAfter().toInstant())) {
-            throw new CaException(certFile + " expired at " + cert.getNotAfter().toInstant()
-                    + ": devices can no longer be issued identities; rotate the CA");
+            // Not a reason to refuse to start: the store (every device's enrollment and state) is intact and a new
+            // CA installed over this one lets devices resume. Readiness says "ca expired" and issuance refuses.
+            LOG.error("site CA {} EXPIRED at {}: no identities can be issued until a new CA is installed "
+                    + "(outpost-appliance ca csr, then ca install)", certFile, cert.getNotAfter().toInstant());
+        } else {
+            LOG.info("loaded site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(),
+                    cert.getNotAfter().toInstant());
         }
-        LOG.info("loaded site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(), cert.getNotAfter().toInstant());
-        return new SiteCa(key, chain, trustDomain, clock, new SecureRandom());
+        return new SiteCa(key, chain, roots, trustDomain, clock, new SecureRandom());
+    }
+
+    private static boolean signedBy(X509Certificate c, X509Certificate issuer) {
+        if (!c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+            return false;
+        }
+        try {
+            c.verify(issuer.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
 
     /** Issues a node X509-SVID {@code spiffe://<td>/agent/tpm/<deviceId>} for a key the caller already vetted. */
@@ -222,10 +355,12 @@ public final class SiteCa {
             throw new IllegalArgumentException("subject key refused: " + weak);
         }
         SpiffeId id = enrolling ? SpiffeId.enrollingId(trustDomain, deviceId) : SpiffeId.nodeId(trustDomain, deviceId);
+        Authority a = active;
         Instant now = clock.instant();
-        Instant caEnd = notAfter();
+        Instant caEnd = a.chain().get(0).getNotAfter().toInstant();
         if (!now.isBefore(caEnd)) {
-            throw new CaException("site CA expired at " + caEnd + ": cannot issue");
+            throw new CaException("ca expired: the site CA expired at " + caEnd + "; no identity can be issued until "
+                    + "a new CA is installed (outpost-appliance ca csr / ca install)");
         }
         // X.509 times have second precision; truncating here keeps the record equal to the certificate.
         Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
@@ -238,20 +373,20 @@ public final class SiteCa {
                 .build();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), serial,
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(a.chain().get(0), serial,
                     Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             b.addExtension(Extension.extendedKeyUsage, false,
                     new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
-            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyId));
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(a.caKeyId()));
             b.addExtension(Extension.subjectAlternativeName, false,
                     new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.toString())));
-            X509Certificate leaf = sign(b, key);
+            X509Certificate leaf = sign(b, a.key());
             List<X509Certificate> svidChain = new ArrayList<>();
             svidChain.add(leaf);
-            for (X509Certificate c : chain) {
+            for (X509Certificate c : a.chain()) {
                 if (!isSelfSigned(c)) {
                     svidChain.add(c);
                 }
@@ -289,25 +424,26 @@ public final class SiteCa {
         if (weak != null) {
             throw new IllegalArgumentException("key refused: " + weak);
         }
+        Authority a = active;
         Instant now = clock.instant();
-        Instant caEnd = notAfter();
+        Instant caEnd = a.chain().get(0).getNotAfter().toInstant();
         Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         Instant wanted = now.plus(ttl);
         Instant notAfter = (wanted.isAfter(caEnd) ? caEnd : wanted).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Outpost").addRDN(BCStyle.CN, cn).build();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(certificate(), randomSerial(random),
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(a.chain().get(0), randomSerial(random),
                     Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
             b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
-            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(caKeyId));
+            b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(a.caKeyId()));
             if (!sans.isEmpty()) {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
             }
-            return sign(b, key);
+            return sign(b, a.key());
         } catch (GeneralSecurityException | IOException e) {
             throw new CaException("cannot issue a TLS certificate for " + cn + ": " + e.getMessage(), e);
         }
@@ -320,7 +456,7 @@ public final class SiteCa {
     public byte[] sign(byte[] statement) {
         try {
             java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA", Providers.bouncyCastle());
-            s.initSign(key, random);
+            s.initSign(active.key(), random);
             s.update(statement);
             return s.sign();
         } catch (GeneralSecurityException e) {
@@ -329,23 +465,61 @@ public final class SiteCa {
     }
 
     public X509Certificate certificate() {
-        return chain.get(0);
+        return active.chain().get(0);
     }
 
     /** Our certificate first, then whatever certifies it up to (and including, if present) the root. */
     public List<X509Certificate> chain() {
-        return chain;
+        return active.chain();
     }
 
-    /** The roots a peer must trust to verify our SVIDs: what goes into the trust bundle. */
-    public List<X509Certificate> trustAnchors() {
+    /**
+     * Our certificate and the intermediates above it, never a root: what an SVID or a TLS server certificate carries
+     * so that a peer holding only the roots can build the path.
+     */
+    public List<X509Certificate> intermediates() {
+        return active.chain().stream().filter(c -> !isSelfSigned(c)).toList();
+    }
+
+    /** The roots that certify the active CA alone (no rotation extras). */
+    public List<X509Certificate> ownAnchors() {
+        Authority a = active;
         List<X509Certificate> roots = new ArrayList<>();
-        for (X509Certificate c : chain) {
+        for (X509Certificate c : a.chain()) {
             if (isSelfSigned(c)) {
                 roots.add(c);
             }
         }
-        return roots;
+        roots.addAll(a.upstreamRoots());
+        return distinct(roots);
+    }
+
+    /**
+     * The roots a peer must trust to verify our SVIDs: what goes into the trust bundle. A self-signed CA is its own
+     * root; a nested CA's are the upstream roots. During rotation also the next CA's roots (published before it
+     * signs anything) and the previous CA's (until the last SVID it signed has expired).
+     */
+    public List<X509Certificate> trustAnchors() {
+        List<X509Certificate> roots = new ArrayList<>(ownAnchors());
+        roots.addAll(alongside);
+        return distinct(roots);
+    }
+
+    static List<X509Certificate> distinct(List<X509Certificate> certs) {
+        java.util.LinkedHashMap<String, X509Certificate> seen = new java.util.LinkedHashMap<>();
+        for (X509Certificate c : certs) {
+            try {
+                seen.putIfAbsent(java.util.HexFormat.of().formatHex(c.getEncoded()), c);
+            } catch (java.security.cert.CertificateEncodingException e) {
+                throw new CaException("unencodable certificate: " + e.getMessage(), e);
+            }
+        }
+        return List.copyOf(seen.values());
+    }
+
+    /** The active CA's private key: for the CA directory's own checks (does a certificate belong to it), never exported. */
+    PrivateKey privateKey() {
+        return active.key();
     }
 
     public String trustDomain() {
@@ -376,7 +550,7 @@ public final class SiteCa {
         return s;
     }
 
-    private static boolean belongTogether(PrivateKey priv, PublicKey pub) throws GeneralSecurityException {
+    static boolean belongTogether(PrivateKey priv, PublicKey pub) throws GeneralSecurityException {
         byte[] probe = new byte[32];
         new SecureRandom().nextBytes(probe);
         Signature s = Signature.getInstance(SIG_ALG);
@@ -408,7 +582,7 @@ public final class SiteCa {
         return found;
     }
 
-    private static boolean isSelfSigned(X509Certificate c) {
+    static boolean isSelfSigned(X509Certificate c) {
         if (!c.getSubjectX500Principal().equals(c.getIssuerX500Principal())) {
             return false;
         }

@@ -24,7 +24,8 @@ public record ApplianceConfig(
         Ca ca,
         Enrollment enrollment,
         Attestation attestation,
-        Retention retention) {
+        Retention retention,
+        Upstream upstream) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -56,8 +57,73 @@ public record ApplianceConfig(
     public record Metrics(String host, int port) {
     }
 
-    /** @param ttl lifetime of a new site CA; @param svidTtl lifetime of node SVIDs (renewed on fresh attestation) */
-    public record Ca(Duration ttl, Duration svidTtl) {
+    /**
+     * @param mode    standalone: the site CA is a self-signed root made here; nested: an intermediate signed upstream
+     *                (by central online, or by any CA through the file flow {@code ca csr} / {@code ca install})
+     * @param ttl     lifetime of a new site CA (standalone: what we make; nested: what we ask for, central may cap it)
+     * @param svidTtl lifetime of node SVIDs (renewed on fresh attestation)
+     */
+    public record Ca(CaMode mode, Duration ttl, Duration svidTtl) {
+        public boolean nested() {
+            return mode == CaMode.NESTED;
+        }
+    }
+
+    /** Where the site CA comes from. */
+    public enum CaMode {
+        STANDALONE, NESTED;
+
+        @JsonValue
+        public String yaml() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        public static CaMode parse(String v) {
+            for (CaMode m : values()) {
+                if (m.yaml().equals(v)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("must be standalone or nested; got '" + v + "'");
+        }
+    }
+
+    /**
+     * The central trust domain's site API (docs/upward-link.md). All null: no online link; a nested site then gets
+     * its CA by the file flow only.
+     *
+     * @param url       https://HOST:PORT of central's site API
+     * @param caFile    central's root, the only anchor trusted for the site API's server certificate
+     * @param join      how the site joins central the first time: by the gateway's TPM or a one-time token
+     * @param token     the join token itself (prefer tokenFile: a config file is often readable by more people)
+     * @param tokenFile a file holding the join token
+     * @param tpm       the gateway's own TPM for {@code join: tpm}, as a TPM URI (device:/dev/tpmrm0, swtpm:HOST:PORT)
+     */
+    public record Upstream(String url, Path caFile, JoinMethod join, String token, Path tokenFile, String tpm) {
+        public boolean online() {
+            return url != null;
+        }
+    }
+
+    /** How a site proves itself to central at join time. */
+    public enum JoinMethod {
+        TPM, TOKEN;
+
+        @JsonValue
+        public String yaml() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        public static JoinMethod parse(String v) {
+            for (JoinMethod m : values()) {
+                if (m.yaml().equals(v)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("must be tpm or token; got '" + v + "'");
+        }
     }
 
     /**
@@ -165,7 +231,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment, attestation, retention);
+                enrollment, attestation, retention, upstream);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }
@@ -173,5 +239,10 @@ public record ApplianceConfig(
     /** Where the site CA keeps {@code ca.key} and {@code ca.crt}. */
     public Path caDir() {
         return dataDir.resolve("ca");
+    }
+
+    /** Where the site credential for central lives ({@code site.key}, {@code site.crt}). */
+    public Path upstreamDir() {
+        return dataDir.resolve("upstream");
     }
 }

@@ -12,6 +12,8 @@ import dev.outpost.spiffe.SpiffeId;
 /** Checks a bound configuration and reports every problem at once, each as "path: reason". */
 final class ConfigValidator {
     private static final Pattern SITE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    /** Central's site names (its credential's SPIFFE ID ends with one): stricter than a standalone site's. */
+    private static final Pattern CENTRAL_SITE = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     /** sun_path is 108 bytes including the terminating NUL. */
     static final int MAX_SOCKET_PATH = 107;
     static final int MAX_MQTT_PAYLOAD = 16 * 1024 * 1024;
@@ -87,6 +89,11 @@ final class ConfigValidator {
             error("ca.svidTtl", "must be shorter than ca.ttl (" + ca.ttl() + "), got " + ca.svidTtl());
         }
 
+        if (ca.mode() == null) {
+            error("ca.mode", "required (standalone or nested)");
+        }
+        upstream(c.upstream(), ca, c.site());
+
         ApplianceConfig.Enrollment e = c.enrollment();
         if (e.ekTrust() == null) {
             error("enrollment.ekTrust", "required (either, hash, cert, both)");
@@ -109,6 +116,69 @@ final class ConfigValidator {
         }
         attestation(c.attestation());
         retention(c.retention());
+    }
+
+    /**
+     * No upstream URL is allowed in both modes: a nested site without one gets its CA by the file flow. With a URL,
+     * everything the join needs must be there now, not discovered at the first join attempt days later.
+     */
+    private void upstream(ApplianceConfig.Upstream u, ApplianceConfig.Ca ca, String site) {
+        if (u == null || u.url() == null) {
+            if (u != null && (u.caFile() != null || u.token() != null || u.tokenFile() != null)) {
+                error("upstream.url", "required when other upstream keys are set (or remove them: no online link)");
+            }
+            return;
+        }
+        if (site != null && !CENTRAL_SITE.matcher(site).matches()) {
+            error("site", "a site joined to central is named as central names it: ^[a-z0-9][a-z0-9-]{0,62}$ "
+                    + "(docs/upward-link.md), got " + show(site));
+        }
+        if (ca.mode() != ApplianceConfig.CaMode.NESTED) {
+            error("upstream.url", "only a nested site CA (ca.mode: nested) is signed upstream; set ca.mode: nested "
+                    + "or remove upstream.url");
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(u.url());
+        } catch (java.net.URISyntaxException ex) {
+            error("upstream.url", "not a URL: " + ex.getMessage());
+            return;
+        }
+        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            error("upstream.url", "must be https://HOST[:PORT] (central's site API), got " + show(u.url()));
+        } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+            error("upstream.url", "must not have a path (the API paths are fixed), got " + show(u.url()));
+        }
+        if (u.caFile() == null) {
+            error("upstream.caFile", "required with upstream.url: central's root, the only anchor trusted for its "
+                    + "server certificate (the system's CAs are not)");
+        } else {
+            absolute("upstream.caFile", u.caFile());
+        }
+        if (u.join() == null) {
+            error("upstream.join", "required with upstream.url (tpm or token)");
+        } else if (u.join() == ApplianceConfig.JoinMethod.TOKEN) {
+            if ((u.token() == null) == (u.tokenFile() == null)) {
+                error("upstream.token", "join: token needs exactly one of upstream.token or upstream.tokenFile");
+            } else if (u.tokenFile() != null) {
+                absolute("upstream.tokenFile", u.tokenFile());
+            } else if (u.token().isBlank() || u.token().length() > 1024) {
+                error("upstream.token", "must be 1..1024 non-blank characters");
+            }
+        } else {
+            if (u.token() != null || u.tokenFile() != null) {
+                error("upstream.token", "join: tpm takes no token (remove it, or set join: token)");
+            }
+            if (u.tpm() == null) {
+                error("upstream.tpm", "join: tpm needs the gateway's TPM, e.g. device:/dev/tpmrm0");
+            } else {
+                try {
+                    dev.outpost.tpm.device.TpmUri.parse(u.tpm());
+                } catch (IllegalArgumentException ex) {
+                    error("upstream.tpm", ex.getMessage());
+                }
+            }
+        }
     }
 
     private void retention(ApplianceConfig.Retention r) {

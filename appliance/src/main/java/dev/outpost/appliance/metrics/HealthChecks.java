@@ -67,7 +67,8 @@ public final class HealthChecks {
         return Readiness.Check.of("ca", () -> {
             Instant now = clock.instant();
             if (!now.isBefore(ca.notAfter())) {
-                return Optional.of("the site CA expired at " + ca.notAfter());
+                return Optional.of("ca expired: the site CA expired at " + ca.notAfter() + "; no identity is issued "
+                        + "until a new CA is installed (outpost-appliance ca csr / ca install)");
             }
             if (now.isBefore(ca.certificate().getNotBefore().toInstant())) {
                 return Optional.of("the site CA is not valid before " + ca.certificate().getNotBefore().toInstant());

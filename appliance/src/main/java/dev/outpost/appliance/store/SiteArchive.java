@@ -42,7 +42,15 @@ public final class SiteArchive {
     public static final String DB_ENTRY = SiteDirectory.DB_FILE;
     public static final String KEY_ENTRY = "ca/ca.key";
     public static final String CERT_ENTRY = "ca/ca.crt";
+    /**
+     * CA files a site may have besides the key and certificate: a nested CA's roots (without them its SVIDs verify
+     * against nothing devices hold) and, after a rotation, the previous CA's (its SVIDs are still out).
+     */
+    static final List<String> OPTIONAL_CA_ENTRIES = List.of("ca/upstream-roots.pem", "ca/previous.crt",
+            "ca/previous-roots.pem");
+    /** 1: database, key, certificate. 2: also any of {@link #OPTIONAL_CA_ENTRIES}; written only when there are some. */
     static final int FORMAT = 1;
+    static final int FORMAT_WITH_CA_EXTRAS = 2;
     private static final int OWNER_ONLY = 0600;
     private static final int PUBLIC = 0644;
     private static final int BLOCK = 512;
@@ -65,14 +73,20 @@ public final class SiteArchive {
         Map<String, String> hashes = new LinkedHashMap<>();
         Map<String, Long> sizes = new LinkedHashMap<>();
         entry(gz, DB_ENTRY, OWNER_ONLY, dbSize, createdAt, db, hashes, sizes);
-        for (String name : List.of(KEY_ENTRY, CERT_ENTRY)) {
+        List<String> names = new ArrayList<>(List.of(KEY_ENTRY, CERT_ENTRY));
+        for (String extra : OPTIONAL_CA_ENTRIES) {
+            if (Files.exists(caDir.resolve(extra.substring("ca/".length())))) {
+                names.add(extra);
+            }
+        }
+        for (String name : names) {
             Path f = caDir.resolve(name.substring("ca/".length()));
             try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
                 entry(gz, name, name.equals(KEY_ENTRY) ? OWNER_ONLY : PUBLIC, Files.size(f), createdAt, in, hashes, sizes);
             }
         }
         ObjectNode m = JSON.createObjectNode();
-        m.put("format", FORMAT).put("createdAt", createdAt.toString()).put("trustDomain", trustDomain).put("site", site);
+        m.put("format", names.size() > 2 ? FORMAT_WITH_CA_EXTRAS : FORMAT).put("createdAt", createdAt.toString()).put("trustDomain", trustDomain).put("site", site);
         ArrayNode files = m.putArray("files");
         hashes.forEach((name, hash) -> files.addObject().put("name", name).put("size", sizes.get(name)).put("sha256", hash));
         byte[] manifest = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
@@ -182,7 +196,8 @@ public final class SiteArchive {
                     throw new Damaged(source + ": manifest of " + size + " bytes");
                 }
                 manifest = readFully(in, (int) size, source);
-            } else if (name.equals(DB_ENTRY) || name.equals(KEY_ENTRY) || name.equals(CERT_ENTRY)) {
+            } else if (name.equals(DB_ENTRY) || name.equals(KEY_ENTRY) || name.equals(CERT_ENTRY)
+                    || OPTIONAL_CA_ENTRIES.contains(name)) {
                 if (!name.equals(DB_ENTRY) && size > MAX_SMALL) {
                     throw new Damaged(source + ": " + name + " of " + size + " bytes cannot be a CA file");
                 }
@@ -203,13 +218,21 @@ public final class SiteArchive {
             throw new Damaged(source + ": no " + MANIFEST + ": not an Outpost site backup, or cut short");
         }
         JsonNode m = JSON.readTree(manifest);
-        if (m.path("format").asInt() != FORMAT) {
-            throw new Damaged(source + ": backup format " + m.path("format") + ", this version reads " + FORMAT);
+        int format = m.path("format").asInt();
+        if (format != FORMAT && format != FORMAT_WITH_CA_EXTRAS) {
+            throw new Damaged(source + ": backup format " + m.path("format") + ", this version reads " + FORMAT
+                    + " and " + FORMAT_WITH_CA_EXTRAS);
         }
         Map<String, JsonNode> listed = new LinkedHashMap<>();
         m.path("files").forEach(f -> listed.put(f.path("name").asText(), f));
         List<String> problems = new ArrayList<>();
-        for (String name : List.of(DB_ENTRY, KEY_ENTRY, CERT_ENTRY)) {
+        List<String> expected = new ArrayList<>(List.of(DB_ENTRY, KEY_ENTRY, CERT_ENTRY));
+        for (String extra : OPTIONAL_CA_ENTRIES) {
+            if (listed.containsKey(extra) || hashes.containsKey(extra)) {
+                expected.add(extra);
+            }
+        }
+        for (String name : expected) {
             JsonNode f = listed.get(name);
             if (f == null || !hashes.containsKey(name)) {
                 problems.add(name + " missing");

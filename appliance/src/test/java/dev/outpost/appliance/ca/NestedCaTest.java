@@ -93,12 +93,16 @@ class NestedCaTest {
     }
 
     @Test
-    void anExpiredCaIsRefusedAtStart() {
+    void anExpiredCaLoadsButIssuesNothing() {
+        // Loading must not fail: the appliance then starts (not ready, "ca expired"), keeps every device's state, and
+        // an installed CA lets them resume. Issuing is what is refused.
         Instant t = Instant.parse("2030-01-01T00:00:00Z");
         SiteCa.loadOrCreate(dir, TD, "a", Duration.ofHours(1), Clock.fixed(t, ZoneOffset.UTC));
-        assertThatThrownBy(() -> SiteCa.loadOrCreate(dir, TD, "a", Duration.ofHours(1),
-                Clock.fixed(t.plusSeconds(7200), ZoneOffset.UTC)))
-                .isInstanceOf(CaException.class).hasMessageContaining("expired at 2030-01-01T01:00:00Z");
+        SiteCa expired = SiteCa.loadOrCreate(dir, TD, "a", Duration.ofHours(1),
+                Clock.fixed(t.plusSeconds(7200), ZoneOffset.UTC));
+        assertThat(expired.expired()).isTrue();
+        assertThatThrownBy(() -> expired.issueNodeSvid(SiteCaTest.ecKey().getPublic(), DEVICE, Duration.ofMinutes(5)))
+                .isInstanceOf(CaException.class).hasMessageContaining("ca expired: the site CA expired at 2030-01-01T01:00:00Z");
     }
 
     static X509Certificate intermediate(X509Certificate issuer, PrivateKey issuerKey, KeyPair subject, String td) throws Exception {

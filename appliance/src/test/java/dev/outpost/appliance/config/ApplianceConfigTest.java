@@ -30,7 +30,7 @@ class ApplianceConfigTest {
         assertThat(c.mqtt().tls().selfIssued()).isTrue();
         assertThat(c.admin().socket()).isEqualTo(Path.of("/run/outpost/admin.sock"));
         assertThat(c.metrics()).isEqualTo(new ApplianceConfig.Metrics("127.0.0.1", 9464));
-        assertThat(c.ca()).isEqualTo(new ApplianceConfig.Ca(Duration.ofDays(365), Duration.ofHours(1)));
+        assertThat(c.ca()).isEqualTo(new ApplianceConfig.Ca(ApplianceConfig.CaMode.STANDALONE, Duration.ofDays(90), Duration.ofHours(1)));
         assertThat(c.enrollment()).isEqualTo(new ApplianceConfig.Enrollment(EkTrust.EITHER, Path.of("/etc/outpost/allow"),
                 Path.of("/etc/outpost/ek-ca"), Duration.ofMinutes(2), 600, 10));
         assertThat(c.caDir()).isEqualTo(Path.of("/var/lib/outpost/ca"));
@@ -95,7 +95,7 @@ class ApplianceConfigTest {
         ApplianceConfig c = ApplianceConfig.parse("runtimeDir: /run/x\nmqtt:\n  port: 1883\nca:\n", "t");
         assertThat(c.mqtt().port()).isEqualTo(1883);
         assertThat(c.mqtt().host()).isEqualTo("0.0.0.0");
-        assertThat(c.ca().ttl()).isEqualTo(Duration.ofDays(365));
+        assertThat(c.ca().ttl()).isEqualTo(Duration.ofDays(90));
         assertThat(c.admin().socket()).isEqualTo(Path.of("/run/x/admin.sock"));
         assertThat(ApplianceConfig.parse("", "empty")).isEqualTo(ApplianceConfig.defaults());
     }
@@ -120,7 +120,7 @@ class ApplianceConfigTest {
             "trustDomain: Example.COM                 | trustDomain: trust domain must be in lowercase",
             "trustDomain: spiffe://example.org        | trustDomain: trust domain is a bare name",
             "trustDomain: ''                          | trustDomain: trust domain is empty",
-            "ca: {svidTtl: P400D}                     | ca.svidTtl: must be shorter than ca.ttl (PT8760H), got PT9600H",
+            "ca: {svidTtl: P400D}                     | ca.svidTtl: must be shorter than ca.ttl (PT2160H), got PT9600H",
             "ca: {ttl: PT0S}                          | ca.ttl: must be positive, got PT0S",
             "ca: {ttl: one year}                      | ca.ttl: cannot read 'one year' as an ISO-8601 duration",
             "mqtt: {port: eighty}                     | mqtt.port: expected a whole number",
@@ -183,5 +183,35 @@ class ApplianceConfigTest {
         Path big = dir.resolve("big.yaml");
         Files.writeString(big, "# " + "x".repeat(300_000));
         assertThatThrownBy(() -> ApplianceConfig.load(big)).hasMessageContaining("over the 262144 limit");
+    }
+
+    @Test
+    void nestedWithoutUpstreamIsTheFileFlow() {
+        ApplianceConfig c = ApplianceConfig.parse("ca:\n  mode: nested\n", "t");
+        assertThat(c.ca().nested()).isTrue();
+        assertThat(c.upstream().online()).isFalse();
+    }
+
+    @Test
+    void upstreamIsCheckedWhole() {
+        ApplianceConfig c = ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: https://central.example:8444\n"
+                + "  caFile: /etc/outpost/central-ca.pem\n  join: token\n  tokenFile: /etc/outpost/join.token\n", "t");
+        assertThat(c.upstream().join()).isEqualTo(ApplianceConfig.JoinMethod.TOKEN);
+        assertThatThrownBy(() -> ApplianceConfig.parse("upstream:\n  url: https://c:8444\n  caFile: /c.pem\n"
+                + "  join: tpm\n  tpm: device:/dev/tpmrm0\n", "t"))
+                .hasMessageContaining("upstream.url: only a nested site CA");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: http://c:8444\n"
+                + "  join: token\n", "t"))
+                .hasMessageContaining("upstream.url: must be https://")
+                .hasMessageContaining("upstream.caFile: required")
+                .hasMessageContaining("upstream.token: join: token needs exactly one");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: https://c:8444\n"
+                + "  caFile: /c.pem\n  join: tpm\n  tpm: /dev/tpm0\n", "t"))
+                .hasMessageContaining("upstream.tpm");
+        assertThatThrownBy(() -> ApplianceConfig.parse("site: Plant_1\nca:\n  mode: nested\nupstream:\n  url: https://c:8444\n"
+                + "  caFile: /c.pem\n  join: token\n  token: t\n", "t"))
+                .hasMessageContaining("site: a site joined to central is named as central names it");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: sideways\n", "t"))
+                .hasMessageContaining("must be standalone or nested");
     }
 }

@@ -91,7 +91,10 @@ class MetricsTest {
             assertThat(failedReasons.values()).allMatch(v -> v == 1.0);
             assertThat(m.get("outpost_requests_total{kind=\"evidence\"}")).isGreaterThanOrEqualTo(2.0);
             assertThat(m.get("outpost_ca_expiry_remaining_seconds"))
-                    .isGreaterThan(Duration.ofDays(364).toSeconds()).isLessThanOrEqualTo(Duration.ofDays(365).toSeconds());
+                    .isGreaterThan(Duration.ofDays(89).toSeconds()).isLessThanOrEqualTo(Duration.ofDays(90).toSeconds());
+            // A fresh 90-day CA: nothing to rotate yet.
+            assertThat(m.get("outpost_ca_rotation_state{state=\"none\"}")).isEqualTo(1.0);
+            assertThat(m.get("outpost_ca_rotation_state{state=\"retrying\"}")).isEqualTo(0.0);
         }
     }
 

@@ -45,6 +45,9 @@ final class SiteHarness implements AutoCloseable {
     private Integer agentEnrollPort;
     private int mqttPort;
     private final List<Running> agents = new ArrayList<>();
+    private String extraConfig = "";
+    private String caLines = "";
+    private Path agentBundle;
 
     record Running(AgentDaemon daemon, Thread thread, AgentConfig config) {
     }
@@ -79,6 +82,7 @@ final class SiteHarness implements AutoCloseable {
                 "  port: 0",
                 "ca:",
                 "  svidTtl: " + svidTtl,
+                caLines,
                 "enrollment:",
                 "  ekTrust: " + ekTrust,
                 "  allowListDir: " + dir.resolve("allow"),
@@ -93,6 +97,7 @@ final class SiteHarness implements AutoCloseable {
                 "  failOnImaViolations: " + failOnImaViolations,
                 "  maxEvidenceBytes: " + Math.max(1 << 20, maxBufferedEvidenceBytes == 0 ? 33554432 : maxBufferedEvidenceBytes),
                 "  maxBufferedEvidenceBytes: " + maxBufferedEvidenceBytes,
+                extraConfig,
                 ""));
         return f;
     }
@@ -147,6 +152,24 @@ final class SiteHarness implements AutoCloseable {
 
     SiteHarness challengeTtl(Duration ttl) {
         this.challengeTtl = ttl;
+        return this;
+    }
+
+    /** Whole top-level sections appended to the configuration, e.g. {@code upstream:}. */
+    SiteHarness extraConfig(String yaml) {
+        this.extraConfig = yaml;
+        return this;
+    }
+
+    /** More keys under {@code ca:} (each line indented two spaces), e.g. {@code "  mode: nested"}. */
+    SiteHarness caConfig(String... lines) {
+        this.caLines = String.join("\n", lines);
+        return this;
+    }
+
+    /** The bundle agents start with (default: the site CA's ca.crt, which for a nested CA holds no root). */
+    SiteHarness agentBundle(Path bundle) {
+        this.agentBundle = bundle;
         return this;
     }
 
@@ -231,7 +254,7 @@ final class SiteHarness implements AutoCloseable {
 
     /** An agent that reads its IMA list and boot log from {@code securityfs} (a SimulatedKernel's directory). */
     AgentConfig agentConfig(Swtpm tpm, String name, String ek, String ak, Path securityfs) throws IOException {
-        return agentConfig(tpm, name, ek, ak, securityfs, "  bundle: " + caPem());
+        return agentConfig(tpm, name, ek, ak, securityfs, "  bundle: " + (agentBundle != null ? agentBundle : caPem()));
     }
 
     /** An agent that trusts the appliance by a pinned SHA-256 fingerprint of the site CA instead of a bundle file. */

@@ -22,7 +22,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttServer;
@@ -60,6 +60,7 @@ public final class MqttEndpointServer implements DeviceChannel {
     private final RetainedStore retained = new RetainedStore();
     private final EndpointStats stats = new EndpointStats(registry::size);
 
+    private final ServerIdentity serverIdentity;
     private volatile Vertx vertx;
     private volatile MqttServer server;
     private volatile RequestDispatcher dispatcher;
@@ -80,6 +81,7 @@ public final class MqttEndpointServer implements DeviceChannel {
         this.options = Objects.requireNonNull(options, "options");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.trustAnchors = new TrustAnchors(options.trustAnchorsPem());
+        this.serverIdentity = new ServerIdentity(options.certificateChainPem(), options.privateKeyPem());
         this.authenticator = new ConnectionAuthenticator(options.trustDomain(), Objects.requireNonNull(policy, "policy"),
                 trustAnchors);
         this.acl = new TopicAcl(options.topics());
@@ -108,9 +110,7 @@ public final class MqttEndpointServer implements DeviceChannel {
                 .setHost(options.host())
                 .setPort(options.port())
                 .setSsl(true)
-                .setKeyCertOptions(new PemKeyCertOptions()
-                        .setCertValue(Buffer.buffer(options.certificateChainPem()))
-                        .setKeyValue(Buffer.buffer(options.privateKeyPem())))
+                .setKeyCertOptions(KeyCertOptions.wrap(serverIdentity))
                 .setTrustOptions(TrustOptions.wrap(trustAnchors))
                 // requested, not required: devices enroll before they hold an SVID
                 .setClientAuth(ClientAuth.REQUEST)
@@ -162,6 +162,15 @@ public final class MqttEndpointServer implements DeviceChannel {
     public void updateTrust(String trustAnchorsPem) {
         trustAnchors.update(trustAnchorsPem);
         log.info("client trust anchors replaced; new connections use them");
+    }
+
+    /**
+     * A new server certificate (chain PEM, leaf first) and key; handshakes from now on present it, connections up keep
+     * theirs. Unusable input throws and changes nothing.
+     */
+    public void updateServerCertificate(String certificateChainPem, String privateKeyPem) {
+        serverIdentity.update(certificateChainPem, privateKeyPem);
+        log.info("server certificate replaced; new connections get it");
     }
 
     /** @return whether the device is connected and subscribed to its command topic (not that it got it) */
