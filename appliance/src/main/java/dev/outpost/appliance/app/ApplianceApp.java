@@ -29,6 +29,7 @@ import dev.outpost.appliance.ca.CaInstaller;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.metrics.RotationMetrics;
+import dev.outpost.appliance.federation.BundleEndpointServer;
 import dev.outpost.appliance.upstream.BundleFollower;
 import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
@@ -94,6 +95,7 @@ public final class ApplianceApp {
     private AttestationService attestation;
     private CaRotation rotation;
     private BundleFollower bundleFollower;
+    private BundleEndpointServer bundleEndpoint;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
@@ -250,7 +252,14 @@ public final class ApplianceApp {
                         federated)), true);
             });
             onBundleChange.get().run();
+            ApplianceConfig.BundleEndpoint be = config.federation().bundleEndpoint();
+            if (be.enabled()) {
+                app.bundleEndpoint = await(BundleEndpointServer.start(vertx, be, ca, bundles::sequence, clock));
+            }
             rotation.onActivated(() -> {
+                if (app.bundleEndpoint != null) {
+                    app.bundleEndpoint.renew();
+                }
                 // The endpoint's certificate came from the old CA and ends with it: devices get one from the new CA on
                 // their next handshake (they already trust its root: it was in the bundle before the switch).
                 if (endpoint instanceof MqttEndpointServer server && config.mqtt().tls().selfIssued()) {
@@ -358,6 +367,11 @@ public final class ApplianceApp {
     }
 
     /** The CA rotation, for tests that move the clock and want the rule applied now rather than at the next timer. */
+    /** The port of the site's SPIFFE bundle endpoint, or -1 when it is not served. */
+    public int bundleEndpointPort() {
+        return bundleEndpoint == null ? -1 : bundleEndpoint.port();
+    }
+
     /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */
     public java.util.Optional<BundleFollower> bundleFollower() {
         return java.util.Optional.ofNullable(bundleFollower);
@@ -372,6 +386,9 @@ public final class ApplianceApp {
         ready = false;
         try {
             await(endpoint.close());
+            if (bundleEndpoint != null) {
+                await(bundleEndpoint.close());
+            }
             if (admin != null) {
                 await(admin.close());
             }

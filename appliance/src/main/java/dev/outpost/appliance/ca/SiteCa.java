@@ -410,6 +410,21 @@ public final class SiteCa {
         return issueTls(subjectKey, "outpost-appliance " + trustDomain, sans, KeyPurposeId.id_kp_serverAuth, ttl);
     }
 
+    /** The SPIFFE ID of the site's bundle endpoint (SPIFFE Federation, https_spiffe profile). */
+    public static String bundleEndpointId(String trustDomain) {
+        return "spiffe://" + trustDomain + "/outpost/bundle-endpoint";
+    }
+
+    /**
+     * The X509-SVID the site's bundle endpoint presents in the https_spiffe profile: serverAuth, the one URI SAN
+     * {@link #bundleEndpointId}, so a federating peer checks it against the bundle it already holds.
+     */
+    public X509Certificate issueBundleEndpointSvid(PublicKey subjectKey, Duration ttl) {
+        return issueTls(subjectKey, "outpost bundle endpoint " + trustDomain,
+                List.of(new GeneralName(GeneralName.uniformResourceIdentifier, bundleEndpointId(trustDomain))),
+                KeyPurposeId.id_kp_serverAuth, ttl);
+    }
+
     /**
      * A TLS client certificate with a fixed common name, for the appliance's own connection to the site broker
      * (whose ACL names it by CN). It carries no URI SAN, so it can never pass as a device's SVID.

@@ -25,7 +25,8 @@ public record ApplianceConfig(
         Enrollment enrollment,
         Attestation attestation,
         Retention retention,
-        Upstream upstream) {
+        Upstream upstream,
+        Federation federation) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -104,6 +105,24 @@ public record ApplianceConfig(
         public boolean online() {
             return url != null;
         }
+    }
+
+    /** @param bundleEndpoint the site's own SPIFFE bundle endpoint, for a site that is a trust domain of its own */
+    public record Federation(BundleEndpoint bundleEndpoint) {
+    }
+
+    /**
+     * The SPIFFE Federation bundle endpoint of a standalone site ({@code GET /} on its own HTTPS port), which central or
+     * any SPIFFE peer polls to federate with the site's trust domain.
+     *
+     * @param profile     https_spiffe (the server authenticates with an SVID {@code spiffe://<td>/outpost/bundle-endpoint}
+     *                    from the site CA) or https_web (with certFile and keyFile from a web PKI)
+     * @param refreshHint the {@code spiffe_refresh_hint} served
+     */
+    public record BundleEndpoint(boolean enabled, String host, int port, String profile, Path certFile, Path keyFile,
+                                 Duration refreshHint) {
+        public static final String HTTPS_SPIFFE = "https_spiffe";
+        public static final String HTTPS_WEB = "https_web";
     }
 
     /** How a site proves itself to central at join time. */
@@ -231,7 +250,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment, attestation, retention, upstream);
+                enrollment, attestation, retention, upstream, federation);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }

@@ -93,6 +93,7 @@ final class ConfigValidator {
             error("ca.mode", "required (standalone or nested)");
         }
         upstream(c.upstream(), ca, c.site());
+        bundleEndpoint(c.federation().bundleEndpoint(), ca);
 
         ApplianceConfig.Enrollment e = c.enrollment();
         if (e.ekTrust() == null) {
@@ -122,6 +123,35 @@ final class ConfigValidator {
      * No upstream URL is allowed in both modes: a nested site without one gets its CA by the file flow. With a URL,
      * everything the join needs must be there now, not discovered at the first join attempt days later.
      */
+    private void bundleEndpoint(ApplianceConfig.BundleEndpoint b, ApplianceConfig.Ca ca) {
+        if (b == null || !b.enabled()) {
+            return;
+        }
+        if (ca.nested()) {
+            error("federation.bundleEndpoint.enabled", "a nested site is part of central's trust domain, whose bundle"
+                    + " endpoint central serves; only a standalone site (its own trust domain) serves one");
+        }
+        if (b.port() < 0 || b.port() > 65535) {
+            error("federation.bundleEndpoint.port", "must be a TCP port (0 picks a free one), got " + b.port());
+        }
+        if (b.host() == null || b.host().isBlank()) {
+            error("federation.bundleEndpoint.host", "required");
+        }
+        positive("federation.bundleEndpoint.refreshHint", b.refreshHint());
+        if (ApplianceConfig.BundleEndpoint.HTTPS_WEB.equals(b.profile())) {
+            if (b.certFile() == null || b.keyFile() == null) {
+                error("federation.bundleEndpoint", "https_web needs certFile and keyFile (a web PKI certificate)");
+            }
+        } else if (ApplianceConfig.BundleEndpoint.HTTPS_SPIFFE.equals(b.profile())) {
+            if (b.certFile() != null || b.keyFile() != null) {
+                error("federation.bundleEndpoint", "https_spiffe authenticates with an SVID from the site CA: leave"
+                        + " certFile and keyFile empty");
+            }
+        } else {
+            error("federation.bundleEndpoint.profile", "must be https_spiffe or https_web, got '" + b.profile() + "'");
+        }
+    }
+
     private void upstream(ApplianceConfig.Upstream u, ApplianceConfig.Ca ca, String site) {
         if (u == null || u.url() == null) {
             if (u != null && (u.caFile() != null || u.token() != null || u.tokenFile() != null)) {
