@@ -96,6 +96,9 @@ public final class ApplianceApp {
     private CaRotation rotation;
     private BundleFollower bundleFollower;
     private BundleEndpointServer bundleEndpoint;
+    private SiteCa ca;
+    private BundleStore bundles;
+    private Runnable bundleChanged;
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
@@ -312,6 +315,9 @@ public final class ApplianceApp {
             vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             app.attestation = attestation;
             app.rotation = rotation;
+            app.ca = ca;
+            app.bundles = bundles;
+            app.bundleChanged = onBundleChange.get();
             app.ready = true;
             LOG.info("appliance up: trust domain {}, MQTT on {}:{}, admin socket {}, metrics on {}:{}",
                     config.trustDomain(), config.mqtt().host(), app.mqttPort, app.adminSocket(), config.metrics().host(),
@@ -375,6 +381,26 @@ public final class ApplianceApp {
     /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */
     public java.util.Optional<BundleFollower> bundleFollower() {
         return java.util.Optional.ofNullable(bundleFollower);
+    }
+
+    /**
+     * Hands devices these federated trust domains' roots: when they differ from the ones published, the sequence moves
+     * and the site bundle goes to every connection, as when the upstream {@link BundleFollower} finds central's
+     * bundle changed (the same calls, without the fetch). For a site without a link to central: the load generator's
+     * bundle-change scenario measures the fan-out through it. On a linked site the follower's next change replaces
+     * what was set here.
+     *
+     * @return the sequence published, or empty when the roots were those already published
+     */
+    public synchronized java.util.OptionalLong publishFederated(
+            java.util.Map<String, List<java.security.cert.X509Certificate>> roots) {
+        if (roots.equals(ca.federated())) {
+            return java.util.OptionalLong.empty();
+        }
+        ca.publishFederated(roots);
+        long sequence = bundles.bump();
+        bundleChanged.run();
+        return java.util.OptionalLong.of(sequence);
     }
 
     public CaRotation caRotation() {

@@ -35,6 +35,8 @@ public final class ApplianceProcess implements AutoCloseable {
     private final List<String> jvmOptions;
     private final int mqttPort;
     private final AdminClient admin;
+    private final String main;
+    private java.io.Writer commands;
     private Process process;
     private double cpuBeforeRestarts;
 
@@ -42,7 +44,8 @@ public final class ApplianceProcess implements AutoCloseable {
     public record Usage(double cpuSeconds, long rssBytes, long peakRssBytes, int threads) {
     }
 
-    private ApplianceProcess(Path dir, Path config, List<String> jvmOptions, int mqttPort) {
+    private ApplianceProcess(Path dir, Path config, List<String> jvmOptions, int mqttPort, String main) {
+        this.main = main;
         this.dir = dir;
         this.config = config;
         this.jvmOptions = jvmOptions;
@@ -56,6 +59,15 @@ public final class ApplianceProcess implements AutoCloseable {
      */
     public static ApplianceProcess start(Path dir, RunCa ekCa, Duration interval, Duration freshness, String brokerUri,
             List<String> jvmOptions) throws IOException, InterruptedException {
+        return start(dir, ekCa, interval, freshness, brokerUri, jvmOptions, false);
+    }
+
+    /**
+     * As above; with {@code hooks} the process is {@link HookedAppliance} (the same start, plus the command that
+     * changes the site bundle: {@link #federate}).
+     */
+    public static ApplianceProcess start(Path dir, RunCa ekCa, Duration interval, Duration freshness, String brokerUri,
+            List<String> jvmOptions, boolean hooks) throws IOException, InterruptedException {
         ekCa.writeTo(dir.resolve("ek-ca"));
         Files.createDirectories(dir.resolve("allow"));
         int port = brokerUri == null ? freePort() : 0;
@@ -84,7 +96,8 @@ public final class ApplianceProcess implements AutoCloseable {
                 "  freshness: " + freshness,
                 "  challengeTtl: PT60S",
                 ""));
-        ApplianceProcess p = new ApplianceProcess(dir, config, jvmOptions, port);
+        ApplianceProcess p = new ApplianceProcess(dir, config, jvmOptions, port,
+                hooks ? HookedAppliance.class.getName() : MAIN);
         p.launch();
         return p;
     }
@@ -93,13 +106,15 @@ public final class ApplianceProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN, "run", "--config", config.toString()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
+        cmd.addAll(main.equals(MAIN) ? List.of("run", "--config", config.toString()) : List.of(config.toString()));
         Files.deleteIfExists(dir.resolve("run/admin.sock"));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         // As the shipped systemd unit runs it (packaging/systemd/outpost-appliance.service).
         pb.environment().put("MALLOC_ARENA_MAX", "2");
         process = pb.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("appliance.log").toFile())).start();
+        commands = new java.io.OutputStreamWriter(process.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -135,6 +150,31 @@ public final class ApplianceProcess implements AutoCloseable {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         return cpu;
+    }
+
+    /** What {@link #federate} did: the sequence published and the appliance's System.nanoTime around the call. */
+    public record BundleChange(long sequence, long startNanos, long endNanos) {
+    }
+
+    /**
+     * Makes {@code roots} the one federated trust domain's roots in the site bundle, in the appliance process
+     * ({@link HookedAppliance}); returns once the appliance has handed the bundle to every connection.
+     */
+    public BundleChange federate(String trustDomain, Path rootsPem, Duration timeout) throws IOException,
+            InterruptedException {
+        Path reply = dir.resolve("bundle-change.reply");
+        Files.deleteIfExists(reply);
+        commands.write("federate " + trustDomain + " " + rootsPem.toAbsolutePath() + " " + reply.toAbsolutePath() + "\n");
+        commands.flush();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(reply)) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new IOException("no bundle change within " + timeout + "; see " + dir.resolve("appliance.log"));
+            }
+            Thread.sleep(1);
+        }
+        String[] f = Files.readString(reply).trim().split(" ");
+        return new BundleChange(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]));
     }
 
     public int mqttPort() {

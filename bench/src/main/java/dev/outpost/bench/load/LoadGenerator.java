@@ -61,8 +61,29 @@ public final class LoadGenerator {
 
     /** What a run found: the report, and the devices whose final state is not the one expected. */
     public record Result(String report, Map<String, String> mismatches, long errors, int enrolled, int attestations,
-            int svidRenewals) {
+            int svidRenewals, List<BundleChangeResult> bundleChanges) {
+        /** Device receipts missing over every bundle change (a device that never took a change's sequence). */
+        public int bundleMissing() {
+            return bundleChanges.stream().mapToInt(BundleChangeResult::missing).sum();
+        }
     }
+
+    /**
+     * One bundle change: the sequence, per-device latency from the appliance's publish call to the device taking it
+     * (µs, sorted), devices that never did, bundle bytes devices received, and the appliance's CPU and resident
+     * memory over the fan-out (publish call to the last device), and the attestations that ended meanwhile.
+     */
+    public record BundleChangeResult(long sequence, long[] latencyMicros, int missing, long bytes, long payloadBytes,
+            double publishCallMs, double toLastMs, double applianceCpuSeconds, long rssBefore, long rssMax,
+            long rssAfter, long[] attestLatencies, double attestWindowSeconds) {
+    }
+
+    private final List<BundleChangeResult> bundleResults = Collections.synchronizedList(new ArrayList<>());
+    private final Stats subscribeStats = new Stats();
+    private final List<Integer> publishSeconds = Collections.synchronizedList(new ArrayList<>());
+    static final String PARTNER = "partner.test";
+    /** Attestations held up by a fan-out end after it: those ending up to a second after the last device count. */
+    private static final long ATTEST_WINDOW_AFTER_NANOS = 1_000_000_000L;
 
     /** A phase's wall time and what the two processes spent in it. */
     record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpuSeconds,
@@ -89,7 +110,7 @@ public final class LoadGenerator {
         }
         Result r = new LoadGenerator(o).run();
         System.out.println(r.report());
-        System.exit(r.mismatches().isEmpty() && r.errors() == 0 ? 0 : 1);
+        System.exit(r.mismatches().isEmpty() && r.errors() == 0 && r.bundleMissing() == 0 ? 0 : 1);
     }
 
     public Result run() throws Exception {
@@ -111,7 +132,8 @@ public final class LoadGenerator {
                 broker = startBroker(work);
                 brokerUri = broker.mtlsUri();
             }
-            app = ApplianceProcess.start(work, ekCa, o.period(), freshness, brokerUri, o.applianceJvm());
+            app = ApplianceProcess.start(work, ekCa, o.period(), freshness, brokerUri, o.applianceJvm(),
+                    o.scenario().equals("bundle-change"));
             app.installPolicy(pool.runtimePolicyJson());
             SimDevice.Site site = new SimDevice.Site(clients, "127.0.0.1",
                     broker == null ? app.mqttPort() : broker.mtlsPort(), broker == null ? app.mqttPort() : broker.enrollPort(),
@@ -133,13 +155,28 @@ public final class LoadGenerator {
             switch (o.scenario()) {
                 case "steady" -> {
                     attestStats.start();
-                    main = measure(app, () -> steady(workers, live));
+                    main = measure(app, () -> steady(workers, live, o.duration()));
                 }
                 case "reboot-storm" -> {
                     live.forEach(d -> d.reboot(o.entries()));
                     attestStats.start();
                     reconnectStats.start();
                     main = measure(app, () -> rebootAll(workers, live));
+                }
+                case "bundle-change" -> {
+                    List<Path> pems = federatedRoots(work);
+                    subscribeStats.start();
+                    forAll(workers, live, d -> {
+                        long start = System.nanoTime();
+                        try {
+                            d.followBundle("load.test");
+                            subscribeStats.record(start);
+                        } catch (Exception e) {
+                            subscribeStats.error("subscribe " + kind(e));
+                        }
+                    });
+                    attestStats.start();
+                    main = measure(app, () -> bundleChanges(workers, live, appliance, pems));
                 }
                 case "reconnect-storm" -> {
                     app.restart();
@@ -157,13 +194,15 @@ public final class LoadGenerator {
             Report report = new Report(o, devices.size(), live.size(), keygenSeconds, enroll, main, enrollStats,
                     attestStats, reconnectStats, dbBefore, dbEnrolled, dbAfter, mismatches, wrongVerdicts.get(), skipped.get(),
                     renewals.get());
-            Files.writeString(o.out().resolve("report.txt"), report.text());
+            String text = report.text() + (o.scenario().equals("bundle-change") ? bundleReport(live) : "");
+            Files.writeString(o.out().resolve("report.txt"), text);
             Plot.write(o.out().resolve("load.png"), o.scenario() + ", " + live.size() + " devices, " + o.entries()
                     + " new IMA entries per attestation", "attestations (challenge to verdict)", attestStats.perSecond());
             Plot.write(o.out().resolve("enroll.png"), devices.size() + " devices enrolling at once",
                     "enrollments", enrollStats.perSecond());
-            return new Result(report.text(), mismatches, enrollStats.errorCount() + attestStats.errorCount()
-                    + reconnectStats.errorCount(), live.size(), attestStats.count(), renewals.get());
+            return new Result(text, mismatches, enrollStats.errorCount() + attestStats.errorCount()
+                    + reconnectStats.errorCount() + subscribeStats.errorCount(), live.size(), attestStats.count(),
+                    renewals.get(), List.copyOf(bundleResults));
         } finally {
             devices.forEach(SimDevice::close);
             workers.shutdownNow();
@@ -328,7 +367,7 @@ public final class LoadGenerator {
     }
 
     /** Every device attests every period, at its own phase, for the duration; an overrun skips a tick. */
-    private void steady(ExecutorService workers, List<SimDevice> devices) throws Exception {
+    private void steady(ExecutorService workers, List<SimDevice> devices, Duration duration) throws Exception {
         ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor();
         List<ScheduledFuture<?>> scheduled = new ArrayList<>();
         List<CompletableFuture<Void>> running = Collections.synchronizedList(new ArrayList<>());
@@ -353,7 +392,7 @@ public final class LoadGenerator {
                 }, workers));
             }, random.nextInt((int) Math.max(1, periodMs)), periodMs, TimeUnit.MILLISECONDS));
         }
-        Thread.sleep(o.duration().toMillis());
+        Thread.sleep(duration.toMillis());
         scheduled.forEach(f -> f.cancel(false));
         ticks.shutdown();
         ticks.awaitTermination(10, TimeUnit.SECONDS);
@@ -362,6 +401,181 @@ public final class LoadGenerator {
             all = new ArrayList<>(running);
         }
         CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get();
+    }
+
+    /** The federated roots of each change, made before anything is measured: {@code roots} new CAs each. */
+    private List<Path> federatedRoots(Path work) throws Exception {
+        List<Path> out = new ArrayList<>();
+        for (int k = 0; k < o.changes(); k++) {
+            List<java.security.cert.X509Certificate> certs = new ArrayList<>();
+            for (int i = 0; i < o.roots(); i++) {
+                certs.add(new RunCa("CN=Partner Root " + (k + 1) + "." + (i + 1) + ",O=" + PARTNER).certificate());
+            }
+            Path f = work.resolve("federated-" + (k + 1) + ".pem");
+            Files.writeString(f, dev.outpost.spiffe.PemIo.encode(certs));
+            out.add(f);
+        }
+        return out;
+    }
+
+    /**
+     * While every device attests every period (in the background, as on a live site), the bundle changes
+     * {@code changes} times, {@code gap} apart: the appliance replaces the federated trust domain's roots, bumps the
+     * sequence and hands the bundle to every connection. Each change waits until every device took it (or a
+     * deadline), reading the appliance's CPU and resident memory around the fan-out.
+     */
+    private void bundleChanges(ExecutorService workers, List<SimDevice> devices, ApplianceProcess app, List<Path> pems)
+            throws Exception {
+        Duration total = o.gap().multipliedBy(o.changes()).plus(o.gap());
+        CompletableFuture<Void> background = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                steady(workers, devices, total);
+                background.complete(null);
+            } catch (Throwable e) {
+                background.completeExceptionally(e);
+            }
+        }, "background-attestations");
+        t.start();
+        long begin = System.nanoTime();
+        for (int k = 0; k < o.changes(); k++) {
+            long at = begin + o.gap().dividedBy(2).toNanos() + k * o.gap().toNanos();
+            long wait = (at - System.nanoTime()) / 1_000_000;
+            if (wait > 0) {
+                Thread.sleep(wait);
+            }
+            bundleResults.add(oneChange(devices, app, pems.get(k)));
+        }
+        background.get();
+    }
+
+    /**
+     * Only the well-behaved devices must take every change: a misbehaving one is failed and revoked by its second
+     * attestation (the first of the background load), and the appliance disconnects it.
+     */
+    private BundleChangeResult oneChange(List<SimDevice> all, ApplianceProcess app, Path pem) throws Exception {
+        List<SimDevice> devices = all.stream().filter(d -> !d.misbehaving()).toList();
+        long bytesBefore = all.stream().mapToLong(SimDevice::bundleBytes).sum();
+        ApplianceProcess.Usage before = app.usage();
+        long[] rssMax = {before.rssBytes()};
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(() -> {
+            try {
+                rssMax[0] = Math.max(rssMax[0], app.usage().rssBytes());
+            } catch (Exception e) {
+                // no sample
+            }
+        }, 0, 20, TimeUnit.MILLISECONDS);
+        ApplianceProcess.BundleChange c;
+        long last;
+        try {
+            c = app.federate(PARTNER, pem, Duration.ofSeconds(60));
+            if (c.sequence() < 0) {
+                throw new IllegalStateException("the appliance found the federated roots unchanged");
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && !devices.stream().allMatch(d -> d.bundleSequence() >= c.sequence())) {
+                Thread.sleep(2);
+            }
+            last = c.startNanos();
+            for (SimDevice d : devices) {
+                Long taken = d.bundleTakenAt(c.sequence());
+                if (taken != null) {
+                    last = Math.max(last, taken);
+                }
+            }
+        } finally {
+            sampler.shutdownNow();
+            sampler.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        ApplianceProcess.Usage after = app.usage();
+        // The attestations a fan-out held up end after it: wait for the window to close before reading them.
+        long windowEnd = last + ATTEST_WINDOW_AFTER_NANOS;
+        long pause = (windowEnd - System.nanoTime()) / 1_000_000;
+        if (pause > 0) {
+            Thread.sleep(pause);
+        }
+        publishSeconds.add(attestStats.secondOf(c.startNanos()));
+        long[] lat = new long[devices.size()];
+        int n = 0;
+        int missing = 0;
+        long payload = 0;
+        for (SimDevice d : devices) {
+            Long taken = d.bundleTakenAt(c.sequence());
+            if (taken == null) {
+                missing++;
+            } else {
+                lat[n++] = (taken - c.startNanos()) / 1000;
+            }
+        }
+        lat = java.util.Arrays.copyOf(lat, n);
+        java.util.Arrays.sort(lat);
+        long bytes = all.stream().mapToLong(SimDevice::bundleBytes).sum() - bytesBefore;
+        int receivers = (int) all.stream().filter(d -> d.bundleTakenAt(c.sequence()) != null).count();
+        payload = receivers == 0 ? 0 : bytes / receivers;
+        return new BundleChangeResult(c.sequence(), lat, missing, bytes, payload, (c.endNanos() - c.startNanos()) / 1e6,
+                (last - c.startNanos()) / 1e6, after.cpuSeconds() - before.cpuSeconds(), before.rssBytes(),
+                Math.max(rssMax[0], after.rssBytes()), after.rssBytes(),
+                attestStats.latenciesEndingBetween(c.startNanos(), windowEnd), (windowEnd - c.startNanos()) / 1e9);
+    }
+
+    private String bundleReport(List<SimDevice> devices) {
+        StringBuilder b = new StringBuilder();
+        int cores = Runtime.getRuntime().availableProcessors();
+        long[] sub = subscribeStats.sortedLatencies();
+        long retained = devices.stream().filter(d -> d.bundleSequence() >= 0).count();
+        b.append(String.format("%nbundle-change: %d devices subscribed to the site bundle (%d errors; SUBSCRIBE to SUBACK"
+                + " p50 %.1f ms, max %.1f ms); the retained bundle reached %d; then %d changes %.0f s apart, each a new"
+                + " federated trust domain (%s, %d root(s)) while every device attests every %.0f s%n", sub.length,
+                subscribeStats.errorCount(), Stats.percentile(sub, 50) / 1000.0,
+                sub.length == 0 ? 0 : sub[sub.length - 1] / 1000.0, retained, o.changes(),
+                o.gap().toMillis() / 1000.0, PARTNER, o.roots(), o.period().toMillis() / 1000.0));
+        long[] steadyAll = attestStats.sortedLatencies();
+        b.append(String.format("  attestations over the whole phase: p50 %.1f ms, p99 %.1f ms, max %.1f ms (n=%d)%n",
+                Stats.percentile(steadyAll, 50) / 1000.0, Stats.percentile(steadyAll, 99) / 1000.0,
+                steadyAll.length == 0 ? 0 : steadyAll[steadyAll.length - 1] / 1000.0, steadyAll.length));
+        synchronized (bundleResults) {
+            for (BundleChangeResult r : bundleResults) {
+                long[] l = r.latencyMicros();
+                b.append(String.format("  sequence %d: %d of %d well-behaved devices took it (%d missing); publish call %.1f ms;"
+                        + " publish to device p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; last device at %.1f ms%n",
+                        r.sequence(), l.length, l.length + r.missing(), r.missing(), r.publishCallMs(),
+                        Stats.percentile(l, 50) / 1000.0, Stats.percentile(l, 90) / 1000.0,
+                        Stats.percentile(l, 99) / 1000.0, l.length == 0 ? 0 : l[l.length - 1] / 1000.0, r.toLastMs()));
+                b.append(String.format("    payload %d bytes (%.2f KiB) × %d = %.2f MiB of bundle sent (MQTT/TLS framing"
+                        + " not counted); appliance CPU %.2f s over the fan-out (%.0f%% of %d cores), resident %d → max %d"
+                        + " → %d MiB%n", r.payloadBytes(), r.payloadBytes() / 1024.0, r.bytes() / Math.max(1, r.payloadBytes()),
+                        r.bytes() / 1048576.0,
+                        r.applianceCpuSeconds(), r.toLastMs() <= 0 ? 0 : 100 * r.applianceCpuSeconds() / (r.toLastMs() / 1000) / cores,
+                        cores, r.rssBefore() >> 20, r.rssMax() >> 20, r.rssAfter() >> 20));
+                long[] a = r.attestLatencies();
+                b.append(String.format("    attestations that ended from the publish to 1 s after the last device: %d (%.0f/s),"
+                        + " challenge to verdict"
+                        + " p50 %.1f ms, p99 %.1f ms, max %.1f ms%n", a.length,
+                        r.attestWindowSeconds() <= 0 ? 0 : a.length / r.attestWindowSeconds(),
+                        Stats.percentile(a, 50) / 1000.0, Stats.percentile(a, 99) / 1000.0,
+                        a.length == 0 ? 0 : a[a.length - 1] / 1000.0));
+            }
+        }
+        long[][] perSecond = attestStats.perSecond();
+        synchronized (publishSeconds) {
+            for (int at : publishSeconds) {
+                b.append(String.format("  attestations completed per second, from 3 s before the publish of second %d to"
+                        + " 4 s after (p99 ms):", at));
+                for (int sec = at - 3; sec <= at + 4; sec++) {
+                    if (sec >= 0 && sec < perSecond.length) {
+                        b.append(String.format(sec == at ? " [%d (%.0f)]" : " %d (%.0f)", perSecond[sec][0],
+                                perSecond[sec][2] / 1000.0));
+                    }
+                }
+                b.append('\n');
+            }
+        }
+        int refused = devices.stream().mapToInt(SimDevice::bundleRefused).sum();
+        if (refused > 0) {
+            b.append(String.format("  %d bundle messages refused by devices (undecodable or another trust domain)%n", refused));
+        }
+        return b.toString();
     }
 
     /** One attestation and the check of its verdict; true if it went as it should. */

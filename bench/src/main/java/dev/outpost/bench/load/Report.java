@@ -25,6 +25,9 @@ final class Report {
                     + " every device reconnects at once and attests with %d new IMA entries%n", o.entries()));
             case "reboot-storm" -> b.append(String.format("reboot-storm: every device reboots at once (power restore) with"
                     + " a new IMA list of %d entries and its boot log, and attests until trusted again%n", o.entries()));
+            case "bundle-change" -> b.append(String.format("bundle-change: the site bundle changes %d times, %.0f s apart,"
+                    + " while every device attests every %.1f s with %d new IMA entries%n", o.changes(),
+                    o.gap().toMillis() / 1000.0, o.period().toMillis() / 1000.0, o.entries()));
             default -> b.append(String.format(
                     "enroll-storm: all enroll at once, then one attestation round with %d new IMA entries each%n", o.entries()));
         }

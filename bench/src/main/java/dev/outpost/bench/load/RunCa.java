@@ -34,11 +34,17 @@ public final class RunCa {
     private static final long DAY = 86_400_000L;
 
     private final KeyPair key;
-    private final X500Name name = new X500Name("CN=Outpost Load Generator EK CA,O=outpost-bench");
+    private final X500Name name;
     private final X509Certificate cert;
     private final AtomicLong serial = new AtomicLong(2);
 
     public RunCa() throws GeneralSecurityException {
+        this("CN=Outpost Load Generator EK CA,O=outpost-bench");
+    }
+
+    /** A self-signed P-256 CA by this name (the bundle-change scenario's federated roots are made so). */
+    public RunCa(String distinguishedName) throws GeneralSecurityException {
+        name = new X500Name(distinguishedName);
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
         key = g.generateKeyPair();

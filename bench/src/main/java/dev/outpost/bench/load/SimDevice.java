@@ -216,6 +216,58 @@ public final class SimDevice {
         return v;
     }
 
+    private static final Codec BUNDLE_CODEC = new Codec(dev.outpost.mqtt.protocol.SiteBundle.LIMITS);
+    /** Sequence → System.nanoTime() when this device took that bundle (the agent's rule: newer, our trust domain). */
+    private final java.util.Map<Long, Long> bundleTaken = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong bundleBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger bundleRefused = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long bundleSequence = -1;
+
+    /**
+     * Subscribes to the site bundle as the agent does once connected, and takes each message the agent would
+     * (decoded, for {@code trustDomain}, sequence newer than the one held). Not done: the agent's certificate checks
+     * and file writes, device-side work that would otherwise run on the generator's shared event loop and delay
+     * every other device's receipt.
+     */
+    public void followBundle(String trustDomain) throws Exception {
+        session.followSiteBundle((payload, arrived) -> {
+            bundleBytes.addAndGet(payload.length);
+            try {
+                var b = BUNDLE_CODEC.decode(payload, dev.outpost.mqtt.protocol.SiteBundle.class);
+                if (!b.trustDomain().equals(trustDomain)) {
+                    bundleRefused.incrementAndGet();
+                    return;
+                }
+                if (b.sequence() > bundleSequence) {
+                    bundleTaken.put(b.sequence(), arrived);
+                    bundleSequence = b.sequence();
+                }
+            } catch (Exception e) {
+                bundleRefused.incrementAndGet();
+            }
+        });
+    }
+
+    /** The newest bundle sequence taken, -1 before any. */
+    public long bundleSequence() {
+        return bundleSequence;
+    }
+
+    /** When this device took bundle {@code sequence} (System.nanoTime()), or null if it never did. */
+    public Long bundleTakenAt(long sequence) {
+        return bundleTaken.get(sequence);
+    }
+
+    /** Bundle payload bytes received so far. */
+    public long bundleBytes() {
+        return bundleBytes.get();
+    }
+
+    /** Bundle messages not taken: undecodable or for another trust domain. */
+    public int bundleRefused() {
+        return bundleRefused.get();
+    }
+
     public int attestations() {
         return attestations;
     }

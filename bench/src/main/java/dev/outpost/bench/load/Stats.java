@@ -59,6 +59,27 @@ public final class Stats {
         return l;
     }
 
+    /** The second of {@link #perSecond()} that a System.nanoTime() instant falls in. */
+    public int secondOf(long nanos) {
+        return (int) ((nanos - origin) / 1_000_000_000L);
+    }
+
+    /** Latencies (µs, sorted) of the operations that ended between two System.nanoTime() instants. */
+    public synchronized long[] latenciesEndingBetween(long fromNanos, long toNanos) {
+        long from = (fromNanos - origin) / 1000;
+        long to = (toNanos - origin) / 1000;
+        long[] l = new long[count];
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (endMicros[i] >= from && endMicros[i] <= to) {
+                l[n++] = latencyMicros[i];
+            }
+        }
+        l = Arrays.copyOf(l, n);
+        Arrays.sort(l);
+        return l;
+    }
+
     /** Per second since the origin: {count, p50 µs, p99 µs}. */
     public synchronized long[][] perSecond() {
         int seconds = count == 0 ? 0 : (int) (Arrays.stream(endMicros, 0, count).max().orElse(0) / 1_000_000) + 1;

@@ -65,4 +65,31 @@ class LoadGeneratorTest {
         assertThat(r.errors()).as(r.report()).isZero();
         assertThat(r.report()).contains("reboot-storm");
     }
+
+    @Test
+    void everyDeviceTakesEveryBundleChangeWhileAttesting() throws Exception {
+        LoadGenerator.Result r = run("--scenario", "bundle-change", "--devices", "10", "--threads", "6", "--period", "1",
+                "--changes", "2", "--gap", "2", "--entries", "5", "--bad", "0.1", "--pool", "200", "--ek", "ecc");
+
+        assertThat(r.enrolled()).as(r.report()).isEqualTo(10);
+        assertThat(r.mismatches()).as(r.report()).isEmpty();
+        assertThat(r.errors()).as(r.report()).isZero();
+        assertThat(r.bundleChanges()).as(r.report()).hasSize(2);
+        long previous = -1;
+        for (LoadGenerator.BundleChangeResult c : r.bundleChanges()) {
+            // Each change moved the sequence forward and every device took that sequence: none missing.
+            assertThat(c.sequence()).as(r.report()).isGreaterThan(previous);
+            previous = c.sequence();
+            assertThat(c.missing()).as(r.report()).isZero();
+            // The misbehaving device is failed, revoked and disconnected by then; the 9 others must each take it.
+            assertThat(c.latencyMicros()).as(r.report()).hasSize(9);
+            // The bundle now carries the partner's root: bigger than the site's root alone, and every device got it.
+            assertThat(c.payloadBytes()).as(r.report()).isGreaterThan(500);
+            // (The misbehaving device may still be connected at the first change and take it too.)
+            assertThat(c.bytes()).as(r.report()).isBetween(9 * c.payloadBytes(), 10 * c.payloadBytes());
+        }
+        // Attestations went on meanwhile (the background load is part of the scenario).
+        assertThat(r.attestations()).as(r.report()).isGreaterThan(10);
+        assertThat(r.report()).contains("bundle-change", "sequence " + previous + ": 9 of 9 well-behaved devices took it");
+    }
 }

@@ -62,6 +62,8 @@ public final class MqttSession implements Requester, AutoCloseable {
     private final CompletableFuture<Void> subscribed = new CompletableFuture<>();
     private final CompletableFuture<String> lost = new CompletableFuture<>();
     private final AtomicInteger packetIds = new AtomicInteger();
+    private final Map<Integer, CompletableFuture<Void>> subAcks = new ConcurrentHashMap<>();
+    private volatile java.util.function.BiConsumer<byte[], Long> bundleListener;
     private volatile Channel channel;
 
     MqttSession(String deviceId, String clientId, boolean enrolling, Topics topics, Codec codec, Duration timeout) {
@@ -125,6 +127,29 @@ public final class MqttSession implements Requester, AutoCloseable {
         } finally {
             pending.remove(key);
         }
+    }
+
+    /**
+     * Subscribes to the site bundle (QoS 1), as the agent's {@code ApplianceClient.followSiteBundle} does once
+     * connected with its SVID; {@code listener} gets each bundle message's payload and System.nanoTime() at its
+     * arrival, on the event loop. Returns once the subscription is acknowledged (the retained bundle follows).
+     */
+    public void followSiteBundle(java.util.function.BiConsumer<byte[], Long> listener)
+            throws TimeoutException, ProtocolException {
+        if (enrolling) {
+            throw new IllegalStateException("an enrollment session cannot read the site bundle");
+        }
+        this.bundleListener = listener;
+        Channel c = channel;
+        if (c == null || lost.isDone()) {
+            throw new TimeoutException("subscribe: not connected (" + lost.getNow("never connected") + ")");
+        }
+        int id = nextPacketId();
+        CompletableFuture<Void> ack = new CompletableFuture<>();
+        subAcks.put(id, ack);
+        c.writeAndFlush(MqttMessageBuilders.subscribe().messageId(id)
+                .addSubscription(MqttQoS.AT_LEAST_ONCE, topics.siteBundle()).build());
+        await(ack.thenApply(v -> new byte[0]), "subscribe " + topics.siteBundle());
     }
 
     private byte[] await(CompletableFuture<byte[]> f, String what) throws TimeoutException, ProtocolException {
@@ -193,7 +218,9 @@ public final class MqttSession implements Requester, AutoCloseable {
                 return;
             }
             connected.complete(null);
-            var sub = MqttMessageBuilders.subscribe().messageId(nextPacketId())
+            int id = nextPacketId();
+            subAcks.put(id, subscribed);
+            var sub = MqttMessageBuilders.subscribe().messageId(id)
                     .addSubscription(MqttQoS.AT_LEAST_ONCE, response());
             if (!enrolling) {
                 sub.addSubscription(MqttQoS.AT_LEAST_ONCE, topics.command(deviceId));
@@ -202,19 +229,32 @@ public final class MqttSession implements Requester, AutoCloseable {
         }
 
         private void onSubAck(MqttSubAckMessage m) {
+            CompletableFuture<Void> f = subAcks.remove(m.variableHeader().messageId());
             for (int code : m.payload().reasonCodes()) {
                 if (code > 2) {
-                    fail("SUBACK refused a subscription: reason " + code);
+                    if (f == null || f == subscribed) {
+                        fail("SUBACK refused a subscription: reason " + code);
+                    } else {
+                        f.completeExceptionally(new IllegalStateException("SUBACK refused a subscription: reason " + code));
+                    }
                     return;
                 }
             }
-            subscribed.complete(null);
+            if (f != null) {
+                f.complete(null);
+            }
         }
 
         private void onPublish(ChannelHandlerContext ctx, MqttPublishMessage m) {
             if (m.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
                 ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE,
                         false, 0), MqttMessageIdVariableHeader.from(m.variableHeader().packetId())));
+            }
+            long arrived = System.nanoTime();
+            var bundle = bundleListener;
+            if (bundle != null && m.variableHeader().topicName().equals(topics.siteBundle())) {
+                bundle.accept(ByteBufUtil.getBytes(m.payload()), arrived);
+                return;
             }
             if (!m.variableHeader().topicName().equals(response())) {
                 return; // commands: the load generator's devices have no use for them
