@@ -30,6 +30,9 @@ import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.metrics.RotationMetrics;
 import dev.outpost.appliance.federation.BundleEndpointServer;
+import dev.outpost.appliance.directives.CentralBans;
+import dev.outpost.appliance.directives.DirectiveApplier;
+import dev.outpost.appliance.directives.DirectiveFollower;
 import dev.outpost.appliance.upstream.BundleFollower;
 import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
@@ -85,6 +88,8 @@ public final class ApplianceApp {
     private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
     // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
     private static final Duration BUNDLE_FOLLOW_EVERY = Duration.ofMinutes(5);
+    // A fleet-wide ban should reach an online site within a minute; an empty answer is one small GET.
+    private static final Duration DIRECTIVES_EVERY = Duration.ofMinutes(1);
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -95,6 +100,7 @@ public final class ApplianceApp {
     private AttestationService attestation;
     private CaRotation rotation;
     private BundleFollower bundleFollower;
+    private DirectiveFollower directiveFollower;
     private BundleEndpointServer bundleEndpoint;
     private int mqttPort;
     private int metricsPort;
@@ -190,6 +196,8 @@ public final class ApplianceApp {
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
                     at.freshness(), attestation::freshPass, known);
             enrollment.requireTpmNodeKeys(config.enrollment().tpmNodeKeysRequired());
+            CentralBans centralBans = new CentralBans(db);
+            enrollment.refuseBanned(centralBans::reason);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
@@ -286,6 +294,16 @@ public final class ApplianceApp {
                     follower.poll();
                     return null;
                 }, false));
+                // Central's directives: a ban revokes by the operator's path (quarantine, signed event, disconnect).
+                DirectiveApplier applier = new DirectiveApplier(db, devices, policies, centralBans, audit, clock,
+                        (id, reason) -> {
+                            quarantine.hold(id);
+                            revocations.revoke(id, reason);
+                        });
+                DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(
+                        UpstreamLink.create(config, clock)::directives, applier);
+                vertx.executeBlocking(directives::poll, false);
+                vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
             }
             RotationMetrics.bind(registry, rotation);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
@@ -370,6 +388,11 @@ public final class ApplianceApp {
     /** The port of the site's SPIFFE bundle endpoint, or -1 when it is not served. */
     public int bundleEndpointPort() {
         return bundleEndpoint == null ? -1 : bundleEndpoint.port();
+    }
+
+    /** Follows central's directives (a nested site with a link only); tests poll it instead of waiting. */
+    public java.util.Optional<DirectiveFollower> directiveFollower() {
+        return java.util.Optional.ofNullable(directiveFollower);
     }
 
     /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */

@@ -1,0 +1,90 @@
+package dev.outpost.appliance.directives;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows central's {@code GET /v1/site/directives?after=V}, from the last version applied, and applies what comes
+ * page by page until it has caught up with {@code latest}: a site that was offline gets everything it missed, in
+ * order. Blocking: run {@link #poll()} on a worker (a timer, like the bundle follower).
+ */
+public final class DirectiveFollower {
+    private static final Logger LOG = LoggerFactory.getLogger(DirectiveFollower.class);
+    // One poll reads at most this many pages (10,000 directives); the next poll goes on from there.
+    private static final int MAX_PAGES = 100;
+
+    /** Fetches the raw answer for {@code after} (UpstreamLink#directives). */
+    @FunctionalInterface
+    public interface Fetch {
+        byte[] after(long version) throws Exception;
+    }
+
+    /** What the site knows of central's directives, for status and tests. */
+    public record Status(long applied, long latest, String lastError) {
+    }
+
+    private final Fetch fetch;
+    private final DirectiveApplier applier;
+    private long latest = -1;
+    private String lastError;
+    private boolean warned;
+
+    public DirectiveFollower(Fetch fetch, DirectiveApplier applier) {
+        this.fetch = fetch;
+        this.applier = applier;
+    }
+
+    /**
+     * Fetches and applies until caught up. A failure (offline, a refusal, a directive this site cannot read or
+     * apply) is logged, once until it works again, and stops here: the same version is asked for next time.
+     *
+     * @return how many directives were applied
+     */
+    public synchronized int poll() {
+        int applied = 0;
+        try {
+            for (int i = 0; i < MAX_PAGES; i++) {
+                long after = applier.applied();
+                Directive.Page page = DirectiveMessages.page(fetch.after(after), after);
+                latest = page.latest();
+                if (page.directives().isEmpty()) {
+                    if (page.latest() < after) {
+                        // Central lost directives (restored from an older backup?): ours stay; new ones numbered at or
+                        // below ours would never come. Said every time: someone must look.
+                        LOG.warn("central's latest directive is {} but this site applied up to {}: central's directives "
+                                + "were reset; new ones up to {} will not reach this site", page.latest(), after, after);
+                    }
+                    break;
+                }
+                applied += applier.apply(page.directives());
+                if (page.directives().get(page.directives().size() - 1).version() >= page.latest()) {
+                    break;
+                }
+            }
+            if (warned) {
+                LOG.info("central's directives followed again");
+            }
+            warned = false;
+            lastError = null;
+        } catch (Exception e) {
+            lastError = e.getMessage();
+            if (!warned) {
+                LOG.warn("central's directives not applied past {} ({}); trying again later", safeApplied(), e.getMessage());
+                warned = true;
+            }
+        }
+        return applied;
+    }
+
+    public synchronized Status status() {
+        return new Status(safeApplied(), latest, lastError);
+    }
+
+    private long safeApplied() {
+        try {
+            return applier.applied();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+}
