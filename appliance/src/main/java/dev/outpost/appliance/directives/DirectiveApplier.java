@@ -103,7 +103,8 @@ public final class DirectiveApplier {
             String reason = "banned fleet-wide by central: " + b.reason();
             boolean known = devices.revoke(c, b.ekHash(), reason, now);
             audit.record(c, AuditEvent.of(now, b.ekHash(), "revoke", AuditEvent.Decision.DENY, reason,
-                    from + (known ? "; device revoked" : "; not enrolled here: its enrollment will be refused")));
+                    from + (known ? "; device revoked" : "; no device to revoke here (unknown or revoked already): "
+                            + "its enrollment is refused")));
             return () -> {
                 LOG.info("{}: EK {} banned ({}){}", from, b.ekHash(), b.reason(), known ? "; device revoked" : "");
                 if (known) {
