@@ -303,6 +303,13 @@ public final class ApplianceApp {
                 DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(
                         UpstreamLink.create(config, clock)::directives, applier);
                 vertx.executeBlocking(directives::poll, false);
+                // Central's latest minus the applied one is the backlog; failing says the link or a directive is stuck.
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_applied_version", directives,
+                        f -> f.status().applied()).register(registry);
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_latest_version", directives,
+                        f -> f.status().latest()).register(registry);
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_failing", directives,
+                        f -> f.status().lastError() == null ? 0 : 1).register(registry);
                 vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
             }
             RotationMetrics.bind(registry, rotation);

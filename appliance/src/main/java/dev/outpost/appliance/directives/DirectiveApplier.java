@@ -79,7 +79,8 @@ public final class DirectiveApplier {
     /** False when it was applied before (its version is not above the applied one). */
     synchronized boolean apply(Directive d) {
         Instant now = clock.instant();
-        Runnable after = db.inTransaction(c -> {
+        // Under the policy store's write lock: an operator's edit cannot land between the local check and the write.
+        Runnable after = policies.writing(() -> db.inTransaction(c -> {
             long current = AppliedVersion.read(c);
             if (d.version() <= current) {
                 return null;
@@ -88,7 +89,7 @@ public final class DirectiveApplier {
             beforeCommit.accept(d);
             AppliedVersion.advance(c, current, d.version(), now);
             return done;
-        });
+        }));
         if (after == null) {
             return false;
         }

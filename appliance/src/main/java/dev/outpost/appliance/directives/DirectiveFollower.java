@@ -25,8 +25,10 @@ public final class DirectiveFollower {
 
     private final Fetch fetch;
     private final DirectiveApplier applier;
-    private long latest = -1;
-    private String lastError;
+    // Kept in memory for status and metrics, which are read on event loops where no JDBC may run.
+    private volatile long applied = -1;
+    private volatile long latest = -1;
+    private volatile String lastError;
     private boolean warned;
 
     public DirectiveFollower(Fetch fetch, DirectiveApplier applier) {
@@ -38,10 +40,10 @@ public final class DirectiveFollower {
      * Fetches and applies until caught up. A failure (offline, a refusal, a directive this site cannot read or
      * apply) is logged, once until it works again, and stops here: the same version is asked for next time.
      *
-     * @return how many directives were applied
+     * @return how many directives were applied by this poll
      */
     public synchronized int poll() {
-        int applied = 0;
+        int count = 0;
         try {
             for (int i = 0; i < MAX_PAGES; i++) {
                 long after = applier.applied();
@@ -56,7 +58,7 @@ public final class DirectiveFollower {
                     }
                     break;
                 }
-                applied += applier.apply(page.directives());
+                count += applier.apply(page.directives());
                 if (page.directives().get(page.directives().size() - 1).version() >= page.latest()) {
                     break;
                 }
@@ -67,17 +69,19 @@ public final class DirectiveFollower {
             warned = false;
             lastError = null;
         } catch (Exception e) {
-            lastError = e.getMessage();
+            lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (!warned) {
-                LOG.warn("central's directives not applied past {} ({}); trying again later", safeApplied(), e.getMessage());
+                LOG.warn("central's directives not applied past {} ({}); trying again later", safeApplied(), lastError);
                 warned = true;
             }
         }
-        return applied;
+        applied = safeApplied();
+        return count;
     }
 
-    public synchronized Status status() {
-        return new Status(safeApplied(), latest, lastError);
+    /** As of the last poll (-1 before the first); no JDBC, so callable from an event loop. */
+    public Status status() {
+        return new Status(applied, latest, lastError);
     }
 
     private long safeApplied() {

@@ -66,13 +66,13 @@ public final class PolicyStore {
         }
         String sha = HexFormat.of().formatHex(HashAlg.SHA256.digest(content));
         Instant now = clock.instant();
-        db.inTransaction(c -> {
+        writing(() -> db.inTransaction(c -> {
             store(c, name, kind, content, sha, now);
             // The operator made or edited it here: from now on it is the site's own, and central's directives for
             // this name are kept out (docs/operations.md, local wins).
             source(c, name, "local", null);
             return null;
-        });
+        }));
         changed();
         return new Policy(name, kind, content, sha, now);
     }
@@ -104,6 +104,19 @@ public final class PolicyStore {
             ps.executeUpdate();
         }
     }
+
+    /**
+     * Runs {@code work} (a transaction) while no other policy write runs. Central's directives read who made a policy
+     * and then write it: an operator's edit committed in between would be overwritten, and local must win. This store
+     * is the only writer of its tables, so one lock here orders the two.
+     */
+    public <T> T writing(Supplier<T> work) {
+        synchronized (writes) {
+            return work.get();
+        }
+    }
+
+    private final Object writes = new Object();
 
     /** Who made a policy: the site operator or central. */
     public enum Source {
