@@ -37,7 +37,9 @@ public final class PolicyStore {
     }
 
     /** A policy without its content, for listings. */
-    public record Summary(String name, Kind kind, String sha256, long bytes, Instant addedAt) {
+    /** @param source {@code local} (the site operator's) or {@code central}; @param centralVersion central's directive, or null */
+    public record Summary(String name, Kind kind, String sha256, long bytes, Instant addedAt, String source,
+            Long centralVersion) {
     }
 
     private final Database db;
@@ -214,11 +216,15 @@ public final class PolicyStore {
         return db.inTransaction(c -> {
             List<Summary> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT name, kind, sha256, OCTET_LENGTH(content), added_at FROM policies ORDER BY name");
+                    "SELECT p.name, p.kind, p.sha256, OCTET_LENGTH(p.content), p.added_at, s.source, s.central_version "
+                            + "FROM policies p LEFT JOIN policy_sources s ON s.name = p.name ORDER BY p.name");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    long v = rs.getLong(7);
+                    Long version = rs.wasNull() ? null : v;
                     out.add(new Summary(rs.getString(1), Kind.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
-                            rs.getString(3), rs.getLong(4), Sql.getInstant(rs, "added_at")));
+                            rs.getString(3), rs.getLong(4), Sql.getInstant(rs, "added_at"),
+                            "central".equals(rs.getString(6)) ? "central" : "local", version));
                 }
             }
             return out;

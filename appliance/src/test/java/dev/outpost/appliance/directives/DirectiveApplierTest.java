@@ -163,8 +163,13 @@ class DirectiveApplierTest {
                 "version 5");
         assertThat(kept).allSatisfy(e -> assertThat(e.lasting()).isTrue());
 
+        assertThat(policies.list()).filteredOn(p -> p.name().equals("ops")).singleElement()
+                .satisfies(p -> assertThat(p.source()).isEqualTo("local"));
         // Central's own policy of another name is applied as usual, and a later directive for it too.
         assertThat(applier.apply(List.of(put(6, "fleet", theirs), put(7, "fleet", ours)))).isEqualTo(2);
         assertThat(policies.get("fleet").orElseThrow().content()).isEqualTo(ours);
+        assertThat(policies.list()).filteredOn(p -> p.name().equals("fleet")).singleElement()
+                .satisfies(p -> assertThat(p.source()).isEqualTo("central"))
+                .satisfies(p -> assertThat(p.centralVersion()).isEqualTo(7L));
     }
 }

@@ -79,7 +79,7 @@ class DirectivesSiteTest {
                 follower.poll();
                 assertThat(follower.status().applied()).isEqualTo(assign);
                 CliRun listed = cli("policy", "list", "--socket", socket);
-                assertThat(listed.out()).contains("fleet-runtime");
+                assertThat(listed.out()).contains("fleet-runtime").contains("central (" + put + ")");
                 await("trusted by central's policy", Duration.ofSeconds(60),
                         () -> "trusted".equals(SiteAttestationTest.state(site, id)));
                 assertThat(audit(site, null)).contains("runtime policy fleet-runtime stored from central")
