@@ -15,6 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.agent.config.AgentConfig;
+import io.spiffe.bundle.x509bundle.X509Bundle;
+import io.spiffe.spiffeid.TrustDomain;
+import io.spiffe.svid.x509svid.X509SvidValidator;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.appliance.ca.CaRotation;
@@ -54,8 +57,8 @@ class CentralLinkSiteTest {
         kernel.boot(BootProfile.defaults());
         Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
 
-        try (Central central = Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN);
-                Central partner = Central.start(dir.resolve("partner"), "partner.test")) {
+        Central central = Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, 0);
+        try (Central partner = Central.start(dir.resolve("partner"), "partner.test", 0)) {
             // The central team registers the site by its gateway's EK (the hash an operator reads off the gateway).
             central.services.admin.add("test-site", gatewayEkHash(gateway), null);
             Path root = central.rootPem(dir.resolve("central-root.pem"));
@@ -96,6 +99,9 @@ class CentralLinkSiteTest {
                 ProcessRunner.Result v = OpensslCa.verify(root, svid, svid);
                 assertThat(v.stdout()).as(v.toString()).contains(": OK");
                 assertThat(held.leaf().getIssuerX500Principal().getName()).contains("test-site");
+                // ... and the SPIFFE project's own validator, with central's trust domain bundle as the only source.
+                X509SvidValidator.verifyChain(held.chain(), new X509Bundle(TrustDomain.parse(SiteHarness.TRUST_DOMAIN),
+                        new java.util.HashSet<>(central.services.bundle.snapshot().authorities())));
 
                 // The partner's roots, from its bundle endpoint through central and the appliance, on the device.
                 site.appliance().bundleFollower().orElseThrow().poll();
@@ -112,9 +118,17 @@ class CentralLinkSiteTest {
 
                 // Half of the CA's lifetime later (on the appliance's clock) the next CA is signed by central and
                 // published; at a sixth it becomes the active one.
+                // The link is down when that time comes: the site keeps trying (with back-off) and says why; once
+                // central is back, the next try gets the next CA signed.
                 CaRotation rotation = site.appliance().caRotation();
                 Instant prepareAt = rotation.prepareAt();
+                int sitePort = central.app.sitePort();
+                central.close();
                 clock.advance(Duration.between(clock.instant(), prepareAt).plusMinutes(1));
+                assertThat(rotation.tick()).isEqualTo(CaRotation.State.RETRYING);
+                assertThat(rotation.reason()).isNotEmpty();
+                central = Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, sitePort);
+                clock.advance(Duration.ofHours(2));
                 assertThat(rotation.tick()).isEqualTo(CaRotation.State.PREPARED);
                 assertThat(central.services.admin.show("test-site").orElseThrow().siteCas()).hasSize(2);
                 clock.advance(Duration.between(clock.instant(), rotation.activateAt()).plusMinutes(1));
@@ -122,6 +136,8 @@ class CentralLinkSiteTest {
                 assertThat(rotation.state()).isEqualTo(CaRotation.State.NONE);
                 assertThat(rotation.prepareAt()).as("the CA central signed second is the active one").isAfter(prepareAt);
             }
+        } finally {
+            central.close();
         }
     }
 
@@ -150,12 +166,12 @@ class CentralLinkSiteTest {
 
     /** A central on H2 in a directory of the test, on ports the OS picks (DirectivesSiteTest uses it too). */
     record Central(Services services, CentralApp app) implements AutoCloseable {
-        static Central start(Path dir, String trustDomain) throws Exception {
+        static Central start(Path dir, String trustDomain, int sitePort) throws Exception {
             CentralConfig c = new CentralConfig();
             c.trustDomain = trustDomain;
             c.dataDir = dir.toString();
             c.server.host = "127.0.0.1";
-            c.server.port = 0;
+            c.server.port = sitePort;
             c.bundleEndpoint.host = "127.0.0.1";
             c.bundleEndpoint.port = 0;
             c.validate();

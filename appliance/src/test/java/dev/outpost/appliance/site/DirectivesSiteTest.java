@@ -44,7 +44,7 @@ class DirectivesSiteTest {
         byte[] runtime = GoodPolicies.runtimePolicyJson(kernel);
 
         try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"),
-                SiteHarness.TRUST_DOMAIN)) {
+                SiteHarness.TRUST_DOMAIN, 0)) {
             central.services().admin.add("test-site", CentralLinkSiteTest.gatewayEkHash(gateway), null);
             Path root = central.rootPem(dir.resolve("central-root.pem"));
             DirectiveAdmin fleet = new DirectiveAdmin(central.services().db, central.services().clock);
