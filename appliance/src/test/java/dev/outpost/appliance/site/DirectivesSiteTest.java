@@ -30,7 +30,7 @@ import dev.outpost.testkit.SwtpmExtension;
  * Central's directives reaching a real nested site (real central, real appliance, real swtpm devices, one JVM): a
  * runtime policy central pushes and assigns to a label judges the device labelled so at the site; a fleet-wide ban
  * revokes and disconnects a known device and keeps an EK never seen from enrolling; a site that was down while
- * central decided twice gets both, in order, when it is back.
+ * central decided twice gets both, in order, when it is back; a central that is down changes nothing at the site.
  */
 @ExtendWith(SwtpmExtension.class)
 class DirectivesSiteTest {
@@ -43,8 +43,9 @@ class DirectivesSiteTest {
         kernel.boot(BootProfile.defaults());
         byte[] runtime = GoodPolicies.runtimePolicyJson(kernel);
 
-        try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"),
-                SiteHarness.TRUST_DOMAIN, 0)) {
+        CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"),
+                SiteHarness.TRUST_DOMAIN, 0);
+        try {
             central.services().admin.add("test-site", CentralLinkSiteTest.gatewayEkHash(gateway), null);
             Path root = central.rootPem(dir.resolve("central-root.pem"));
             DirectiveAdmin fleet = new DirectiveAdmin(central.services().db, central.services().clock);
@@ -131,7 +132,23 @@ class DirectivesSiteTest {
                         .contains("outpost_directives_failing 0.0");
                 // Each directive once: one audit row per version.
                 assertThat(trail.split("central directive " + offlinePut + "\"", -1)).hasSize(2);
+
+                // Central unreachable: the site says so, changes nothing, and goes on from there once central is back.
+                int sitePort = central.app().sitePort();
+                central.close();
+                assertThat(again.poll()).isZero();
+                assertThat(again.status().lastError()).isNotNull();
+                assertThat(again.status().applied()).isEqualTo(offlineAssign);
+                central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, sitePort);
+                fleet = new DirectiveAdmin(central.services().db, central.services().clock);
+                long deleted = fleet.delete("fleet-runtime-2", "test").version();
+                assertThat(again.poll()).isEqualTo(1);
+                assertThat(again.status()).isEqualTo(new DirectiveFollower.Status(deleted, deleted, null));
+                assertThat(cli("policy", "list", "--socket", site.adminSocket().toString()).out())
+                        .doesNotContain("fleet-runtime-2").contains("fleet-runtime");
             }
+        } finally {
+            central.close();
         }
     }
 
