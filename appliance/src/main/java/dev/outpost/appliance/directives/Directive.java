@@ -21,7 +21,11 @@ public sealed interface Directive {
     record PolicyDelete(long version, String name) implements Directive {
     }
 
-    /** A page of {@code GET /v1/site/directives}. */
-    record Page(long latest, java.util.List<Directive> directives) {
+    /**
+     * A page of {@code GET /v1/site/directives}: the directives up to the first this site cannot read, and why it
+     * could not ({@code unreadable}, null when every one was read). The readable ones before it are applied; it and
+     * those after it are not, and the page is asked for again.
+     */
+    record Page(long latest, java.util.List<Directive> directives, String unreadable) {
     }
 }

@@ -3,6 +3,8 @@ package dev.outpost.appliance.directives;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.appliance.upstream.UpstreamException;
+
 /**
  * Follows central's {@code GET /v1/site/directives?after=V}, from the last version applied, and applies what comes
  * page by page until it has caught up with {@code latest}: a site that was offline gets everything it missed, in
@@ -49,6 +51,11 @@ public final class DirectiveFollower {
                 long after = applier.applied();
                 Directive.Page page = DirectiveMessages.page(fetch.after(after), after);
                 latest = page.latest();
+                // The readable ones first: a directive this site cannot use must not hold back those before it.
+                count += applier.apply(page.directives());
+                if (page.unreadable() != null) {
+                    throw new UpstreamException(0, null, page.unreadable());
+                }
                 if (page.directives().isEmpty()) {
                     if (page.latest() < after) {
                         // Central lost directives (restored from an older backup?): ours stay; new ones numbered at or
@@ -58,7 +65,6 @@ public final class DirectiveFollower {
                     }
                     break;
                 }
-                count += applier.apply(page.directives());
                 if (page.directives().get(page.directives().size() - 1).version() >= page.latest()) {
                     break;
                 }

@@ -25,8 +25,9 @@ import dev.outpost.tpm.HashAlg;
  * Parses {@code GET /v1/site/directives} strictly, as SiteApiMessages does the rest of the site API: exactly the
  * contract's fields, versions increasing and above what was asked, each directive's data checked for its kind
  * (names and labels by the site's own rules, a policy parsed by the verifier's loader and matched to its SHA-256).
- * A directive of a kind this site does not know refuses the page: applying the ones after it would skip it, and a
- * directive is never skipped. Pure: tested without a network.
+ * A malformed envelope refuses the page. A directive this site cannot use (a kind it does not know, a policy its
+ * verifier refuses) ends the page there: the ones before it are applied, it and those after it are not (applying
+ * them would skip it, and a directive is never skipped). Pure: tested without a network.
  */
 public final class DirectiveMessages {
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
@@ -58,6 +59,8 @@ public final class DirectiveMessages {
         List<Directive> out = new ArrayList<>();
         long last = after;
         for (JsonNode d : list) {
+            // The envelope of every directive is checked (a page with versions out of order is not central's);
+            // the first one whose content this site cannot use ends the page there.
             fields(d, "a directive", "version", "kind", "data");
             long v = version(d.get("version"), "version");
             if (v <= last) {
@@ -67,9 +70,16 @@ public final class DirectiveMessages {
                 throw bad("directive " + v + " is past \"latest\" " + latest);
             }
             last = v;
-            out.add(directive(v, text(d, "kind", 32), d.get("data")));
         }
-        return new Directive.Page(latest, List.copyOf(out));
+        for (JsonNode d : list) {
+            long v = d.get("version").longValue();
+            try {
+                out.add(directive(v, text(d, "kind", 32), d.get("data")));
+            } catch (UpstreamException e) {
+                return new Directive.Page(latest, List.copyOf(out), e.getMessage());
+            }
+        }
+        return new Directive.Page(latest, List.copyOf(out), null);
     }
 
     private static Directive directive(long v, String kind, JsonNode data) throws UpstreamException {

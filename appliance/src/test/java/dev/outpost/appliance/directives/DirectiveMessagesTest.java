@@ -50,7 +50,18 @@ class DirectiveMessagesTest {
     }
 
     @Test
-    void offContractPagesAreRefusedWithAReason() {
+    void theDirectivesBeforeOneThisSiteCannotUseAreKept() throws Exception {
+        ObjectNode p = page(4);
+        add(p, 2, "device.ban").put("ekHash", "ab".repeat(32)).put("reason", "stolen");
+        add(p, 3, "site.reboot").put("when", "now");
+        add(p, 4, "policy.delete").put("name", "a");
+        Directive.Page page = DirectiveMessages.page(bytes(p), 1);
+        assertThat(page.directives()).containsExactly(new Directive.Ban(2, "ab".repeat(32), "stolen"));
+        assertThat(page.unreadable()).contains("directive 3 (site.reboot)").contains("upgrade the appliance");
+    }
+
+    @Test
+    void offContractPagesAreRefusedWithAReason() throws Exception {
         ObjectNode unknownKind = page(2);
         add(unknownKind, 2, "site.reboot");
         ObjectNode notIncreasing = page(5);
@@ -75,10 +86,18 @@ class DirectiveMessagesTest {
         ObjectNode badHash = page(2);
         add(badHash, 2, "device.ban").put("ekHash", "AB".repeat(32)).put("reason", "x");
         ObjectNode v2 = page(0).put("v", 2);
-        for (ObjectNode bad : new ObjectNode[] {unknownKind, notIncreasing, notAfter, pastLatest, badSha, notAPolicy,
-                extraField, badLabel, badHash, v2}) {
+        ObjectNode noVersion = page(2);
+        ((ArrayNode) noVersion.get("directives")).addObject().put("kind", "policy.delete").putObject("data");
+        // Not central's envelope: the page is refused.
+        for (ObjectNode bad : new ObjectNode[] {notIncreasing, notAfter, pastLatest, v2, noVersion}) {
             assertThatThrownBy(() -> DirectiveMessages.page(bytes(bad), 1)).as(bad.toString())
                     .isInstanceOf(UpstreamException.class).hasMessageStartingWith("central's directives: ");
+        }
+        // A directive this site cannot use: nothing from it on, and why.
+        for (ObjectNode bad : new ObjectNode[] {unknownKind, badSha, notAPolicy, extraField, badLabel, badHash}) {
+            Directive.Page p = DirectiveMessages.page(bytes(bad), 1);
+            assertThat(p.directives()).as(bad.toString()).isEmpty();
+            assertThat(p.unreadable()).as(bad.toString()).startsWith("central's directives: directive 2 (");
         }
         assertThatThrownBy(() -> DirectiveMessages.page("not json".getBytes(StandardCharsets.UTF_8), 0))
                 .isInstanceOf(UpstreamException.class);
