@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,22 +24,33 @@ public final class DirectiveStore {
             List<String> labels) {
     }
 
+    /**
+     * Appends a directive with the next version. The counter row stays locked until the caller's commit, so a second
+     * writer waits and gets the next number only after this one is visible: no site can see a version while a lower
+     * one is still to come (V3__directives.sql).
+     */
     public long append(Connection c, String kind, String data, Instant at, String by) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO directives (kind, data, created_at, created_by) VALUES (?, ?, ?, ?)",
-                Statement.RETURN_GENERATED_KEYS)) {
-            ps.setString(1, kind);
-            ps.setString(2, data);
-            Sql.setInstant(ps, 3, at);
-            ps.setString(4, by);
-            ps.executeUpdate();
-            try (ResultSet keys = ps.getGeneratedKeys()) {
-                if (!keys.next()) {
-                    throw new SQLException("no version generated for the directive");
-                }
-                return keys.getLong(1);
+        try (PreparedStatement ps = c.prepareStatement("UPDATE directive_counter SET version = version + 1 WHERE id = 1")) {
+            if (ps.executeUpdate() != 1) {
+                throw new SQLException("directive_counter has no row: the V3 migration did not run");
             }
         }
+        long version;
+        try (PreparedStatement ps = c.prepareStatement("SELECT version FROM directive_counter WHERE id = 1");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            version = rs.getLong(1);
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO directives (version, kind, data, created_at, created_by) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setLong(1, version);
+            ps.setString(2, kind);
+            ps.setString(3, data);
+            Sql.setInstant(ps, 4, at);
+            ps.setString(5, by);
+            ps.executeUpdate();
+        }
+        return version;
     }
 
     /**
