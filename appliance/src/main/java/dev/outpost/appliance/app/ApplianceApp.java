@@ -281,17 +281,24 @@ public final class ApplianceApp {
             });
             vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
             if (config.ca().nested() && config.upstream().online()) {
+                // The followers' calls to central take turns: each may renew the site credential (files in
+                // upstream/) when it is past half its life, and two renewals at once would mix keys and certificates.
+                Object upstreamCalls = new Object();
                 BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
                         () -> {
                             bundles.bump();
                             onBundleChange.get().run();
                         });
                 vertx.executeBlocking(() -> {
-                    follower.poll();
+                    synchronized (upstreamCalls) {
+                        follower.poll();
+                    }
                     return null;
                 }, false);
                 vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
-                    follower.poll();
+                    synchronized (upstreamCalls) {
+                        follower.poll();
+                    }
                     return null;
                 }, false));
                 // Central's directives: a ban revokes by the operator's path (quarantine, signed event, disconnect).
@@ -300,8 +307,12 @@ public final class ApplianceApp {
                             quarantine.hold(id);
                             revocations.revoke(id, reason);
                         });
-                DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(
-                        UpstreamLink.create(config, clock)::directives, applier);
+                UpstreamLink directiveLink = UpstreamLink.create(config, clock);
+                DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(after -> {
+                    synchronized (upstreamCalls) {
+                        return directiveLink.directives(after);
+                    }
+                }, applier);
                 vertx.executeBlocking(directives::poll, false);
                 // Central's latest minus the applied one is the backlog; failing says the link or a directive is stuck.
                 io.micrometer.core.instrument.Gauge.builder("outpost_directives_applied_version", directives,
