@@ -30,6 +30,9 @@ import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.metrics.RotationMetrics;
 import dev.outpost.appliance.federation.BundleEndpointServer;
+import dev.outpost.appliance.directives.CentralBans;
+import dev.outpost.appliance.directives.DirectiveApplier;
+import dev.outpost.appliance.directives.DirectiveFollower;
 import dev.outpost.appliance.upstream.BundleFollower;
 import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
@@ -85,6 +88,8 @@ public final class ApplianceApp {
     private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
     // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
     private static final Duration BUNDLE_FOLLOW_EVERY = Duration.ofMinutes(5);
+    // A fleet-wide ban should reach an online site within a minute; an empty answer is one small GET.
+    private static final Duration DIRECTIVES_EVERY = Duration.ofMinutes(1);
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -95,6 +100,7 @@ public final class ApplianceApp {
     private AttestationService attestation;
     private CaRotation rotation;
     private BundleFollower bundleFollower;
+    private DirectiveFollower directiveFollower;
     private BundleEndpointServer bundleEndpoint;
     private SiteCa ca;
     private BundleStore bundles;
@@ -193,6 +199,8 @@ public final class ApplianceApp {
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
                     at.freshness(), attestation::freshPass, known);
             enrollment.requireTpmNodeKeys(config.enrollment().tpmNodeKeysRequired());
+            CentralBans centralBans = new CentralBans(db);
+            enrollment.refuseBanned(centralBans::reason);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
@@ -276,19 +284,47 @@ public final class ApplianceApp {
             });
             vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
             if (config.ca().nested() && config.upstream().online()) {
+                // The followers' calls to central take turns: each may renew the site credential (files in
+                // upstream/) when it is past half its life, and two renewals at once would mix keys and certificates.
+                Object upstreamCalls = new Object();
                 BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
                         () -> {
                             bundles.bump();
                             onBundleChange.get().run();
                         });
                 vertx.executeBlocking(() -> {
-                    follower.poll();
+                    synchronized (upstreamCalls) {
+                        follower.poll();
+                    }
                     return null;
                 }, false);
                 vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
-                    follower.poll();
+                    synchronized (upstreamCalls) {
+                        follower.poll();
+                    }
                     return null;
                 }, false));
+                // Central's directives: a ban revokes by the operator's path (quarantine, signed event, disconnect).
+                DirectiveApplier applier = new DirectiveApplier(db, devices, policies, centralBans, audit, clock,
+                        (id, reason) -> {
+                            quarantine.hold(id);
+                            revocations.revoke(id, reason);
+                        });
+                UpstreamLink directiveLink = UpstreamLink.create(config, clock);
+                DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(after -> {
+                    synchronized (upstreamCalls) {
+                        return directiveLink.directives(after);
+                    }
+                }, applier);
+                vertx.executeBlocking(directives::poll, false);
+                // Central's latest minus the applied one is the backlog; failing says the link or a directive is stuck.
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_applied_version", directives,
+                        f -> f.status().applied()).register(registry);
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_latest_version", directives,
+                        f -> f.status().latest()).register(registry);
+                io.micrometer.core.instrument.Gauge.builder("outpost_directives_failing", directives,
+                        f -> f.status().lastError() == null ? 0 : 1).register(registry);
+                vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
             }
             RotationMetrics.bind(registry, rotation);
             vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
@@ -376,6 +412,11 @@ public final class ApplianceApp {
     /** The port of the site's SPIFFE bundle endpoint, or -1 when it is not served. */
     public int bundleEndpointPort() {
         return bundleEndpoint == null ? -1 : bundleEndpoint.port();
+    }
+
+    /** Follows central's directives (a nested site with a link only); tests poll it instead of waiting. */
+    public java.util.Optional<DirectiveFollower> directiveFollower() {
+        return java.util.Optional.ofNullable(directiveFollower);
     }
 
     /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */

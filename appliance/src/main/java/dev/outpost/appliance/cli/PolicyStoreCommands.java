@@ -71,10 +71,13 @@ final class PolicyStoreCommands {
                 return 0;
             }
             var w = spec.commandLine().getOut();
-            w.printf("%-24s  %-8s  %10s  %s%n", "NAME", "KIND", "BYTES", "SHA256");
+            w.printf("%-24s  %-8s  %10s  %-18s  %s%n", "NAME", "KIND", "BYTES", "SOURCE", "SHA256");
             for (JsonNode p : AdminSocket.JSON.readTree(body)) {
-                w.printf("%-24s  %-8s  %10d  %s%n", p.path("name").asText(), p.path("kind").asText().toLowerCase(),
-                        p.path("bytes").asLong(), p.path("sha256").asText());
+                // central's policies name the directive that brought them; local ones won over central's of that name
+                String source = "central".equals(p.path("source").asText())
+                        ? "central (" + p.path("centralVersion").asText() + ")" : "local";
+                w.printf("%-24s  %-8s  %10d  %-18s  %s%n", p.path("name").asText(), p.path("kind").asText().toLowerCase(),
+                        p.path("bytes").asLong(), source, p.path("sha256").asText());
             }
             w.flush();
             return 0;

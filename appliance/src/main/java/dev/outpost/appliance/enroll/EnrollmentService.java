@@ -73,6 +73,8 @@ public final class EnrollmentService {
     // What a resume quote covers does not matter (the AK's signature over the nonce is the proof); one PCR keeps it
     // small and any TPM has it.
     private static final PcrSelection RESUME_PCRS = PcrSelection.parse("sha256:10");
+    // Central's fleet-wide bans (directives): an EK banned there is refused here, known device or not.
+    private volatile Function<String, Optional<String>> banned = id -> Optional.empty();
     private volatile dev.outpost.appliance.metrics.EnrollmentObserver outcomes = dev.outpost.appliance.metrics.EnrollmentObserver.NONE;
 
     public EnrollmentService(EkTrust ekTrust, SiteCa ca, DeviceStore devices, ActivationStore activations,
@@ -93,6 +95,18 @@ public final class EnrollmentService {
         this.known = known;
     }
 
+    /** @param banned the reason central banned a device id (= EK hash), empty when it did not; blocking is fine */
+    public void refuseBanned(Function<String, Optional<String>> banned) {
+        this.banned = banned;
+    }
+
+    private void checkBan(String deviceId, String action) throws Refusal {
+        Optional<String> why = banned.apply(deviceId);
+        if (why.isPresent()) {
+            throw deny(deviceId, action, Refusal.Why.REVOKED, "EK banned fleet-wide by central: " + why.get());
+        }
+    }
+
     /**
      * @param ekPublic TPM2B_PUBLIC of the EK
      * @param ekCert   the EK certificate (DER), or null
@@ -106,6 +120,7 @@ public final class EnrollmentService {
             throw deny(deviceId, "enroll", Refusal.Why.NOT_YOURS, "the EK presented is device " + actualId
                     + ", not the device id of the topic");
         }
+        checkBan(deviceId, "enroll");
         Optional<DeviceState> state = devices.find(deviceId).map(DeviceRecord::state);
         if (state.isPresent() && state.get() == DeviceState.REVOKED) {
             throw deny(deviceId, "enroll", Refusal.Why.REVOKED, "device is revoked; a revocation is final");
@@ -181,6 +196,8 @@ public final class EnrollmentService {
         if (!p.matches(secret)) {
             throw deny(deviceId, "activate", Refusal.Why.ACTIVATION_FAILED, "wrong activation secret");
         }
+        // A ban that arrived between enroll and activate.
+        checkBan(deviceId, "activate");
         PublicKey nodeKey = csrKey(deviceId, "activate", csr);
         NodeKeyBinding binding = nodeKeyBinding(deviceId, "activate", nodeKey, certification, sha256(secret),
                 p.akPublic(), p.ekPublic());

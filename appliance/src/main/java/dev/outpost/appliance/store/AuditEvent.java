@@ -33,7 +33,7 @@ public record AuditEvent(Long id, Instant at, String deviceId, String action, De
 
     /** Operator actions: an operator's decision is never routine. */
     private static final java.util.Set<String> OPERATOR_ACTIONS = java.util.Set.of("revoke", "clear", "allow", "policy",
-            "backup");
+            "backup", "directive.kept-local");
 
     /**
      * Whether the row is kept for {@code retention.auditLasting} rather than the routine {@code retention.audit}:

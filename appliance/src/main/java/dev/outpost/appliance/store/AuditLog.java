@@ -110,6 +110,17 @@ public final class AuditLog {
         }
     }
 
+    /**
+     * Stores the event inside the caller's transaction (a directive's effect, its version and its audit row commit
+     * together). Bypasses the group commit: the caller's commit is the durable point.
+     */
+    public void record(java.sql.Connection c, AuditEvent e) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+            bind(ps, e);
+            ps.executeUpdate();
+        }
+    }
+
     private static void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
         Sql.setInstant(ps, 1, e.at());
         // a malformed id from a hostile peer is kept in the detail, not in the indexed column

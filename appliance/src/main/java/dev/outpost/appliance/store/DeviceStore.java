@@ -99,16 +99,22 @@ public final class DeviceStore {
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("a revocation needs a reason");
         }
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = 'revoked', revoked_at = ?, "
-                    + "revoke_reason = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
-                Sql.setInstant(ps, 1, at);
-                ps.setString(2, Sql.truncate(reason, 1024));
-                Sql.setInstant(ps, 3, at);
-                ps.setString(4, id);
-                return ps.executeUpdate() == 1;
-            }
-        });
+        return db.inTransaction(c -> revoke(c, id, reason, at));
+    }
+
+    /** {@link #revoke(String, String, Instant)} inside the caller's transaction (a directive and its version). */
+    public boolean revoke(java.sql.Connection c, String id, String reason, Instant at) throws SQLException {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a revocation needs a reason");
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = 'revoked', revoked_at = ?, "
+                + "revoke_reason = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+            Sql.setInstant(ps, 1, at);
+            ps.setString(2, Sql.truncate(reason, 1024));
+            Sql.setInstant(ps, 3, at);
+            ps.setString(4, id);
+            return ps.executeUpdate() == 1;
+        }
     }
 
     /**

@@ -37,7 +37,9 @@ public final class PolicyStore {
     }
 
     /** A policy without its content, for listings. */
-    public record Summary(String name, Kind kind, String sha256, long bytes, Instant addedAt) {
+    /** @param source {@code local} (the site operator's) or {@code central}; @param centralVersion central's directive, or null */
+    public record Summary(String name, Kind kind, String sha256, long bytes, Instant addedAt, String source,
+            Long centralVersion) {
     }
 
     private final Database db;
@@ -66,20 +68,128 @@ public final class PolicyStore {
         }
         String sha = HexFormat.of().formatHex(HashAlg.SHA256.digest(content));
         Instant now = clock.instant();
-        db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "MERGE INTO policies (name, kind, content, sha256, added_at) KEY (name) VALUES (?, ?, ?, ?, ?)")) {
-                ps.setString(1, name);
-                ps.setString(2, kind.db());
-                ps.setBytes(3, content);
-                ps.setString(4, sha);
-                Sql.setInstant(ps, 5, now);
-                ps.executeUpdate();
-            }
+        writing(() -> db.inTransaction(c -> {
+            store(c, name, kind, content, sha, now);
+            // The operator made or edited it here: from now on it is the site's own, and central's directives for
+            // this name are kept out (docs/operations.md, local wins).
+            source(c, name, "local", null);
             return null;
-        });
+        }));
         changed();
         return new Policy(name, kind, content, sha, now);
+    }
+
+    private static void store(java.sql.Connection c, String name, Kind kind, byte[] content, String sha, Instant now)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO policies (name, kind, content, sha256, added_at) KEY (name) VALUES (?, ?, ?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, kind.db());
+            ps.setBytes(3, content);
+            ps.setString(4, sha);
+            Sql.setInstant(ps, 5, now);
+            ps.executeUpdate();
+        }
+    }
+
+    private static void source(java.sql.Connection c, String name, String source, Long centralVersion)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO policy_sources (name, source, central_version) KEY (name) VALUES (?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, source);
+            if (centralVersion == null) {
+                ps.setNull(3, java.sql.Types.BIGINT);
+            } else {
+                ps.setLong(3, centralVersion);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Runs {@code work} (a transaction) while no other policy write runs. Central's directives read who made a policy
+     * and then write it: an operator's edit committed in between would be overwritten, and local must win. This store
+     * is the only writer of its tables, so one lock here orders the two.
+     */
+    public <T> T writing(Supplier<T> work) {
+        synchronized (writes) {
+            return work.get();
+        }
+    }
+
+    private final Object writes = new Object();
+
+    /** Who made a policy: the site operator or central. */
+    public enum Source {
+        LOCAL, CENTRAL
+    }
+
+    /**
+     * Who made the policy {@code name}, empty when there is none. A policy without a recorded source is the
+     * operator's (stored before sources were kept): when in doubt, the site's own wins.
+     */
+    public Optional<Source> source(java.sql.Connection c, String name) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT s.source FROM policies p LEFT JOIN policy_sources s "
+                + "ON s.name = p.name WHERE p.name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of("central".equals(rs.getString(1)) ? Source.CENTRAL : Source.LOCAL);
+            }
+        }
+    }
+
+    /**
+     * Central's policy (directive {@code version}), inside the caller's transaction; call {@link #changed()} after the
+     * commit. A change of kind drops the old kind's assignments, which would otherwise point at a policy of the other
+     * kind.
+     */
+    public void putFromCentral(java.sql.Connection c, String name, Kind kind, byte[] content, long version)
+            throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM policy_assignments WHERE policy_name = ? AND kind <> ?")) {
+            ps.setString(1, name);
+            ps.setString(2, kind.db());
+            ps.executeUpdate();
+        }
+        store(c, name, kind, content, HexFormat.of().formatHex(HashAlg.SHA256.digest(content)), clock.instant());
+        source(c, name, "central", version);
+    }
+
+    /** Assigns central's policy to {@code label:<label>}, inside the caller's transaction; false if no such policy. */
+    public boolean assignFromCentral(java.sql.Connection c, String label, String name) throws java.sql.SQLException {
+        String kind;
+        try (PreparedStatement ps = c.prepareStatement("SELECT kind FROM policies WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+                kind = rs.getString(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "MERGE INTO policy_assignments (target, kind, policy_name) KEY (target, kind) VALUES (?, ?, ?)")) {
+            ps.setString(1, "label:" + label);
+            ps.setString(2, kind);
+            ps.setString(3, name);
+            ps.executeUpdate();
+        }
+        return true;
+    }
+
+    /** Removes a policy and its assignments inside the caller's transaction; false if there was none. */
+    public boolean deleteFromCentral(java.sql.Connection c, String name) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM policy_assignments WHERE policy_name = ?")) {
+            ps.setString(1, name);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM policies WHERE name = ?")) {
+            ps.setString(1, name);
+            return ps.executeUpdate() == 1;
+        }
     }
 
     public Optional<Policy> get(String name) {
@@ -106,11 +216,15 @@ public final class PolicyStore {
         return db.inTransaction(c -> {
             List<Summary> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT name, kind, sha256, OCTET_LENGTH(content), added_at FROM policies ORDER BY name");
+                    "SELECT p.name, p.kind, p.sha256, OCTET_LENGTH(p.content), p.added_at, s.source, s.central_version "
+                            + "FROM policies p LEFT JOIN policy_sources s ON s.name = p.name ORDER BY p.name");
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    long v = rs.getLong(7);
+                    Long version = rs.wasNull() ? null : v;
                     out.add(new Summary(rs.getString(1), Kind.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT)),
-                            rs.getString(3), rs.getLong(4), Sql.getInstant(rs, "added_at")));
+                            rs.getString(3), rs.getLong(4), Sql.getInstant(rs, "added_at"),
+                            "central".equals(rs.getString(6)) ? "central" : "local", version));
                 }
             }
             return out;
@@ -149,7 +263,8 @@ public final class PolicyStore {
         changed();
     }
 
-    private void changed() {
+    /** Forgets cached answers: after every write, and after a caller's transaction wrote through the methods above. */
+    public void changed() {
         generation.incrementAndGet();
         resolved.clear();
         byName.clear();

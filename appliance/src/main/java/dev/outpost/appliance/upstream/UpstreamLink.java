@@ -122,6 +122,14 @@ public final class UpstreamLink {
         return Optional.of(SiteApiMessages.bundles(body.get()));
     }
 
+    /** GET /v1/site/directives?after=V: the raw answer (parsed strictly by directives.DirectiveMessages). */
+    public byte[] directives(long after) throws UpstreamException, IOException, GeneralSecurityException {
+        if (after < 0) {
+            throw new IllegalArgumentException("after must be non-negative");
+        }
+        return client(ensureCredential()).get("/v1/site/directives?after=" + after, null).orElseThrow();
+    }
+
     /** The credential, joining first when there is none and renewing it past half its life. */
     SiteCredential.Held ensureCredential() throws UpstreamException, IOException, GeneralSecurityException {
         Optional<SiteCredential.Held> held = credential.load();

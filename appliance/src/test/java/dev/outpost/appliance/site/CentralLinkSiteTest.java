@@ -141,13 +141,13 @@ class CentralLinkSiteTest {
         }
     }
 
-    private static String gatewayEkHash(Swtpm gateway) throws Exception {
+    static String gatewayEkHash(Swtpm gateway) throws Exception {
         try (Tpm2 tpm = Tpm2.open(gateway.uri()); TpmKey ek = Endorsement.load(tpm, EkTemplate.RSA_2048)) {
             return DeviceId.of(ek.pub().publicKey());
         }
     }
 
-    private static String chainPem(List<X509Certificate> chain) throws Exception {
+    static String chainPem(List<X509Certificate> chain) throws Exception {
         StringBuilder b = new StringBuilder();
         for (X509Certificate c : chain) {
             b.append(Pem.certificate(c));
@@ -164,8 +164,8 @@ class CentralLinkSiteTest {
         }
     }
 
-    /** A central on H2 in a directory of the test, on ports the OS picks. */
-    private record Central(Services services, CentralApp app) implements AutoCloseable {
+    /** A central on H2 in a directory of the test, on ports the OS picks (DirectivesSiteTest uses it too). */
+    record Central(Services services, CentralApp app) implements AutoCloseable {
         static Central start(Path dir, String trustDomain, int sitePort) throws Exception {
             CentralConfig c = new CentralConfig();
             c.trustDomain = trustDomain;

@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.outpost.central.directives.DirectiveFeed;
 import dev.outpost.central.issue.Issued;
 import dev.outpost.central.join.JoinService;
 import dev.outpost.central.refusal.Refusal;
@@ -48,6 +49,7 @@ public final class SiteApi {
     private final SiteService sites;
     private final SiteAuthenticator auth;
     private final RateLimiter joinLimiter;
+    private DirectiveFeed directives;
 
     public SiteApi(Vertx vertx, JoinService joins, SiteService sites, SiteAuthenticator auth, RateLimiter joinLimiter) {
         this.vertx = vertx;
@@ -55,6 +57,12 @@ public final class SiteApi {
         this.sites = sites;
         this.auth = auth;
         this.joinLimiter = joinLimiter;
+    }
+
+    /** Serves {@code GET /v1/site/directives} (before {@link #router()}); without it that path is 404. */
+    public SiteApi withDirectives(DirectiveFeed feed) {
+        this.directives = feed;
+        return this;
     }
 
     public Router router() {
@@ -69,6 +77,10 @@ public final class SiteApi {
         r.post("/v1/site/ca").handler(ctx -> work(ctx, () -> siteCa(site(ctx), body(ctx, Requests.SiteCa.class))));
         r.post("/v1/site/credential").handler(ctx -> work(ctx, () -> credential(site(ctx), body(ctx, Requests.Credential.class))));
         r.get("/v1/site/bundle").handler(this::bundle);
+        if (directives != null) {
+            DirectiveFeed feed = directives;
+            r.get("/v1/site/directives").handler(ctx -> work(ctx, () -> feed.answer(query(ctx))));
+        }
         r.route().last().handler(ctx -> fail(ctx, new Refusal(Refusal.Code.NOT_FOUND, "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath())));
         r.route().failureHandler(this::failure);
@@ -141,6 +153,14 @@ public final class SiteApi {
             ctx.put("site", site);
             ctx.next();
         });
+    }
+
+    private static Map<String, List<String>> query(RoutingContext ctx) {
+        Map<String, List<String>> q = new LinkedHashMap<>();
+        for (String name : ctx.queryParams().names()) {
+            q.put(name, ctx.queryParams().getAll(name));
+        }
+        return q;
     }
 
     private static String site(RoutingContext ctx) {
