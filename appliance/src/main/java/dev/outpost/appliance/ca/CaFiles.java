@@ -7,15 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -25,7 +22,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.outpost.spiffe.KeyFiles;
 import dev.outpost.spiffe.PemIo;
-import dev.outpost.tpm.keys.Pem;
 
 /**
  * The CA directory ({@code <dataDir>/ca/}) and the only code that moves files in it.

@@ -90,6 +90,16 @@ class SealedCaSiteTest {
             assertNoPlainKey(data, caKey);
             assertNoPlainKey(staging, caKey);
             assertNoPlainKey(backup.getParent(), caKey);
+
+            // The backup restores onto this gateway (same TPM): the sealed key unseals, the same CA serves.
+            Path restored = dir.resolve("restored");
+            CliRun r = cli("restore", "--from", backup.toString(), "--data-dir", restored.resolve("data").toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("sealed to a TPM");
+            try (SiteHarness back = sealedSite(restored, gateway, null)) {
+                back.startAppliance();
+                assertThat(Files.readAllBytes(back.caPem())).isEqualTo(caBefore);
+            }
         }
 
         // The same data directory on a gateway with another TPM: refused, with the reason and the way out.
