@@ -38,6 +38,8 @@ public final class Sealer {
     private static final int SEAL_ATTRIBUTES = ObjectAttributes.FIXED_TPM | ObjectAttributes.FIXED_PARENT
             | ObjectAttributes.NO_DA;
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private Sealer() {
     }
 
@@ -78,55 +80,68 @@ public final class Sealer {
     public static byte[] unseal(Tpm2 tpm, SealedBlob blob) throws UnsealException {
         TPM_HANDLE object = null;
         TPM_HANDLE session = null;
+        // Expected refusals are read from the response code (_allowErrors), so TSS.Java does not print them.
         try (TpmKey parent = StorageParent.load(tpm)) {
+            TPMT_PUBLIC pub;
             try {
-                object = tpm.tss().Load(parent.handle(), new TPM2B_PRIVATE(blob.priv()), TPMT_PUBLIC.fromBytes(blob.pub()));
-            } catch (TpmException e) {
-                if (is(e, TPM_RC.INTEGRITY) || is(e, TPM_RC.HMAC)) {
-                    throw new UnsealException(UnsealException.Reason.OTHER_TPM, "the sealed object does not load under "
-                            + "the storage key of the TPM at " + tpm.describe() + " (" + e.getMessage() + "): it was "
-                            + "sealed to another TPM, or this TPM's owner hierarchy was cleared since", e);
-                }
-                throw new UnsealException(UnsealException.Reason.TPM_ERROR, "TPM at " + tpm.describe()
-                        + " refused to load the sealed object: " + e.getMessage(), e);
+                pub = TPMT_PUBLIC.fromBytes(blob.pub());
             } catch (RuntimeException e) {
                 throw new UnsealException(UnsealException.Reason.DAMAGED, "sealed object unreadable: " + e.getMessage(), e);
             }
+            object = tpm.tss()._allowErrors().Load(parent.handle(), new TPM2B_PRIVATE(blob.priv()), pub);
+            TPM_RC rc = tpm.tss()._getLastResponseCode();
+            if (!tpm.tss()._lastCommandSucceeded()) {
+                object = null;
+                if (TPM_RC.INTEGRITY.equals(rc) || TPM_RC.HMAC.equals(rc)) {
+                    throw new UnsealException(UnsealException.Reason.OTHER_TPM, "the sealed object does not load under "
+                            + "the storage key of the TPM at " + tpm.describe() + " (TPM_RC_" + rc + "): it was "
+                            + "sealed to another TPM, or this TPM's owner hierarchy was cleared since", null);
+                }
+                throw new UnsealException(UnsealException.Reason.TPM_ERROR, "TPM at " + tpm.describe()
+                        + " refused to load the sealed object: TPM_RC_" + rc, null);
+            }
             if (blob.pcrs().isEmpty()) {
-                return tpm.tss().Unseal(object);
+                return unsealWith(tpm, object, null, null);
             }
             PcrSelection pcrs = blob.pcrs().get();
             byte[] nonce = new byte[32];
-            new java.security.SecureRandom().nextBytes(nonce);
+            RANDOM.nextBytes(nonce);
             session = tpm.tss().StartAuthSession(TPM_HANDLE.NULL, TPM_HANDLE.NULL, nonce, new byte[0], TPM_SE.POLICY,
                     TPMT_SYM_DEF.nullObject(), TPM_ALG_ID.SHA256).handle;
-            try {
-                tpm.tss().PolicyPCR(session, blob.pcrDigest(), Pcrs.toTss(pcrs));
-            } catch (TpmException e) {
-                if (is(e, TPM_RC.VALUE)) {
+            tpm.tss()._allowErrors().PolicyPCR(session, blob.pcrDigest(), Pcrs.toTss(pcrs));
+            if (!tpm.tss()._lastCommandSucceeded()) {
+                TPM_RC prc = tpm.tss()._getLastResponseCode();
+                if (TPM_RC.VALUE.equals(prc)) {
                     throw new UnsealException(UnsealException.Reason.PCRS_CHANGED, "PCRs " + pcrs + " of the TPM at "
                             + tpm.describe() + " no longer hold the values the secret was sealed to: the machine "
-                            + "booted something else (firmware, boot loader, kernel or Secure Boot state changed)", e);
+                            + "booted something else (firmware, boot loader, kernel or Secure Boot state changed)", null);
                 }
                 throw new UnsealException(UnsealException.Reason.TPM_ERROR, "PolicyPCR failed on the TPM at "
-                        + tpm.describe() + ": " + e.getMessage(), e);
+                        + tpm.describe() + ": TPM_RC_" + prc, null);
             }
-            try {
-                return tpm.tss()._withSession(session).Unseal(object);
-            } catch (TpmException e) {
-                if (is(e, TPM_RC.POLICY_FAIL) || is(e, TPM_RC.PCR_CHANGED)) {
-                    throw new UnsealException(UnsealException.Reason.PCRS_CHANGED, "the TPM at " + tpm.describe()
-                            + " refused to unseal: its PCRs " + pcrs + " do not match the policy (" + e.getMessage() + ")", e);
-                }
-                throw new UnsealException(UnsealException.Reason.TPM_ERROR, "TPM at " + tpm.describe()
-                        + " refused to unseal: " + e.getMessage(), e);
-            }
+            return unsealWith(tpm, object, session, pcrs);
         } catch (TpmException e) {
             throw new UnsealException(UnsealException.Reason.TPM_ERROR, "TPM at " + tpm.describe() + ": " + e.getMessage(), e);
         } finally {
             tpm.flush(session);
             tpm.flush(object);
         }
+    }
+
+    private static byte[] unsealWith(Tpm2 tpm, TPM_HANDLE object, TPM_HANDLE session, PcrSelection pcrs)
+            throws UnsealException {
+        byte[] out = session == null ? tpm.tss()._allowErrors().Unseal(object)
+                : tpm.tss()._withSession(session)._allowErrors().Unseal(object);
+        if (tpm.tss()._lastCommandSucceeded() && out != null) {
+            return out;
+        }
+        TPM_RC rc = tpm.tss()._getLastResponseCode();
+        if (TPM_RC.POLICY_FAIL.equals(rc) || TPM_RC.PCR_CHANGED.equals(rc)) {
+            throw new UnsealException(UnsealException.Reason.PCRS_CHANGED, "the TPM at " + tpm.describe()
+                    + " refused to unseal: its PCRs " + pcrs + " do not match the policy (TPM_RC_" + rc + ")", null);
+        }
+        throw new UnsealException(UnsealException.Reason.TPM_ERROR, "TPM at " + tpm.describe()
+                + " refused to unseal: TPM_RC_" + rc, null);
     }
 
     /** TPM2_PolicyPCR's policy digest from an empty policy: H(0…0 ‖ TPM_CC_PolicyPCR ‖ TPML_PCR_SELECTION ‖ pcrDigest). */
@@ -137,8 +152,4 @@ public final class Sealer {
                 pcrDigest);
     }
 
-    private static boolean is(TpmException e, TPM_RC rc) {
-        return e.ResponseCode != null && e.ResponseCode.equals(rc)
-                || e.getMessage() != null && e.getMessage().contains(rc.toString());
-    }
 }
