@@ -219,6 +219,8 @@ public final class AdminApi {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("trustDomain", ca.trustDomain());
         m.put("mode", caMode);
+        // How the CA key is kept at rest: "tpm (sealed to URI, PCRs ...)" or "file (no TPM)".
+        m.put("keyProtection", rotation != null ? rotation.keyProtection() : "file (no TPM)");
         m.put("subject", ca.certificate().getSubjectX500Principal().getName());
         m.put("notAfter", ca.notAfter().toString());
         m.put("expired", ca.expired());

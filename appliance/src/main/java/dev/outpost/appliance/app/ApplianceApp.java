@@ -25,6 +25,7 @@ import dev.outpost.tpm.wire.PcrSelection;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.outpost.appliance.ca.CaException;
 import dev.outpost.appliance.ca.CaFiles;
+import dev.outpost.appliance.ca.CaKeys;
 import dev.outpost.appliance.ca.CaInstaller;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
@@ -131,7 +132,16 @@ public final class ApplianceApp {
     public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
-        CaFiles caFiles = new CaFiles(config.caDir());
+        CaKeys caKeys = CaKeys.of(config);
+        if (caKeys.sealed()) {
+            LOG.info("site CA key protection: {}: the CA keys are kept only sealed to this gateway's TPM", caKeys.describe());
+        } else {
+            LOG.info("site CA key protection: {}: the CA key is a plain file in {} (ca.keyProtection: tpm seals it "
+                    + "to the gateway's TPM)", caKeys.describe(), config.caDir());
+        }
+        CaFiles caFiles = new CaFiles(config.caDir(), caKeys);
+        // Switching file -> tpm: plain keys are sealed (sealed file written and fsynced first) and then deleted.
+        caKeys.migrate(config.caDir());
         // A switch next.* -> ca.* cut short by a crash is finished before anything looks at the CA files.
         caFiles.recoverInterruptedSwitch();
         if (config.ca().nested() && !caFiles.hasActive()) {
@@ -149,8 +159,9 @@ public final class ApplianceApp {
             ActivationStore activations = new ActivationStore(db);
             AuditLog audit = new AuditLog(db);
             BundleStore bundles = new BundleStore(db, clock);
-            SiteCa ca = config.ca().nested() ? SiteCa.load(config.caDir(), config.trustDomain(), clock)
-                    : SiteCa.loadOrCreate(config.caDir(), config.trustDomain(), config.site(), config.ca().ttl(), clock);
+            SiteCa ca = config.ca().nested() ? SiteCa.load(config.caDir(), caKeys, config.trustDomain(), clock)
+                    : SiteCa.loadOrCreate(config.caDir(), caKeys, config.trustDomain(), config.site(), config.ca().ttl(),
+                            clock);
             AtomicReference<Runnable> onBundleChange = new AtomicReference<>(() -> { });
             CaRotation rotation = new CaRotation(ca, caFiles, new CaInstaller(caFiles, config.trustDomain(), config.site(),
                     clock), NestedStart.signer(config, clock), clock, () -> {

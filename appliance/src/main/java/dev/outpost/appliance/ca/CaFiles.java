@@ -7,15 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -25,13 +22,13 @@ import org.slf4j.LoggerFactory;
 
 import dev.outpost.spiffe.KeyFiles;
 import dev.outpost.spiffe.PemIo;
-import dev.outpost.tpm.keys.Pem;
 
 /**
  * The CA directory ({@code <dataDir>/ca/}) and the only code that moves files in it.
  *
  * <pre>
  * ca.key, ca.crt, upstream-roots.pem      the active CA (ca.crt: our certificate, then intermediates; no root)
+ *                                         (with ca.keyProtection: tpm every *.key is *.key.sealed, see {@link CaKeys})
  * next.key [next.csr] [next.crt next-roots.pem]   the next CA: key made here, certificate once signed
  * previous.crt previous-roots.pem         the CA before the last switch: its roots stay in the bundle until it expires
  * </pre>
@@ -52,9 +49,20 @@ public final class CaFiles {
     private static final int MAX_CERTS = 8;
 
     private final Path dir;
+    private final CaKeys keys;
 
     public CaFiles(Path dir) {
+        this(dir, CaKeys.file());
+    }
+
+    /** A CA directory whose private keys are kept as {@code keys} says (plain or sealed to the TPM). */
+    public CaFiles(Path dir, CaKeys keys) {
         this.dir = dir;
+        this.keys = keys;
+    }
+
+    public CaKeys keys() {
+        return keys;
     }
 
     public Path dir() {
@@ -66,11 +74,11 @@ public final class CaFiles {
     }
 
     public boolean hasActive() {
-        return Files.exists(path(SiteCa.KEY_FILE)) && Files.exists(path(SiteCa.CERT_FILE));
+        return CaKeys.exists(dir, SiteCa.KEY_FILE) && Files.exists(path(SiteCa.CERT_FILE));
     }
 
     public boolean hasNextKey() {
-        return Files.exists(path(NEXT_KEY));
+        return CaKeys.exists(dir, NEXT_KEY);
     }
 
     public boolean hasNextCert() {
@@ -81,7 +89,7 @@ public final class CaFiles {
     public PrivateKey nextKey(boolean replace) throws IOException, GeneralSecurityException {
         ensureDir();
         if (hasNextKey() && !replace) {
-            return readKey(path(NEXT_KEY));
+            return keys.read(dir, NEXT_KEY);
         }
         KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
         gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
@@ -89,8 +97,9 @@ public final class CaFiles {
         // A certificate signed for an older pending key is useless with the new one.
         Files.deleteIfExists(path(NEXT_CERT));
         Files.deleteIfExists(path(NEXT_ROOTS));
-        KeyFiles.writePrivate(path(NEXT_KEY), PemIo.ascii(Pem.encode("PRIVATE KEY", pair.getPrivate().getEncoded())));
-        LOG.info("made the next site CA key {}", path(NEXT_KEY));
+        CaKeys.delete(dir, NEXT_KEY);
+        keys.write(dir, NEXT_KEY, pair.getPrivate());
+        LOG.info("made the next site CA key {} ({})", path(keys.fileName(NEXT_KEY)), keys.describe());
         return pair.getPrivate();
     }
 
@@ -163,7 +172,12 @@ public final class CaFiles {
                 Files.deleteIfExists(path(PREVIOUS_ROOTS));
             }
         }
-        move(NEXT_KEY, SiteCa.KEY_FILE);
+        // The key keeps its form (plain or sealed): a sealed next.key becomes a sealed ca.key.
+        String nextKey = Files.exists(path(NEXT_KEY + CaKeys.SEALED_SUFFIX)) ? NEXT_KEY + CaKeys.SEALED_SUFFIX : NEXT_KEY;
+        String caKey = nextKey.equals(NEXT_KEY) ? SiteCa.KEY_FILE : SiteCa.KEY_FILE + CaKeys.SEALED_SUFFIX;
+        String other = nextKey.equals(NEXT_KEY) ? SiteCa.KEY_FILE + CaKeys.SEALED_SUFFIX : SiteCa.KEY_FILE;
+        move(nextKey, caKey);
+        Files.deleteIfExists(path(other));
         finishSwitch();
     }
 
@@ -180,11 +194,11 @@ public final class CaFiles {
      * still waiting, and {@code ca.key} is its key. Returns whether there was one.
      */
     public boolean recoverInterruptedSwitch() throws IOException, GeneralSecurityException {
-        if (hasNextKey() || !hasNextCert() || !Files.exists(path(SiteCa.KEY_FILE))) {
+        if (hasNextKey() || !hasNextCert() || !CaKeys.exists(dir, SiteCa.KEY_FILE)) {
             return false;
         }
         List<X509Certificate> next = certs(path(NEXT_CERT));
-        if (next.isEmpty() || !SiteCa.belongTogether(readKey(path(SiteCa.KEY_FILE)), next.get(0).getPublicKey())) {
+        if (next.isEmpty() || !SiteCa.belongTogether(keys.read(dir, SiteCa.KEY_FILE), next.get(0).getPublicKey())) {
             return false;
         }
         LOG.warn("completing a CA switch that was interrupted: {} belongs to {}", path(SiteCa.KEY_FILE), path(NEXT_CERT));
@@ -194,22 +208,10 @@ public final class CaFiles {
 
     /** Forgets an unsigned or signed next CA (after activation, or an operator starting over). */
     public void dropNext() throws IOException {
-        for (String f : List.of(NEXT_CERT, NEXT_ROOTS, NEXT_CSR, NEXT_KEY)) {
+        for (String f : List.of(NEXT_CERT, NEXT_ROOTS, NEXT_CSR)) {
             Files.deleteIfExists(path(f));
         }
-    }
-
-    static PrivateKey readKey(Path file) throws IOException, GeneralSecurityException {
-        String pem = new String(KeyFiles.readPrivate(file, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
-        List<byte[]> keys = PemIo.blocks(pem, "PRIVATE KEY", 1);
-        if (keys.isEmpty()) {
-            throw new CaException(file + " holds no PKCS#8 PEM block (-----BEGIN PRIVATE KEY-----)");
-        }
-        PrivateKey k = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
-        if (!(k instanceof ECPrivateKey)) {
-            throw new CaException(file + " is not an EC key");
-        }
-        return k;
+        CaKeys.delete(dir, NEXT_KEY);
     }
 
     static List<X509Certificate> certs(Path file) throws IOException, GeneralSecurityException {

@@ -165,6 +165,11 @@ public final class CaRotation {
         return ca.notAfter().minus(Duration.between(nb, ca.notAfter()).dividedBy(6));
     }
 
+    /** How the CA's keys are kept at rest, for {@code ca show}: see {@link CaKeys#describe()}. */
+    public String keyProtection() {
+        return files.keys().describe();
+    }
+
     /** {@code ca csr} on a running appliance: the pending key's request (the operator's fallback while offline). */
     public synchronized String csr(boolean newKey) throws IOException, GeneralSecurityException {
         String pem = installer.csr(newKey);
@@ -234,7 +239,7 @@ public final class CaRotation {
 
     private void activate(Instant now) throws IOException, GeneralSecurityException {
         files.switchToNext();
-        SiteCa fresh = SiteCa.load(files.dir(), ca.trustDomain(), clock);
+        SiteCa fresh = SiteCa.load(files.dir(), files.keys(), ca.trustDomain(), clock);
         ca.activate(fresh);
         nextPublished = false;
         republish(now, Optional.empty());

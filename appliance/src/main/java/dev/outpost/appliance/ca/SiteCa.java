@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
@@ -17,7 +16,6 @@ import java.security.Signature;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,14 +148,20 @@ public final class SiteCa {
      * every device that trusts the old one.
      */
     public static SiteCa loadOrCreate(Path caDir, String trustDomain, String siteName, Duration caTtl, Clock clock) {
+        return loadOrCreate(caDir, CaKeys.file(), trustDomain, siteName, caTtl, clock);
+    }
+
+    /** As {@link #loadOrCreate(Path, String, String, Duration, Clock)}, the key kept as {@code keys} says. */
+    public static SiteCa loadOrCreate(Path caDir, CaKeys keys, String trustDomain, String siteName, Duration caTtl,
+            Clock clock) {
         SpiffeId.checkTrustDomain(trustDomain);
-        Path keyFile = caDir.resolve(KEY_FILE);
+        Path keyFile = caDir.resolve(keys.fileName(KEY_FILE));
         Path certFile = caDir.resolve(CERT_FILE);
-        boolean haveKey = Files.exists(keyFile);
+        boolean haveKey = CaKeys.exists(caDir, KEY_FILE);
         boolean haveCert = Files.exists(certFile);
         try {
             if (!haveKey && !haveCert) {
-                return create(caDir, trustDomain, siteName, caTtl, clock);
+                return create(caDir, keys, trustDomain, siteName, caTtl, clock);
             }
             if (!haveKey) {
                 throw new CaException(certFile + " exists but " + keyFile + " does not: restore the key or move the certificate away");
@@ -165,13 +169,15 @@ public final class SiteCa {
             if (!haveCert) {
                 throw new CaException(keyFile + " exists but " + certFile + " does not: restore the certificate or move the key away");
             }
-            return load(keyFile, certFile, trustDomain, clock);
+            return load(caDir, keys, certFile, trustDomain, clock);
+        } catch (CaKeys.Unsealable e) {
+            throw e;
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
         }
     }
 
-    private static SiteCa create(Path caDir, String trustDomain, String siteName, Duration caTtl, Clock clock)
+    private static SiteCa create(Path caDir, CaKeys keys, String trustDomain, String siteName, Duration caTtl, Clock clock)
             throws IOException, GeneralSecurityException {
         if (caTtl == null || caTtl.isNegative() || caTtl.isZero()) {
             throw new CaException("CA ttl must be positive, got " + caTtl);
@@ -201,9 +207,10 @@ public final class SiteCa {
 
         // Key first: a crash between the two writes leaves a lone key, which loadOrCreate reports, rather than
         // a certificate whose key is gone for good.
-        KeyFiles.writePrivate(caDir.resolve(KEY_FILE), PemIo.ascii(Pem.encode("PRIVATE KEY", pair.getPrivate().getEncoded())));
+        keys.write(caDir, KEY_FILE, pair.getPrivate());
         KeyFiles.writePublic(caDir.resolve(CERT_FILE), PemIo.ascii(Pem.certificate(cert)));
-        LOG.info("created site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(), cert.getNotAfter().toInstant());
+        LOG.info("created site CA for {} ({}), valid until {}; key protection: {}", trustDomain,
+                cert.getSubjectX500Principal(), cert.getNotAfter().toInstant(), keys.describe());
         return new SiteCa(pair.getPrivate(), List.of(cert), List.of(), trustDomain, clock, random);
     }
 
@@ -247,9 +254,16 @@ public final class SiteCa {
      * provide. An expired CA loads (see {@link #expired()}).
      */
     public static SiteCa load(Path caDir, String trustDomain, Clock clock) {
+        return load(caDir, CaKeys.file(), trustDomain, clock);
+    }
+
+    /** As {@link #load(Path, String, Clock)}, the key kept as {@code keys} says (unsealed here when sealed). */
+    public static SiteCa load(Path caDir, CaKeys keys, String trustDomain, Clock clock) {
         SpiffeId.checkTrustDomain(trustDomain);
         try {
-            return load(caDir.resolve(KEY_FILE), caDir.resolve(CERT_FILE), trustDomain, clock);
+            return load(caDir, keys, caDir.resolve(CERT_FILE), trustDomain, clock);
+        } catch (CaKeys.Unsealable e) {
+            throw e;
         } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
             throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
         }
@@ -260,14 +274,15 @@ public final class SiteCa {
         return !clock.instant().isBefore(notAfter());
     }
 
-    private static SiteCa load(Path keyFile, Path certFile, String trustDomain, Clock clock)
+    private static SiteCa load(Path caDir, CaKeys keys, Path certFile, String trustDomain, Clock clock)
             throws IOException, GeneralSecurityException {
-        String keyPem = new String(KeyFiles.readPrivate(keyFile, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
-        List<byte[]> keys = PemIo.blocks(keyPem, "PRIVATE KEY", 1);
-        if (keys.isEmpty()) {
-            throw new CaException(keyFile + " holds no PKCS#8 PEM block (-----BEGIN PRIVATE KEY-----)");
+        Path keyFile = caDir.resolve(keys.fileName(KEY_FILE));
+        long t0 = System.nanoTime();
+        PrivateKey key = keys.read(caDir, KEY_FILE);
+        if (keys.sealed()) {
+            LOG.info("unsealed the site CA key {} in {} ms: key protection {}", keyFile,
+                    (System.nanoTime() - t0) / 1_000_000, keys.describe());
         }
-        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
 
         String certPem = new String(KeyFiles.readLimited(certFile, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
         List<X509Certificate> chain = PemIo.certificates(certPem, MAX_CHAIN);

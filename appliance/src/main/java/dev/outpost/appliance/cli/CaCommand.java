@@ -46,7 +46,7 @@ final class CaCommand {
             }
             JsonNode ca = AdminSocket.JSON.readTree(body);
             var w = spec.commandLine().getOut();
-            for (String f : new String[] {"trustDomain", "mode", "subject", "notAfter"}) {
+            for (String f : new String[] {"trustDomain", "mode", "keyProtection", "subject", "notAfter"}) {
                 w.println(f + ": " + ca.path(f).asText());
             }
             for (JsonNode c : ca.path("chain")) {
@@ -87,7 +87,8 @@ final class CaCommand {
         }
 
         static CaInstaller installer(ApplianceConfig c) {
-            return new CaInstaller(new CaFiles(c.caDir()), c.trustDomain(), c.site(), Clock.systemUTC());
+            return new CaInstaller(new CaFiles(c.caDir(), dev.outpost.appliance.ca.CaKeys.of(c)), c.trustDomain(), c.site(),
+                    Clock.systemUTC());
         }
 
         static String call(ApplianceConfig c, String path, ObjectNode body) throws IOException {

@@ -59,8 +59,14 @@ final class RestoreCommand implements Callable<Integer> {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try {
             SiteArchive.Manifest m = SiteArchive.extract(from, staging);
-            SiteCa ca = SiteCa.loadOrCreate(staging.resolve(SiteDirectory.CA_DIR), m.trustDomain(), m.site(),
-                    java.time.Duration.ofDays(1), Clock.systemUTC());
+            Path stagedCa = staging.resolve(SiteDirectory.CA_DIR);
+            boolean sealed = Files.exists(stagedCa.resolve(SiteCa.KEY_FILE + dev.outpost.appliance.ca.CaKeys.SEALED_SUFFIX));
+            // A key sealed to a TPM is checked where it can be: at start, on the gateway whose TPM sealed it.
+            java.time.Instant caNotAfter = sealed
+                    ? dev.outpost.spiffe.PemIo.certificates(Files.readString(stagedCa.resolve(SiteCa.CERT_FILE),
+                            java.nio.charset.StandardCharsets.US_ASCII), 8).get(0).getNotAfter().toInstant()
+                    : SiteCa.loadOrCreate(stagedCa, m.trustDomain(), m.site(), java.time.Duration.ofDays(1),
+                            Clock.systemUTC()).notAfter();
             int devices;
             try (Database db = Database.open(staging)) {
                 devices = new DeviceStore(db).list().size();
@@ -75,7 +81,11 @@ final class RestoreCommand implements Callable<Integer> {
                 }
             }
             CliSupport.println(spec, "restored site " + m.site() + " of " + m.trustDomain() + " as of " + m.createdAt()
-                    + " into " + dir + ": " + devices + " device(s), CA valid until " + ca.notAfter());
+                    + " into " + dir + ": " + devices + " device(s), CA valid until " + caNotAfter);
+            if (sealed) {
+                CliSupport.println(spec, "the CA key is sealed to a TPM (ca.keyProtection: tpm): it unseals only on the "
+                        + "gateway whose TPM sealed it, with upstream.tpm pointing at that TPM");
+            }
             CliSupport.println(spec, "start the appliance; devices reconnect with the identities they hold");
             return 0;
         } finally {

@@ -63,10 +63,42 @@ public record ApplianceConfig(
      *                (by central online, or by any CA through the file flow {@code ca csr} / {@code ca install})
      * @param ttl     lifetime of a new site CA (standalone: what we make; nested: what we ask for, central may cap it)
      * @param svidTtl lifetime of node SVIDs (renewed on fresh attestation)
+     * @param keyProtection {@code file} (a PKCS#8 file, 0600) or {@code tpm}: every CA private key is kept only
+     *                encrypted under a data key sealed to the gateway's TPM ({@code upstream.tpm})
+     * @param sealPcrs with {@code tpm}: the PCRs (sha256 bank, e.g. {@code sha256:0,2,4,7}) the data key is sealed
+     *                to; empty for none
      */
-    public record Ca(CaMode mode, Duration ttl, Duration svidTtl) {
+    public record Ca(CaMode mode, Duration ttl, Duration svidTtl, KeyProtection keyProtection, String sealPcrs) {
+        public Ca(CaMode mode, Duration ttl, Duration svidTtl) {
+            this(mode, ttl, svidTtl, KeyProtection.FILE, "");
+        }
+
         public boolean nested() {
             return mode == CaMode.NESTED;
+        }
+
+        public boolean sealed() {
+            return keyProtection == KeyProtection.TPM;
+        }
+    }
+
+    /** How CA private keys are kept at rest. */
+    public enum KeyProtection {
+        FILE, TPM;
+
+        @JsonValue
+        public String yaml() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        public static KeyProtection parse(String v) {
+            for (KeyProtection m : values()) {
+                if (m.yaml().equals(v)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("must be file or tpm; got '" + v + "'");
         }
     }
 

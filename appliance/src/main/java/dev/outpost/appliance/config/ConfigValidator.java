@@ -93,6 +93,7 @@ final class ConfigValidator {
             error("ca.mode", "required (standalone or nested)");
         }
         upstream(c.upstream(), ca, c.site());
+        keyProtection(ca, c.upstream());
         bundleEndpoint(c.federation().bundleEndpoint(), ca);
 
         ApplianceConfig.Enrollment e = c.enrollment();
@@ -207,6 +208,40 @@ final class ConfigValidator {
                 } catch (IllegalArgumentException ex) {
                     error("upstream.tpm", ex.getMessage());
                 }
+            }
+        }
+    }
+
+    private void keyProtection(ApplianceConfig.Ca ca, ApplianceConfig.Upstream u) {
+        if (ca.keyProtection() == null) {
+            error("ca.keyProtection", "required (file or tpm)");
+            return;
+        }
+        String pcrs = ca.sealPcrs() == null ? "" : ca.sealPcrs().trim();
+        if (!ca.sealed()) {
+            if (!pcrs.isEmpty()) {
+                error("ca.sealPcrs", "only with ca.keyProtection: tpm (remove it, or set keyProtection: tpm)");
+            }
+            return;
+        }
+        if (u == null || u.tpm() == null) {
+            error("upstream.tpm", "ca.keyProtection: tpm seals the CA key to the gateway's TPM: set upstream.tpm, "
+                    + "e.g. device:/dev/tpmrm0");
+        } else if (u.url() == null) {
+            try {
+                dev.outpost.tpm.device.TpmUri.parse(u.tpm());
+            } catch (IllegalArgumentException ex) {
+                error("upstream.tpm", ex.getMessage());
+            }
+        }
+        if (!pcrs.isEmpty()) {
+            try {
+                dev.outpost.tpm.wire.PcrSelection sel = dev.outpost.tpm.wire.PcrSelection.parse(pcrs);
+                if (!sel.banks().equals(java.util.List.of(dev.outpost.tpm.HashAlg.SHA256))) {
+                    error("ca.sealPcrs", "only the sha256 bank, e.g. sha256:0,2,4,7; got " + show(pcrs));
+                }
+            } catch (IllegalArgumentException ex) {
+                error("ca.sealPcrs", ex.getMessage());
             }
         }
     }

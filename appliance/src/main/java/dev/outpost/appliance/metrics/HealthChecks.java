@@ -73,10 +73,12 @@ public final class HealthChecks {
             if (now.isBefore(ca.certificate().getNotBefore().toInstant())) {
                 return Optional.of("the site CA is not valid before " + ca.certificate().getNotBefore().toInstant());
             }
-            for (String f : new String[] {SiteCa.KEY_FILE, SiteCa.CERT_FILE}) {
-                if (!Files.isRegularFile(caDir.resolve(f))) {
-                    return Optional.of(caDir.resolve(f) + " is missing");
-                }
+            if (!Files.isRegularFile(caDir.resolve(SiteCa.KEY_FILE))
+                    && !Files.isRegularFile(caDir.resolve(SiteCa.KEY_FILE + dev.outpost.appliance.ca.CaKeys.SEALED_SUFFIX))) {
+                return Optional.of(caDir.resolve(SiteCa.KEY_FILE) + " is missing");
+            }
+            if (!Files.isRegularFile(caDir.resolve(SiteCa.CERT_FILE))) {
+                return Optional.of(caDir.resolve(SiteCa.CERT_FILE) + " is missing");
             }
             return Optional.empty();
         });

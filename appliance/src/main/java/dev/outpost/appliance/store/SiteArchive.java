@@ -41,6 +41,8 @@ public final class SiteArchive {
     public static final String MANIFEST = "outpost-backup.json";
     public static final String DB_ENTRY = SiteDirectory.DB_FILE;
     public static final String KEY_ENTRY = "ca/ca.key";
+    /** The key sealed to the gateway's TPM (ca.keyProtection: tpm), carried as it is: it restores on that TPM only. */
+    public static final String SEALED_KEY_ENTRY = "ca/ca.key.sealed";
     public static final String CERT_ENTRY = "ca/ca.crt";
     /**
      * CA files a site may have besides the key and certificate: a nested CA's roots (without them its SVIDs verify
@@ -51,6 +53,8 @@ public final class SiteArchive {
     /** 1: database, key, certificate. 2: also any of {@link #OPTIONAL_CA_ENTRIES}; written only when there are some. */
     static final int FORMAT = 1;
     static final int FORMAT_WITH_CA_EXTRAS = 2;
+    /** 3: the key is {@link #SEALED_KEY_ENTRY}; older versions refuse it by its format rather than misread it. */
+    static final int FORMAT_SEALED = 3;
     private static final int OWNER_ONLY = 0600;
     private static final int PUBLIC = 0644;
     private static final int BLOCK = 512;
@@ -73,7 +77,9 @@ public final class SiteArchive {
         Map<String, String> hashes = new LinkedHashMap<>();
         Map<String, Long> sizes = new LinkedHashMap<>();
         entry(gz, DB_ENTRY, OWNER_ONLY, dbSize, createdAt, db, hashes, sizes);
-        List<String> names = new ArrayList<>(List.of(KEY_ENTRY, CERT_ENTRY));
+        boolean sealed = !Files.exists(caDir.resolve("ca.key")) && Files.exists(caDir.resolve("ca.key.sealed"));
+        String keyEntry = sealed ? SEALED_KEY_ENTRY : KEY_ENTRY;
+        List<String> names = new ArrayList<>(List.of(keyEntry, CERT_ENTRY));
         for (String extra : OPTIONAL_CA_ENTRIES) {
             if (Files.exists(caDir.resolve(extra.substring("ca/".length())))) {
                 names.add(extra);
@@ -82,11 +88,11 @@ public final class SiteArchive {
         for (String name : names) {
             Path f = caDir.resolve(name.substring("ca/".length()));
             try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
-                entry(gz, name, name.equals(KEY_ENTRY) ? OWNER_ONLY : PUBLIC, Files.size(f), createdAt, in, hashes, sizes);
+                entry(gz, name, name.equals(keyEntry) ? OWNER_ONLY : PUBLIC, Files.size(f), createdAt, in, hashes, sizes);
             }
         }
         ObjectNode m = JSON.createObjectNode();
-        m.put("format", names.size() > 2 ? FORMAT_WITH_CA_EXTRAS : FORMAT).put("createdAt", createdAt.toString()).put("trustDomain", trustDomain).put("site", site);
+        m.put("format", sealed ? FORMAT_SEALED : names.size() > 2 ? FORMAT_WITH_CA_EXTRAS : FORMAT).put("createdAt", createdAt.toString()).put("trustDomain", trustDomain).put("site", site);
         ArrayNode files = m.putArray("files");
         hashes.forEach((name, hash) -> files.addObject().put("name", name).put("size", sizes.get(name)).put("sha256", hash));
         byte[] manifest = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m);
@@ -196,7 +202,7 @@ public final class SiteArchive {
                     throw new Damaged(source + ": manifest of " + size + " bytes");
                 }
                 manifest = readFully(in, (int) size, source);
-            } else if (name.equals(DB_ENTRY) || name.equals(KEY_ENTRY) || name.equals(CERT_ENTRY)
+            } else if (name.equals(DB_ENTRY) || name.equals(KEY_ENTRY) || name.equals(SEALED_KEY_ENTRY) || name.equals(CERT_ENTRY)
                     || OPTIONAL_CA_ENTRIES.contains(name)) {
                 if (!name.equals(DB_ENTRY) && size > MAX_SMALL) {
                     throw new Damaged(source + ": " + name + " of " + size + " bytes cannot be a CA file");
@@ -219,14 +225,15 @@ public final class SiteArchive {
         }
         JsonNode m = JSON.readTree(manifest);
         int format = m.path("format").asInt();
-        if (format != FORMAT && format != FORMAT_WITH_CA_EXTRAS) {
+        if (format != FORMAT && format != FORMAT_WITH_CA_EXTRAS && format != FORMAT_SEALED) {
             throw new Damaged(source + ": backup format " + m.path("format") + ", this version reads " + FORMAT
-                    + " and " + FORMAT_WITH_CA_EXTRAS);
+                    + ", " + FORMAT_WITH_CA_EXTRAS + " and " + FORMAT_SEALED);
         }
         Map<String, JsonNode> listed = new LinkedHashMap<>();
         m.path("files").forEach(f -> listed.put(f.path("name").asText(), f));
         List<String> problems = new ArrayList<>();
-        List<String> expected = new ArrayList<>(List.of(DB_ENTRY, KEY_ENTRY, CERT_ENTRY));
+        List<String> expected = new ArrayList<>(List.of(DB_ENTRY,
+                format == FORMAT_SEALED ? SEALED_KEY_ENTRY : KEY_ENTRY, CERT_ENTRY));
         for (String extra : OPTIONAL_CA_ENTRIES) {
             if (listed.containsKey(extra) || hashes.containsKey(extra)) {
                 expected.add(extra);
@@ -239,6 +246,11 @@ public final class SiteArchive {
             } else if (f.path("size").asLong(-1) != sizes.get(name)
                     || !f.path("sha256").asText().equals(hashes.get(name))) {
                 problems.add(name + " does not match its SHA-256 in the manifest");
+            }
+        }
+        for (String name : hashes.keySet()) {
+            if (!expected.contains(name)) {
+                problems.add(name + " does not belong in a backup of format " + format);
             }
         }
         if (!problems.isEmpty()) {

@@ -45,8 +45,11 @@ public final class SiteDirectory {
         return dataDir.resolve(DB_FILE);
     }
 
+    /** {@code ca/ca.key}, or {@code ca/ca.key.sealed} when the key is sealed to the TPM (ca.keyProtection: tpm). */
     public Path caKey() {
-        return caDir.resolve(SiteCa.KEY_FILE);
+        Path plain = caDir.resolve(SiteCa.KEY_FILE);
+        Path sealed = caDir.resolve(SiteCa.KEY_FILE + dev.outpost.appliance.ca.CaKeys.SEALED_SUFFIX);
+        return Files.exists(plain) || !Files.exists(sealed) ? plain : sealed;
     }
 
     public Path caCert() {

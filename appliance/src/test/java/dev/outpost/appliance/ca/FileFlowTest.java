@@ -99,6 +99,46 @@ class FileFlowTest {
         assertThat(OpensslCa.verify(root.pem(), null, leaf).exitCode()).as("the leaf alone does not reach the root").isNotZero();
     }
 
+    /** The same flow with ca.keyProtection: tpm: the pending key and then the active one exist only sealed. */
+    @Test
+    @org.junit.jupiter.api.extension.ExtendWith(dev.outpost.testkit.SwtpmExtension.class)
+    void withKeyProtectionTpmThePendingAndInstalledKeysAreSealed(dev.outpost.testkit.Swtpm gateway) throws Exception {
+        Files.writeString(cfg, Files.readString(cfg) + "  keyProtection: tpm\nupstream:\n  tpm: " + gateway.uri() + "\n");
+        Path csr = dir.resolve("site.csr");
+        CliRun made = cli("ca", "csr", "--config", cfg.toString(), "--out", csr.toString());
+        assertThat(made.exitCode()).as(made.err()).isZero();
+        assertThat(caDir.resolve(CaFiles.NEXT_KEY)).doesNotExist();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(caDir.resolve("next.key.sealed"))))
+                .isEqualTo("rw-------");
+        // Run again: the same sealed key, unsealed to sign a new request.
+        Path again = dir.resolve("again.csr");
+        assertThat(cli("ca", "csr", "--config", cfg.toString(), "--out", again.toString()).exitCode()).isZero();
+        assertThat(new PKCS10CertificationRequest(Pem.decode(Files.readString(again), "CERTIFICATE REQUEST"))
+                .getSubjectPublicKeyInfo()).isEqualTo(new PKCS10CertificationRequest(
+                        Pem.decode(Files.readString(csr), "CERTIFICATE REQUEST")).getSubjectPublicKeyInfo());
+
+        Path signed = root.sign(csr, OpensslCa.siteCaExtensions(TD), 90, dir.resolve("site.pem"));
+        CliRun installed = cli("ca", "install", "--config", cfg.toString(), "--cert", signed.toString(),
+                "--chain", root.pem().toString());
+        assertThat(installed.exitCode()).as(installed.err()).isZero();
+        try (Stream<Path> files = Files.list(caDir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+                    .containsExactly("ca.crt", "ca.key.sealed", "upstream-roots.pem");
+        }
+        CaKeys keys = CaKeys.of(ApplianceConfig.load(cfg));
+        assertThat(keys.sealed()).isTrue();
+        SiteCa ca = SiteCa.load(caDir, keys, TD, Clock.systemUTC());
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"));
+        IssuedSvid svid = ca.issueNodeSvid(g.generateKeyPair().getPublic(), "ab".repeat(32), Duration.ofHours(1));
+        Path leaf = Files.writeString(dir.resolve("leaf.pem"), Pem.certificate(svid.certificate()));
+        Path siteCa = Files.writeString(dir.resolve("siteca.pem"), PemIo.encode(ca.intermediates()));
+        assertThat(OpensslCa.verify(root.pem(), siteCa, leaf).stdout()).contains(": OK");
+        // Without the TPM setting the sealed key is refused by name, not mistaken for a missing one.
+        assertThatThrownBy(() -> SiteCa.load(caDir, TD, Clock.systemUTC())).isInstanceOf(CaException.class)
+                .hasMessageContaining("ca.keyProtection: tpm");
+    }
+
     @Test
     void installRefusalsChangeNothing() throws Exception {
         Path csr = dir.resolve("site.csr");

@@ -190,6 +190,25 @@ class ApplianceConfigTest {
     }
 
     @Test
+    void caKeyProtectionTpmNeedsTheGatewaysTpmAndSha256PcrsOnly() {
+        ApplianceConfig c = ApplianceConfig.parse("ca:\n  keyProtection: tpm\n  sealPcrs: sha256:0,2,4,7\n"
+                + "upstream:\n  tpm: device:/dev/tpmrm0\n", "t");
+        assertThat(c.ca().sealed()).isTrue();
+        assertThat(c.ca().sealPcrs()).isEqualTo("sha256:0,2,4,7");
+        assertThat(ApplianceConfig.defaults().ca().keyProtection()).isEqualTo(ApplianceConfig.KeyProtection.FILE);
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  keyProtection: tpm\n", "t"))
+                .hasMessageContaining("upstream.tpm: ca.keyProtection: tpm seals the CA key");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  keyProtection: tpm\n  sealPcrs: sha1:7\n"
+                + "upstream:\n  tpm: device:/dev/tpmrm0\n", "t")).hasMessageContaining("ca.sealPcrs: only the sha256 bank");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  sealPcrs: sha256:7\n", "t"))
+                .hasMessageContaining("ca.sealPcrs: only with ca.keyProtection: tpm");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  keyProtection: vault\n", "t"))
+                .hasMessageContaining("must be file or tpm");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  keyProtection: tpm\nupstream:\n  tpm: /dev/tpm0\n", "t"))
+                .hasMessageContaining("upstream.tpm");
+    }
+
+    @Test
     void nestedWithoutUpstreamIsTheFileFlow() {
         ApplianceConfig c = ApplianceConfig.parse("ca:\n  mode: nested\n", "t");
         assertThat(c.ca().nested()).isTrue();
