@@ -130,8 +130,21 @@ public final class UpstreamLink {
         return client(ensureCredential()).get("/v1/site/directives?after=" + after, null).orElseThrow();
     }
 
+    /**
+     * One process-wide lock over the credential files: the rotation signer, the bundle follower and the directive
+     * follower each hold a link of their own, and two joins or renewals at once could pair one's key with the other's
+     * certificate.
+     */
+    private static final Object CREDENTIAL_FILES = new Object();
+
     /** The credential, joining first when there is none and renewing it past half its life. */
     SiteCredential.Held ensureCredential() throws UpstreamException, IOException, GeneralSecurityException {
+        synchronized (CREDENTIAL_FILES) {
+            return ensureCredentialLocked();
+        }
+    }
+
+    private SiteCredential.Held ensureCredentialLocked() throws UpstreamException, IOException, GeneralSecurityException {
         Optional<SiteCredential.Held> held = credential.load();
         if (held.isEmpty()) {
             return join();
