@@ -47,7 +47,8 @@ public final class CentralApp implements AutoCloseable {
         CentralConfig cfg = s.config;
         Vertx vertx = Vertx.vertx();
         try {
-            SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute));
+            SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
+                    .events(s.events);
             HttpServerOptions siteOpts = new HttpServerOptions()
                     .setSsl(true)
                     .setHost(cfg.server.host)
