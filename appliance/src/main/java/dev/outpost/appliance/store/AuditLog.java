@@ -100,6 +100,10 @@ public final class AuditLog {
                         }
                     }
                 }
+                // Central gets the audit trail (and an operator's acts as such) in the transaction that stores it.
+                for (int i = 0; i < batch.size(); i++) {
+                    upward(c, out.get(i), batch.get(i).event);
+                }
                 return out;
             });
             for (int i = 0; i < batch.size(); i++) {
@@ -107,6 +111,25 @@ public final class AuditLog {
             }
         } catch (RuntimeException ex) {
             batch.forEach(p -> p.done.completeExceptionally(ex));
+        }
+    }
+
+    private void upward(java.sql.Connection c, long id, AuditEvent e) throws SQLException {
+        java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+        data.put("id", id);
+        data.put("at", e.at().toString());
+        data.put("deviceId", Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
+        data.put("action", Sql.truncate(e.action(), 64));
+        data.put("decision", e.decision().dbValue());
+        data.put("reason", Sql.truncate(e.reason(), 1024));
+        data.put("detail", Sql.truncate(e.detail(), 8192));
+        db.outbox().append(c, "audit", e.at(), null, data);
+        if (e.operatorAction()) {
+            java.util.Map<String, Object> op = new java.util.LinkedHashMap<>();
+            op.put("action", Sql.truncate(e.action(), 64));
+            op.put("target", Sql.truncate(e.deviceId(), 128));
+            op.put("detail", Sql.truncate(e.reason(), 1024));
+            db.outbox().append(c, "operator", e.at(), null, op);
         }
     }
 
