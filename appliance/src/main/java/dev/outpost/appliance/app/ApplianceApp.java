@@ -391,6 +391,11 @@ public final class ApplianceApp {
         return java.util.Optional.ofNullable(bundleFollower);
     }
 
+    /** The outbox toward central; tests send now instead of waiting for the tick or a back-off. */
+    public OutboxService outbox() {
+        return outbox;
+    }
+
     public CaRotation caRotation() {
         return rotation;
     }

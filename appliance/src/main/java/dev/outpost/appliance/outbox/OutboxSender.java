@@ -115,6 +115,11 @@ public final class OutboxSender {
         }
     }
 
+    /** Forgets the back-off: the next {@link #drain()} tries at once. */
+    public synchronized void retryNow() {
+        nextAttempt = Instant.MIN;
+    }
+
     /** The last failure's reason (null after a success), for status. */
     public String lastError() {
         return lastError;

@@ -87,6 +87,18 @@ public final class OutboxService {
         return sent;
     }
 
+    /** Sends now, whatever the back-off says (the link is known to be back). Blocking. */
+    public int sendNow() {
+        if (sender != null) {
+            sender.retryNow();
+        }
+        return tick();
+    }
+
+    public OutboxStore store() {
+        return db.outbox();
+    }
+
     public SiteSummary summary() {
         return summary;
     }

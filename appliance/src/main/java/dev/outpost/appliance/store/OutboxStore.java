@@ -168,6 +168,25 @@ public final class OutboxStore {
         });
     }
 
+    /** Every row kept (sent or not) after {@code afterSeq}, in seq order: for inspection and tests. */
+    public List<Row> rowsAfter(long afterSeq, int limit) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT seq, created_at, kind, payload, size FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                ps.setLong(1, afterSeq);
+                ps.setInt(2, Math.max(0, Math.min(limit, 10_000)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<Row> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new Row(rs.getLong(1), Sql.getInstant(rs, "created_at"), rs.getString(3), rs.getString(4),
+                                rs.getInt(5)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
     /** Central holds everything through {@code through}: those rows are sent. Returns how many rows this marked. */
     public int markSent(long through, Instant at) {
         return db.inTransaction(c -> {
