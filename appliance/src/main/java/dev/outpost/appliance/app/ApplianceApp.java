@@ -324,6 +324,18 @@ public final class ApplianceApp {
                 return new OutboxSender.Reply(x.status(), x.body());
             }, ca::notAfter, clock).start(vertx, registry);
             api.withOutbox(app.outbox::status);
+            // Site CA events for central ("ca", never dropped): a next CA ready, an active one expired. The switch itself
+            // is reported by onActivated above.
+            rotation.onTransition((state, why) -> {
+                if (state == CaRotation.State.PREPARED || state == CaRotation.State.EXPIRED) {
+                    java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+                    data.put("event", state == CaRotation.State.PREPARED ? "prepared" : "expired");
+                    data.put("notAfter", ca.notAfter().toString());
+                    data.put("serial", ca.certificate().getSerialNumber().toString(16));
+                    data.put("detail", why);
+                    db.outbox().appendAlone("ca", clock.instant(), null, data);
+                }
+            });
             app.attestation = attestation;
             app.rotation = rotation;
             app.ready = true;
