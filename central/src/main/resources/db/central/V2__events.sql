@@ -16,9 +16,12 @@ CREATE TABLE site_events (
     kind        VARCHAR(64)   NOT NULL,
     data        VARCHAR(65536) NOT NULL,
     received_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    -- data.deviceId of device events (and audit rows about a device), so `device show` finds a device's history
+    device_id   VARCHAR(64),
     PRIMARY KEY (site, seq)
 );
 CREATE INDEX site_events_at ON site_events (at);
+CREATE INDEX site_events_device ON site_events (site, device_id);
 
 -- The fleet view: each device's latest known standing, projected from its site's events in the same transaction
 -- that stores them (so it never disagrees with site_events).

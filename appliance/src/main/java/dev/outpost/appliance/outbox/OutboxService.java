@@ -34,7 +34,8 @@ public final class OutboxService {
     private final SiteSummary summary;
     private final OutboxMetrics metrics;
     private final Clock clock;
-    private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicBoolean ticking = new AtomicBoolean();
+    private final AtomicBoolean summarising = new AtomicBoolean();
     private Instant lastPrune = Instant.MIN;
     private WorkerExecutor worker;
 
@@ -53,13 +54,13 @@ public final class OutboxService {
         metrics.bind(registry);
         worker = vertx.createSharedWorkerExecutor("outpost-outbox-" + System.identityHashCode(this), 1,
                 Duration.ofMinutes(2).toNanos());
-        vertx.setPeriodic(0, TICK.toMillis(), t -> run(this::tick));
-        vertx.setPeriodic(config.summaryEvery().toMillis(), t -> run(summary::append));
+        vertx.setPeriodic(0, TICK.toMillis(), t -> run(ticking, this::tick));
+        vertx.setPeriodic(config.summaryEvery().toMillis(), t -> run(summarising, summary::append));
         return this;
     }
 
-    // Skips a tick while the previous one still runs (a slow link), rather than queueing ticks behind it.
-    private void run(java.util.concurrent.Callable<?> job) {
+    // Skips a round while the previous one of the same job still runs (a slow link), rather than queueing rounds.
+    private void run(AtomicBoolean busy, java.util.concurrent.Callable<?> job) {
         if (!busy.compareAndSet(false, true)) {
             return;
         }

@@ -23,8 +23,11 @@ public record EventBatch(long from, long through, List<Event> events) {
     public static final int MAX_DATA_CHARS = 64 * 1024;
     private static final Pattern KIND = Pattern.compile("^[a-z][a-z0-9.-]{0,63}$");
 
-    public record Event(long seq, Instant at, String kind, String data) {
+    /** @param deviceId {@code data.deviceId} when it is a device id (64 lowercase hex), else null */
+    public record Event(long seq, Instant at, String kind, String data, String deviceId) {
     }
+
+    private static final Pattern DEVICE_ID = Pattern.compile("^[0-9a-f]{64}$");
 
     public static EventBatch parse(byte[] body) throws Refusal {
         Requests.Events b = JsonCodec.decodeNested(body, Requests.Events.class);
@@ -70,7 +73,9 @@ public record EventBatch(long from, long through, List<Event> events) {
             if (text.length() > MAX_DATA_CHARS) {
                 throw Refusal.badRequest(where + ": \"data\" is over " + MAX_DATA_CHARS + " characters");
             }
-            out.add(new Event(e.seq(), at, e.kind(), text));
+            String device = data.path("deviceId").isTextual() && DEVICE_ID.matcher(data.path("deviceId").asText()).matches()
+                    ? data.path("deviceId").asText() : null;
+            out.add(new Event(e.seq(), at, e.kind(), text, device));
         }
         return new EventBatch(b.from(), b.through(), List.copyOf(out));
     }

@@ -49,7 +49,7 @@ public final class EventIngest {
                 }
                 int stored = 0;
                 try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO site_events (site, seq, at, kind, data, received_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+                        "INSERT INTO site_events (site, seq, at, kind, data, received_at, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                     for (EventBatch.Event e : batch.events()) {
                         if (e.seq() <= acked) {
                             continue;
@@ -60,6 +60,7 @@ public final class EventIngest {
                         ps.setString(4, e.kind());
                         ps.setString(5, e.data());
                         Sql.setInstant(ps, 6, now);
+                        ps.setString(7, e.deviceId());
                         ps.addBatch();
                         stored++;
                     }

@@ -2,7 +2,6 @@ package dev.outpost.central.fleet;
 
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,7 +64,7 @@ public final class FleetView {
         });
     }
 
-    /** Events in (site, seq) order; {@code site}/{@code since} null for all. */
+    /** Events by time at the site; {@code site}, {@code since}, {@code deviceId} null for all. */
     public List<Event> events(String site, Instant since, String deviceId, int limit) {
         return db.inTransaction(c -> {
             StringBuilder sql = new StringBuilder("SELECT site, seq, at, kind, data, received_at FROM site_events WHERE 1 = 1");
@@ -75,6 +74,9 @@ public final class FleetView {
             if (since != null) {
                 sql.append(" AND at >= ?");
             }
+            if (deviceId != null) {
+                sql.append(" AND device_id = ?");
+            }
             sql.append(" ORDER BY at, site, seq LIMIT ").append(Math.max(0, Math.min(limit, MAX_ROWS)));
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
                 int i = 1;
@@ -82,17 +84,16 @@ public final class FleetView {
                     ps.setString(i++, site);
                 }
                 if (since != null) {
-                    Sql.setInstant(ps, i, since);
+                    Sql.setInstant(ps, i++, since);
+                }
+                if (deviceId != null) {
+                    ps.setString(i, deviceId);
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     List<Event> out = new ArrayList<>();
                     while (rs.next()) {
-                        Event e = new Event(rs.getString("site"), rs.getLong("seq"), Sql.instant(rs, "at"), rs.getString("kind"),
-                                rs.getString("data"), Sql.instant(rs, "received_at"));
-                        // device events carry "deviceId":"<hex>" in their data
-                        if (deviceId == null || e.data().contains("\"deviceId\":\"" + deviceId + "\"")) {
-                            out.add(e);
-                        }
+                        out.add(new Event(rs.getString("site"), rs.getLong("seq"), Sql.instant(rs, "at"), rs.getString("kind"),
+                                rs.getString("data"), Sql.instant(rs, "received_at")));
                     }
                     return out;
                 }
@@ -116,7 +117,7 @@ public final class FleetView {
     }
 
     /** Devices by state across the fleet or one site: from the projection, not from the site's summary. */
-    public java.util.Map<String, Long> countsByState(String site) throws SQLException {
+    public java.util.Map<String, Long> countsByState(String site) {
         java.util.Map<String, Long> out = new java.util.TreeMap<>();
         for (Device d : devices(site, null)) {
             out.merge(d.state(), 1L, Long::sum);
