@@ -63,6 +63,7 @@ public final class AdminApi {
     private final Clock clock;
     private final String site;
     private Callable<java.nio.file.Path> backup;
+    private volatile java.util.function.Supplier<Map<String, Object>> outbox;
     private volatile CaRotation rotation;
     private volatile String caMode = "standalone";
 
@@ -188,6 +189,7 @@ public final class AdminApi {
             return Map.of("policy", name, "assignedTo", target);
         }));
         r.post("/v1/backup").handler(this::backup);
+        r.get("/v1/status").handler(ctx -> reply(ctx, this::status));
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
         // What the router answers by itself (no route, wrong method, body over the limit, an exception in a
         // handler) is JSON with the reason too, never an HTML page or a stack trace.
@@ -199,6 +201,21 @@ public final class AdminApi {
         r.errorHandler(400, ctx -> error(ctx, ctx.failure() != null ? ctx.failure() : new BadRequest("bad request")));
         r.errorHandler(500, ctx -> error(ctx, ctx.failure()));
         return r;
+    }
+
+    /** Serves the outbox's state in {@code GET /v1/status} ({@code outpost-appliance status}). */
+    public AdminApi withOutbox(java.util.function.Supplier<Map<String, Object>> outbox) {
+        this.outbox = outbox;
+        return this;
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("site", site);
+        m.put("trustDomain", ca.trustDomain());
+        m.put("caNotAfter", ca.notAfter().toString());
+        m.put("outbox", outbox == null ? null : outbox.get());
+        return m;
     }
 
     /** Serves the CA's file flow and rotation state ({@code ca csr}, {@code ca install}, {@code ca show}). */

@@ -35,6 +35,8 @@ import dev.outpost.appliance.directives.CentralBans;
 import dev.outpost.appliance.directives.DirectiveApplier;
 import dev.outpost.appliance.directives.DirectiveFollower;
 import dev.outpost.appliance.upstream.BundleFollower;
+import dev.outpost.appliance.outbox.OutboxSender;
+import dev.outpost.appliance.outbox.OutboxService;
 import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
@@ -102,6 +104,7 @@ public final class ApplianceApp {
     private CaRotation rotation;
     private BundleFollower bundleFollower;
     private DirectiveFollower directiveFollower;
+    private OutboxService outbox;
     private BundleEndpointServer bundleEndpoint;
     private SiteCa ca;
     private BundleStore bundles;
@@ -153,6 +156,7 @@ public final class ApplianceApp {
         // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
         SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
         Database db = siteDir.openForRun();
+        db.outbox().bound(config.outbox().maxRows(), config.outbox().maxBytes());
         try {
             DeviceStore devices = new DeviceStore(db, clock);
             AllowListStore allowList = new AllowListStore(db, clock);
@@ -193,7 +197,7 @@ public final class ApplianceApp {
                                 }
                             });
                 }
-            }, at.webhook().url(), at.webhook().allowInsecureHttp());
+            }, at.webhook().url(), at.webhook().allowInsecureHttp()).recordIn(db.outbox());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
@@ -279,6 +283,9 @@ public final class ApplianceApp {
                 app.bundleEndpoint = await(BundleEndpointServer.start(vertx, be, ca, bundles::sequence, clock));
             }
             rotation.onActivated(() -> {
+                // Central learns of the switch (a "ca" event, never dropped); the CA files switched already.
+                db.outbox().appendAlone("ca", clock.instant(), null, java.util.Map.of("event", "activated",
+                        "notAfter", ca.notAfter().toString(), "serial", ca.certificate().getSerialNumber().toString(16)));
                 if (app.bundleEndpoint != null) {
                     app.bundleEndpoint.renew();
                 }
@@ -360,6 +367,25 @@ public final class ApplianceApp {
             Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
                     kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
             vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
+            // Every site writes its outbox; only a site linked to central sends it (docs/upward-link.md).
+            UpstreamLink eventsLink = config.ca().nested() && config.upstream().online() ? UpstreamLink.create(config, clock) : null;
+            app.outbox = new OutboxService(db, config.outbox(), eventsLink == null ? null : json -> {
+                dev.outpost.appliance.upstream.SiteApiClient.Exchange x = eventsLink.postEvents(json);
+                return new OutboxSender.Reply(x.status(), x.body());
+            }, ca::notAfter, clock).start(vertx, registry);
+            api.withOutbox(app.outbox::status);
+            // Site CA events for central ("ca", never dropped): a next CA ready, an active one expired. The switch itself
+            // is reported by onActivated above.
+            rotation.onTransition((state, why) -> {
+                if (state == CaRotation.State.PREPARED || state == CaRotation.State.EXPIRED) {
+                    java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+                    data.put("event", state == CaRotation.State.PREPARED ? "prepared" : "expired");
+                    data.put("notAfter", ca.notAfter().toString());
+                    data.put("serial", ca.certificate().getSerialNumber().toString(16));
+                    data.put("detail", why);
+                    db.outbox().appendAlone("ca", clock.instant(), null, data);
+                }
+            });
             app.attestation = attestation;
             app.rotation = rotation;
             app.ca = ca;
@@ -453,6 +479,11 @@ public final class ApplianceApp {
         long sequence = bundles.bump();
         bundleChanged.run();
         return java.util.OptionalLong.of(sequence);
+    }
+
+    /** The outbox toward central; tests send now instead of waiting for the tick or a back-off. */
+    public OutboxService outbox() {
+        return outbox;
     }
 
     public CaRotation caRotation() {

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.store.OutboxStore;
 import dev.outpost.spiffe.SpiffeId;
 
 /**
@@ -33,6 +34,7 @@ public final class Revocations {
     private final Clock clock;
     private final BiConsumer<String, byte[]> publish;
     private final String webhook;
+    private volatile OutboxStore outbox;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /**
@@ -61,6 +63,14 @@ public final class Revocations {
     /** The signed event for a device; the signature covers the exact bytes of {@code event}. */
     public byte[] event(String deviceId, String reason) {
         try {
+            return JSON.writeValueAsBytes(signed(deviceId, reason));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Map<String, Object> signed(String deviceId, String reason) {
+        try {
             Map<String, Object> event = new LinkedHashMap<>();
             event.put("v", 1);
             event.put("deviceId", deviceId);
@@ -72,16 +82,48 @@ public final class Revocations {
             signed.put("event", Base64.getEncoder().encodeToString(body));
             signed.put("alg", "ES256");
             signed.put("signature", Base64.getEncoder().encodeToString(ca.sign(body)));
-            return JSON.writeValueAsBytes(signed);
+            return signed;
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** Publishes and (in the background) delivers to the webhook. Non-blocking. */
+    /**
+     * Revocations go to central too (a {@code device.revoked} event, never dropped): the signed event exactly as
+     * devices get it. Its own transaction: publishing is not a database change, and the state change that caused it
+     * was committed (with its {@code device.state} event) before.
+     */
+    public Revocations recordIn(OutboxStore outbox) {
+        this.outbox = outbox;
+        return this;
+    }
+
+    /**
+     * Publishes and (in the background) delivers to the webhook. With an outbox ({@link #recordIn}) it first writes
+     * the event there (JDBC: then call it from a worker, as every caller does).
+     */
     public void revoke(String deviceId, String reason) {
         LOG.info("device {} loses its identity: {}", deviceId, reason);
-        byte[] e = event(deviceId, reason);
+        Map<String, Object> signed = signed(deviceId, reason);
+        byte[] e;
+        try {
+            e = JSON.writeValueAsBytes(signed);
+        } catch (java.io.IOException x) {
+            throw new IllegalStateException(x);
+        }
+        if (outbox != null) {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("deviceId", deviceId);
+            data.put("reason", reason);
+            data.put("event", signed.get("event"));
+            data.put("signature", signed.get("signature"));
+            try {
+                outbox.appendAlone("device.revoked", clock.instant(), null, data);
+            } catch (RuntimeException x) {
+                // The device must still lose its identity at the site; central misses this one event (loudly).
+                LOG.error("revocation of device {} not written to the outbox for central: {}", deviceId, x.toString());
+            }
+        }
         publish.accept(deviceId, e);
         if (webhook != null) {
             deliver(e, 1);

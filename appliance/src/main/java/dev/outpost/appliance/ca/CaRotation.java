@@ -67,6 +67,7 @@ public final class CaRotation {
     private List<X509Certificate> published = List.of();
     private boolean nextPublished;
     private volatile Runnable activated = () -> { };
+    private volatile java.util.function.BiConsumer<State, String> transition = (s, why) -> { };
 
     /**
      * @param signer        null: no one signs automatically (nested without a link); the operator installs by file
@@ -291,11 +292,25 @@ public final class CaRotation {
     }
 
     private void set(State s, String why) {
+        State was = state;
         if (s != state) {
             LOG.info("CA rotation: {} -> {}{}", state.label(), s.label(), why.isEmpty() ? "" : " (" + why + ")");
         }
         state = s;
         reason = why;
+        if (s != was) {
+            try {
+                transition.accept(s, why);
+            } catch (RuntimeException e) {
+                // A listener (the outbox toward central) must not stop the rotation itself.
+                LOG.error("CA rotation listener failed on {}: {}", s.label(), e.toString());
+            }
+        }
+    }
+
+    /** Called (on the rotating thread) on every change of state, with the reason: central hears of prepared and expired CAs. */
+    public void onTransition(java.util.function.BiConsumer<State, String> listener) {
+        this.transition = listener;
     }
 
     /** The rotation part of {@code ca show}. */

@@ -26,7 +26,8 @@ public record ApplianceConfig(
         Attestation attestation,
         Retention retention,
         Upstream upstream,
-        Federation federation) {
+        Federation federation,
+        Outbox outbox) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -239,6 +240,20 @@ public record ApplianceConfig(
     public record Webhook(String url, boolean allowInsecureHttp) {
     }
 
+    /**
+     * What goes upward to central (docs/upward-link.md "Store and forward"). Every site keeps its outbox, linked or
+     * not; only a site with {@code upstream.url} sends it.
+     *
+     * @param maxRows       the bound on unsent rows: past it, superseded device states are coalesced (latest wins);
+     *                      revocations, audit, operator and CA events are written whatever the bound says
+     * @param maxBytes      the same bound in payload bytes
+     * @param sentRetention how long a row central acknowledged is kept before it is pruned
+     * @param batchRows     rows per POST (at most 500, central's limit; a batch also stays under 1 MiB)
+     * @param summaryEvery  how often the site sends its summary (devices by state, CA expiry, backlog)
+     */
+    public record Outbox(long maxRows, long maxBytes, Duration sentRetention, int batchRows, Duration summaryEvery) {
+    }
+
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */
     public enum EkTrust {
         EITHER, HASH, CERT, BOTH;
@@ -282,7 +297,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment, attestation, retention, upstream, federation);
+                enrollment, attestation, retention, upstream, federation, outbox);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }

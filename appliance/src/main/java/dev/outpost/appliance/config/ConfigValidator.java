@@ -118,6 +118,7 @@ final class ConfigValidator {
         }
         attestation(c.attestation());
         retention(c.retention());
+        outbox(c.outbox());
     }
 
     /**
@@ -243,6 +244,22 @@ final class ConfigValidator {
             } catch (IllegalArgumentException ex) {
                 error("ca.sealPcrs", ex.getMessage());
             }
+        }
+    }
+
+    private void outbox(ApplianceConfig.Outbox o) {
+        if (o.maxRows() < 100) {
+            error("outbox.maxRows", "must be at least 100, got " + o.maxRows());
+        }
+        if (o.maxBytes() < 1024 * 1024) {
+            error("outbox.maxBytes", "must be at least 1048576 (1 MiB), got " + o.maxBytes());
+        }
+        positive("outbox.sentRetention", o.sentRetention());
+        if (o.batchRows() < 1 || o.batchRows() > 500) {
+            error("outbox.batchRows", "must be 1..500 (central takes at most 500 events a batch), got " + o.batchRows());
+        }
+        if (positive("outbox.summaryEvery", o.summaryEvery()) && o.summaryEvery().compareTo(Duration.ofMinutes(1)) < 0) {
+            error("outbox.summaryEvery", "must be at least PT1M, got " + o.summaryEvery());
         }
     }
 

@@ -72,6 +72,7 @@ public final class AttestationStore {
         synchronized (writes) {
             unflushed.remove(r.deviceId());
             return db.inTransaction(c -> {
+                DeviceState previous = DeviceStore.lockedState(c, r.deviceId());
                 // A failed device leaves failed only by an operator's clear, never by a verdict (even a passing one).
                 try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE "
                         + "device_id = ? AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
@@ -87,6 +88,7 @@ public final class AttestationStore {
                     bind(ps, r);
                     ps.executeUpdate();
                 }
+                DeviceStore.stateChanged(db, c, r.deviceId(), state, previous, reasonsOf(r), at);
                 return true;
             });
         }
@@ -201,5 +203,9 @@ public final class AttestationStore {
         } else {
             ps.setLong(i, v);
         }
+    }
+
+    private static List<String> reasonsOf(AttestationRecord r) {
+        return r.lastReasons() == null || r.lastReasons().isEmpty() ? List.of() : List.of(r.lastReasons().split("\n"));
     }
 }

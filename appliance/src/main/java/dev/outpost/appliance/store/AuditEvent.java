@@ -43,9 +43,14 @@ public record AuditEvent(Long id, Instant at, String deviceId, String action, De
      * the device's row keeps its current standing. V3__retention.sql applies the same rule to older rows.
      */
     public boolean lasting() {
-        return OPERATOR_ACTIONS.contains(action)
+        return operatorAction()
                 || (decision == Decision.ALLOW && (action.equals("enroll") || action.equals("activate")))
                 || (decision == Decision.DENY && action.equals("attest"));
+    }
+
+    /** An operator's act at the site (central gets it as an {@code operator} event too). */
+    public boolean operatorAction() {
+        return OPERATOR_ACTIONS.contains(action);
     }
 
     public static AuditEvent of(Instant at, String deviceId, String action, Decision decision, String reason, String detail) {

@@ -100,6 +100,10 @@ public final class AuditLog {
                         }
                     }
                 }
+                // Central gets the audit trail (and an operator's acts as such) in the transaction that stores it.
+                for (int i = 0; i < batch.size(); i++) {
+                    upward(c, out.get(i), batch.get(i).event);
+                }
                 return out;
             });
             for (int i = 0; i < batch.size(); i++) {
@@ -115,9 +119,33 @@ public final class AuditLog {
      * together). Bypasses the group commit: the caller's commit is the durable point.
      */
     public void record(java.sql.Connection c, AuditEvent e) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+        try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
             bind(ps, e);
             ps.executeUpdate();
+            // central gets this row too, in the caller's transaction, like every group-committed one
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                upward(c, keys.getLong(1), e);
+            }
+        }
+    }
+
+    private void upward(java.sql.Connection c, long id, AuditEvent e) throws SQLException {
+        java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+        data.put("id", id);
+        data.put("at", e.at().toString());
+        data.put("deviceId", Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
+        data.put("action", Sql.truncate(e.action(), 64));
+        data.put("decision", e.decision().dbValue());
+        data.put("reason", Sql.truncate(e.reason(), 1024));
+        data.put("detail", Sql.truncate(e.detail(), 8192));
+        db.outbox().append(c, "audit", e.at(), null, data);
+        if (e.operatorAction()) {
+            java.util.Map<String, Object> op = new java.util.LinkedHashMap<>();
+            op.put("action", Sql.truncate(e.action(), 64));
+            op.put("target", Sql.truncate(e.deviceId(), 128));
+            op.put("detail", Sql.truncate(e.reason(), 1024));
+            db.outbox().append(c, "operator", e.at(), null, op);
         }
     }
 

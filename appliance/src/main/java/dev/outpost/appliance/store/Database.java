@@ -43,10 +43,17 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final Path file;
+    private final OutboxStore outbox;
 
     private Database(HikariDataSource pool, Path file) {
         this.pool = pool;
         this.file = file;
+        this.outbox = new OutboxStore(this);
+    }
+
+    /** The outbox every store appends to inside its own transactions (one per database: it holds the bound). */
+    public OutboxStore outbox() {
+        return outbox;
     }
 
     public static Database open(Path dataDir) {

@@ -1,5 +1,6 @@
 package dev.outpost.appliance.store;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -7,7 +8,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import dev.outpost.appliance.ca.IssuedSvid;
@@ -64,13 +67,9 @@ public final class DeviceStore {
      */
     public boolean upsertEnrolled(DeviceRecord d) {
         return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT state FROM devices WHERE device_id = ? FOR UPDATE")) {
-                ps.setString(1, d.deviceId());
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next() && DeviceState.fromDb(rs.getString(1)).heldByOperator()) {
-                        return false;
-                    }
-                }
+            DeviceState previous = lockedState(c, d.deviceId());
+            if (previous != null && previous.heldByOperator()) {
+                return false;
             }
             try (PreparedStatement ps = c.prepareStatement("MERGE INTO devices (" + COLUMNS + ") KEY (device_id) "
                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -90,6 +89,13 @@ public final class DeviceStore {
                 ps.setString(14, d.selectors().isEmpty() ? null : String.join("\n", d.selectors()));
                 ps.executeUpdate();
             }
+            // The device id is the SHA-256 of the EK's DER public key: the EK hash central bans by.
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("deviceId", d.deviceId());
+            data.put("spiffeId", d.spiffeId());
+            data.put("ekHash", d.deviceId());
+            data.put("via", "credential-activation");
+            db.outbox().append(c, "device.enrolled", d.updatedAt() != null ? d.updatedAt() : clock.instant(), null, data);
             return true;
         });
     }
@@ -102,19 +108,27 @@ public final class DeviceStore {
         return db.inTransaction(c -> revoke(c, id, reason, at));
     }
 
-    /** {@link #revoke(String, String, Instant)} inside the caller's transaction (a directive and its version). */
+    /**
+     * {@link #revoke(String, String, Instant)} inside the caller's transaction (a directive and its version); the
+     * outbox row for central is written in it too.
+     */
     public boolean revoke(java.sql.Connection c, String id, String reason, Instant at) throws SQLException {
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("a revocation needs a reason");
         }
+        DeviceState previous = lockedState(c, id);
         try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = 'revoked', revoked_at = ?, "
                 + "revoke_reason = ?, updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
             Sql.setInstant(ps, 1, at);
             ps.setString(2, Sql.truncate(reason, 1024));
             Sql.setInstant(ps, 3, at);
             ps.setString(4, id);
-            return ps.executeUpdate() == 1;
+            if (ps.executeUpdate() != 1) {
+                return false;
+            }
         }
+        stateChanged(db, c, id, DeviceState.REVOKED, previous, List.of(Sql.truncate(reason, 1024)), at);
+        return true;
     }
 
     /**
@@ -122,18 +136,28 @@ public final class DeviceStore {
      * failed and {@code state} is not a failure: only {@link #clear} takes a device out of failed.
      */
     public boolean setState(String id, DeviceState state, Instant at) {
+        return setState(id, state, at, List.of());
+    }
+
+    /** As {@link #setState(String, DeviceState, Instant)}, with the reasons central is told of the transition. */
+    public boolean setState(String id, DeviceState state, Instant at, List<String> reasons) {
         if (state == DeviceState.REVOKED) {
             throw new IllegalArgumentException("use revoke(), which records why");
         }
         return db.inTransaction(c -> {
+            DeviceState previous = lockedState(c, id);
             try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE device_id = ? "
                     + "AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
                 ps.setString(1, state.dbValue());
                 Sql.setInstant(ps, 2, at);
                 ps.setString(3, id);
                 ps.setString(4, state.dbValue());
-                return ps.executeUpdate() == 1;
+                if (ps.executeUpdate() != 1) {
+                    return false;
+                }
             }
+            stateChanged(db, c, id, state, previous, reasons, at);
+            return true;
         });
     }
 
@@ -143,13 +167,45 @@ public final class DeviceStore {
      */
     public boolean clear(String id, Instant at) {
         return db.inTransaction(c -> {
+            DeviceState previous = lockedState(c, id);
             try (PreparedStatement ps = c.prepareStatement(
                     "UPDATE devices SET state = 'pending', updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
                 Sql.setInstant(ps, 1, at);
                 ps.setString(2, id);
-                return ps.executeUpdate() == 1;
+                if (ps.executeUpdate() != 1) {
+                    return false;
+                }
             }
+            stateChanged(db, c, id, DeviceState.PENDING, previous, List.of("cleared by operator"), at);
+            return true;
         });
+    }
+
+    /** The device's state, its row locked to the end of the transaction; null when there is no such device. */
+    static DeviceState lockedState(Connection c, String id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT state FROM devices WHERE device_id = ? FOR UPDATE")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? DeviceState.fromDb(rs.getString(1)) : null;
+            }
+        }
+    }
+
+    /**
+     * A {@code device.state} event for central, in the transaction that made the change; nothing when the state did
+     * not move (routine passes are not news). Coalescible by device: at the outbox's bound the latest state wins.
+     */
+    static void stateChanged(Database db, Connection c, String id, DeviceState state, DeviceState previous, List<String> reasons,
+            Instant at) throws SQLException {
+        if (state == previous) {
+            return;
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("deviceId", id);
+        data.put("state", state.dbValue());
+        data.put("previous", previous == null ? null : previous.dbValue());
+        data.put("reasons", reasons.stream().map(r -> Sql.truncate(r, 1024)).limit(32).toList());
+        db.outbox().append(c, OutboxStore.DEVICE_STATE, at, id, data);
     }
 
     public void recordSvid(String deviceId, IssuedSvid svid) {

@@ -1,57 +1,166 @@
 package dev.outpost.appliance.store;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.Statement;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Messages that must go upward once the link is back (store and forward). Written in the same kind of
- * transaction as the change they report, read in order, marked sent only after the far side acknowledged.
+ * The outbox: what must go upward to central (docs/upward-link.md "Store and forward"). Producers call
+ * {@link #append} on the connection of the transaction that makes the change, as its last statement (it locks the
+ * sequence row until commit); the sender reads unsent rows in order and marks them sent only up to what central
+ * acknowledged.
+ *
+ * <p>Every site writes its outbox, linked or not: a site that joins central later sends its history, and the bound
+ * keeps an unlinked site's outbox from growing without end (sent rows are pruned, unsent ones coalesce at the bound).
+ *
+ * <p><b>The bound</b> ({@code outbox.maxRows}, {@code outbox.maxBytes} over unsent rows): while the backlog is at or
+ * past it, appending a coalescible row ({@code device.state}) first deletes every unsent row it supersedes (same
+ * device) and every other superseded unsent coalescible row; the latest state of each device wins and the deleted
+ * rows are counted ({@code coalesced}). Rows of any other kind are always written, bound or not: a revocation or an
+ * audit record is never dropped or refused for room.
  */
 public final class OutboxStore {
-    public static final int MAX_PAYLOAD_CHARS = 1024 * 1024;
+    public static final int MAX_PAYLOAD_CHARS = 64 * 1024;
+    public static final String DEVICE_STATE = "device.state";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    public record Message(long id, Instant createdAt, String kind, String payload) {
+    public record Row(long seq, Instant createdAt, String kind, String payload, int size) {
     }
 
+    public record Backlog(long rows, long bytes, Instant oldestAt, long coalesced, long lastSeq, long ackedThrough) {
+    }
+
+    private volatile long maxRows = 100_000;
+    private volatile long maxBytes = 64L * 1024 * 1024;
     private final Database db;
 
-    public OutboxStore(Database db) {
+    OutboxStore(Database db) {
         this.db = db;
     }
 
-    public long enqueue(String kind, String payload, Instant at) {
-        if (payload.length() > MAX_PAYLOAD_CHARS) {
-            throw new IllegalArgumentException("outbox payload of " + payload.length() + " chars is over the limit");
+    /** The bound (configuration {@code outbox.maxRows}/{@code outbox.maxBytes}). */
+    public void bound(long rows, long bytes) {
+        if (rows < 1 || bytes < 1) {
+            throw new IllegalArgumentException("the outbox bound must be positive");
         }
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO outbox (created_at, kind, payload) VALUES (?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
-                Sql.setInstant(ps, 1, at);
-                ps.setString(2, kind);
-                ps.setString(3, payload);
-                ps.executeUpdate();
-                try (ResultSet keys = ps.getGeneratedKeys()) {
-                    keys.next();
-                    return keys.getLong(1);
-                }
-            }
-        });
+        this.maxRows = rows;
+        this.maxBytes = bytes;
     }
 
-    /** Unsent messages, oldest first. */
-    public List<Message> pending(int limit) {
+    /**
+     * Appends one event in the caller's transaction and returns its seq. Call it last in the transaction: it holds
+     * the outbox's sequence row locked until the commit.
+     *
+     * @param coalesceKey non-null for coalescible rows (the device id of a {@code device.state})
+     */
+    public long append(Connection c, String kind, Instant at, String coalesceKey, Map<String, ?> data) throws SQLException {
+        String payload;
+        try {
+            payload = JSON.writeValueAsString(data);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("outbox data of " + kind + " is not JSON: " + e.getMessage(), e);
+        }
+        if (payload.length() > MAX_PAYLOAD_CHARS) {
+            // Central takes at most 64 KiB of data per event; producers cut their text long before that.
+            throw new IllegalArgumentException("outbox payload of " + kind + " is " + payload.length() + " chars, over "
+                    + MAX_PAYLOAD_CHARS);
+        }
+        int size = payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        long seq;
+        long rows;
+        long bytes;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET last_seq = last_seq + 1 WHERE id = 1")) {
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq, unsent_rows, unsent_bytes FROM outbox_state WHERE id = 1");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            seq = rs.getLong(1);
+            rows = rs.getLong(2);
+            bytes = rs.getLong(3);
+        }
+        if (coalesceKey != null && (rows + 1 > maxRows || bytes + size > maxBytes)) {
+            coalesce(c, coalesceKey);
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO outbox (seq, created_at, kind, coalesce_key, payload, size) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, seq);
+            Sql.setInstant(ps, 2, at);
+            ps.setString(3, kind);
+            ps.setString(4, coalesceKey);
+            ps.setString(5, payload);
+            ps.setInt(6, size);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE outbox_state SET unsent_rows = unsent_rows + 1, unsent_bytes = unsent_bytes + ? WHERE id = 1")) {
+            ps.setLong(1, size);
+            ps.executeUpdate();
+        }
+        return seq;
+    }
+
+    /** Appends in a transaction of its own: for events that report no database change (a published revocation, a CA file switch). */
+    public long appendAlone(String kind, Instant at, String coalesceKey, Map<String, ?> data) {
+        return db.inTransaction(c -> append(c, kind, at, coalesceKey, data));
+    }
+
+    // The new row supersedes unsent rows of its key; while over the bound, every other superseded unsent row goes too.
+    private static void coalesce(Connection c, String key) throws SQLException {
+        long n = 0;
+        long freed = 0;
+        try (PreparedStatement sel = c.prepareStatement("SELECT seq, size FROM outbox o WHERE sent_at IS NULL AND coalesce_key IS NOT NULL "
+                + "AND (coalesce_key = ? OR EXISTS (SELECT 1 FROM outbox n WHERE n.coalesce_key = o.coalesce_key "
+                + "AND n.sent_at IS NULL AND n.seq > o.seq))");
+                PreparedStatement del = c.prepareStatement("DELETE FROM outbox WHERE seq = ?")) {
+            sel.setString(1, key);
+            try (ResultSet rs = sel.executeQuery()) {
+                while (rs.next()) {
+                    del.setLong(1, rs.getLong(1));
+                    del.addBatch();
+                    n++;
+                    freed += rs.getInt(2);
+                }
+            }
+            if (n > 0) {
+                del.executeBatch();
+            }
+        }
+        if (n > 0) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET unsent_rows = unsent_rows - ?, "
+                    + "unsent_bytes = unsent_bytes - ?, coalesced = coalesced + ? WHERE id = 1")) {
+                ps.setLong(1, n);
+                ps.setLong(2, freed);
+                ps.setLong(3, n);
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /** Unsent rows in seq order: at most {@code maxRows}, and at most {@code maxBytes} of payload (but at least one row). */
+    public List<Row> unsent(int maxRows, long maxBytes) {
         return db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT id, created_at, kind, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?")) {
-                ps.setInt(1, Math.max(0, Math.min(limit, 10_000)));
+                    "SELECT seq, created_at, kind, payload, size FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?")) {
+                ps.setInt(1, Math.max(1, maxRows));
                 try (ResultSet rs = ps.executeQuery()) {
-                    List<Message> out = new ArrayList<>();
+                    List<Row> out = new ArrayList<>();
+                    long total = 0;
                     while (rs.next()) {
-                        out.add(new Message(rs.getLong(1), Sql.getInstant(rs, "created_at"), rs.getString(3), rs.getString(4)));
+                        int size = rs.getInt(5);
+                        if (!out.isEmpty() && total + size > maxBytes) {
+                            break;
+                        }
+                        total += size;
+                        out.add(new Row(rs.getLong(1), Sql.getInstant(rs, "created_at"), rs.getString(3), rs.getString(4), size));
                     }
                     return out;
                 }
@@ -59,12 +168,99 @@ public final class OutboxStore {
         });
     }
 
-    public boolean markSent(long id, Instant at) {
+    /** Every row kept (sent or not) after {@code afterSeq}, in seq order: for inspection and tests. */
+    public List<Row> rowsAfter(long afterSeq, int limit) {
         return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL")) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT seq, created_at, kind, payload, size FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?")) {
+                ps.setLong(1, afterSeq);
+                ps.setInt(2, Math.max(0, Math.min(limit, 10_000)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<Row> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(new Row(rs.getLong(1), Sql.getInstant(rs, "created_at"), rs.getString(3), rs.getString(4),
+                                rs.getInt(5)));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    /** Central holds everything through {@code through}: those rows are sent. Returns how many rows this marked. */
+    public int markSent(long through, Instant at) {
+        return db.inTransaction(c -> {
+            long n;
+            long freed;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox WHERE sent_at IS NULL AND seq <= ?")) {
+                ps.setLong(1, through);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    n = rs.getLong(1);
+                    freed = rs.getLong(2);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?")) {
                 Sql.setInstant(ps, 1, at);
-                ps.setLong(2, id);
-                return ps.executeUpdate() == 1;
+                ps.setLong(2, through);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET unsent_rows = unsent_rows - ?, "
+                    + "unsent_bytes = unsent_bytes - ?, acked_through = GREATEST(acked_through, ?) WHERE id = 1")) {
+                ps.setLong(1, n);
+                ps.setLong(2, freed);
+                ps.setLong(3, through);
+                ps.executeUpdate();
+            }
+            return (int) n;
+        });
+    }
+
+    /**
+     * Central holds less than this site was told (its database was restored): rows after {@code ackedThrough} that
+     * are still here go again. Rows already pruned cannot; central will then keep answering 409 and the sender says so.
+     */
+    public void rewind(long ackedThrough) {
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET sent_at = NULL WHERE seq > ?")) {
+                ps.setLong(1, ackedThrough);
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET acked_through = ?, "
+                    + "unsent_rows = (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL), "
+                    + "unsent_bytes = (SELECT COALESCE(SUM(size), 0) FROM outbox WHERE sent_at IS NULL) WHERE id = 1")) {
+                ps.setLong(1, ackedThrough);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Deletes sent rows sent before {@code before} ({@code outbox.sentRetention}); returns how many. */
+    public int pruneSent(Instant before) {
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?")) {
+                Sql.setInstant(ps, 1, before);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    public Backlog backlog() {
+        return db.inTransaction(c -> {
+            Instant oldest = null;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1"); ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    oldest = Sql.getInstant(rs, "created_at");
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT unsent_rows, unsent_bytes, coalesced, last_seq, acked_through FROM outbox_state WHERE id = 1");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Backlog(rs.getLong(1), rs.getLong(2), oldest, rs.getLong(3), rs.getLong(4), rs.getLong(5));
             }
         });
     }

@@ -83,6 +83,29 @@ public final class SiteApiClient {
         return send(req, path, null).orElseThrow();
     }
 
+    /**
+     * POST a JSON body and return the status with the body, whatever the status: for {@code /v1/site/events}, whose
+     * 409 carries where to resume. Only no answer at all is an exception.
+     */
+    public Exchange exchange(String path, String json) throws UpstreamException {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(REQUEST_TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
+        try {
+            HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            return new Exchange(r.statusCode(), limited(r.body()));
+        } catch (IOException e) {
+            throw new UpstreamException("central unreachable (" + base.getHost() + ", " + path + "): "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException("interrupted", e);
+        }
+    }
+
+    public record Exchange(int status, byte[] body) {
+    }
+
     /** GET with {@code If-None-Match: "<sequence>"}; empty on 304. */
     public Optional<byte[]> get(String path, Long knownSequence) throws UpstreamException {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(REQUEST_TIMEOUT).GET();

@@ -137,6 +137,11 @@ public final class UpstreamLink {
      */
     private static final Object CREDENTIAL_FILES = new Object();
 
+    /** POST /v1/site/events (docs/upward-link.md "Store and forward"): central's status and body, 409 included. */
+    public SiteApiClient.Exchange postEvents(String json) throws UpstreamException, IOException, GeneralSecurityException {
+        return client(ensureCredential()).exchange("/v1/site/events", json);
+    }
+
     /** The credential, joining first when there is none and renewing it past half its life. */
     SiteCredential.Held ensureCredential() throws UpstreamException, IOException, GeneralSecurityException {
         synchronized (CREDENTIAL_FILES) {

@@ -69,6 +69,11 @@ final class AdminHarness implements AutoCloseable {
         return this;
     }
 
+    /** The monitoring port (health and metrics) of the running appliance. */
+    int metricsPort() {
+        return app.metricsPort();
+    }
+
     AdminHarness start() throws Exception {
         Files.createDirectories(dir.resolve("allow"));
         Files.createDirectories(dir.resolve("ek-ca"));

@@ -109,13 +109,13 @@ class AuditBundleOutboxTest {
     @Test
     void outboxInOrderUntilSent() {
         try (Database db = Database.open(dir)) {
-            OutboxStore o = new OutboxStore(db);
-            long a = o.enqueue("attestation", "{\"n\":1}", T0);
-            long b = o.enqueue("audit", "{\"n\":2}", T0.plusSeconds(1));
-            assertThat(o.pending(10)).extracting(OutboxStore.Message::id).containsExactly(a, b);
-            assertThat(o.markSent(a, T0.plusSeconds(5))).isTrue();
-            assertThat(o.markSent(a, T0.plusSeconds(6))).isFalse();
-            assertThat(o.pending(10)).singleElement().satisfies(m -> assertThat(m.payload()).isEqualTo("{\"n\":2}"));
+            OutboxStore o = db.outbox();
+            long a = o.appendAlone("attestation", T0, null, java.util.Map.of("n", 1));
+            long b = o.appendAlone("audit", T0.plusSeconds(1), null, java.util.Map.of("n", 2));
+            assertThat(o.unsent(10, 1 << 20)).extracting(OutboxStore.Row::seq).containsExactly(a, b);
+            assertThat(o.markSent(a, T0.plusSeconds(5))).isEqualTo(1);
+            assertThat(o.markSent(a, T0.plusSeconds(6))).isZero();
+            assertThat(o.unsent(10, 1 << 20)).singleElement().satisfies(m -> assertThat(m.payload()).isEqualTo("{\"n\":2}"));
         }
     }
 }

@@ -19,28 +19,44 @@ import dev.outpost.central.refusal.Refusal;
  * stack trace.
  */
 public final class JsonCodec {
-    private static final ObjectMapper STRICT = JsonMapper.builder(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(4)
-                    .maxStringLength(64 * 1024)
-                    .maxNumberLength(19)
-                    .build())
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-            .build();
+    private static final ObjectMapper STRICT = strict(4);
+    // The events batch (docs/upward-link.md "Store and forward") nests deeper: body, events[], event, data, and a
+    // list or map inside data. Same rules otherwise.
+    private static final ObjectMapper NESTED = strict(8);
     private static final ObjectMapper OUT = new ObjectMapper();
 
     private JsonCodec() {
     }
 
+    private static ObjectMapper strict(int maxDepth) {
+        return JsonMapper.builder(JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(maxDepth)
+                        .maxStringLength(64 * 1024)
+                        .maxNumberLength(19)
+                        .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build())
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .build();
+    }
+
     public static <T> T decode(byte[] body, Class<T> type) throws Refusal {
+        return decode(STRICT, body, type);
+    }
+
+    /** As {@link #decode(byte[], Class)}, nesting up to 8 levels (the events batch, whose {@code data} is free JSON). */
+    public static <T> T decodeNested(byte[] body, Class<T> type) throws Refusal {
+        return decode(NESTED, body, type);
+    }
+
+    private static <T> T decode(ObjectMapper mapper, byte[] body, Class<T> type) throws Refusal {
         T value;
         try {
-            value = STRICT.readValue(body, type);
+            value = mapper.readValue(body, type);
         } catch (UnrecognizedPropertyException e) {
             throw Refusal.badRequest("unknown field \"" + e.getPropertyName() + "\"");
         } catch (Exception e) {

@@ -19,4 +19,11 @@ public final class Requests {
 
     public record Credential(Integer v, String csr) {
     }
+
+    /** {@code POST /v1/site/events}; {@code data} stays free JSON (unknown kinds are stored, not refused). */
+    public record Events(Integer v, Long from, Long through, java.util.List<Event> events) {
+    }
+
+    public record Event(Long seq, String at, String kind, com.fasterxml.jackson.databind.JsonNode data) {
+    }
 }

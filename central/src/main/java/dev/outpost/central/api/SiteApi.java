@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.outpost.central.directives.DirectiveFeed;
+import dev.outpost.central.events.EventBatch;
+import dev.outpost.central.events.EventIngest;
 import dev.outpost.central.issue.Issued;
 import dev.outpost.central.join.JoinService;
 import dev.outpost.central.refusal.Refusal;
@@ -39,10 +41,12 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class SiteApi {
     private static final Logger LOG = LoggerFactory.getLogger(SiteApi.class);
     public static final int MAX_BODY = 64 * 1024;
-    private static final String MAX_BYTES_TEXT = MAX_BODY + " bytes";
     private static final int MAX_TPM_PUBLIC = 2048;
     private static final int MAX_EK_CERT = 8192;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code POST /v1/site/events} only: a batch of up to 500 events (docs/upward-link.md "Store and forward"). */
+    public static final int MAX_EVENTS_BODY = 1024 * 1024;
+    public static final String EVENTS_PATH = "/v1/site/events";
 
     private final Vertx vertx;
     private final JoinService joins;
@@ -50,6 +54,8 @@ public final class SiteApi {
     private final SiteAuthenticator auth;
     private final RateLimiter joinLimiter;
     private DirectiveFeed directives;
+
+    private EventIngest events;
 
     public SiteApi(Vertx vertx, JoinService joins, SiteService sites, SiteAuthenticator auth, RateLimiter joinLimiter) {
         this.vertx = vertx;
@@ -65,9 +71,17 @@ public final class SiteApi {
         return this;
     }
 
+    /** Serves {@code POST /v1/site/events} with this ingest (before {@link #router()}); without it the route is 404. */
+    public SiteApi events(EventIngest ingest) {
+        this.events = ingest;
+        return this;
+    }
+
     public Router router() {
         Router r = Router.router(vertx);
         r.route().handler(this::limits);
+        // The first body handler a request meets reads the body; the events route gets the larger limit.
+        r.post(EVENTS_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_EVENTS_BODY).setHandleFileUploads(false));
         r.post().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY).setHandleFileUploads(false));
         r.route("/v1/join/*").handler(this::rateLimit);
         r.post("/v1/join/tpm/begin").handler(ctx -> work(ctx, () -> tpmBegin(body(ctx, Requests.TpmBegin.class))));
@@ -80,6 +94,9 @@ public final class SiteApi {
         if (directives != null) {
             DirectiveFeed feed = directives;
             r.get("/v1/site/directives").handler(ctx -> work(ctx, () -> feed.answer(query(ctx))));
+        }
+        if (events != null) {
+            r.post(EVENTS_PATH).handler(this::siteEvents);
         }
         r.route().last().handler(ctx -> fail(ctx, new Refusal(Refusal.Code.NOT_FOUND, "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath())));
@@ -100,8 +117,8 @@ public final class SiteApi {
             String len = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             if (len != null) {
                 try {
-                    if (Long.parseLong(len.trim()) > MAX_BODY) {
-                        fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BYTES_TEXT));
+                    if (Long.parseLong(len.trim()) > maxBody(ctx)) {
+                        fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + maxBody(ctx) + " bytes"));
                         return;
                     }
                 } catch (NumberFormatException e) {
@@ -111,6 +128,40 @@ public final class SiteApi {
             }
         }
         ctx.next();
+    }
+
+    private static long maxBody(RoutingContext ctx) {
+        return EVENTS_PATH.equals(ctx.normalizedPath()) ? MAX_EVENTS_BODY : MAX_BODY;
+    }
+
+    // A gap is not an error of the request alone: the 409 carries ackedThrough so the site knows where to resume.
+    private void siteEvents(RoutingContext ctx) {
+        String site = site(ctx);
+        vertx.executeBlocking(() -> {
+            EventBatch batch = EventBatch.parse(ctx.body() == null || ctx.body().buffer() == null ? new byte[0]
+                    : ctx.body().buffer().getBytes());
+            return events.ingest(site, batch);
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                fail(ctx, ar.cause());
+                return;
+            }
+            EventIngest.Outcome o = ar.result();
+            Map<String, Object> out = v1();
+            if (o.gap()) {
+                LOG.info("POST {} from site {}: CONFLICT gap, resend from {}", EVENTS_PATH, site, o.ackedThrough() + 1);
+                Map<String, Object> err = new LinkedHashMap<>();
+                err.put("code", Refusal.Code.CONFLICT.name());
+                err.put("message", "events missing: central holds through " + o.ackedThrough() + "; resend from "
+                        + (o.ackedThrough() + 1));
+                out.put("error", err);
+                out.put("ackedThrough", o.ackedThrough());
+                respond(ctx, Refusal.Code.CONFLICT.status, JsonCodec.encode(out));
+                return;
+            }
+            out.put("ackedThrough", o.ackedThrough());
+            respond(ctx, 200, JsonCodec.encode(out));
+        });
     }
 
     private void rateLimit(RoutingContext ctx) {
@@ -302,7 +353,7 @@ public final class SiteApi {
             status = he.getStatusCode();
         }
         if (status == 413) {
-            fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + MAX_BYTES_TEXT));
+            fail(ctx, new Refusal(Refusal.Code.TOO_LARGE, "body over " + maxBody(ctx) + " bytes"));
         } else if (status == 400) {
             fail(ctx, Refusal.badRequest("malformed request"));
         } else if (ctx.failure() != null) {

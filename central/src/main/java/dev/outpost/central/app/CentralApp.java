@@ -48,7 +48,8 @@ public final class CentralApp implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         try {
             SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
-                    .withDirectives(new dev.outpost.central.directives.DirectiveFeed(s.db));
+                    .withDirectives(new dev.outpost.central.directives.DirectiveFeed(s.db))
+                    .events(s.events);
             HttpServerOptions siteOpts = new HttpServerOptions()
                     .setSsl(true)
                     .setHost(cfg.server.host)

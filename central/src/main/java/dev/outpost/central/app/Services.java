@@ -30,6 +30,8 @@ public final class Services implements AutoCloseable {
     public final SiteAdmin admin;
     public final SiteAuthenticator auth;
     public final TrustDomainBundle bundle;
+    public final dev.outpost.central.events.EventIngest events;
+    public final dev.outpost.central.fleet.FleetView fleet;
 
     private Services(CentralConfig config, Clock clock, Database db, CentralCa ca) {
         this.config = config;
@@ -43,6 +45,8 @@ public final class Services implements AutoCloseable {
         this.sites = new SiteService(db, issuer, bundle);
         this.admin = new SiteAdmin(db, clock);
         this.auth = new SiteAuthenticator(ca, db, clock);
+        this.events = new dev.outpost.central.events.EventIngest(db, clock);
+        this.fleet = new dev.outpost.central.fleet.FleetView(db);
     }
 
     /** Opens the database, loads (or at first start makes) the CA, and binds the two. Blocking. */

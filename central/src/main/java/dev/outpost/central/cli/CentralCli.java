@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         version = "outpost-central 0.1.0",
         description = "Outpost central: the trust domain's CA over site CAs, the site registry, the bundle endpoint.",
         subcommands = {RunCommand.class, SiteCommand.class, CaCommand.class, BundleCommand.class, FederationCommand.class,
-                AuditCommand.class, DirectiveCommands.DeviceCommand.class, DirectiveCommands.PolicyCommand.class})
+                AuditCommand.class, DeviceCommand.class, EventsCommand.class, DirectiveCommands.PolicyCommand.class})
 public final class CentralCli {
 
     public static void main(String[] args) {

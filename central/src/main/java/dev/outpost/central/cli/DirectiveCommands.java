@@ -67,10 +67,6 @@ final class DirectiveCommands {
         }
     }
 
-    @Command(name = "device", mixinStandardHelpOptions = true, description = "Devices across every site.",
-            subcommands = {Revoke.class})
-    static final class DeviceCommand {
-    }
 
     @Command(name = "revoke", mixinStandardHelpOptions = true,
             description = "Ban an EK fleet-wide: every site revokes the device if it knows it and refuses its enrollment.")

@@ -50,9 +50,13 @@ final class SiteCommand {
         public Integer call() throws Exception {
             CentralConfig c = config.load();
             try (Database db = config.database(c)) {
+                this.fleet = new dev.outpost.central.fleet.FleetView(db);
                 return run(c, new SiteAdmin(db, Clock.systemUTC()));
             }
         }
+
+        /** The fleet view over the same database, for what sites reported (set before {@link #run}). */
+        dev.outpost.central.fleet.FleetView fleet;
 
         abstract int run(CentralConfig c, SiteAdmin admin) throws Exception;
     }
@@ -99,14 +103,23 @@ final class SiteCommand {
         @Override
         int run(CentralConfig c, SiteAdmin admin) throws Exception {
             List<SiteRecord> sites = admin.list();
+            Map<String, Map<String, Object>> contact = SiteContactView.bySite(fleet);
+            List<Map<String, Object>> views = sites.stream().map(s -> {
+                Map<String, Object> m = view(s);
+                m.putAll(contact.getOrDefault(s.name(), Map.of()));
+                return m;
+            }).toList();
             if (json) {
-                CliSupport.json(spec, sites.stream().map(SiteCommand::view).toList());
+                CliSupport.json(spec, views);
                 return 0;
             }
             PrintWriter w = spec.commandLine().getOut();
-            w.printf("%-24s  %-8s  %-10s  %s%n", "SITE", "STATE", "JOINED-BY", "JOINED");
-            for (SiteRecord s : sites) {
-                w.printf("%-24s  %-8s  %-10s  %s%n", s.name(), s.state(), s.joinedBy(), CliSupport.printable(s.joinedAt()));
+            w.printf("%-24s  %-8s  %-10s  %-24s  %-24s  %-8s  %s%n", "SITE", "STATE", "JOINED-BY", "JOINED", "LAST-CONTACT",
+                    "BACKLOG", "CA-NOT-AFTER");
+            for (Map<String, Object> m : views) {
+                w.printf("%-24s  %-8s  %-10s  %-24s  %-24s  %-8s  %s%n", m.get("name"), m.get("state"), m.get("joinedBy"),
+                        CliSupport.printable(m.get("joinedAt")), CliSupport.printable(m.get("lastContact")),
+                        CliSupport.printable(m.get("backlogRows")), CliSupport.printable(m.get("caNotAfter")));
             }
             w.flush();
             return 0;
@@ -122,6 +135,7 @@ final class SiteCommand {
         int run(CentralConfig c, SiteAdmin admin) throws Exception {
             SiteAdmin.Detail d = admin.show(name).orElseThrow(() -> new IllegalArgumentException("no site " + name));
             Map<String, Object> m = view(d.site());
+            m.putAll(SiteContactView.bySite(fleet).getOrDefault(name, Map.of()));
             m.put("siteCas", d.siteCas().stream().map(r -> Map.of("serial", r.serial(), "notAfter", r.notAfter().toString(),
                     "issuedAt", r.issuedAt().toString())).toList());
             if (json) {
@@ -129,7 +143,10 @@ final class SiteCommand {
                 return 0;
             }
             PrintWriter w = spec.commandLine().getOut();
-            for (Map.Entry<String, Object> e : view(d.site()).entrySet()) {
+            for (Map.Entry<String, Object> e : m.entrySet()) {
+                if (e.getKey().equals("siteCas")) {
+                    continue;
+                }
                 w.printf("%-10s %s%n", e.getKey() + ":", CliSupport.printable(e.getValue()));
             }
             for (IssuanceStore.SiteCaRow r : d.siteCas()) {

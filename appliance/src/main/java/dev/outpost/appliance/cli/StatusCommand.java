@@ -1,0 +1,53 @@
+package dev.outpost.appliance.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code outpost-appliance status}: the running appliance's site, CA expiry and what is queued for central. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "The running appliance's state: site CA expiry and the outbox toward central (backlog, its oldest "
+                + "age, coalesced rows, acknowledgement).")
+final class StatusCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    AdminSocket admin;
+    @Option(names = "--json", description = "Print JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        String body = admin.call(admin.client().get("/v1/status"));
+        if (json) {
+            CliSupport.print(spec, AdminSocket.pretty(body));
+            return 0;
+        }
+        JsonNode n = AdminSocket.JSON.readTree(body);
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf("site:          %s (%s)%n", n.path("site").asText(), n.path("trustDomain").asText());
+        w.printf("CA not after:  %s%n", n.path("caNotAfter").asText());
+        JsonNode o = n.path("outbox");
+        if (o.isObject()) {
+            w.printf("outbox:        %s rows, %s bytes unsent (bound %s rows, %s bytes); %s%n", o.path("backlogRows").asText(),
+                    o.path("backlogBytes").asText(), o.path("maxRows").asText(), o.path("maxBytes").asText(),
+                    o.path("linked").asBoolean() ? "sending to central" : "no upstream link: kept for a later join");
+            w.printf("oldest unsent: %s (%s s)%n", o.path("oldestAt").isNull() ? "-" : o.path("oldestAt").asText(),
+                    o.path("oldestAgeSeconds").asText());
+            w.printf("coalesced:     %s%n", o.path("coalesced").asText());
+            w.printf("acked through: %s of %s%n", o.path("ackedThrough").asText(), o.path("lastSeq").asText());
+            if (o.hasNonNull("lastError")) {
+                w.printf("last error:    %s%n", CliSupport.printable(o.path("lastError").asText()));
+            }
+        }
+        w.flush();
+        return 0;
+    }
+}

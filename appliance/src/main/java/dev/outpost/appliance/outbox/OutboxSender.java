@@ -1,0 +1,131 @@
+package dev.outpost.appliance.outbox;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.appliance.store.OutboxStore;
+
+/**
+ * Drains the outbox to central in seq order (docs/upward-link.md "Store and forward"): a batch of at most
+ * {@code batchRows} rows and 1 MiB covering [ackedThrough + 1, last seq]; rows are marked sent only up to what
+ * central's answer acknowledges, so a death anywhere (either side) means a resend that central recognises, never a
+ * loss. On 409 (central holds more than we knew: we died before marking, or another try got through) it marks what
+ * central holds and goes on from there. Failures back off exponentially with jitter (a fleet of sites that lost the
+ * link together does not come back in step).
+ *
+ * <p>Blocking (JDBC and HTTP with timeouts): run it on the sender's own single worker, so a slow link holds that
+ * thread only and never the pool that serves devices.
+ */
+public final class OutboxSender {
+    private static final Logger LOG = LoggerFactory.getLogger(OutboxSender.class);
+    /** Central's limit is 1 MiB per body; the payload budget leaves room for the envelope. */
+    static final long BATCH_BYTES = 900 * 1024;
+    static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+    static final Duration MAX_RETRY = Duration.ofMinutes(5);
+    /** Batches per {@link #drain()}: the next tick continues, so one call never runs for long. */
+    static final int MAX_BATCHES_PER_DRAIN = 20;
+
+    /** Sends one batch's JSON; returns central's status and body (200 and 409 carry ackedThrough). */
+    @FunctionalInterface
+    public interface Link {
+        Reply post(String json) throws Exception;
+    }
+
+    public record Reply(int status, byte[] body) {
+    }
+
+    private final OutboxStore outbox;
+    private final Link link;
+    private final Clock clock;
+    private final int batchRows;
+    private int failures;
+    private Instant nextAttempt = Instant.MIN;
+    private volatile String lastError;
+    private volatile Instant lastSuccess;
+
+    public OutboxSender(OutboxStore outbox, Link link, Clock clock, int batchRows) {
+        this.outbox = outbox;
+        this.link = link;
+        this.clock = clock;
+        this.batchRows = Math.max(1, Math.min(batchRows, 500));
+    }
+
+    /** Sends what is pending (unless backing off); returns how many rows central acknowledged in this call. */
+    public synchronized int drain() {
+        if (clock.instant().isBefore(nextAttempt)) {
+            return 0;
+        }
+        int marked = 0;
+        for (int i = 0; i < MAX_BATCHES_PER_DRAIN; i++) {
+            List<OutboxStore.Row> rows = outbox.unsent(batchRows, BATCH_BYTES);
+            if (rows.isEmpty()) {
+                break;
+            }
+            long from = outbox.backlog().ackedThrough() + 1;
+            try {
+                Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows));
+                EventsExchange.Answer a = EventsExchange.answer(r.status(), r.body());
+                marked += settle(a, rows);
+                failures = 0;
+                lastError = null;
+                lastSuccess = clock.instant();
+            } catch (Exception e) {
+                backOff(e);
+                break;
+            }
+        }
+        return marked;
+    }
+
+    private int settle(EventsExchange.Answer a, List<OutboxStore.Row> rows) {
+        long known = outbox.backlog().ackedThrough();
+        if (a.status() == 409 && a.ackedThrough() < known) {
+            // Central lost what it acknowledged (a restored database): send again what is still here.
+            LOG.error("central holds this site's events only through {}, but acknowledged {} before: resending what is "
+                    + "still kept (rows pruned since are lost to central)", a.ackedThrough(), known);
+            outbox.rewind(a.ackedThrough());
+            return 0;
+        }
+        if (a.status() == 409 && a.ackedThrough() == known) {
+            // Nothing to learn from it: rows central needs are gone here (pruned while central was restored). Back off.
+            throw new IllegalStateException("central reports a gap after " + known + " that this site cannot fill");
+        }
+        long through = a.ackedThrough();
+        if (a.status() == 200 && through < rows.get(rows.size() - 1).seq()) {
+            // Central says it holds less than it just took: mark only what it holds.
+            LOG.warn("central acknowledged through {} of a batch through {}", through, rows.get(rows.size() - 1).seq());
+        }
+        return outbox.markSent(through, clock.instant());
+    }
+
+    private void backOff(Exception e) {
+        failures++;
+        long base = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(failures - 1, 16));
+        long wait = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        nextAttempt = clock.instant().plusMillis(wait);
+        lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (failures == 1 || failures % 10 == 0) {
+            LOG.warn("sending events to central failed ({} in a row): {}; next try in {} s", failures, lastError, wait / 1000);
+        }
+    }
+
+    /** Forgets the back-off: the next {@link #drain()} tries at once. */
+    public synchronized void retryNow() {
+        nextAttempt = Instant.MIN;
+    }
+
+    /** The last failure's reason (null after a success), for status. */
+    public String lastError() {
+        return lastError;
+    }
+
+    public Instant lastSuccess() {
+        return lastSuccess;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.outpost.appliance.store;
+
+import static dev.outpost.appliance.store.StoreFixtures.T0;
+import static dev.outpost.appliance.store.StoreFixtures.device;
+import static dev.outpost.appliance.store.StoreFixtures.id;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** The outbox on a real H2 file: written with the change or not at all, bounded by coalescing, pruned once sent. */
+class OutboxStoreTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    static List<String> kinds(OutboxStore o) {
+        return o.unsent(10_000, Long.MAX_VALUE).stream().map(OutboxStore.Row::kind).toList();
+    }
+
+    static JsonNode data(OutboxStore.Row r) throws Exception {
+        return JSON.readTree(r.payload());
+    }
+
+    @Test
+    void aChangeRolledBackLeavesNoOutboxRow() {
+        try (Database db = Database.open(dir)) {
+            DeviceStore devices = new DeviceStore(db);
+            assertThatThrownBy(() -> db.inTransaction(c -> {
+                db.outbox().append(c, "audit", T0, null, Map.of("n", 1));
+                throw new IllegalStateException("the change fails after its event was appended");
+            })).isInstanceOf(IllegalStateException.class);
+            // No device: no change, no event.
+            assertThat(devices.setState(id(9), DeviceState.FAILED, T0)).isFalse();
+            assertThat(devices.revoke(id(9), "gone", T0)).isFalse();
+            OutboxStore.Backlog b = db.outbox().backlog();
+            assertThat(b.rows()).isZero();
+            assertThat(kinds(db.outbox())).isEmpty();
+            // The sequence taken by the rolled-back append is not seen by anyone; the next one follows it.
+            assertThat(db.outbox().appendAlone("audit", T0, null, Map.of())).isGreaterThan(0);
+        }
+    }
+
+    @Test
+    void changesCarryTheirEventsAndRoutinePassesDoNot() throws Exception {
+        try (Database db = Database.open(dir)) {
+            DeviceStore devices = new DeviceStore(db);
+            AttestationStore attestations = new AttestationStore(db);
+            AuditLog audit = new AuditLog(db);
+            assertThat(devices.upsertEnrolled(device(1))).isTrue();
+            assertThat(devices.setState(id(1), DeviceState.TRUSTED, T0, List.of("attestation passed"))).isTrue();
+            // The same state again is not news.
+            assertThat(devices.setState(id(1), DeviceState.TRUSTED, T0.plusSeconds(60))).isTrue();
+            AttestationRecord failed = new AttestationRecord(id(1), 1L, 1L, 1L, null, false, null, null, "failed",
+                    "pcr 7 changed\nboot policy violated", T0.plusSeconds(120), T0);
+            assertThat(attestations.recordVerdict(failed, DeviceState.FAILED, T0.plusSeconds(120))).isTrue();
+            audit.record(AuditEvent.of(T0.plusSeconds(121), id(1), "revoke", AuditEvent.Decision.DENY, "by hand", "operator"));
+            assertThat(kinds(db.outbox())).containsExactly("device.enrolled", "device.state", "device.state", "audit", "operator");
+            List<OutboxStore.Row> rows = db.outbox().unsent(100, Long.MAX_VALUE);
+            assertThat(rows).extracting(OutboxStore.Row::seq).isSorted().doesNotHaveDuplicates();
+            JsonNode fail = data(rows.get(2));
+            assertThat(fail.path("state").asText()).isEqualTo("failed");
+            assertThat(fail.path("previous").asText()).isEqualTo("trusted");
+            assertThat(fail.path("reasons")).extracting(JsonNode::asText).containsExactly("pcr 7 changed", "boot policy violated");
+            assertThat(data(rows.get(0)).path("ekHash").asText()).isEqualTo(id(1));
+        }
+    }
+
+    @Test
+    void atTheBoundTheLatestStateWinsAndNothingElseIsDropped() throws Exception {
+        try (Database db = Database.open(dir)) {
+            OutboxStore o = db.outbox();
+            o.bound(4, Long.MAX_VALUE);
+            o.appendAlone("device.revoked", T0, null, Map.of("deviceId", id(1), "reason", "r"));
+            for (int i = 0; i < 3; i++) {
+                o.appendAlone(OutboxStore.DEVICE_STATE, T0.plusSeconds(i), id(1), Map.of("deviceId", id(1), "state", "s" + i));
+                o.appendAlone(OutboxStore.DEVICE_STATE, T0.plusSeconds(i), id(2), Map.of("deviceId", id(2), "state", "s" + i));
+                o.appendAlone("audit", T0.plusSeconds(i), null, Map.of("id", i));
+            }
+            // Past the bound: audit and revocations are still written, never dropped.
+            for (int i = 0; i < 5; i++) {
+                o.appendAlone("audit", T0.plusSeconds(10 + i), null, Map.of("id", 10 + i));
+            }
+            o.appendAlone(OutboxStore.DEVICE_STATE, T0.plusSeconds(20), id(1), Map.of("deviceId", id(1), "state", "last"));
+            List<OutboxStore.Row> rows = o.unsent(10_000, Long.MAX_VALUE);
+            assertThat(rows.stream().filter(r -> r.kind().equals("audit")).count()).isEqualTo(8);
+            assertThat(rows.stream().filter(r -> r.kind().equals("device.revoked")).count()).isEqualTo(1);
+            List<JsonNode> states = rows.stream().filter(r -> r.kind().equals(OutboxStore.DEVICE_STATE)).map(r -> {
+                try {
+                    return data(r);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toList();
+            // One row per device, the latest of each.
+            assertThat(states).extracting(n -> n.path("deviceId").asText() + "=" + n.path("state").asText())
+                    .containsExactly(id(2) + "=s2", id(1) + "=last");
+            OutboxStore.Backlog b = o.backlog();
+            assertThat(b.coalesced()).as("s0, s1 of both devices and s2 of device 1").isEqualTo(5);
+            assertThat(b.rows()).isEqualTo(rows.size());
+            assertThat(b.bytes()).isEqualTo(rows.stream().mapToLong(OutboxStore.Row::size).sum());
+            assertThat(b.oldestAt()).isEqualTo(T0);
+        }
+    }
+
+    @Test
+    void belowTheBoundEveryStateIsKept() {
+        try (Database db = Database.open(dir)) {
+            OutboxStore o = db.outbox();
+            for (int i = 0; i < 5; i++) {
+                o.appendAlone(OutboxStore.DEVICE_STATE, T0, id(1), Map.of("state", "s" + i));
+            }
+            assertThat(o.backlog().rows()).isEqualTo(5);
+            assertThat(o.backlog().coalesced()).isZero();
+        }
+    }
+
+    @Test
+    void onlyAcknowledgedRowsAreSentAndSentRowsArePrunedAfterRetention() {
+        try (Database db = Database.open(dir)) {
+            OutboxStore o = db.outbox();
+            for (int i = 0; i < 10; i++) {
+                o.appendAlone("audit", T0, null, Map.of("id", i));
+            }
+            assertThat(o.unsent(4, Long.MAX_VALUE)).hasSize(4);
+            // The byte budget cuts a batch, but never below one row.
+            assertThat(o.unsent(10, 1)).hasSize(1);
+            assertThat(o.markSent(6, T0.plusSeconds(10))).isEqualTo(6);
+            OutboxStore.Backlog b = o.backlog();
+            assertThat(b.rows()).isEqualTo(4);
+            assertThat(b.ackedThrough()).isEqualTo(6);
+            assertThat(o.unsent(100, Long.MAX_VALUE).get(0).seq()).isEqualTo(7);
+            assertThat(o.pruneSent(T0.plusSeconds(10))).isZero();
+            assertThat(o.pruneSent(T0.plusSeconds(11))).isEqualTo(6);
+            assertThat(o.unsent(100, Long.MAX_VALUE)).hasSize(4);
+            // Central restored from an older backup: what is still here goes again.
+            o.markSent(10, T0.plusSeconds(20));
+            o.rewind(8);
+            assertThat(o.unsent(100, Long.MAX_VALUE)).extracting(OutboxStore.Row::seq).containsExactly(9L, 10L);
+            assertThat(o.backlog().rows()).isEqualTo(2);
+        }
+    }
+}
