@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.outpost.spiffe.KeyFiles;
 import dev.outpost.spiffe.PemIo;
+import dev.outpost.spiffe.X509Certs;
 
 /**
  * The CA directory ({@code <dataDir>/ca/}) and the only code that moves files in it.
@@ -135,7 +136,7 @@ public final class CaFiles {
         /** What devices must trust for this CA's SVIDs. */
         public List<X509Certificate> anchors() {
             List<X509Certificate> a = new java.util.ArrayList<>(roots);
-            chain.stream().filter(SiteCa::isSelfSigned).forEach(a::add);
+            chain.stream().filter(X509Certs::isSelfSigned).forEach(a::add);
             return SiteCa.distinct(a);
         }
     }
@@ -151,7 +152,7 @@ public final class CaFiles {
         }
         List<X509Certificate> a = new java.util.ArrayList<>(Files.exists(path(PREVIOUS_ROOTS))
                 ? certs(path(PREVIOUS_ROOTS)) : List.of());
-        chain.stream().filter(SiteCa::isSelfSigned).forEach(a::add);
+        chain.stream().filter(X509Certs::isSelfSigned).forEach(a::add);
         return SiteCa.distinct(a);
     }
 
@@ -198,7 +199,7 @@ public final class CaFiles {
             return false;
         }
         List<X509Certificate> next = certs(path(NEXT_CERT));
-        if (next.isEmpty() || !SiteCa.belongTogether(keys.read(dir, SiteCa.KEY_FILE), next.get(0).getPublicKey())) {
+        if (next.isEmpty() || !X509Certs.belongTogether(keys.read(dir, SiteCa.KEY_FILE), next.get(0).getPublicKey())) {
             return false;
         }
         LOG.warn("completing a CA switch that was interrupted: {} belongs to {}", path(SiteCa.KEY_FILE), path(NEXT_CERT));

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 
 import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.X509Certs;
 
 /**
  * Decides whether a certificate signed for our pending key may become a site CA, before anything is written. Every
@@ -52,7 +53,7 @@ public final class InstallCheck {
         }
         X509Certificate cert = certs.get(0);
         try {
-            if (!SiteCa.belongTogether(pendingKey, cert.getPublicKey())) {
+            if (!X509Certs.belongTogether(pendingKey, cert.getPublicKey())) {
                 throw new CaException("the certificate (" + cert.getSubjectX500Principal() + ") is not for this site's "
                         + "pending CA key: it was signed for another CSR; sign the CSR from `outpost-appliance ca csr`");
             }
@@ -91,11 +92,11 @@ public final class InstallCheck {
         pool.addAll(chainFile);
         List<X509Certificate> roots = new ArrayList<>();
         for (X509Certificate c : chainFile) {
-            if (SiteCa.isSelfSigned(c)) {
+            if (X509Certs.isSelfSigned(c)) {
                 roots.add(c);
             }
         }
-        if (SiteCa.isSelfSigned(cert)) {
+        if (X509Certs.isSelfSigned(cert)) {
             // A site CA that is its own root (standalone): nothing above it to verify.
             return new Accepted(List.of(cert), SiteCa.distinct(roots));
         }
@@ -130,7 +131,7 @@ public final class InstallCheck {
                 throw new CaException("the chain does not verify: nothing in the files signed "
                         + cur.getSubjectX500Principal() + " (issuer " + cur.getIssuerX500Principal() + ")");
             }
-            if (SiteCa.isSelfSigned(issuer)) {
+            if (X509Certs.isSelfSigned(issuer)) {
                 return path;
             }
             used.add(issuer);

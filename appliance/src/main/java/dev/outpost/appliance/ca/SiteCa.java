@@ -50,6 +50,7 @@ import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.tpm.keys.Pem;
 import dev.outpost.spiffe.SpiffeId;
+import dev.outpost.spiffe.X509Certs;
 import dev.outpost.spiffe.KeyPolicy;
 import dev.outpost.spiffe.PemIo;
 import dev.outpost.spiffe.KeyFiles;
@@ -194,7 +195,7 @@ public final class SiteCa {
         X500Name subject = subject(siteName);
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
-        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, randomSerial(random),
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, X509Certs.randomSerial(random),
                 Date.from(now.minus(BACKDATE)), Date.from(now.plus(caTtl)), subject, pair.getPublic());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -225,7 +226,7 @@ public final class SiteCa {
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, randomSerial(random),
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, X509Certs.randomSerial(random),
                     Date.from(now.minus(BACKDATE)), Date.from(now.plus(caTtl)), subject, pair.getPublic());
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -290,7 +291,7 @@ public final class SiteCa {
             throw new CaException(certFile + " holds no PEM certificate");
         }
         X509Certificate cert = chain.get(0);
-        if (!belongTogether(key, cert.getPublicKey())) {
+        if (!X509Certs.belongTogether(key, cert.getPublicKey())) {
             throw new CaException(keyFile + " is not the key of the certificate in " + certFile);
         }
         if (cert.getBasicConstraints() < 0) {
@@ -314,12 +315,12 @@ public final class SiteCa {
             roots = PemIo.certificates(new String(KeyFiles.readLimited(rootsFile, MAX_FILE_BYTES),
                     StandardCharsets.US_ASCII), MAX_CHAIN);
             X509Certificate top = chain.get(chain.size() - 1);
-            if (!isSelfSigned(top) && roots.stream().noneMatch(r -> signedBy(top, r))) {
+            if (!X509Certs.isSelfSigned(top) && roots.stream().noneMatch(r -> signedBy(top, r))) {
                 throw new CaException(rootsFile + " holds no root that signed " + top.getSubjectX500Principal()
                         + ": devices given these roots could not verify the site's SVIDs");
             }
         }
-        if (roots.isEmpty() && !isSelfSigned(chain.get(chain.size() - 1))) {
+        if (roots.isEmpty() && !X509Certs.isSelfSigned(chain.get(chain.size() - 1))) {
             throw new CaException(certFile + " is a CA signed upstream but " + rootsFile + " (the root(s) devices "
                     + "trust) is missing: put it back (the root certificate(s) given to ca install as --chain)");
         }
@@ -381,7 +382,7 @@ public final class SiteCa {
         Instant notBefore = now.minus(BACKDATE).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         Instant wanted = now.plus(ttl);
         Instant notAfter = (wanted.isAfter(caEnd) ? caEnd : wanted).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-        BigInteger serial = randomSerial(random);
+        BigInteger serial = X509Certs.randomSerial(random);
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
                 .addRDN(BCStyle.O, "Outpost")
                 .addRDN(BCStyle.CN, deviceId)
@@ -402,7 +403,7 @@ public final class SiteCa {
             List<X509Certificate> svidChain = new ArrayList<>();
             svidChain.add(leaf);
             for (X509Certificate c : a.chain()) {
-                if (!isSelfSigned(c)) {
+                if (!X509Certs.isSelfSigned(c)) {
                     svidChain.add(c);
                 }
             }
@@ -463,7 +464,7 @@ public final class SiteCa {
         X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, "Outpost").addRDN(BCStyle.CN, cn).build();
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(a.chain().get(0), randomSerial(random),
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(a.chain().get(0), X509Certs.randomSerial(random),
                     Date.from(notBefore), Date.from(notAfter), subject, subjectKey);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
@@ -508,7 +509,7 @@ public final class SiteCa {
      * so that a peer holding only the roots can build the path.
      */
     public List<X509Certificate> intermediates() {
-        return active.chain().stream().filter(c -> !isSelfSigned(c)).toList();
+        return active.chain().stream().filter(c -> !X509Certs.isSelfSigned(c)).toList();
     }
 
     /** The roots that certify the active CA alone (no rotation extras). */
@@ -516,7 +517,7 @@ public final class SiteCa {
         Authority a = active;
         List<X509Certificate> roots = new ArrayList<>();
         for (X509Certificate c : a.chain()) {
-            if (isSelfSigned(c)) {
+            if (X509Certs.isSelfSigned(c)) {
                 roots.add(c);
             }
         }
@@ -569,30 +570,6 @@ public final class SiteCa {
         }
     }
 
-    // RFC 5280 asks for positive serials of at most 20 octets; 128 random bits make collisions and guessing moot.
-    private static BigInteger randomSerial(SecureRandom random) {
-        byte[] b = new byte[16];
-        BigInteger s;
-        do {
-            random.nextBytes(b);
-            s = new BigInteger(1, b);
-        } while (s.signum() == 0);
-        return s;
-    }
-
-    static boolean belongTogether(PrivateKey priv, PublicKey pub) throws GeneralSecurityException {
-        byte[] probe = new byte[32];
-        new SecureRandom().nextBytes(probe);
-        Signature s = Signature.getInstance(SIG_ALG);
-        s.initSign(priv);
-        s.update(probe);
-        byte[] sig = s.sign();
-        Signature v = Signature.getInstance(SIG_ALG);
-        v.initVerify(pub);
-        v.update(probe);
-        return v.verify(sig);
-    }
-
     static String trustDomainOf(X509Certificate cert) throws CertificateParsingException {
         Collection<List<?>> sans = cert.getSubjectAlternativeNames();
         String found = null;
@@ -610,18 +587,6 @@ public final class SiteCa {
             throw new CaException("CA certificate carries no spiffe:// URI SAN");
         }
         return found;
-    }
-
-    static boolean isSelfSigned(X509Certificate c) {
-        if (!c.getSubjectX500Principal().equals(c.getIssuerX500Principal())) {
-            return false;
-        }
-        try {
-            c.verify(c.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     private static byte[] keyId(X509Certificate cert) {

@@ -39,6 +39,7 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.spiffe.X509Certs;
 import dev.outpost.spiffe.KeyFiles;
 import dev.outpost.spiffe.PemIo;
 import dev.outpost.spiffe.SpiffeId;
@@ -98,7 +99,7 @@ public final class CentralCa {
                     .addRDN(BCStyle.CN, "Outpost central CA " + trustDomain).build();
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, Certs.randomSerial(new SecureRandom()),
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, X509Certs.randomSerial(new SecureRandom()),
                     Date.from(now.minus(CertSigner.BACKDATE)), Date.from(now.plus(ROOT_TTL)), subject, pair.getPublic());
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -146,7 +147,7 @@ public final class CentralCa {
             }
             List<X509Certificate> chain = new ArrayList<>(certs);
             chain.addAll(PemIo.certificates(chainPem, MAX_CHAIN - 1));
-            if (!Certs.isSelfSigned(chain.get(chain.size() - 1))) {
+            if (!X509Certs.isSelfSigned(chain.get(chain.size() - 1))) {
                 throw new CaException("--chain must end with the (self-signed) root the sites will trust");
             }
             PrivateKey key = readKey(keyPem, "--key");
@@ -174,7 +175,7 @@ public final class CentralCa {
             throw new CaException("the certificate is not a CA (basicConstraints cA=false)");
         }
         // A site CA under us is pathLen 0, so we need room for one more CA below.
-        if (!Certs.isSelfSigned(cert) && cert.getBasicConstraints() < 1) {
+        if (!X509Certs.isSelfSigned(cert) && cert.getBasicConstraints() < 1) {
             throw new CaException("the intermediate has pathLen " + cert.getBasicConstraints() + "; site CAs below it need at least 1");
         }
         boolean[] usage = cert.getKeyUsage();
@@ -288,12 +289,12 @@ public final class CentralCa {
 
     /** What sites and peers anchor on: the self-signed certificates of the chain (the offline root when imported). */
     public List<X509Certificate> roots() {
-        return chain.stream().filter(Certs::isSelfSigned).toList();
+        return chain.stream().filter(X509Certs::isSelfSigned).toList();
     }
 
     /** The certificates between a certificate we sign and the root: our own when we are an intermediate, and above. */
     public List<X509Certificate> intermediates() {
-        return chain.stream().filter(c -> !Certs.isSelfSigned(c)).toList();
+        return chain.stream().filter(c -> !X509Certs.isSelfSigned(c)).toList();
     }
 
     public String trustDomain() {

@@ -35,6 +35,7 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
+import dev.outpost.spiffe.X509Certs;
 import dev.outpost.spiffe.KeyPolicy;
 import dev.outpost.spiffe.SpiffeId;
 
@@ -116,7 +117,7 @@ final class CertSigner {
     private X509v3CertificateBuilder builder(X500Name subject, PublicKey subjectKey, Window w)
             throws GeneralSecurityException, IOException {
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, Certs.randomSerial(random),
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, X509Certs.randomSerial(random),
                 Date.from(w.notBefore()), Date.from(w.notAfter()), subject, subjectKey);
         b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(subjectKey));
         b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(issuerKeyId));

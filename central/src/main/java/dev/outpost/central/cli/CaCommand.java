@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import dev.outpost.spiffe.X509Certs;
 import dev.outpost.central.app.CaBinding;
 import dev.outpost.central.app.Services;
 import dev.outpost.central.ca.CentralCa;
@@ -36,7 +37,7 @@ final class CaCommand {
         m.put("serial", Certs.serialHex(c));
         m.put("notBefore", c.getNotBefore().toInstant().toString());
         m.put("notAfter", c.getNotAfter().toInstant().toString());
-        m.put("selfSigned", Certs.isSelfSigned(c));
+        m.put("selfSigned", X509Certs.isSelfSigned(c));
         m.put("roots", ca.roots().stream().map(r -> r.getSubjectX500Principal().getName()).toList());
         return m;
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.outpost.spiffe.X509Certs;
 import dev.outpost.central.ca.CentralCa;
 import dev.outpost.central.ca.Certs;
 import dev.outpost.central.refusal.Refusal;
@@ -62,7 +63,7 @@ public final class SiteAuthenticator {
             }
             List<X509Certificate> path = new ArrayList<>();
             for (X509Certificate c : chain) {
-                if (!Certs.isSelfSigned(c)) {
+                if (!X509Certs.isSelfSigned(c)) {
                     path.add(c);
                 }
             }
