@@ -21,9 +21,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.outpost.agent.config.AgentConfig;
 import dev.outpost.appliance.admin.AdminClient;
 import dev.outpost.appliance.store.OutboxStore;
-import dev.outpost.central.app.CentralApp;
-import dev.outpost.central.app.Services;
-import dev.outpost.central.config.CentralConfig;
 import dev.outpost.central.fleet.FleetView;
 import dev.outpost.sim.BootProfile;
 import dev.outpost.sim.GoodPolicies;
@@ -54,11 +51,11 @@ class OutboxCentralSiteTest {
         kernel.measure("/usr/bin/app", "app v1".getBytes(StandardCharsets.UTF_8));
         Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
 
-        Central central = Central.start(dir.resolve("central"), 0);
-        int port = central.app.sitePort();
+        CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, 0);
+        int port = central.app().sitePort();
         try {
-            central.services.admin.add("test-site", gatewayEkHash(gateway), null);
-            Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services.ca.roots()));
+            central.services().admin.add("test-site", gatewayEkHash(gateway), null);
+            Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services().ca.roots()));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(60))
                     .caConfig("  mode: nested")
@@ -77,8 +74,8 @@ class OutboxCentralSiteTest {
                 await("trusted", Duration.ofSeconds(60), () -> "trusted".equals(SiteAttestationTest.state(site, id)));
 
                 // Link up: enrollment and the move to trusted reach central, once.
-                Central up = central;
-                await("trusted at central", Duration.ofSeconds(30), () -> up.services.fleet.devices("test-site", "trusted")
+                CentralLinkSiteTest.Central up = central;
+                await("trusted at central", Duration.ofSeconds(30), () -> up.services().fleet.devices("test-site", "trusted")
                         .stream().anyMatch(d -> d.deviceId().equals(id)));
                 assertThat(kinds(central, id)).contains("device.enrolled", "device.state", "audit");
 
@@ -99,9 +96,9 @@ class OutboxCentralSiteTest {
                 assertThat(JSON.readTree(status).path("outbox").path("lastError").asText()).contains("unreachable");
 
                 // Link back (same database, same port): everything arrives, once.
-                central = Central.start(dir.resolve("central"), port);
+                central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, port);
                 site.appliance().outbox().sendNow();
-                Central back = central;
+                CentralLinkSiteTest.Central back = central;
                 await("acknowledged", Duration.ofSeconds(30), () -> {
                     site.appliance().outbox().sendNow();
                     return outbox.backlog().rows() == 0;
@@ -121,13 +118,13 @@ class OutboxCentralSiteTest {
                 List<String> deviceKinds = kinds(central, id);
                 assertThat(deviceKinds.stream().filter("device.revoked"::equals).count()).isEqualTo(1);
                 assertThat(deviceKinds.stream().filter("device.enrolled"::equals).count()).isEqualTo(1);
-                List<FleetView.Device> failed = back.services.fleet.devices("test-site", "failed");
+                List<FleetView.Device> failed = back.services().fleet.devices("test-site", "failed");
                 assertThat(failed).singleElement().satisfies(d -> {
                     assertThat(d.deviceId()).isEqualTo(id);
                     assertThat(String.join(" ", d.reasons())).contains("runtime_policy_hash");
                     assertThat(d.revokeReason()).startsWith("attestation failed");
                 });
-                assertThat(back.services.fleet.contacts()).singleElement()
+                assertThat(back.services().fleet.contacts()).singleElement()
                         .satisfies(c -> assertThat(c.ackedThrough()).isEqualTo(last));
             }
         } finally {
@@ -138,11 +135,11 @@ class OutboxCentralSiteTest {
     /** SIGKILL of the appliance process in the middle of a drain: after a restart nothing is lost, nothing doubled. */
     @Test
     void aKilledApplianceResumesWithoutLossOrDoubles(Swtpm gateway, @TempDir Path dir) throws Exception {
-        Central central = Central.start(dir.resolve("central"), 0);
-        int port = central.app.sitePort();
+        CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, 0);
+        int port = central.app().sitePort();
         try {
-            central.services.admin.add("test-site", gatewayEkHash(gateway), null);
-            Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services.ca.roots()));
+            central.services().admin.add("test-site", gatewayEkHash(gateway), null);
+            Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services().ca.roots()));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
                     .extraConfig(String.join("\n",
@@ -156,14 +153,14 @@ class OutboxCentralSiteTest {
                             "  batchRows: 1"))) {
                 site.trustSwtpmManufacturer();
                 site.startApplianceProcess();
-                // Central down while the site writes a backlog (each allow-list entry: an audit and an operator event).
+                // CentralLinkSiteTest.Central down while the site writes a backlog (each allow-list entry: an audit and an operator event).
                 central.close();
                 AdminClient admin = new AdminClient(site.adminSocket());
                 for (int i = 0; i < 400; i++) {
                     assertThat(admin.post("/v1/allow", "{\"ekHash\":\"" + String.format("%064x", i + 1) + "\"}").ok()).isTrue();
                 }
-                central = Central.start(dir.resolve("central"), port);
-                Central back = central;
+                central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, port);
+                CentralLinkSiteTest.Central back = central;
                 await("draining", Duration.ofSeconds(120), () -> acked(back) > 0);
                 site.killApplianceProcess();
                 long atKill = acked(back);
@@ -200,17 +197,17 @@ class OutboxCentralSiteTest {
         return JSON.readTree(admin.get("/v1/status").body()).path("outbox").path("lastSeq").asLong(-1);
     }
 
-    private static long acked(Central central) {
-        return central.services.fleet.contacts().stream().filter(c -> c.site().equals("test-site")).findFirst()
+    private static long acked(CentralLinkSiteTest.Central central) {
+        return central.services().fleet.contacts().stream().filter(c -> c.site().equals("test-site")).findFirst()
                 .map(FleetView.SiteContact::ackedThrough).orElse(0L);
     }
 
-    private static List<String> kinds(Central central, String deviceId) {
-        return central.services.fleet.events("test-site", null, deviceId, 10_000).stream().map(FleetView.Event::kind).toList();
+    private static List<String> kinds(CentralLinkSiteTest.Central central, String deviceId) {
+        return central.services().fleet.events("test-site", null, deviceId, 10_000).stream().map(FleetView.Event::kind).toList();
     }
 
-    private static List<String[]> events(Central central) {
-        return central.services.db.inTransaction(c -> {
+    private static List<String[]> events(CentralLinkSiteTest.Central central) {
+        return central.services().db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT seq, kind, data FROM site_events WHERE site = 'test-site' "
                     + "ORDER BY seq"); ResultSet rs = ps.executeQuery()) {
                 List<String[]> out = new ArrayList<>();
@@ -234,32 +231,5 @@ class OutboxCentralSiteTest {
             b.append(Pem.certificate(c));
         }
         return b.toString();
-    }
-
-    /** A central on H2 in a directory of the test; {@code port} 0 lets the OS pick. Closing it closes its database. */
-    private record Central(Services services, CentralApp app) implements AutoCloseable {
-        static Central start(Path dir, int port) throws Exception {
-            CentralConfig c = new CentralConfig();
-            c.trustDomain = SiteHarness.TRUST_DOMAIN;
-            c.dataDir = dir.toString();
-            c.server.host = "127.0.0.1";
-            c.server.port = port;
-            c.bundleEndpoint.host = "127.0.0.1";
-            c.bundleEndpoint.port = 0;
-            c.validate();
-            Services s = Services.open(c, java.time.Clock.systemUTC());
-            try {
-                return new Central(s, CentralApp.start(s));
-            } catch (Exception e) {
-                s.close();
-                throw e;
-            }
-        }
-
-        @Override
-        public void close() {
-            app.close();
-            services.close();
-        }
     }
 }

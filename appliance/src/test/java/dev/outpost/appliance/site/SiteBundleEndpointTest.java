@@ -22,9 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.TrustBundle;
-import dev.outpost.central.app.CentralApp;
-import dev.outpost.central.app.Services;
-import dev.outpost.central.config.CentralConfig;
 import dev.outpost.central.federation.FederationAdmin;
 import dev.outpost.central.store.FederationStore;
 import dev.outpost.testkit.MutableClock;
@@ -66,12 +63,12 @@ class SiteBundleEndpointTest {
             assertThat(served.body()).contains("\"spiffe_refresh_hint\":120");
             assertThat(TrustBundle.parseSpiffeJwks(served.body())).containsExactlyElementsOf(siteRoots);
 
-            try (Central central = Central.start(dir.resolve("central"))) {
-                FederationAdmin fed = new FederationAdmin(central.services.db, central.services.clock, "corp.test");
+            try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"), "corp.test", 0)) {
+                FederationAdmin fed = new FederationAdmin(central.services().db, central.services().clock, "corp.test");
                 // Bootstrapped out of band with the site's bundle, as the standard's https_spiffe profile asks.
                 fed.add(SiteHarness.TRUST_DOMAIN, url, "https_spiffe", "spiffe://outpost.test/outpost/bundle-endpoint",
                         served.body());
-                central.app.poller().pollDue();
+                central.app().poller().pollDue();
                 FederationStore.Relation r = relation(fed);
                 assertThat(r.lastError()).isNull();
                 assertThat(TrustBundle.parseSpiffeJwks(r.bundle())).containsExactlyElementsOf(siteRoots);
@@ -82,7 +79,7 @@ class SiteBundleEndpointTest {
                 CaRotation rotation = site.appliance().caRotation();
                 clock.advance(Duration.between(clock.instant(), rotation.prepareAt()).plusMinutes(1));
                 assertThat(rotation.tick()).isEqualTo(CaRotation.State.PREPARED);
-                central.app.poller().poll(r);
+                central.app().poller().poll(r);
                 FederationStore.Relation after = relation(fed);
                 assertThat(after.lastError()).isNull();
                 assertThat(after.sequence()).isGreaterThan(before);
@@ -91,7 +88,7 @@ class SiteBundleEndpointTest {
                 // An endpoint that claims another SPIFFE ID is refused by central, and what it held is kept.
                 fed.add("other.test", url, "https_spiffe", "spiffe://other.test/outpost/bundle-endpoint", served.body()
                         .replace("outpost.test", "other.test"));
-                central.app.poller().pollDue();
+                central.app().poller().pollDue();
                 FederationStore.Relation other = fed.list().stream().filter(x -> x.trustDomain().equals("other.test"))
                         .findFirst().orElseThrow();
                 assertThat(other.lastError()).isNotNull();
@@ -137,31 +134,5 @@ class SiteBundleEndpointTest {
             }
         }}, null);
         return c;
-    }
-
-    /** A central of another trust domain, on H2, ports chosen by the OS. */
-    private record Central(Services services, CentralApp app) implements AutoCloseable {
-        static Central start(Path dir) throws Exception {
-            CentralConfig c = new CentralConfig();
-            c.trustDomain = "corp.test";
-            c.dataDir = dir.toString();
-            c.server.host = "127.0.0.1";
-            c.server.port = 0;
-            c.bundleEndpoint.host = "127.0.0.1";
-            c.bundleEndpoint.port = 0;
-            c.validate();
-            Services s = Services.open(c, java.time.Clock.systemUTC());
-            try {
-                return new Central(s, CentralApp.start(s));
-            } catch (Exception e) {
-                s.close();
-                throw e;
-            }
-        }
-
-        @Override
-        public void close() {
-            app.close();
-        }
     }
 }
