@@ -6,7 +6,8 @@ import java.util.Optional;
  * What a device asks of the appliance; the last level of the request topic. The enrollment kinds (enroll, activate,
  * and resume-challenge, resume for an enrolled device whose SVID expired) are the only ones a device may use without
  * a node SVID: each proves the TPM at the application layer (credential activation, or a quote by the enrolled AK
- * over a fresh nonce). {@code csr} renews an SVID and needs one.
+ * over a fresh nonce). {@code csr} renews an SVID and needs one, as do the workload kinds (entries, workload-svid,
+ * workload-jwt: see docs/workload-api.md).
  */
 public enum Kind {
     ENROLL("enroll", EnrollRequest.class, true),
@@ -16,7 +17,10 @@ public enum Kind {
     CSR("csr", CsrRequest.class, false),
     CHALLENGE("challenge", ChallengeRequest.class, false),
     EVIDENCE("evidence", EvidenceRequest.class, false),
-    STATUS("status", StatusRequest.class, false);
+    STATUS("status", StatusRequest.class, false),
+    ENTRIES("entries", EntriesRequest.class, false),
+    WORKLOAD_SVID("workload-svid", WorkloadSvidRequest.class, false),
+    WORKLOAD_JWT("workload-jwt", WorkloadJwtRequest.class, false);
 
     private final String wire;
     private final Class<?> requestType;

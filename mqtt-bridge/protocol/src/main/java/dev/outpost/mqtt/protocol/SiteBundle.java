@@ -1,5 +1,9 @@
 package dev.outpost.mqtt.protocol;
 
+import static com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -16,8 +20,12 @@ import java.util.regex.Pattern;
  * @param sequence        moves on every change of any part (the site's or a federated bundle)
  * @param x509Authorities PEM certificates trusted for SVIDs of {@code trustDomain}
  * @param federated       trust domain → PEM certificates trusted for its SVIDs; empty when none
+ * @param jwtAuthorities  trust domain (the site's own and federated ones) → its JWT authorities as a JWKS document
+ *                        ({@code {"keys":[...]}}, each key with a {@code kid}), what the Workload API's
+ *                        FetchJWTBundles serves and ValidateJWTSVID checks against; absent when the site has none
  */
-public record SiteBundle(int v, String trustDomain, long sequence, String x509Authorities, Map<String, String> federated)
+public record SiteBundle(int v, String trustDomain, long sequence, String x509Authorities, Map<String, String> federated,
+        @OptionalField @JsonInclude(NON_NULL) Map<String, String> jwtAuthorities)
         implements Messages {
     /** Big enough for a few hundred CA certificates; a device reads it once per change. */
     public static final Limits LIMITS = new Limits(1024 * 1024, 1024 * 1024, 4);
@@ -47,6 +55,24 @@ public record SiteBundle(int v, String trustDomain, long sequence, String x509Au
             }
         }
         federated = new TreeMap<>(federated);
+        if (jwtAuthorities != null) {
+            if (jwtAuthorities.size() > MAX_FEDERATED + 1) {
+                throw new IllegalArgumentException(jwtAuthorities.size() + " JWT authority sets, the limit is " + (MAX_FEDERATED + 1));
+            }
+            for (Map.Entry<String, String> e : jwtAuthorities.entrySet()) {
+                if (e.getKey() == null || !TRUST_DOMAIN.matcher(e.getKey()).matches()) {
+                    throw new IllegalArgumentException("JWT authorities for '" + e.getKey() + "': not a trust domain name");
+                }
+                if (e.getValue() == null || e.getValue().isBlank()) {
+                    throw new IllegalArgumentException("JWT authorities for " + e.getKey() + " are empty");
+                }
+            }
+            jwtAuthorities = new TreeMap<>(jwtAuthorities);
+        }
+    }
+
+    public SiteBundle(int v, String trustDomain, long sequence, String x509Authorities, Map<String, String> federated) {
+        this(v, trustDomain, sequence, x509Authorities, federated, null);
     }
 
     public static SiteBundle of(String trustDomain, long sequence, String x509Authorities) {
