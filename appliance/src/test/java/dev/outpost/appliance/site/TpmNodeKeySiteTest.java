@@ -145,6 +145,54 @@ class TpmNodeKeySiteTest {
         }
     }
 
+    /** {@code nodeKey: tpm-rsa}: an RSA 2048 node key in the TPM, certified, and TLS 1.3 signing RSA-PSS through it. */
+    @Test
+    void anRsaNodeKeyInTheTpmEnrollsAttestsAndSignsTls13(Swtpm swtpm, @TempDir Path dir) throws Exception {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofMinutes(10))
+                .attestEvery(Duration.ofSeconds(4), Duration.ofSeconds(30))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            String socket = site.adminSocket().toString();
+            site.agentConfig(swtpm, "agent", "rsa2048", "ecc", dir.resolve("securityfs"));
+            Path yaml = dir.resolve("agent.yaml");
+            Files.writeString(yaml, Files.readString(yaml) + "nodeKey: tpm-rsa\n");
+            AgentConfig config = AgentConfig.load(yaml);
+            String deviceId = JSON.readTree(CliRun.run(AgentCli::commandLine, "tpm", "ek", "--tpm", swtpm.uri(), "--json")
+                    .out()).path("deviceId").asText();
+            assertThat(cli("policy", "add", "runtime", "--kind", "runtime", "--file", dir.resolve("runtime.json").toString(),
+                    "--socket", socket).exitCode()).isZero();
+            assertThat(cli("policy", "assign", "runtime", "--device", deviceId, "--socket", socket).exitCode()).isZero();
+            SiteHarness.Running agent = site.startAgent(config);
+            // The node SVID comes only after an attestation over mTLS with the probationary SVID: a TLS 1.3
+            // handshake whose CertificateVerify the TPM signed with RSA-PSS.
+            await("node SVID", Duration.ofSeconds(90), () -> {
+                try {
+                    NodeIdentity now = SiteHarness.identity(config);
+                    return now != null && now.spiffeId().contains("/agent/tpm/");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            NodeIdentity id = SiteHarness.identity(config);
+            assertThat(id.leaf().getPublicKey().getAlgorithm()).isEqualTo("RSA");
+            assertThat(((java.security.interfaces.RSAPublicKey) id.leaf().getPublicKey()).getModulus().bitLength())
+                    .isEqualTo(2048);
+            assertThat(id.key()).isInstanceOf(TpmPrivateKey.class);
+            assertThat(files(config.stateDir())).contains("node.tpmkey").doesNotContain("node.key");
+            String shown = new AdminClient(site.adminSocket()).get("/v1/devices/" + deviceId).body();
+            assertThat(shown).contains("outpost:node-key:tpm");
+            assertThat(JSON.readTree(shown).path("state").asText()).isEqualTo("trusted");
+            try (ApplianceClient c = SiteHarness.connectWithSvid(site, config)) {
+                assertThat(c.request(Kind.STATUS, new StatusRequest(1), DeviceStatus.class).deviceId()).isEqualTo(deviceId);
+            }
+            await("connected with the node SVID", Duration.ofSeconds(30),
+                    () -> "connected".equals(agent.daemon().status()));
+        }
+    }
+
     @Test
     void csrsWhoseKeyTheAkDidNotCertifyAreRefusedWithTheirReason(Swtpm swtpm, Swtpm other, @TempDir Path dir)
             throws Exception {

@@ -31,17 +31,26 @@ import dev.outpost.mqtt.protocol.Topics;
  * @param requestTimeout how long to wait for a reply
  * @param imaLog       the kernel's binary IMA measurement list
  * @param bootLog      the firmware's TCG boot event log
- * @param nodeKey      {@code tpm} (default): node keys are made and used in the TPM and certified by the AK;
+ * @param nodeKey      {@code tpm} (default): node keys are made and used in the TPM and certified by the AK (ECC
+ *                     P-256); {@code tpm-rsa}: the same with RSA 2048, for relying parties that take RSA only (the
+ *                     TPM must sign RSA-PSS with a digest-long salt, which the agent checks before using it);
  *                     {@code software}: in memory and on disk, for an appliance with enrollment.nodeKeys:
  *                     software-allowed (the device is then marked outpost:node-key:software)
  */
 public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
         String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog, String nodeKey) {
     public static final String NODE_KEY_TPM = "tpm";
+    public static final String NODE_KEY_TPM_RSA = "tpm-rsa";
     public static final String NODE_KEY_SOFTWARE = "software";
 
     public boolean softwareNodeKey() {
         return NODE_KEY_SOFTWARE.equals(nodeKey);
+    }
+
+    /** The kind of TPM-held node key to make (ignored with a software node key). */
+    public dev.outpost.tpm.keys.NodeKeyTemplate nodeKeyTemplate() {
+        return NODE_KEY_TPM_RSA.equals(nodeKey) ? dev.outpost.tpm.keys.NodeKeyTemplate.RSA_2048
+                : dev.outpost.tpm.keys.NodeKeyTemplate.ECC_P256;
     }
 
     /**
@@ -139,8 +148,8 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
         if (!(renewFraction > 0.1 && renewFraction < 0.9)) {
             errors.add("renewFraction: must be between 0.1 and 0.9, got " + renewFraction);
         }
-        if (!NODE_KEY_TPM.equals(nodeKey) && !NODE_KEY_SOFTWARE.equals(nodeKey)) {
-            errors.add("nodeKey: tpm or software, got '" + nodeKey + "'");
+        if (!NODE_KEY_TPM.equals(nodeKey) && !NODE_KEY_TPM_RSA.equals(nodeKey) && !NODE_KEY_SOFTWARE.equals(nodeKey)) {
+            errors.add("nodeKey: tpm, tpm-rsa or software, got '" + nodeKey + "'");
         }
         try {
             dev.outpost.tpm.keys.EkTemplate.parse(ek);

@@ -107,11 +107,11 @@ public final class DeviceTpm {
         }
     }
 
-    /** A new node key made in the TPM under the storage parent (ECC P-256, sign only, never leaves the TPM). */
-    public NodeKey createNodeKey() throws IOException {
+    /** A new node key made in the TPM under the storage parent (sign only, never leaves the TPM). */
+    public NodeKey createNodeKey(NodeKeyTemplate template) throws IOException {
         synchronized (lock) {
             try (Tpm2 tpm = Tpm2.open(uri); TpmKey srk = StorageParent.load(tpm)) {
-                return NodeKey.create(tpm, srk, NodeKeyTemplate.ECC_P256);
+                return NodeKey.create(tpm, srk, template);
             }
         }
     }
@@ -128,10 +128,10 @@ public final class DeviceTpm {
     }
 
     /** A TPM2_Sign of a digest by the node key: the private key operation of the agent's TLS and CSRs. */
-    public TpmtSignature sign(NodeKey key, byte[] digest) throws SignatureException {
+    public TpmtSignature sign(NodeKey key, byte[] digest, int sigAlg) throws SignatureException {
         synchronized (lock) {
             try (Tpm2 tpm = Tpm2.open(uri); TpmKey srk = StorageParent.load(tpm); TpmKey loaded = key.load(tpm, srk)) {
-                return NodeKey.sign(tpm, loaded, digest);
+                return NodeKey.sign(tpm, loaded, digest, sigAlg);
             } catch (IOException | RuntimeException e) {
                 throw new SignatureException("TPM signature failed: " + e.getMessage(), e);
             }

@@ -70,7 +70,7 @@ public final class AgentDaemon implements Runnable {
         this.tpm = new DeviceTpm(config.tpm(), EkTemplate.parse(config.ek()), AkTemplate.parse(config.ak()),
                 config.stateDir());
         this.state = new AgentState(config.stateDir(), tpm::sign);
-        this.nodeKeys = new NodeKeys(tpm, config.softwareNodeKey());
+        this.nodeKeys = new NodeKeys(tpm, config.softwareNodeKey(), config.nodeKeyTemplate());
         this.topics = new Topics(config.topicPrefix());
         this.clock = clock;
     }

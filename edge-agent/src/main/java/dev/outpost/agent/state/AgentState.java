@@ -46,12 +46,12 @@ public final class AgentState {
     /** Signs a digest with a TPM-held node key (the agent's DeviceTpm). */
     @FunctionalInterface
     public interface TpmSigner {
-        TpmtSignature sign(NodeKey key, byte[] digest) throws SignatureException;
+        TpmtSignature sign(NodeKey key, byte[] digest, int sigAlg) throws SignatureException;
     }
 
     /** State read without the TPM: a TPM-held key in it cannot sign. */
     public AgentState(Path dir) {
-        this(dir, (key, digest) -> {
+        this(dir, (key, digest, sigAlg) -> {
             throw new SignatureException("the agent state was opened without its TPM");
         });
     }
@@ -96,7 +96,7 @@ public final class AgentState {
             PrivateKey key;
             if (inTpm) {
                 NodeKey nodeKey = NodeKey.decode(readBytes(tpmKeyFile()));
-                key = new TpmPrivateKey(nodeKey, digest -> signer.sign(nodeKey, digest));
+                key = TpmPrivateKey.of(nodeKey, (digest, sigAlg) -> signer.sign(nodeKey, digest, sigAlg));
             } else {
                 Set<PosixFilePermission> perms = Files.getPosixFilePermissions(keyFile());
                 if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {

@@ -103,8 +103,11 @@ class TpmNodeKeysTest {
         assertThat(AgentConfig.load(f).softwareNodeKey()).isFalse();
         Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {bundle: /x}\nnodeKey: software\n");
         assertThat(AgentConfig.load(f).softwareNodeKey()).isTrue();
+        Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {bundle: /x}\nnodeKey: tpm-rsa\n");
+        assertThat(AgentConfig.load(f).softwareNodeKey()).isFalse();
+        assertThat(AgentConfig.load(f).nodeKeyTemplate()).isEqualTo(dev.outpost.tpm.keys.NodeKeyTemplate.RSA_2048);
         Files.writeString(f, "appliance: {host: h, port: 1}\ntrust: {bundle: /x}\nnodeKey: hsm\n");
-        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("nodeKey: tpm or software");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("nodeKey: tpm, tpm-rsa or software");
     }
 
     private static X509Certificate selfSigned(KeyPair key) throws Exception {

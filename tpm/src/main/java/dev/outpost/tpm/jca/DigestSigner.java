@@ -7,5 +7,9 @@ import dev.outpost.tpm.wire.TpmtSignature;
 /** Signs a SHA-256 digest with a key that never leaves its TPM (a TPM2_Sign). */
 @FunctionalInterface
 public interface DigestSigner {
-    TpmtSignature sign(byte[] sha256Digest) throws SignatureException;
+    /**
+     * @param sigAlg the TPM signature scheme: {@code TpmAlg.ECDSA} for an ECC key; {@code TpmAlg.RSASSA} or
+     *               {@code TpmAlg.RSAPSS} for an RSA key
+     */
+    TpmtSignature sign(byte[] sha256Digest, int sigAlg) throws SignatureException;
 }

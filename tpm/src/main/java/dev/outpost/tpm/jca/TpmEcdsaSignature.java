@@ -16,6 +16,7 @@ import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DERSequence;
 
+import dev.outpost.tpm.wire.TpmAlg;
 import dev.outpost.tpm.wire.TpmtSignature;
 
 /**
@@ -64,7 +65,7 @@ public final class TpmEcdsaSignature extends SignatureSpi {
         if (key == null) {
             throw new SignatureException("not initialised for signing");
         }
-        TpmtSignature sig = key.signer().sign(digest.digest());
+        TpmtSignature sig = key.signer().sign(digest.digest(), TpmAlg.ECDSA);
         if (!sig.isEcdsa()) {
             throw new SignatureException("the TPM did not return an ECDSA signature");
         }

@@ -1,7 +1,10 @@
 package dev.outpost.tpm.jca;
 
+import java.math.BigInteger;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.interfaces.RSAKey;
+import java.security.interfaces.RSAPublicKey;
 
 import dev.outpost.tpm.keys.NodeKey;
 
@@ -10,24 +13,45 @@ import dev.outpost.tpm.keys.NodeKey;
  * through {@link TpmKeyProvider}'s signatures; the JDK's own providers refuse it (it is no ECPrivateKey and has no
  * PKCS#8 form), so the delayed provider selection of {@code Signature.getInstance} lands on ours.
  */
-public final class TpmPrivateKey implements PrivateKey {
+public class TpmPrivateKey implements PrivateKey {
     private static final long serialVersionUID = 1L;
 
     private final transient PublicKey publicKey;
     private final transient DigestSigner signer;
     private final transient NodeKey nodeKey;
 
-    public TpmPrivateKey(PublicKey publicKey, DigestSigner signer) {
+    private TpmPrivateKey(PublicKey publicKey, DigestSigner signer, NodeKey nodeKey) {
         this.publicKey = publicKey;
         this.signer = signer;
-        this.nodeKey = null;
+        this.nodeKey = nodeKey;
+    }
+
+    /** A TPM-held key known by its public half, signing through {@code signer}. */
+    public static TpmPrivateKey of(PublicKey publicKey, DigestSigner signer) {
+        return publicKey instanceof RSAPublicKey rsa ? new Rsa(rsa, signer, null) : new TpmPrivateKey(publicKey, signer, null);
     }
 
     /** A node key (public area and TPM-wrapped private blob), signing through {@code signer}. */
-    public TpmPrivateKey(NodeKey nodeKey, DigestSigner signer) {
-        this.publicKey = nodeKey.pub().publicKey();
-        this.signer = signer;
-        this.nodeKey = nodeKey;
+    public static TpmPrivateKey of(NodeKey nodeKey, DigestSigner signer) {
+        PublicKey pub = nodeKey.pub().publicKey();
+        return pub instanceof RSAPublicKey rsa ? new Rsa(rsa, signer, nodeKey) : new TpmPrivateKey(pub, signer, nodeKey);
+    }
+
+    /**
+     * An RSA key: JSSE picks RSA signature schemes by the private key's size, which it reads from an {@link RSAKey};
+     * without one it offers none. The JDK's RSA providers still refuse it (it is no RSAPrivateKey).
+     */
+    static final class Rsa extends TpmPrivateKey implements RSAKey {
+        private static final long serialVersionUID = 1L;
+
+        Rsa(RSAPublicKey publicKey, DigestSigner signer, NodeKey nodeKey) {
+            super(publicKey, signer, nodeKey);
+        }
+
+        @Override
+        public BigInteger getModulus() {
+            return ((RSAPublicKey) publicKey()).getModulus();
+        }
     }
 
     /** The node key's blobs, when this key was made from them; else null. */
@@ -35,7 +59,7 @@ public final class TpmPrivateKey implements PrivateKey {
         return nodeKey;
     }
 
-    /** "EC" (the public key's algorithm), so JSSE picks ECDSA signature schemes for it. */
+    /** "EC" or "RSA" (the public key's algorithm), so JSSE picks signature schemes of that kind for it. */
     @Override
     public String getAlgorithm() {
         return publicKey.getAlgorithm();

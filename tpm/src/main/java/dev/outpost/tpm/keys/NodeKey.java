@@ -2,6 +2,7 @@ package dev.outpost.tpm.keys;
 
 import java.security.SignatureException;
 
+import dev.outpost.tpm.HashAlg;
 import dev.outpost.tpm.device.Tpm2;
 import dev.outpost.tpm.wire.TpmAlg;
 import dev.outpost.tpm.wire.TpmFormatException;
@@ -12,12 +13,17 @@ import dev.outpost.tpm.wire.TpmtSignature;
 import tss.tpm.CreateResponse;
 import tss.tpm.TPM2B_PRIVATE;
 import tss.tpm.TPMS_NULL_SIG_SCHEME;
+import tss.tpm.TPMS_SIGNATURE_RSA;
+import tss.tpm.TPMS_SIG_SCHEME_RSAPSS;
+import tss.tpm.TPMS_SIG_SCHEME_RSASSA;
 import tss.tpm.TPMS_PCR_SELECTION;
 import tss.tpm.TPMS_SENSITIVE_CREATE;
 import tss.tpm.TPMS_SIGNATURE_ECC;
 import tss.tpm.TPMT_PUBLIC;
 import tss.tpm.TPMT_TK_HASHCHECK;
 import tss.tpm.TPMU_SIGNATURE;
+import tss.tpm.TPMU_SIG_SCHEME;
+import tss.tpm.TPM_ALG_ID;
 import tss.tpm.TPM_HANDLE;
 import tss.tpm.TPM_RH;
 
@@ -61,24 +67,42 @@ public final class NodeKey {
     }
 
     /**
-     * TPM2_Sign over a digest the host computed, with the key's own scheme and a null ticket (the key is not
-     * restricted, so the TPM need not have hashed the message itself). ECDSA keys only.
+     * TPM2_Sign over a SHA-256 digest the host computed, with a null ticket (the key is not restricted, so the TPM need
+     * not have hashed the message itself). {@code sigAlg} picks the scheme: ECDSA for an ECC key (its scheme is fixed
+     * in it); RSASSA (PKCS#1 v1.5) or RSAPSS for an RSA key, whose template leaves the scheme open.
      */
-    public static TpmtSignature sign(Tpm2 tpm, TpmKey loaded, byte[] digest) throws SignatureException {
-        if (loaded.pub().type() != TpmAlg.ECC || loaded.pub().schemeAlg() != TpmAlg.ECDSA) {
-            throw new SignatureException("only ECDSA node keys sign through the TPM here");
+    public static TpmtSignature sign(Tpm2 tpm, TpmKey loaded, byte[] digest, int sigAlg) throws SignatureException {
+        int type = loaded.pub().type();
+        TPMU_SIG_SCHEME scheme;
+        if (type == TpmAlg.ECC && sigAlg == TpmAlg.ECDSA && loaded.pub().schemeAlg() == TpmAlg.ECDSA) {
+            scheme = new TPMS_NULL_SIG_SCHEME();
+        } else if (type == TpmAlg.RSA && sigAlg == TpmAlg.RSASSA) {
+            scheme = new TPMS_SIG_SCHEME_RSASSA(TPM_ALG_ID.SHA256);
+        } else if (type == TpmAlg.RSA && sigAlg == TpmAlg.RSAPSS) {
+            scheme = new TPMS_SIG_SCHEME_RSAPSS(TPM_ALG_ID.SHA256);
+        } else {
+            throw new SignatureException("a " + (type == TpmAlg.RSA ? "RSA" : "ECC") + " node key cannot sign with scheme 0x"
+                    + Integer.toHexString(sigAlg));
         }
-        TPMU_SIGNATURE s = tpm.tss().Sign(loaded.handle(), digest, new TPMS_NULL_SIG_SCHEME(),
+        TPMU_SIGNATURE s = tpm.tss().Sign(loaded.handle(), digest, scheme,
                 new TPMT_TK_HASHCHECK(TPM_HANDLE.from(TPM_RH.NULL), new byte[0]));
-        if (!(s instanceof TPMS_SIGNATURE_ECC ecc)) {
-            throw new SignatureException("TPM returned a " + s.getClass().getSimpleName() + ", not an ECDSA signature");
-        }
         try {
-            return TpmtSignature.parse(new TpmWriter().u16(TpmAlg.ECDSA).u16(loaded.pub().schemeHashAlg())
-                    .sized(ecc.signatureR).sized(ecc.signatureS).toBytes());
+            if (s instanceof TPMS_SIGNATURE_ECC ecc && sigAlg == TpmAlg.ECDSA) {
+                return TpmtSignature.parse(new TpmWriter().u16(TpmAlg.ECDSA).u16(loaded.pub().schemeHashAlg())
+                        .sized(ecc.signatureR).sized(ecc.signatureS).toBytes());
+            }
+            if (s instanceof TPMS_SIGNATURE_RSA rsa && sigAlg != TpmAlg.ECDSA) {
+                return TpmtSignature.parse(new TpmWriter().u16(sigAlg).u16(HashAlg.SHA256.algId()).sized(rsa.sig).toBytes());
+            }
         } catch (TpmFormatException e) {
             throw new SignatureException("TPM signature: " + e.getMessage(), e);
         }
+        throw new SignatureException("TPM returned a " + s.getClass().getSimpleName() + " for scheme 0x" + Integer.toHexString(sigAlg));
+    }
+
+    /** ECDSA: what an ECC node key signs with. */
+    public static TpmtSignature sign(Tpm2 tpm, TpmKey loaded, byte[] digest) throws SignatureException {
+        return sign(tpm, loaded, digest, TpmAlg.ECDSA);
     }
 
     public TpmPublic pub() {

@@ -8,8 +8,8 @@ import dev.outpost.tpm.wire.TpmAlg;
 
 /**
  * Node keys: unrestricted signing keys created in the TPM under the storage parent, which the AK certifies. ECC P-256
- * signs with ECDSA/SHA-256 (its scheme is fixed in the key); the RSA key leaves the scheme open so one key could sign
- * RSASSA and RSA-PSS, but the agent's TLS uses ECC only (see docs/architecture.md).
+ * signs with ECDSA/SHA-256 (its scheme is fixed in the key); the RSA key leaves the scheme open, so the one key signs
+ * RSASSA (CSRs, TLS 1.2) and RSA-PSS (TLS 1.3).
  */
 public enum NodeKeyTemplate {
     ECC_P256,
