@@ -47,6 +47,8 @@ public final class WorkloadApi implements AutoCloseable {
     private final ExecutorService pushes;
     private final ScheduledExecutorService ticks;
     private final CachedBundles bundles;
+    private static final long ENTRIES_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private volatile long lastEntriesAttempt = System.nanoTime();
 
     private WorkloadApi(WorkloadIdentities identities, WorkloadApiServer server, ExecutorService calls,
             ExecutorService pushes, ScheduledExecutorService ticks, CachedBundles bundles) {
@@ -130,7 +132,10 @@ public final class WorkloadApi implements AutoCloseable {
 
     private void tick() {
         try {
-            if (identities.entriesRevision() < 0 && identities.serving()) {
+            // Entries never received (the appliance was away at connection): ask again, at most once a minute.
+            if (identities.entriesRevision() < 0 && identities.serving()
+                    && System.nanoTime() - lastEntriesAttempt > ENTRIES_RETRY_NANOS) {
+                lastEntriesAttempt = System.nanoTime();
                 refreshEntries();
             }
             identities.tick();

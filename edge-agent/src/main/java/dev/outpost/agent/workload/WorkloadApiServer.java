@@ -20,7 +20,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 
 /**
  * The Workload API's gRPC server on a Unix domain socket (Netty epoll, the transport that can read
- * {@code SO_PEERCRED}). The socket's directory is made 0755 and the socket 0666, as the Workload Endpoint standard
+ * {@code SO_PEERCRED}). The socket's directory, when the agent makes it, is 0755 and the socket 0666, as the Workload Endpoint standard
  * expects: any local process may ask; what it gets is decided by who the kernel says it is. A stale socket from an
  * earlier run is removed; anything else at that path (a file, a directory, a symlink) is left alone and the start fails.
  */
@@ -49,8 +49,11 @@ final class WorkloadApiServer implements AutoCloseable {
                     + Epoll.unavailabilityCause().getMessage());
         }
         Path dir = socket.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (!Files.isDirectory(dir)) {
+            // Ours to make (systemd's RuntimeDirectory= makes it in the package, with the same mode).
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         removeStale(socket);
         EventLoopGroup boss = new EpollEventLoopGroup(1);
         EventLoopGroup workers = new EpollEventLoopGroup(1);
