@@ -65,6 +65,7 @@ final class TestAppliance implements WorkloadIssuer {
     volatile ErrorCode refuse;
     volatile boolean away;
     final AtomicInteger svidsIssued = new AtomicInteger();
+    volatile WorkloadSvidRequest lastSvidRequest;
     final AtomicInteger jwtsIssued = new AtomicInteger();
 
     TestAppliance(Clock clock) throws Exception {
@@ -128,6 +129,7 @@ final class TestAppliance implements WorkloadIssuer {
     @Override
     public WorkloadSvidIssued svid(WorkloadSvidRequest r) throws IssuerException {
         check();
+        lastSvidRequest = r;
         WorkloadEntry e = byId(r.entryId());
         try {
             PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequest(Codec.base64(r.csr(), "csr", 4096));

@@ -211,6 +211,29 @@ class WorkloadApiTest {
     }
 
     @Test
+    void anImaVerifiedEntryNeedsTheBinaryInTheDevicesImaListAndTellsTheApplianceWhich() throws Exception {
+        api.close();
+        Path exe = Path.of("/proc/self/exe").toRealPath();
+        String sha = java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(exe)));
+        Path ima = tmp.resolve("ima");
+        Files.write(ima, new ImaListWriter().imaNgSha256("00".repeat(32), exe.toString()).bytes());
+        appliance.entries = List.of(TestAppliance.entry("e-ima", "/app/measured", List.of("unix:uid:" + uid, "ima:verified")));
+        api = WorkloadApi.start(new WorkloadApi.Settings(socket, Path.of("/proc"), Path.of("/etc/passwd"),
+                Path.of("/etc/group"), ima, 256L * 1024 * 1024, Duration.ofHours(1)), TestAppliance.TD, appliance,
+                appliance::bundles, clock);
+        api.identities().refreshEntries();
+        try (WorkloadApiClient client = client()) {
+            assertThatThrownBy(client::fetchX509Context).hasStackTraceContaining("PERMISSION_DENIED");
+            Files.write(ima, new ImaListWriter().imaNgSha256(sha, exe.toString()).bytes(),
+                    java.nio.file.StandardOpenOption.APPEND);
+            assertThat(client.fetchX509Context().getDefaultSvid().getSpiffeId().toString()).endsWith("/app/measured");
+            assertThat(appliance.lastSvidRequest.imaPath()).isEqualTo(exe.toString());
+            assertThat(appliance.lastSvidRequest.imaSha256()).isEqualTo(sha);
+        }
+    }
+
+    @Test
     void anotherUidGetsAnotherIdentity() throws Exception {
         ChildJvm.Result r = ChildJvm.run(tmp, 65534, WorkloadClientMain.class, address());
         assertThat(r.stdout()).contains("SPIFFE_ID=spiffe://site.test/app/nobody");
