@@ -246,9 +246,8 @@ public final class AgentDaemon implements Runnable {
             return workloadApi;
         }
         try {
-            WorkloadApi.Settings s = WorkloadApi.Settings.defaults(wc.socket(), config.imaLog());
-            s = new WorkloadApi.Settings(s.socket(), s.proc(), s.passwd(), s.group(), s.imaList(),
-                    wc.maxBinaryBytes() == null ? AgentConfig.WorkloadApi.DEFAULT_MAX_BINARY : wc.maxBinaryBytes(), s.tick());
+            WorkloadApi.Settings s = WorkloadApi.Settings.defaults(wc.socket(), config.imaLog(),
+                    wc.maxBinaryBytes() == null ? AgentConfig.WorkloadApi.DEFAULT_MAX_BINARY : wc.maxBinaryBytes());
             String td = BundleFollower.trustDomainOf(id.spiffeId());
             workloadApi = WorkloadApi.start(s, td, new ApplianceIssuer(() -> current), new StateTrustBundles(state, td),
                     clock);

@@ -61,6 +61,15 @@ final class EntryBook {
         return out;
     }
 
+    boolean anyNeeds(String selector) {
+        for (WorkloadEntry e : entries) {
+            if (e.selectors().contains(selector)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     WorkloadEntry byId(String id) {
         for (WorkloadEntry e : entries) {
             if (e.id().equals(id)) {

@@ -29,14 +29,27 @@ final class ImaMeasurements {
     private static final byte[] SHA256_PREFIX = "sha256:\0".getBytes(StandardCharsets.US_ASCII);
 
     private final Path list;
+    private final long minRescanNanos;
     private final Map<String, Set<String>> digests = new HashMap<>();
     private long offset;
+    private long lastScan;
+    private boolean scanned;
 
-    ImaMeasurements(Path list) {
+    ImaMeasurements(Path list, java.time.Duration minRescan) {
         this.list = list;
+        this.minRescanNanos = minRescan.toNanos();
     }
 
     synchronized boolean measured(String path, String sha256Hex) {
+        Set<String> known = digests.get(path);
+        if (known != null && known.contains(sha256Hex)) {
+            return true;
+        }
+        if (known != null && scanned && System.nanoTime() - lastScan < minRescanNanos) {
+            return false;
+        }
+        lastScan = System.nanoTime();
+        scanned = true;
         try {
             if (!digests.containsKey(path)) {
                 if (digests.size() >= MAX_PATHS) {

@@ -30,11 +30,20 @@ import io.grpc.netty.shaded.io.netty.util.AsciiString;
 final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
     private static final Logger LOG = LoggerFactory.getLogger(PeerCredentialsNegotiator.class);
     static final Attributes.Key<PeerCredentials> PEER = Attributes.Key.create("outpost.workload.peer");
+    /** Open connections at most: each costs a few KiB and a file descriptor, and any local process may connect. */
+    static final int MAX_CONNECTIONS = 1024;
 
     private final ProcStat procStat;
+    private final int maxConnections;
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
-    PeerCredentialsNegotiator(ProcStat procStat) {
+    PeerCredentialsNegotiator(ProcStat procStat, int maxConnections) {
         this.procStat = procStat;
+        this.maxConnections = maxConnections;
+    }
+
+    int open() {
+        return open.get();
     }
 
     @Override
@@ -46,7 +55,7 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
     public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
         ChannelHandler grpc = InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler);
         return InternalProtocolNegotiators.waitUntilActiveHandler(
-                new PeerHandler(grpc, procStat, grpcHandler.getNegotiationLogger()), grpcHandler.getNegotiationLogger());
+                new PeerHandler(grpc, procStat, open, maxConnections, grpcHandler.getNegotiationLogger()), grpcHandler.getNegotiationLogger());
     }
 
     @Override
@@ -56,14 +65,26 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
     /** Reads the credentials once the channel is active, adds them to the negotiation event, hands over to gRPC. */
     private static final class PeerHandler extends InternalProtocolNegotiators.ProtocolNegotiationHandler {
         private final ProcStat procStat;
+        private final java.util.concurrent.atomic.AtomicInteger open;
+        private final int max;
 
-        PeerHandler(ChannelHandler next, ProcStat procStat, io.grpc.ChannelLogger logger) {
+        PeerHandler(ChannelHandler next, ProcStat procStat, java.util.concurrent.atomic.AtomicInteger open, int max,
+                io.grpc.ChannelLogger logger) {
             super(next, "outpost-peer-credentials", logger);
             this.procStat = procStat;
+            this.open = open;
+            this.max = max;
         }
 
         @Override
         protected void protocolNegotiationEventTriggered(ChannelHandlerContext ctx) {
+            if (open.incrementAndGet() > max) {
+                open.decrementAndGet();
+                LOG.warn("Workload API: {} connections open already, one more refused", max);
+                ctx.close();
+                return;
+            }
+            ctx.channel().closeFuture().addListener(f -> open.decrementAndGet());
             if (!(ctx.channel() instanceof EpollDomainSocketChannel ch)) {
                 // Only the epoll Unix socket channel can say who the peer is: without that, no call is served.
                 LOG.warn("Workload API connection on {}: no peer credentials, closed", ctx.channel().getClass());

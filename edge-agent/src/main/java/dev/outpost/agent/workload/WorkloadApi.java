@@ -32,12 +32,13 @@ public final class WorkloadApi implements AutoCloseable {
      * @param imaList        the device's IMA list, for {@code ima:verified}
      * @param maxBinaryBytes binaries bigger than this are not hashed (no {@code unix:sha256})
      * @param tick           how often held SVIDs are checked for renewal and expiry
+     * @param imaRescan      how often at most the IMA list is read again for a measurement not found yet
      */
     public record Settings(Path socket, Path proc, Path passwd, Path group, Path imaList, long maxBinaryBytes,
-            Duration tick) {
-        public static Settings defaults(Path socket, Path imaList) {
+            Duration tick, Duration imaRescan) {
+        public static Settings defaults(Path socket, Path imaList, long maxBinaryBytes) {
             return new Settings(socket, Path.of("/proc"), Path.of("/etc/passwd"), Path.of("/etc/group"), imaList,
-                    256L * 1024 * 1024, Duration.ofSeconds(5));
+                    maxBinaryBytes, Duration.ofSeconds(5), Duration.ofSeconds(5));
         }
     }
 
@@ -67,7 +68,8 @@ public final class WorkloadApi implements AutoCloseable {
         ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor(threads("outpost-workload-tick"));
         CachedBundles bundles = new CachedBundles(source);
         WorkloadIdentities identities = new WorkloadIdentities(trustDomain, issuer, bundles, clock, pushes);
-        WorkloadAttestor attestor = new WorkloadAttestor(s.proc(), s.passwd(), s.group(), s.imaList(), s.maxBinaryBytes());
+        WorkloadAttestor attestor = new WorkloadAttestor(s.proc(), s.passwd(), s.group(), s.imaList(), s.maxBinaryBytes(),
+                s.imaRescan());
         WorkloadApiServer server;
         try {
             server = WorkloadApiServer.start(s.socket(), new WorkloadApiService(attestor, identities,

@@ -44,6 +44,11 @@ final class WorkloadApiServer implements AutoCloseable {
 
     static WorkloadApiServer start(Path socket, BindableService service, ProcStat procStat, Executor executor)
             throws IOException {
+        return start(socket, service, procStat, executor, PeerCredentialsNegotiator.MAX_CONNECTIONS);
+    }
+
+    static WorkloadApiServer start(Path socket, BindableService service, ProcStat procStat, Executor executor,
+            int maxConnections) throws IOException {
         if (!Epoll.isAvailable()) {
             throw new IOException("the Workload API needs Netty's epoll transport (Linux x86_64 or aarch64): "
                     + Epoll.unavailabilityCause().getMessage());
@@ -62,7 +67,7 @@ final class WorkloadApiServer implements AutoCloseable {
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(boss)
                     .workerEventLoopGroup(workers)
-                    .protocolNegotiator(new PeerCredentialsNegotiator(procStat))
+                    .protocolNegotiator(new PeerCredentialsNegotiator(procStat, maxConnections))
                     .executor(executor)
                     .maxInboundMessageSize(MAX_MESSAGE)
                     .maxInboundMetadataSize(MAX_METADATA)

@@ -130,7 +130,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private Workload attest(StreamObserver<?> out) {
         PeerCredentials peer = CallerInterceptor.CALLER.get();
         try {
-            return attestor.attest(peer);
+            return attestor.attest(peer, identities.anyEntryNeeds("ima:verified"));
         } catch (AttestationException e) {
             LOG.info("Workload API caller pid {} uid {} refused: {}", peer.pid(), peer.uid(), e.getMessage());
             out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asException());

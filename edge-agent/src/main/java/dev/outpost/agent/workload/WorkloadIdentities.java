@@ -82,7 +82,8 @@ public final class WorkloadIdentities {
         Status s = Status.UNAVAILABLE.withDescription("the agent holds no identity to give: " + why);
         for (Subscriber sub : subscribers) {
             subscribers.remove(sub);
-            sub.end(s);
+            // On the push threads: a stream busy asking the appliance must not hold up the daemon's thread.
+            pushes.execute(() -> sub.end(s));
         }
     }
 
@@ -177,7 +178,13 @@ public final class WorkloadIdentities {
         if (out.isEmpty()) {
             throw first;
         }
+        // Withdrawn while we were asking: what just arrived is not served either.
+        unavailableWhenSuspended();
         return out;
+    }
+
+    boolean anyEntryNeeds(String selector) {
+        return entries.anyNeeds(selector);
     }
 
     /** A JWT-SVID per matching entry (or for the one SPIFFE ID asked for). */
@@ -203,6 +210,7 @@ public final class WorkloadIdentities {
         if (out.isEmpty()) {
             throw first;
         }
+        unavailableWhenSuspended();
         return out;
     }
 

@@ -45,6 +45,8 @@ final class X509Svids {
     private final Clock clock;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    // Moves on clear(): an answer to a request sent before the node's identities were withdrawn is not kept.
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
     X509Svids(WorkloadIssuer issuer, Clock clock) {
         this.issuer = issuer;
@@ -75,6 +77,7 @@ final class X509Svids {
 
     private Held fetch(WorkloadEntry entry, String path, String sha256, boolean ima)
             throws IssuerException, GeneralSecurityException {
+        long asked = generation.get();
         KeyPair key = WorkloadCsr.newKey();
         byte[] csr = WorkloadCsr.csr(key, entry.spiffeId(), entry.dnsNames());
         WorkloadSvidIssued issued = issuer.svid(new WorkloadSvidRequest(Messages.VERSION, entry.id(), Codec.base64(csr),
@@ -95,7 +98,11 @@ final class X509Svids {
             throw new GeneralSecurityException("workload SVID for " + entry.spiffeId() + " has already expired");
         }
         Held h = new Held(entry, key, List.copyOf(chain), ima ? path : null, ima ? sha256 : null);
-        held.put(entry.id(), h);
+        synchronized (generation) {
+            if (generation.get() == asked) {
+                held.put(entry.id(), h);
+            }
+        }
         return h;
     }
 
@@ -135,7 +142,10 @@ final class X509Svids {
     }
 
     void clear() {
-        held.clear();
+        synchronized (generation) {
+            generation.incrementAndGet();
+            held.clear();
+        }
     }
 
     Held current(String entryId) {

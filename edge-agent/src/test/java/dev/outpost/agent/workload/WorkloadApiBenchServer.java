@@ -35,7 +35,7 @@ public final class WorkloadApiBenchServer {
         }
         appliance.entries = entries;
         WorkloadApi api = WorkloadApi.start(new WorkloadApi.Settings(socket, Path.of("/proc"), Path.of("/etc/passwd"),
-                Path.of("/etc/group"), socket.resolveSibling("no-ima"), 256L * 1024 * 1024, Duration.ofSeconds(5)),
+                Path.of("/etc/group"), socket.resolveSibling("no-ima"), 256L * 1024 * 1024, Duration.ofSeconds(5), Duration.ofSeconds(5)),
                 TestAppliance.TD, appliance, appliance::bundles, Clock.systemUTC());
         api.identities().refreshEntries();
         System.out.println("ready");

@@ -72,7 +72,7 @@ class WorkloadApiTest {
 
     private WorkloadApi.Settings settings(Path s) {
         return new WorkloadApi.Settings(s, Path.of("/proc"), Path.of("/etc/passwd"), Path.of("/etc/group"),
-                tmp.resolve("no-ima-list"), 256L * 1024 * 1024, Duration.ofHours(1));
+                tmp.resolve("no-ima-list"), 256L * 1024 * 1024, Duration.ofHours(1), Duration.ZERO);
     }
 
     @AfterEach
@@ -220,7 +220,7 @@ class WorkloadApiTest {
         Files.write(ima, new ImaListWriter().imaNgSha256("00".repeat(32), exe.toString()).bytes());
         appliance.entries = List.of(TestAppliance.entry("e-ima", "/app/measured", List.of("unix:uid:" + uid, "ima:verified")));
         api = WorkloadApi.start(new WorkloadApi.Settings(socket, Path.of("/proc"), Path.of("/etc/passwd"),
-                Path.of("/etc/group"), ima, 256L * 1024 * 1024, Duration.ofHours(1)), TestAppliance.TD, appliance,
+                Path.of("/etc/group"), ima, 256L * 1024 * 1024, Duration.ofHours(1), Duration.ZERO), TestAppliance.TD, appliance,
                 appliance::bundles, clock);
         api.identities().refreshEntries();
         try (WorkloadApiClient client = client()) {
@@ -263,6 +263,32 @@ class WorkloadApiTest {
         assertThatThrownBy(() -> WorkloadApi.start(settings(file), TestAppliance.TD, appliance, appliance::bundles, clock))
                 .isInstanceOf(IOException.class).hasMessageContaining("not a socket");
         assertThat(Files.readString(file)).isEqualTo("keep me");
+    }
+
+    @Test
+    void connectionsBeyondTheLimitAreClosedAndTheirPlacesFreedOnClose() throws Exception {
+        Path s = tmp.resolve("cap/w.sock");
+        WorkloadAttestor attestor = new WorkloadAttestor(Path.of("/proc"), Path.of("/etc/passwd"), Path.of("/etc/group"),
+                tmp.resolve("none"), 1 << 20, Duration.ZERO);
+        java.util.concurrent.ExecutorService calls = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (WorkloadApiServer server = WorkloadApiServer.start(s, new WorkloadApiService(attestor, api.identities(),
+                new JwtSvidValidator(clock)), attestor.procStat(), calls, 2)) {
+            var a = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(s));
+            var b = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(s));
+            var c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(s));
+            // The third is closed by the server: its read ends.
+            assertThat(c.read(java.nio.ByteBuffer.allocate(64 * 1024))).isEqualTo(-1);
+            a.close();
+            b.close();
+            // Places are given back when connections close: a client gets served again.
+            try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(DefaultWorkloadApiClient.ClientOptions
+                    .builder().spiffeSocketPath("unix:" + s).build())) {
+                assertThat(client.fetchX509Context().getDefaultSvid().getSpiffeId().toString()).endsWith("/app/self");
+            }
+            c.close();
+        } finally {
+            calls.shutdownNow();
+        }
     }
 
     static Watcher<X509Context> watcher(BlockingQueue<Object> q) {

@@ -42,7 +42,7 @@ class WorkloadAttestorTest {
     }
 
     private WorkloadAttestor attestor(long maxBinary) {
-        return new WorkloadAttestor(Path.of("/proc"), passwd, group, ima, maxBinary);
+        return new WorkloadAttestor(Path.of("/proc"), passwd, group, ima, maxBinary, java.time.Duration.ZERO);
     }
 
     private PeerCredentials self(WorkloadAttestor a) {
@@ -77,6 +77,18 @@ class WorkloadAttestorTest {
         Workload w = a.attest(self(a));
         assertThat(w.imaVerified()).isTrue();
         assertThat(w.selectors()).contains("ima:verified");
+    }
+
+    @Test
+    void aMeasurementNotFoundIsLookedForAgainOnlyAfterTheRescanInterval() throws Exception {
+        Files.write(ima, new ImaListWriter().imaNgSha256("cd".repeat(32), exe.toString()).bytes());
+        WorkloadAttestor a = new WorkloadAttestor(Path.of("/proc"), passwd, group, ima, 1L << 30,
+                java.time.Duration.ofHours(1));
+        assertThat(a.attest(self(a)).imaVerified()).isFalse();
+        Files.write(ima, new ImaListWriter().imaNgSha256(sha, exe.toString()).bytes(), java.nio.file.StandardOpenOption.APPEND);
+        // Not read again within the hour: the caller stays unverified until then (it costs a whole list read).
+        assertThat(a.attest(self(a)).imaVerified()).isFalse();
+        assertThat(a.attest(self(a), false).imaVerified()).isFalse();
     }
 
     @Test
