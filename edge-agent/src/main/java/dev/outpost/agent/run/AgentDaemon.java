@@ -121,6 +121,12 @@ public final class AgentDaemon implements Runnable {
             } catch (ProtocolException e) {
                 LOG.warn("appliance refused: {} {}", e.code(), e.getMessage());
                 status = "refused: " + e.code();
+                WorkloadApi api = workloadApi;
+                if (api != null && (e.code() == ErrorCode.REVOKED || e.code() == ErrorCode.NOT_ENROLLED
+                        || e.code() == ErrorCode.ATTESTATION_FAILED || e.code() == ErrorCode.NOT_TRUSTED)) {
+                    // The appliance no longer vouches for this node: its workloads lose their identities now.
+                    api.nodeIdentityLost("the appliance refused the node: " + e.code());
+                }
                 if (e.retryAfterMs() > 0) {
                     // The appliance said when (it is busy, or rate-limits us): that, not our own backoff.
                     LOG.info("the appliance asks to retry in {} ms", e.retryAfterMs());

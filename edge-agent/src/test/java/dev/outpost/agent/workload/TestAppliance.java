@@ -94,8 +94,11 @@ final class TestAppliance implements WorkloadIssuer {
         return new WorkloadEntry(id, "spiffe://" + TD + path, selectors, 3600, 300, List.of(), List.of());
     }
 
+    volatile Map<String, List<X509Certificate>> federated = Map.of();
+    volatile long bundleSequence = 1;
+
     TrustBundles bundles() {
-        return new TrustBundles(TD, 1, List.of(ca), Map.of(), Map.of(TD, jwks()));
+        return new TrustBundles(TD, bundleSequence, List.of(ca), federated, Map.of(TD, jwks()));
     }
 
     String jwks() {

@@ -161,6 +161,43 @@ class WorkloadApiTest {
     }
 
     @Test
+    void dnsNamesReachTheSvidAndANewFederatedBundleReachesTheBundleStream() throws Exception {
+        appliance.entries = List.of(new dev.outpost.mqtt.protocol.WorkloadEntry("e-web", "spiffe://site.test/app/web",
+                List.of("unix:uid:" + uid), 3600, 300, List.of("partner.test"), List.of("web.local")));
+        appliance.revision = 5;
+        api.identities().refreshEntries();
+        try (WorkloadApiClient client = client()) {
+            X509Context ctx = client.fetchX509Context();
+            assertThat(ctx.getDefaultSvid().getLeaf().getSubjectAlternativeNames())
+                    .anyMatch(san -> san.get(0).equals(2) && "web.local".equals(san.get(1)));
+            BlockingQueue<Object> updates = new LinkedBlockingQueue<>();
+            client.watchX509Bundles(new Watcher<io.spiffe.bundle.x509bundle.X509BundleSet>() {
+                @Override
+                public void onUpdate(io.spiffe.bundle.x509bundle.X509BundleSet update) {
+                    updates.add(update);
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    updates.add(error);
+                }
+            });
+            var first = (io.spiffe.bundle.x509bundle.X509BundleSet) updates.poll(10, TimeUnit.SECONDS);
+            assertThat(first.getBundles()).containsOnlyKeys(TrustDomain.parse(TestAppliance.TD));
+
+            java.security.cert.X509Certificate partner = new TestAppliance(clock).ca;
+            appliance.federated = java.util.Map.of("partner.test", List.of(partner), "stranger.test", List.of(partner));
+            appliance.bundleSequence = 2;
+            api.bundlesChanged();
+            var next = (io.spiffe.bundle.x509bundle.X509BundleSet) updates.poll(10, TimeUnit.SECONDS);
+            // Only the trust domains its entry federates with: not every one the site knows.
+            assertThat(next.getBundles()).containsOnlyKeys(TrustDomain.parse(TestAppliance.TD), TrustDomain.parse("partner.test"));
+            assertThat(next.getBundles().get(TrustDomain.parse("partner.test")).getX509Authorities()).containsExactly(partner);
+            assertThat(client.fetchX509Context().getX509BundleSet().getBundles()).containsKey(TrustDomain.parse("partner.test"));
+        }
+    }
+
+    @Test
     void aCallWithoutTheSecurityHeaderIsRefused() throws Exception {
         EpollEventLoopGroup group = new EpollEventLoopGroup(1);
         ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
