@@ -96,6 +96,9 @@ public final class AgentDaemon implements Runnable {
                     LOG.info("device id {}", ek.deviceId());
                 }
                 java.util.Optional<NodeIdentity> held = state.identity();
+                // Up from the start when the device was enrolled before: a workload asking while the appliance is
+                // away gets the standard answer (Unavailable), not a refused connection.
+                held.ifPresent(this::workloadApi);
                 NodeIdentity id = held.filter(i -> i.validAt(clock.instant())).orElse(null);
                 if (id == null) {
                     WorkloadApi api = workloadApi;

@@ -13,6 +13,7 @@ import dev.outpost.mqtt.protocol.WorkloadEntry;
  * bounded and checked for shape: a malformed entry is dropped, not half-applied.
  */
 final class EntryBook {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EntryBook.class);
     private final String trustDomain;
     private volatile long revision = -1;
     private volatile List<WorkloadEntry> entries = List.of();
@@ -34,10 +35,14 @@ final class EntryBook {
         List<WorkloadEntry> fresh = new ArrayList<>();
         for (WorkloadEntry w : e.entries() == null ? List.<WorkloadEntry>of() : e.entries()) {
             if (fresh.size() >= Entries.MAX_ENTRIES) {
+                LOG.warn("the appliance sent more than {} entries; the rest are ignored", Entries.MAX_ENTRIES);
                 break;
             }
             if (wellFormed(w)) {
                 fresh.add(w);
+            } else {
+                LOG.warn("workload entry {} dropped: malformed (SPIFFE ID outside {}, no selectors, or over a limit)",
+                        w == null ? null : w.id(), trustDomain);
             }
         }
         List<WorkloadEntry> gone = new ArrayList<>();

@@ -113,10 +113,19 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
             out.onError(Status.INVALID_ARGUMENT.withDescription("svid must be specified").asException());
             return;
         }
-        // Any local process may ask to validate a token: it learns nothing the token's bearer did not show it.
+        // Any attested local process may ask to validate a token (as with SPIRE, no entry is needed): against the
+        // JWT authorities of its own trust domain and of those its entries federate with.
+        Workload w = attest(out);
+        if (w == null) {
+            return;
+        }
         try {
-            JwtSvidValidator.Valid v = validator.validate(request.getSvid(), request.getAudience(),
-                    identities.bundles().jwtAuthorities());
+            TrustBundles t = identities.bundles();
+            java.util.Set<String> domains = new java.util.HashSet<>(identities.federatesWith(identities.matching(w)));
+            domains.add(t.trustDomain());
+            java.util.Map<String, String> keys = new java.util.HashMap<>(t.jwtAuthorities());
+            keys.keySet().retainAll(domains);
+            JwtSvidValidator.Valid v = validator.validate(request.getSvid(), request.getAudience(), keys);
             out.onNext(ValidateJWTSVIDResponse.newBuilder().setSpiffeId(v.spiffeId())
                     .setClaims(Responses.struct(v.claims())).build());
             out.onCompleted();

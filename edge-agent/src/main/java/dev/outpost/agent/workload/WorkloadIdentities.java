@@ -148,6 +148,11 @@ public final class WorkloadIdentities {
         return subscribers.size();
     }
 
+    /** The entries a caller matches, possibly none. */
+    List<WorkloadEntry> matching(Workload w) {
+        return entries.matching(w.selectors());
+    }
+
     /** The entries a caller matches; PermissionDenied when none. */
     List<WorkloadEntry> entriesFor(Workload w) throws StatusException {
         List<WorkloadEntry> m = entries.matching(w.selectors());

@@ -97,8 +97,12 @@ final class TestAppliance implements WorkloadIssuer {
     volatile Map<String, List<X509Certificate>> federated = Map.of();
     volatile long bundleSequence = 1;
 
+    volatile Map<String, String> federatedJwt = Map.of();
+
     TrustBundles bundles() {
-        return new TrustBundles(TD, bundleSequence, List.of(ca), federated, Map.of(TD, jwks()));
+        Map<String, String> jwt = new java.util.HashMap<>(federatedJwt);
+        jwt.put(TD, jwks());
+        return new TrustBundles(TD, bundleSequence, List.of(ca), federated, jwt);
     }
 
     String jwks() {

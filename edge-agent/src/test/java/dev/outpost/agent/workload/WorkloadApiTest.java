@@ -146,6 +146,26 @@ class WorkloadApiTest {
     }
 
     @Test
+    void aFederatedJwtSvidValidatesOnlyForACallerWhoseEntryFederatesWithItsTrustDomain() throws Exception {
+        TestAppliance partner = new TestAppliance(clock);
+        partner.entries = List.of(new dev.outpost.mqtt.protocol.WorkloadEntry("p", "spiffe://partner.test/api",
+                List.of("x:y"), 3600, 300, List.of(), List.of()));
+        String token = partner.jwt(new dev.outpost.mqtt.protocol.WorkloadJwtRequest(1, "p", List.of("db"), null, null))
+                .token();
+        appliance.federatedJwt = java.util.Map.of("partner.test", partner.jwks());
+        api.bundlesChanged();
+        try (WorkloadApiClient client = client()) {
+            assertThatThrownBy(() -> client.validateJwtSvid(token, "db")).hasStackTraceContaining("INVALID_ARGUMENT")
+                    .hasStackTraceContaining("no JWT authorities for trust domain partner.test");
+            appliance.entries = List.of(new dev.outpost.mqtt.protocol.WorkloadEntry("e-self", "spiffe://site.test/app/self",
+                    List.of("unix:uid:" + uid), 3600, 300, List.of("partner.test"), List.of()));
+            appliance.revision = 3;
+            api.identities().refreshEntries();
+            assertThat(client.validateJwtSvid(token, "db").getSpiffeId().toString()).isEqualTo("spiffe://partner.test/api");
+        }
+    }
+
+    @Test
     void aCallerWithNoEntryIsDeniedAndItsStreamEndsWhenItsEntryGoes() throws Exception {
         try (WorkloadApiClient client = client(); RawStream stream = new RawStream(socket, true).x509()) {
             assertThat(stream.next()).isInstanceOf(X509SVIDResponse.class);
