@@ -45,6 +45,9 @@ final class X509Svids {
     private final Clock clock;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    // After a failed renewal, the next try waits: an unreachable appliance is not asked every tick for every entry.
+    static final Duration RETRY = Duration.ofSeconds(30);
+    private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
     // Moves on clear(): an answer to a request sent before the node's identities were withdrawn is not kept.
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
@@ -71,7 +74,14 @@ final class X509Svids {
     /** Renews one held SVID (a new key, a new CSR); the old one stays served if this fails. */
     Held renew(Held old) throws IssuerException, GeneralSecurityException {
         synchronized (locks.computeIfAbsent(old.entry().id(), k -> new Object())) {
-            return fetch(old.entry(), old.imaPath(), old.imaSha256(), old.imaPath() != null);
+            try {
+                Held h = fetch(old.entry(), old.imaPath(), old.imaSha256(), old.imaPath() != null);
+                retryAt.remove(old.entry().id());
+                return h;
+            } catch (IssuerException | GeneralSecurityException e) {
+                retryAt.put(old.entry().id(), clock.instant().plus(RETRY));
+                throw e;
+            }
         }
     }
 
@@ -116,7 +126,8 @@ final class X509Svids {
         Instant now = clock.instant();
         List<Held> out = new ArrayList<>();
         for (Held h : held.values()) {
-            if (!now.isBefore(h.renewAt()) && now.isBefore(h.expiresAt())) {
+            Instant wait = retryAt.get(h.entry().id());
+            if (!now.isBefore(h.renewAt()) && now.isBefore(h.expiresAt()) && (wait == null || !now.isBefore(wait))) {
                 out.add(h);
             }
         }
@@ -131,6 +142,7 @@ final class X509Svids {
             boolean expired = !now.isBefore(e.getValue().expiresAt());
             if (expired) {
                 gone.add(e.getKey());
+                retryAt.remove(e.getKey());
             }
             return expired;
         });
@@ -139,12 +151,14 @@ final class X509Svids {
 
     void drop(String entryId) {
         held.remove(entryId);
+        retryAt.remove(entryId);
     }
 
     void clear() {
         synchronized (generation) {
             generation.incrementAndGet();
             held.clear();
+            retryAt.clear();
         }
     }
 

@@ -65,6 +65,7 @@ final class TestAppliance implements WorkloadIssuer {
     volatile ErrorCode refuse;
     volatile boolean away;
     final AtomicInteger svidsIssued = new AtomicInteger();
+    final AtomicInteger svidRequests = new AtomicInteger();
     volatile WorkloadSvidRequest lastSvidRequest;
     final AtomicInteger jwtsIssued = new AtomicInteger();
 
@@ -135,6 +136,7 @@ final class TestAppliance implements WorkloadIssuer {
 
     @Override
     public WorkloadSvidIssued svid(WorkloadSvidRequest r) throws IssuerException {
+        svidRequests.incrementAndGet();
         check();
         lastSvidRequest = r;
         WorkloadEntry e = byId(r.entryId());

@@ -243,6 +243,12 @@ class WorkloadApiTest {
             appliance.away = true;
             clock.advance(Duration.ofMinutes(40));
             api.identities().tick();
+            int asked = appliance.svidRequests.get();
+            api.identities().tick(); // within the retry interval: not asked again
+            assertThat(appliance.svidRequests.get()).isEqualTo(asked);
+            clock.advance(X509Svids.RETRY);
+            api.identities().tick();
+            assertThat(appliance.svidRequests.get()).isEqualTo(asked + 1);
             assertThat(client.fetchX509Context().getDefaultSvid().getLeaf().getEncoded())
                     .isEqualTo(first.getSvids(0).getX509Svid().substring(0, client.fetchX509Context().getDefaultSvid()
                             .getLeaf().getEncoded().length).toByteArray());
