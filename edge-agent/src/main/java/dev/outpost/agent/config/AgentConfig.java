@@ -36,9 +36,40 @@ import dev.outpost.mqtt.protocol.Topics;
  *                     TPM must sign RSA-PSS with a digest-long salt, which the agent checks before using it);
  *                     {@code software}: in memory and on disk, for an appliance with enrollment.nodeKeys:
  *                     software-allowed (the device is then marked outpost:node-key:software)
+ * @param workloadApi  the SPIFFE Workload API for the device's programs (off unless enabled)
  */
 public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
-        String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog, String nodeKey) {
+        String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog, String nodeKey,
+        WorkloadApi workloadApi) {
+
+    /** A configuration without the Workload API section (what callers built before it existed). */
+    public AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust trust, String ek, String ak,
+            String topicPrefix, double renewFraction, Duration requestTimeout, Path imaLog, Path bootLog, String nodeKey) {
+        this(appliance, tpm, stateDir, trust, ek, ak, topicPrefix, renewFraction, requestTimeout, imaLog, bootLog,
+                nodeKey, null);
+    }
+
+    /**
+     * The Workload API (docs/workload-api.md).
+     *
+     * @param enabled        serve it (default false: the agent then loads no gRPC or Netty class)
+     * @param socket         its Unix socket (default /run/outpost-agent/workload.sock)
+     * @param maxBinaryBytes callers' executables above this size are not hashed, so they get no unix:sha256 or
+     *                       ima:verified selector (default 256 MiB)
+     */
+    public record WorkloadApi(Boolean enabled, Path socket, Long maxBinaryBytes) {
+        public static final Path DEFAULT_SOCKET = Path.of("/run/outpost-agent/workload.sock");
+        public static final long DEFAULT_MAX_BINARY = 256L * 1024 * 1024;
+
+        public boolean on() {
+            return Boolean.TRUE.equals(enabled);
+        }
+
+        WorkloadApi withDefaults() {
+            return new WorkloadApi(enabled != null && enabled, socket == null ? DEFAULT_SOCKET : socket,
+                    maxBinaryBytes == null ? DEFAULT_MAX_BINARY : maxBinaryBytes);
+        }
+    }
     public static final String NODE_KEY_TPM = "tpm";
     public static final String NODE_KEY_TPM_RSA = "tpm-rsa";
     public static final String NODE_KEY_SOFTWARE = "software";
@@ -111,7 +142,8 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
                 requestTimeout == null ? Duration.ofSeconds(30) : requestTimeout,
                 imaLog == null ? Path.of("/sys/kernel/security/ima/binary_runtime_measurements") : imaLog,
                 bootLog == null ? Path.of("/sys/kernel/security/tpm0/binary_bios_measurements") : bootLog,
-                nodeKey == null ? NODE_KEY_TPM : nodeKey);
+                nodeKey == null ? NODE_KEY_TPM : nodeKey,
+                (workloadApi == null ? new WorkloadApi(null, null, null) : workloadApi).withDefaults());
     }
 
     public AgentConfig validated() throws ConfigException {
@@ -158,6 +190,17 @@ public record AgentConfig(Appliance appliance, String tpm, Path stateDir, Trust 
             new Topics(topicPrefix);
         } catch (IllegalArgumentException e) {
             errors.add(e.getMessage());
+        }
+        if (workloadApi != null && workloadApi.on()) {
+            if (workloadApi.socket() == null || !workloadApi.socket().isAbsolute()) {
+                errors.add("workloadApi.socket: an absolute path, got '" + workloadApi.socket() + "'");
+            } else if (workloadApi.socket().toString().length() > 107) {
+                // sockaddr_un.sun_path: 108 bytes with the terminating NUL.
+                errors.add("workloadApi.socket: at most 107 characters (a Unix socket path limit)");
+            }
+            if (workloadApi.maxBinaryBytes() != null && workloadApi.maxBinaryBytes() < 1) {
+                errors.add("workloadApi.maxBinaryBytes: must be positive");
+            }
         }
         if (!errors.isEmpty()) {
             throw new ConfigException("invalid agent configuration:\n  " + String.join("\n  ", errors));

@@ -31,6 +31,9 @@ import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
 import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.agent.trust.BundleFollower;
+import dev.outpost.agent.workload.ApplianceIssuer;
+import dev.outpost.agent.workload.StateTrustBundles;
+import dev.outpost.agent.workload.WorkloadApi;
 import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.ErrorCode;
 import dev.outpost.mqtt.protocol.ProtocolException;
@@ -59,6 +62,9 @@ public final class AgentDaemon implements Runnable {
     private volatile ApplianceClient current;
     private volatile String status = "starting";
     private volatile String verdict;
+    // The Workload API, started with the first node identity when enabled (it needs the trust domain); null when off.
+    private volatile WorkloadApi workloadApi;
+    private boolean workloadApiFailed;
     // Whether an expired identity on disk is worth a resume; false once the appliance said it does not know us.
     private boolean resumable = true;
     // Attest a little before the appliance's deadline, and never in a tight loop.
@@ -90,8 +96,16 @@ public final class AgentDaemon implements Runnable {
                     LOG.info("device id {}", ek.deviceId());
                 }
                 java.util.Optional<NodeIdentity> held = state.identity();
+                // Up from the start when the device was enrolled before: a workload asking while the appliance is
+                // away gets the standard answer (Unavailable), not a refused connection.
+                held.ifPresent(this::workloadApi);
                 NodeIdentity id = held.filter(i -> i.validAt(clock.instant())).orElse(null);
                 if (id == null) {
+                    WorkloadApi api = workloadApi;
+                    if (api != null) {
+                        // No node SVID, no workload SVIDs: what is held goes now, not at its own expiry.
+                        api.nodeIdentityLost(held.isPresent() ? "the node SVID has expired" : "the node is not enrolled");
+                    }
                     // Enrolled before (an expired SVID is on disk): prove the TPM with the enrolled AK instead of
                     // enrolling again, unless the appliance no longer knows the device.
                     if (held.isPresent() && resumable) {
@@ -110,6 +124,12 @@ public final class AgentDaemon implements Runnable {
             } catch (ProtocolException e) {
                 LOG.warn("appliance refused: {} {}", e.code(), e.getMessage());
                 status = "refused: " + e.code();
+                WorkloadApi api = workloadApi;
+                if (api != null && (e.code() == ErrorCode.REVOKED || e.code() == ErrorCode.NOT_ENROLLED
+                        || e.code() == ErrorCode.ATTESTATION_FAILED || e.code() == ErrorCode.NOT_TRUSTED)) {
+                    // The appliance no longer vouches for this node: its workloads lose their identities now.
+                    api.nodeIdentityLost("the appliance refused the node: " + e.code());
+                }
                 if (e.retryAfterMs() > 0) {
                     // The appliance said when (it is busy, or rate-limits us): that, not our own backoff.
                     LOG.info("the appliance asks to retry in {} ms", e.retryAfterMs());
@@ -121,6 +141,11 @@ public final class AgentDaemon implements Runnable {
                 LOG.warn("{}: {}", status, e.getMessage());
                 pause();
             }
+        }
+        WorkloadApi api = workloadApi;
+        if (api != null) {
+            api.close();
+            workloadApi = null;
         }
         status = "stopped";
     }
@@ -163,10 +188,15 @@ public final class AgentDaemon implements Runnable {
                 ? Addressing.brokerWithSvid(topics, deviceId) : Addressing.endpoint(topics, deviceId))) {
             c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
             current = c;
-            c.followSiteBundle(new BundleFollower(state, BundleFollower.trustDomainOf(id.spiffeId()))::accept);
+            WorkloadApi api = workloadApi(id);
+            c.followSiteBundle(new BundleFollower(state, BundleFollower.trustDomainOf(id.spiffeId()),
+                    api == null ? () -> { } : api::bundlesChanged)::accept);
             status = "connected";
             LOG.info("connected as {}; SVID valid until {}", id.spiffeId(), id.notAfter());
             backoff.reset();
+            if (api != null) {
+                api.onConnected();
+            }
             Attester attester = new Attester(tpm, config.imaLog(), config.bootLog());
             KeyPair unused = null;
             while (stop.getCount() > 0 && !c.lost().isDone()) {
@@ -181,6 +211,9 @@ public final class AgentDaemon implements Runnable {
                 Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId),
                         key == null ? null : nonce -> nodeKeys.certify(key, nonce));
                 verdict = v.state();
+                if (api != null) {
+                    api.onVerdict(v);
+                }
                 if (v.svid() != null && key != null) {
                     state.save(key.getPrivate(), v.svid().svidPem(), v.svid().bundlePem());
                     LOG.info("SVID renewed with a passing attestation, valid until {}",
@@ -210,6 +243,33 @@ public final class AgentDaemon implements Runnable {
         } finally {
             current = null;
         }
+    }
+
+    /**
+     * The Workload API when enabled, started on first use; a failure to start (no epoll on this platform, something
+     * else at the socket path) is logged once and the agent runs on without it: node attestation does not depend on it.
+     */
+    private WorkloadApi workloadApi(NodeIdentity id) {
+        AgentConfig.WorkloadApi wc = config.workloadApi();
+        if (workloadApi != null || workloadApiFailed || wc == null || !wc.on()) {
+            return workloadApi;
+        }
+        try {
+            WorkloadApi.Settings s = WorkloadApi.Settings.defaults(wc.socket(), config.imaLog(),
+                    wc.maxBinaryBytes() == null ? AgentConfig.WorkloadApi.DEFAULT_MAX_BINARY : wc.maxBinaryBytes());
+            String td = BundleFollower.trustDomainOf(id.spiffeId());
+            workloadApi = WorkloadApi.start(s, td, new ApplianceIssuer(() -> current), new StateTrustBundles(state, td),
+                    clock);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            workloadApiFailed = true;
+            LOG.error("the Workload API is enabled but could not start; the agent runs without it: {}", e.getMessage());
+        }
+        return workloadApi;
+    }
+
+    /** The Workload API, or null when it is off or not started yet. */
+    public WorkloadApi workloadApi() {
+        return workloadApi;
     }
 
     /** The last verdict the appliance gave (trusted, failed, pending), or null before the first. */

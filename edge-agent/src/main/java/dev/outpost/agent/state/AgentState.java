@@ -38,6 +38,7 @@ public final class AgentState {
     static final String BUNDLE = "bundle.pem";
     static final String BUNDLE_SEQUENCE = "bundle.sequence";
     static final String FEDERATED = "federated";
+    static final String JWT_AUTHORITIES = "jwt-authorities.json";
     private static final int MAX_PEM = 256 * 1024;
 
     private final Path dir;
@@ -150,6 +151,21 @@ public final class AgentState {
      * so a crash part way leaves the old sequence and the same bundle is applied again on the next connection.
      */
     public void saveBundle(String x509Authorities, java.util.Map<String, String> federated, long sequence) throws IOException {
+        saveBundle(x509Authorities, federated, null, sequence);
+    }
+
+    /**
+     * As above, with the JWT authorities (trust domain → JWKS JSON) the site bundle carries, or null when it carries
+     * none; kept so the Workload API serves and validates JWT-SVIDs after a restart while the appliance is away.
+     */
+    public void saveBundle(String x509Authorities, java.util.Map<String, String> federated,
+            java.util.Map<String, String> jwtAuthorities, long sequence) throws IOException {
+        if (jwtAuthorities == null) {
+            Files.deleteIfExists(dir.resolve(JWT_AUTHORITIES));
+        } else {
+            AtomicFiles.writePrivate(dir.resolve(JWT_AUTHORITIES),
+                    new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(new java.util.TreeMap<>(jwtAuthorities)));
+        }
         Path fed = dir.resolve(FEDERATED);
         Files.createDirectories(fed);
         for (java.util.Map.Entry<String, String> e : federated.entrySet()) {
@@ -165,6 +181,20 @@ public final class AgentState {
         }
         AtomicFiles.writePrivate(bundleFile(), x509Authorities);
         AtomicFiles.writePrivate(dir.resolve(BUNDLE_SEQUENCE), Long.toString(sequence) + "\n");
+    }
+
+    /** The JWT authorities of the last site bundle, trust domain → JWKS JSON; empty when it carried none. */
+    public java.util.Map<String, String> jwtAuthorities() throws IOException {
+        Path p = dir.resolve(JWT_AUTHORITIES);
+        if (!Files.exists(p)) {
+            return java.util.Map.of();
+        }
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readValue(read(p),
+                    new com.fasterxml.jackson.core.type.TypeReference<java.util.TreeMap<String, String>>() { });
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IOException(p + ": not a JWT authority map", e);
+        }
     }
 
     /** Trust anchors of the federated trust domains, by trust domain. */

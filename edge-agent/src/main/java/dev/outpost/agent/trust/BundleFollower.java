@@ -30,10 +30,17 @@ public final class BundleFollower {
 
     private final AgentState state;
     private final String trustDomain;
+    private final Runnable onApplied;
 
     public BundleFollower(AgentState state, String trustDomain) {
+        this(state, trustDomain, () -> { });
+    }
+
+    /** @param onApplied told after a new bundle is saved (the Workload API pushes it to its streams) */
+    public BundleFollower(AgentState state, String trustDomain, Runnable onApplied) {
         this.state = state;
         this.trustDomain = trustDomain;
+        this.onApplied = onApplied;
     }
 
     public synchronized Outcome accept(byte[] payload) {
@@ -58,8 +65,10 @@ public final class BundleFollower {
                 LOG.debug("site bundle {} is not newer than {}", b.sequence(), have);
                 return Outcome.NOT_NEWER;
             }
-            state.saveBundle(b.x509Authorities(), b.federated(), b.sequence());
-            LOG.info("trust bundle {} applied: {} federated trust domain(s)", b.sequence(), b.federated().size());
+            state.saveBundle(b.x509Authorities(), b.federated(), b.jwtAuthorities(), b.sequence());
+            LOG.info("trust bundle {} applied: {} federated trust domain(s), JWT authorities for {}", b.sequence(),
+                    b.federated().size(), b.jwtAuthorities() == null ? "none" : b.jwtAuthorities().keySet());
+            onApplied.run();
             return Outcome.APPLIED;
         } catch (IOException e) {
             LOG.warn("site bundle {} not saved, trust unchanged: {}", b.sequence(), e.getMessage());

@@ -20,6 +20,26 @@ class AgentConfigTest {
         assertThat(c.appliance().port()).isEqualTo(8883);
         assertThat(c.tpm()).isEqualTo("device:/dev/tpmrm0");
         assertThat(c.renewFraction()).isEqualTo(0.5);
+        assertThat(c.workloadApi().on()).isFalse();
+        assertThat(c.workloadApi().socket()).isEqualTo(AgentConfig.WorkloadApi.DEFAULT_SOCKET);
+        assertThat(c.workloadApi().maxBinaryBytes()).isEqualTo(AgentConfig.WorkloadApi.DEFAULT_MAX_BINARY);
+    }
+
+    @Test
+    void workloadApiIsOffByDefaultAndItsSocketIsChecked(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("a.yaml");
+        Files.writeString(f, "appliance: {host: h, port: 8883}\ntrust: {bundle: /x}\n");
+        AgentConfig c = AgentConfig.load(f);
+        assertThat(c.workloadApi().on()).isFalse();
+        Files.writeString(f, "appliance: {host: h, port: 8883}\ntrust: {bundle: /x}\nworkloadApi: {enabled: true}\n");
+        assertThat(AgentConfig.load(f).workloadApi().socket()).isEqualTo(Path.of("/run/outpost-agent/workload.sock"));
+        Files.writeString(f, "appliance: {host: h, port: 8883}\ntrust: {bundle: /x}\n"
+                + "workloadApi: {enabled: true, socket: run/w.sock, maxBinaryBytes: 0}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("workloadApi.socket: an absolute path")
+                .hasMessageContaining("workloadApi.maxBinaryBytes: must be positive");
+        Files.writeString(f, "appliance: {host: h, port: 8883}\ntrust: {bundle: /x}\n"
+                + "workloadApi: {enabled: true, socket: /" + "x".repeat(120) + "}\n");
+        assertThatThrownBy(() -> AgentConfig.load(f)).hasMessageContaining("at most 107 characters");
     }
 
     @Test

@@ -61,6 +61,25 @@ class BundleFollowerTest {
     }
 
     @Test
+    void jwtAuthoritiesAreKeptWithTheBundleAndTheWorkloadApiIsTold() throws Exception {
+        AgentState state = new AgentState(dir);
+        int[] told = {0};
+        BundleFollower f = new BundleFollower(state, "site.example", () -> told[0]++);
+        String root = pem(cert("site root", true));
+        String jwks = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"a\"}]}";
+        assertThat(f.accept(encode(new SiteBundle(1, "site.example", 1, root, Map.of(), Map.of("site.example", jwks)))))
+                .isEqualTo(Outcome.APPLIED);
+        assertThat(state.jwtAuthorities()).containsExactly(Map.entry("site.example", jwks));
+        assertThat(told[0]).isEqualTo(1);
+        assertThat(f.accept(encode(SiteBundle.of("site.example", 1, root)))).isEqualTo(Outcome.NOT_NEWER);
+        assertThat(told[0]).isEqualTo(1);
+        // A bundle without JWT authorities takes them away.
+        assertThat(f.accept(encode(SiteBundle.of("site.example", 2, root)))).isEqualTo(Outcome.APPLIED);
+        assertThat(state.jwtAuthorities()).isEmpty();
+        assertThat(told[0]).isEqualTo(2);
+    }
+
+    @Test
     void refusesWhatIsNotATrustBundleOfOurTrustDomainAndKeepsTheOldOne() throws Exception {
         AgentState state = new AgentState(dir);
         BundleFollower f = new BundleFollower(state, "site.example");
