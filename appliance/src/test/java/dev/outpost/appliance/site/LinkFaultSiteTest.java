@@ -31,7 +31,7 @@ class LinkFaultSiteTest {
             Path root = central.rootPem(dir.resolve("central-root.pem"));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
-                    .extraConfig(LinkFaults.upstream(root, token, Duration.ofSeconds(2), 40, https(link.port())))) {
+                    .extraConfig(LinkFaults.upstream(root, token, Duration.ofSeconds(3), 40, https(link.port())))) {
                 site.startAppliance();
                 OutboxStore outbox = site.appliance().outbox().store();
                 LinkFaults.drained(site, Duration.ofSeconds(30));

@@ -40,7 +40,7 @@ final class LinkFaults {
                 "  caFile: " + root,
                 "  join: token",
                 "  token: " + token,
-                "  connectTimeout: PT2S",
+                "  connectTimeout: PT5S",
                 "  requestTimeout: " + requestTimeout,
                 "outbox:",
                 "  batchRows: " + batchRows);
