@@ -45,7 +45,9 @@ public final class OutboxSender {
     private final Clock clock;
     private final int batchRows;
     /** Rows per batch now: halved after a batch timed out (a slow link), doubled back after each success. */
-    private int currentRows;
+    private volatile int currentRows;
+    /** Batches that timed out in flight (status: a link too slow for the batch size shows here). */
+    private final java.util.concurrent.atomic.AtomicLong timeouts = new java.util.concurrent.atomic.AtomicLong();
     private int failures;
     private Instant nextAttempt = Instant.MIN;
     private volatile String lastError;
@@ -81,6 +83,9 @@ public final class OutboxSender {
                 lastError = null;
                 lastSuccess = clock.instant();
             } catch (Exception e) {
+                if (timedOut(e)) {
+                    timeouts.incrementAndGet();
+                }
                 if (timedOut(e) && currentRows > 1) {
                     // A batch that cannot cross the link within the request timeout never will: send less at a time.
                     currentRows = Math.max(1, currentRows / 2);
@@ -135,9 +140,13 @@ public final class OutboxSender {
         return false;
     }
 
-    /** Rows the next batch may carry (for status and tests). */
-    public synchronized int batchRowsNow() {
+    /** Rows the next batch may carry (for status: not synchronized, a drain may hold the sender for long). */
+    public int batchRowsNow() {
         return currentRows;
+    }
+
+    public long batchTimeouts() {
+        return timeouts.get();
     }
 
     /** Forgets the back-off: the next {@link #drain()} tries at once. */

@@ -82,7 +82,12 @@ public final class SiteApiClient {
 
     /** POST a JSON body; the response body of a 200. */
     public byte[] post(String path, String json) throws UpstreamException {
-        return send(postRequest(path, json), path, null).orElseThrow();
+        return post(path, json, requestTimeout);
+    }
+
+    /** POST with a deadline of its own (the join: see UpstreamLink#JOIN_TIMEOUT). */
+    public byte[] post(String path, String json, Duration timeout) throws UpstreamException {
+        return send(postRequest(path, json, timeout), path, null, timeout).orElseThrow();
     }
 
     /**
@@ -90,7 +95,7 @@ public final class SiteApiClient {
      * 409 carries where to resume. Only no answer at all is an exception.
      */
     public Exchange exchange(String path, String json) throws UpstreamException {
-        HttpResponse<byte[]> r = call(postRequest(path, json), path);
+        HttpResponse<byte[]> r = call(postRequest(path, json, requestTimeout), path, requestTimeout);
         return new Exchange(r.statusCode(), r.body());
     }
 
@@ -103,21 +108,22 @@ public final class SiteApiClient {
         if (knownSequence != null) {
             b.header("If-None-Match", "\"" + knownSequence + "\"");
         }
-        return send(b.build(), path, knownSequence);
+        return send(b.build(), path, knownSequence, requestTimeout);
     }
 
     public URI base() {
         return base;
     }
 
-    private HttpRequest postRequest(String path, String json) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(requestTimeout)
+    private HttpRequest postRequest(String path, String json, Duration timeout) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)).build();
     }
 
-    private Optional<byte[]> send(HttpRequest req, String path, Long knownSequence) throws UpstreamException {
-        HttpResponse<byte[]> r = call(req, path);
+    private Optional<byte[]> send(HttpRequest req, String path, Long knownSequence, Duration timeout)
+            throws UpstreamException {
+        HttpResponse<byte[]> r = call(req, path, timeout);
         byte[] body = r.body();
         if (r.statusCode() == 304 && knownSequence != null) {
             return Optional.empty();
@@ -134,14 +140,14 @@ public final class SiteApiClient {
      * so a central (or a half-open link) that sends headers and then stalls would hold the caller forever. The
      * future is cancelled at the deadline, which aborts the exchange and closes its connection.
      */
-    private HttpResponse<byte[]> call(HttpRequest req, String path) throws UpstreamException {
+    private HttpResponse<byte[]> call(HttpRequest req, String path, Duration timeout) throws UpstreamException {
         CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(req,
                 info -> new LimitedBody(SiteApiMessages.MAX_RESPONSE_BYTES));
         try {
-            return f.get(requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(true);
-            throw new UpstreamException("central did not answer in " + requestTimeout.toSeconds() + " s (" + where(path)
+            throw new UpstreamException("central did not answer in " + timeout.toSeconds() + " s (" + where(path)
                     + ")", new HttpTimeoutException("request deadline"));
         } catch (ExecutionException e) {
             Throwable c = e.getCause() == null ? e : e.getCause();

@@ -35,6 +35,12 @@ public final class UpstreamLink {
     private static final Duration FIRST_RETRY = Duration.ofSeconds(10);
     private static final Duration MAX_RETRY = Duration.ofMinutes(10);
     private static final int MAX_TOKEN_BYTES = 1024;
+    /**
+     * The join's deadline: at least this, whatever {@code upstream.requestTimeout} says. A join whose answer is lost
+     * cannot be repeated (central consumed the token or the join record: a retry gets 409 and the site is stranded
+     * until the central team re-registers it), so the join waits longer for its answer than routine calls do.
+     */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
 
     private final ApplianceConfig config;
     private final Clock clock;
@@ -259,24 +265,25 @@ public final class UpstreamLink {
     private byte[] joinBody(SiteApiClient anonymous, String csr) throws UpstreamException, IOException,
             GeneralSecurityException {
         ApplianceConfig.Upstream u = config.upstream();
+        Duration wait = u.requestTimeout().compareTo(JOIN_TIMEOUT) > 0 ? u.requestTimeout() : JOIN_TIMEOUT;
         byte[] body;
         if (u.join() == ApplianceConfig.JoinMethod.TOKEN) {
             LOG.info("joining central {} as site {} with a join token", anonymous.base(), config.site());
-            body = anonymous.post("/v1/join/token", SiteApiMessages.joinToken(config.site(), token(u), csr));
+            body = anonymous.post("/v1/join/token", SiteApiMessages.joinToken(config.site(), token(u), csr), wait);
         } else {
             TpmJoin tpm = new TpmJoin(u.tpm(), config.upstreamDir());
             Files.createDirectories(config.upstreamDir());
             TpmJoin.Presented p = tpm.present();
             LOG.info("joining central {} as site {} with this gateway's TPM (EK {})", anonymous.base(), config.site(), p.ekHash());
             SiteApiMessages.JoinChallenge ch = SiteApiMessages.joinChallenge(anonymous.post("/v1/join/tpm/begin",
-                    SiteApiMessages.joinTpmBegin(config.site(), p.ekPublic(), p.ekCertificate(), p.akPublic())));
+                    SiteApiMessages.joinTpmBegin(config.site(), p.ekPublic(), p.ekCertificate(), p.akPublic()), wait));
             byte[] secret;
             try {
                 secret = tpm.activate(ch.credentialBlob(), ch.encryptedSecret());
             } catch (TpmFormatException e) {
                 throw new UpstreamException(0, null, "central's credential is unusable: " + e.getMessage());
             }
-            body = anonymous.post("/v1/join/tpm/finish", SiteApiMessages.joinTpmFinish(ch.joinId(), secret, csr));
+            body = anonymous.post("/v1/join/tpm/finish", SiteApiMessages.joinTpmFinish(ch.joinId(), secret, csr), wait);
         }
         return body;
     }

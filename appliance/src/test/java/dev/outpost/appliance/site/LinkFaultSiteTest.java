@@ -60,6 +60,33 @@ class LinkFaultSiteTest {
     }
 
     @Test
+    void aBatchTooBigForTheLinkIsHalvedUntilItCrosses(@TempDir Path dir) throws Exception {
+        try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"),
+                SiteHarness.TRUST_DOMAIN, 0);
+                FaultProxy link = FaultProxy.to(central.app().sitePort())) {
+            String token = central.services().admin.add("test-site", null, Duration.ofHours(1)).token();
+            Path root = central.rootPem(dir.resolve("central-root.pem"));
+            try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                    .caConfig("  mode: nested")
+                    .extraConfig(LinkFaults.upstream(root, token, Duration.ofSeconds(3), 500, https(link.port())))) {
+                site.startAppliance();
+                OutboxStore outbox = site.appliance().outbox().store();
+                LinkFaults.drained(site, Duration.ofSeconds(30));
+                link.down();
+                LinkFaults.backlog(outbox, 500, "big");
+                // 500 rows are ~100 KB on the wire: 5 s at 20 KB/s, over the 3 s deadline; 125 rows fit.
+                link.slow(20_000, Duration.ZERO);
+                LinkFaults.drained(site, Duration.ofSeconds(45));
+                AdminClient admin = new AdminClient(site.adminSocket());
+                var status = LinkFaults.JSON.readTree(admin.get("/v1/status").body()).path("outbox");
+                assertThat(status.path("batchTimeouts").asLong()).as("the 500-row batch timed out").isPositive();
+                assertThat(status.path("batchRowsNow").asInt()).isBetween(1, 500);
+                LinkFaults.exactlyOnce(outbox, LinkFaults.centralEvents(central.services()));
+            }
+        }
+    }
+
+    @Test
     void twoCentralsOnOnePostgresOneKilledTheSiteFailsOver(@TempDir Path dir) throws Exception {
         assumeTrue(Postgres.binaries().isPresent(), "PostgreSQL server binaries are not installed");
         try (Postgres pg = Postgres.start()) {
