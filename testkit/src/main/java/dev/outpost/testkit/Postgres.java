@@ -80,7 +80,7 @@ public final class Postgres implements AutoCloseable {
 
     private void startServer() {
         String opts = "-h 127.0.0.1 -p " + port + " -k " + dir + " -c fsync=off -c synchronous_commit=off"
-                + " -c full_page_writes=off -c max_connections=200";
+                + " -c full_page_writes=off -c max_connections=100";
         run(List.of(bin.resolve("pg_ctl").toString(), "-D", data().toString(), "-l", dir.resolve("server.log").toString(),
                 "-o", opts, "-w", "-t", "60", "start"), 90).assertSuccess();
     }

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.appliance.admin.AdminClient;
+import dev.outpost.appliance.cli.ApplianceCli;
 import dev.outpost.appliance.store.OutboxStore;
+import dev.outpost.testkit.CliRun;
 import dev.outpost.testkit.FaultProxy;
 import dev.outpost.testkit.Postgres;
 
@@ -116,6 +118,16 @@ class LinkFaultSiteTest {
                     assertThat(status.path("address").asText()).isEqualTo(https(b.app().sitePort()));
                     assertThat(status.path("failovers").asLong()).isPositive();
                     LinkFaults.exactlyOnce(outbox, LinkFaults.centralEvents(b.services()));
+                    // What the operator sees: `outpost-appliance status` and the metrics name the address in use.
+                    CliRun cli = CliRun.run(ApplianceCli::commandLine, "status", "--socket", site.adminSocket().toString());
+                    assertThat(cli.exitCode()).as(cli.err()).isZero();
+                    assertThat(cli.out()).contains("central:       " + https(b.app().sitePort()) + " (2 of 2 configured");
+                    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + site.appliance().metricsPort() + "/metrics")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    assertThat(metrics).contains("outpost_upstream_address_active{url=\"" + https(b.app().sitePort())
+                            + "\"} 1.0", "outpost_upstream_address_active{url=\"" + https(a.app().sitePort()) + "\"} 0.0",
+                            "outpost_upstream_failovers_total ");
                 }
             } finally {
                 a.close();
