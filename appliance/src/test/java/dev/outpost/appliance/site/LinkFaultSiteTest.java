@@ -126,7 +126,7 @@ class LinkFaultSiteTest {
                             java.net.URI.create("http://127.0.0.1:" + site.appliance().metricsPort() + "/metrics")).build(),
                             java.net.http.HttpResponse.BodyHandlers.ofString()).body();
                     assertThat(metrics).contains("outpost_upstream_address_active{url=\"" + https(b.app().sitePort())
-                            + "\"} 1.0", "outpost_upstream_address_active{url=\"" + https(a.app().sitePort()) + "\"} 0.0",
+                            + "\",} 1.0", "outpost_upstream_address_active{url=\"" + https(a.app().sitePort()) + "\",} 0.0",
                             "outpost_upstream_failovers_total ");
                 }
             } finally {

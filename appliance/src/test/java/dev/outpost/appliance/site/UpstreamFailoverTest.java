@@ -71,11 +71,13 @@ class UpstreamFailoverTest {
         try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"),
                 SiteHarness.TRUST_DOMAIN, 0);
                 FaultProxy proxy = FaultProxy.to(central.app().sitePort())) {
-            SiteApiClient client = new SiteApiClient(java.net.URI.create("https://127.0.0.1:" + proxy.port()),
-                    central.services().ca.roots(), null, null, java.time.Duration.ofSeconds(2),
-                    java.time.Duration.ofSeconds(2));
+            java.net.URI uri = java.net.URI.create("https://127.0.0.1:" + proxy.port());
+            SiteApiClient patient = new SiteApiClient(uri, central.services().ca.roots(), null, null,
+                    java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(30));
+            SiteApiClient client = new SiteApiClient(uri, central.services().ca.roots(), null, null,
+                    java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(2));
             // Through a healthy link central answers (401: no credential), which is an answer, not a timeout.
-            assertThatThrownBy(() -> client.get("/v1/site/bundle", null)).isInstanceOf(UpstreamException.class)
+            assertThatThrownBy(() -> patient.get("/v1/site/bundle", null)).isInstanceOf(UpstreamException.class)
                     .satisfies(e -> assertThat(((UpstreamException) e).status()).isEqualTo(401));
             // The TLS handshake is cut after a few bytes reach central: nothing comes back, the call ends anyway.
             proxy.cutAfter(100);
@@ -101,8 +103,9 @@ class UpstreamFailoverTest {
                 "  caFile: " + root,
                 "  join: token",
                 "  token: " + token,
-                "  connectTimeout: PT2S",
-                "  requestTimeout: PT2S",
+                // Generous for a loaded test machine; the stalled address still costs only this long.
+                "  connectTimeout: PT5S",
+                "  requestTimeout: PT5S",
                 ""), "test");
     }
 }
