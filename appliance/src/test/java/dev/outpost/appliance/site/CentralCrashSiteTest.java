@@ -30,7 +30,7 @@ import dev.outpost.testkit.Postgres;
  * central, which must get its connection pool back by itself. Central ends with every event of the site once.
  */
 class CentralCrashSiteTest {
-    private static final int EVENTS = 1000;
+    private static final int EVENTS = 600;
 
     @Test
     void centralKilledMidBatchAndRestartedLosesNothingAndDoublesNothing(@TempDir Path dir) throws Exception {
