@@ -70,15 +70,32 @@ public final class Postgres implements AutoCloseable {
             Postgres pg = new Postgres(bin, dir, freePort());
             pg.run(List.of(bin.resolve("initdb").toString(), "-D", pg.data().toString(), "-U", USER, "--auth=trust",
                     "--encoding=UTF8", "--no-sync"), 120).assertSuccess();
-            String opts = "-h 127.0.0.1 -p " + pg.port + " -k " + dir + " -c fsync=off -c synchronous_commit=off"
-                    + " -c full_page_writes=off -c max_connections=100";
-            pg.run(List.of(bin.resolve("pg_ctl").toString(), "-D", pg.data().toString(), "-l", dir.resolve("server.log").toString(),
-                    "-o", opts, "-w", "-t", "60", "start"), 90).assertSuccess();
+            pg.startServer();
             Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "postgres-stop"));
             return pg;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void startServer() {
+        String opts = "-h 127.0.0.1 -p " + port + " -k " + dir + " -c fsync=off -c synchronous_commit=off"
+                + " -c full_page_writes=off -c max_connections=100";
+        run(List.of(bin.resolve("pg_ctl").toString(), "-D", data().toString(), "-l", dir.resolve("server.log").toString(),
+                "-o", opts, "-w", "-t", "60", "start"), 90).assertSuccess();
+    }
+
+    /**
+     * Stops the server the hard way ({@code -m immediate}: every connection is cut, like a crash) and starts it again
+     * on the same port with the same data: for tests of clients that must recover their connections.
+     */
+    public synchronized void restart() {
+        if (stopped) {
+            throw new IllegalStateException("stopped");
+        }
+        run(List.of(bin.resolve("pg_ctl").toString(), "-D", data().toString(), "-m", "immediate", "-w", "stop"), 60)
+                .assertSuccess();
+        startServer();
     }
 
     /** A new, empty database; returns its JDBC URL (user {@value #USER}, no password). */

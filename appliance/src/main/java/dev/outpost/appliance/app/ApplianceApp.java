@@ -37,6 +37,7 @@ import dev.outpost.appliance.directives.DirectiveFollower;
 import dev.outpost.appliance.upstream.BundleFollower;
 import dev.outpost.appliance.outbox.OutboxSender;
 import dev.outpost.appliance.outbox.OutboxService;
+import dev.outpost.appliance.upstream.CentralAddresses;
 import dev.outpost.appliance.upstream.UpstreamLink;
 import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
@@ -147,11 +148,13 @@ public final class ApplianceApp {
         caKeys.migrate(config.caDir());
         // A switch next.* -> ca.* cut short by a crash is finished before anything looks at the CA files.
         caFiles.recoverInterruptedSwitch();
+        // Which of central's addresses answers is learnt once for every caller of the link (docs/upward-link.md).
+        CentralAddresses central = config.upstream().online() ? new CentralAddresses(config.upstream().addresses()) : null;
         if (config.ca().nested() && !caFiles.hasActive()) {
             if (!config.upstream().online()) {
                 throw new CaException(NestedStart.noCaMessage(config));
             }
-            NestedStart.obtainFromUpstream(config, caFiles, clock);
+            NestedStart.obtainFromUpstream(config, caFiles, clock, central);
         }
         // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
         SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
@@ -168,7 +171,7 @@ public final class ApplianceApp {
                             clock);
             AtomicReference<Runnable> onBundleChange = new AtomicReference<>(() -> { });
             CaRotation rotation = new CaRotation(ca, caFiles, new CaInstaller(caFiles, config.trustDomain(), config.site(),
-                    clock), NestedStart.signer(config, clock), clock, () -> {
+                    clock), NestedStart.signer(config, clock, central), clock, () -> {
                         bundles.bump();
                         onBundleChange.get().run();
                     });
@@ -305,7 +308,7 @@ public final class ApplianceApp {
                 // The followers' calls to central take turns: each may renew the site credential (files in
                 // upstream/) when it is past half its life, and two renewals at once would mix keys and certificates.
                 Object upstreamCalls = new Object();
-                BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock), ca, config.trustDomain(),
+                BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock, central), ca, config.trustDomain(),
                         () -> {
                             bundles.bump();
                             onBundleChange.get().run();
@@ -328,7 +331,7 @@ public final class ApplianceApp {
                             quarantine.hold(id);
                             revocations.revoke(id, reason);
                         });
-                UpstreamLink directiveLink = UpstreamLink.create(config, clock);
+                UpstreamLink directiveLink = UpstreamLink.create(config, clock, central);
                 DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(after -> {
                     synchronized (upstreamCalls) {
                         return directiveLink.directives(after);
@@ -368,12 +371,21 @@ public final class ApplianceApp {
                     kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
             vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             // Every site writes its outbox; only a site linked to central sends it (docs/upward-link.md).
-            UpstreamLink eventsLink = config.ca().nested() && config.upstream().online() ? UpstreamLink.create(config, clock) : null;
+            UpstreamLink eventsLink = config.ca().nested() && config.upstream().online() ? UpstreamLink.create(config, clock, central) : null;
             app.outbox = new OutboxService(db, config.outbox(), eventsLink == null ? null : json -> {
                 dev.outpost.appliance.upstream.SiteApiClient.Exchange x = eventsLink.postEvents(json);
                 return new OutboxSender.Reply(x.status(), x.body());
             }, ca::notAfter, clock).start(vertx, registry);
-            api.withOutbox(app.outbox::status);
+            if (central != null) {
+                central.bind(registry);
+            }
+            api.withOutbox(() -> {
+                java.util.Map<String, Object> m = app.outbox.status();
+                if (central != null) {
+                    m.put("upstream", central.status());
+                }
+                return m;
+            });
             // Site CA events for central ("ca", never dropped): a next CA ready, an active one expired. The switch itself
             // is reported by onActivated above.
             rotation.onTransition((state, why) -> {

@@ -6,6 +6,7 @@ import dev.outpost.appliance.ca.CaFiles;
 import dev.outpost.appliance.ca.NextCaSigner;
 import dev.outpost.appliance.ca.SelfSigner;
 import dev.outpost.appliance.config.ApplianceConfig;
+import dev.outpost.appliance.upstream.CentralAddresses;
 import dev.outpost.appliance.upstream.UpstreamLink;
 
 /** What the CA mode decides at start: who signs the next CA, and how a nested site without a CA gets one. */
@@ -14,11 +15,11 @@ final class NestedStart {
     }
 
     /** Standalone: ourselves. Nested with a link: central. Nested without: nobody (the operator, by file). */
-    static NextCaSigner signer(ApplianceConfig config, Clock clock) {
+    static NextCaSigner signer(ApplianceConfig config, Clock clock, CentralAddresses central) {
         if (!config.ca().nested()) {
             return new SelfSigner(config.trustDomain(), config.site(), config.ca().ttl(), clock);
         }
-        return config.upstream().online() ? UpstreamLink.create(config, clock).caSigner() : null;
+        return config.upstream().online() ? UpstreamLink.create(config, clock, central).caSigner() : null;
     }
 
     /** The refusal of a nested site that has no CA and no link, naming the way out. */
@@ -39,7 +40,8 @@ final class NestedStart {
      * First start of a nested site with a link: join central if this site has no credential yet, have the site CA
      * signed, install it. Blocks (with back-off) until it has a CA: there is nothing a site without one can serve.
      */
-    static void obtainFromUpstream(ApplianceConfig config, CaFiles files, Clock clock) throws Exception {
+    static void obtainFromUpstream(ApplianceConfig config, CaFiles files, Clock clock, CentralAddresses central)
+            throws Exception {
         // Nothing else runs yet; the monitoring port is up meanwhile so that /health/ready says why the site does not
         // serve (not ready, reason from the last attempt) instead of not answering at all.
         java.util.concurrent.atomic.AtomicReference<String> why =
@@ -52,7 +54,7 @@ final class NestedStart {
         try {
             monitoring.start(vertx, config.metrics().host(), config.metrics().port())
                     .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
-            UpstreamLink.create(config, clock).bootstrap(files, why::set);
+            UpstreamLink.create(config, clock, central).bootstrap(files, why::set);
         } finally {
             // Closed even when start-up was interrupted: the real monitoring server binds the same port next.
             boolean interrupted = Thread.interrupted();

@@ -43,11 +43,26 @@ final class StatusCommand implements Callable<Integer> {
                     o.path("oldestAgeSeconds").asText());
             w.printf("coalesced:     %s%n", o.path("coalesced").asText());
             w.printf("acked through: %s of %s%n", o.path("ackedThrough").asText(), o.path("lastSeq").asText());
+            JsonNode u = o.path("upstream");
+            if (u.isObject()) {
+                w.printf("central:       %s (%d of %d configured; %s failovers)%n", u.path("address").asText(),
+                        indexOf(u), u.path("addresses").size(), u.path("failovers").asText());
+            }
             if (o.hasNonNull("lastError")) {
                 w.printf("last error:    %s%n", CliSupport.printable(o.path("lastError").asText()));
             }
         }
         w.flush();
+        return 0;
+    }
+
+    private static int indexOf(JsonNode upstream) {
+        JsonNode all = upstream.path("addresses");
+        for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).asText().equals(upstream.path("address").asText())) {
+                return i + 1;
+            }
+        }
         return 0;
     }
 }

@@ -127,16 +127,29 @@ public record ApplianceConfig(
      * The central trust domain's site API (docs/upward-link.md). All null: no online link; a nested site then gets
      * its CA by the file flow only.
      *
-     * @param url       https://HOST:PORT of central's site API
+     * @param url       https://HOST:PORT of central's site API (a list of one; exclusive with {@code urls})
+     * @param urls      several addresses of central (instances or sites of it), tried in turn: a connect failure, a
+     *                  timeout or a 5xx moves to the next
      * @param caFile    central's root, the only anchor trusted for the site API's server certificate
      * @param join      how the site joins central the first time: by the gateway's TPM or a one-time token
      * @param token     the join token itself (prefer tokenFile: a config file is often readable by more people)
      * @param tokenFile a file holding the join token
      * @param tpm       the gateway's own TPM for {@code join: tpm}, as a TPM URI (device:/dev/tpmrm0, swtpm:HOST:PORT)
+     * @param connectTimeout  a TCP connect to one address gives up after this
+     * @param requestTimeout  one whole request to one address (sent, answered and read) gives up after this
      */
-    public record Upstream(String url, Path caFile, JoinMethod join, String token, Path tokenFile, String tpm) {
+    public record Upstream(String url, java.util.List<String> urls, Path caFile, JoinMethod join, String token,
+                           Path tokenFile, String tpm, Duration connectTimeout, Duration requestTimeout) {
         public boolean online() {
-            return url != null;
+            return !addresses().isEmpty();
+        }
+
+        /** The addresses in the order they are tried: {@code urls}, or {@code url} as a list of one. */
+        public java.util.List<String> addresses() {
+            if (urls != null && !urls.isEmpty()) {
+                return urls;
+            }
+            return url == null ? java.util.List.of() : java.util.List.of(url);
         }
     }
 

@@ -13,6 +13,7 @@ import dev.outpost.spiffe.SpiffeId;
 final class ConfigValidator {
     private static final Pattern SITE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     /** Central's site names (its credential's SPIFFE ID ends with one): stricter than a standalone site's. */
+    private static final int MAX_UPSTREAM_URLS = 16;
     private static final Pattern CENTRAL_SITE = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     /** sun_path is 108 bytes including the terminating NUL. */
     static final int MAX_SOCKET_PATH = 107;
@@ -155,7 +156,19 @@ final class ConfigValidator {
     }
 
     private void upstream(ApplianceConfig.Upstream u, ApplianceConfig.Ca ca, String site) {
-        if (u == null || u.url() == null) {
+        if (u != null) {
+            positive("upstream.connectTimeout", u.connectTimeout());
+            positive("upstream.requestTimeout", u.requestTimeout());
+        }
+        if (u != null && u.url() != null && u.urls() != null) {
+            error("upstream.urls", "set upstream.url (one address) or upstream.urls (a list), not both");
+            return;
+        }
+        if (u != null && u.urls() != null && u.urls().isEmpty()) {
+            error("upstream.urls", "an empty list: give at least one address, or remove the key (no online link)");
+            return;
+        }
+        if (u == null || !u.online()) {
             if (u != null && (u.caFile() != null || u.token() != null || u.tokenFile() != null)) {
                 error("upstream.url", "required when other upstream keys are set (or remove them: no online link)");
             }
@@ -169,17 +182,18 @@ final class ConfigValidator {
             error("upstream.url", "only a nested site CA (ca.mode: nested) is signed upstream; set ca.mode: nested "
                     + "or remove upstream.url");
         }
-        java.net.URI uri;
-        try {
-            uri = new java.net.URI(u.url());
-        } catch (java.net.URISyntaxException ex) {
-            error("upstream.url", "not a URL: " + ex.getMessage());
-            return;
-        }
-        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-            error("upstream.url", "must be https://HOST[:PORT] (central's site API), got " + show(u.url()));
-        } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
-            error("upstream.url", "must not have a path (the API paths are fixed), got " + show(u.url()));
+        if (u.urls() != null) {
+            if (u.urls().size() > MAX_UPSTREAM_URLS) {
+                error("upstream.urls", "at most " + MAX_UPSTREAM_URLS + " addresses, got " + u.urls().size());
+            }
+            if (new java.util.HashSet<>(u.urls()).size() != u.urls().size()) {
+                error("upstream.urls", "lists an address twice");
+            }
+            for (int i = 0; i < u.urls().size() && i < MAX_UPSTREAM_URLS; i++) {
+                centralUrl("upstream.urls[" + i + "]", u.urls().get(i));
+            }
+        } else {
+            centralUrl("upstream.url", u.url());
         }
         if (u.caFile() == null) {
             error("upstream.caFile", "required with upstream.url: central's root, the only anchor trusted for its "
@@ -213,6 +227,25 @@ final class ConfigValidator {
         }
     }
 
+    private void centralUrl(String key, String url) {
+        if (url == null) {
+            error(key, "must be https://HOST[:PORT] (central's site API), got null");
+            return;
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url);
+        } catch (java.net.URISyntaxException ex) {
+            error(key, "not a URL: " + ex.getMessage());
+            return;
+        }
+        if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            error(key, "must be https://HOST[:PORT] (central's site API), got " + show(url));
+        } else if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+            error(key, "must not have a path (the API paths are fixed), got " + show(url));
+        }
+    }
+
     private void keyProtection(ApplianceConfig.Ca ca, ApplianceConfig.Upstream u) {
         if (ca.keyProtection() == null) {
             error("ca.keyProtection", "required (file or tpm)");
@@ -228,7 +261,7 @@ final class ConfigValidator {
         if (u == null || u.tpm() == null) {
             error("upstream.tpm", "ca.keyProtection: tpm seals the CA key to the gateway's TPM: set upstream.tpm, "
                     + "e.g. device:/dev/tpmrm0");
-        } else if (u.url() == null) {
+        } else if (!u.online()) {
             try {
                 dev.outpost.tpm.device.TpmUri.parse(u.tpm());
             } catch (IllegalArgumentException ex) {

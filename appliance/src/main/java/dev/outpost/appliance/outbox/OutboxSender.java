@@ -44,6 +44,10 @@ public final class OutboxSender {
     private final Link link;
     private final Clock clock;
     private final int batchRows;
+    /** Rows per batch now: halved after a batch timed out (a slow link), doubled back after each success. */
+    private volatile int currentRows;
+    /** Batches that timed out in flight (status: a link too slow for the batch size shows here). */
+    private final java.util.concurrent.atomic.AtomicLong timeouts = new java.util.concurrent.atomic.AtomicLong();
     private int failures;
     private Instant nextAttempt = Instant.MIN;
     private volatile String lastError;
@@ -54,6 +58,7 @@ public final class OutboxSender {
         this.link = link;
         this.clock = clock;
         this.batchRows = Math.max(1, Math.min(batchRows, 500));
+        this.currentRows = this.batchRows;
     }
 
     /** Sends what is pending (unless backing off); returns how many rows central acknowledged in this call. */
@@ -63,7 +68,8 @@ public final class OutboxSender {
         }
         int marked = 0;
         for (int i = 0; i < MAX_BATCHES_PER_DRAIN; i++) {
-            List<OutboxStore.Row> rows = outbox.unsent(batchRows, BATCH_BYTES);
+            List<OutboxStore.Row> rows = outbox.unsent(currentRows,
+                    Math.max(1, BATCH_BYTES * currentRows / batchRows));
             if (rows.isEmpty()) {
                 break;
             }
@@ -72,10 +78,19 @@ public final class OutboxSender {
                 Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows));
                 EventsExchange.Answer a = EventsExchange.answer(r.status(), r.body());
                 marked += settle(a, rows);
+                currentRows = Math.min(batchRows, currentRows * 2);
                 failures = 0;
                 lastError = null;
                 lastSuccess = clock.instant();
             } catch (Exception e) {
+                if (timedOut(e)) {
+                    timeouts.incrementAndGet();
+                }
+                if (timedOut(e) && currentRows > 1) {
+                    // A batch that cannot cross the link within the request timeout never will: send less at a time.
+                    currentRows = Math.max(1, currentRows / 2);
+                    LOG.info("a batch of events to central timed out: {} rows per batch from now on", currentRows);
+                }
                 backOff(e);
                 break;
             }
@@ -113,6 +128,25 @@ public final class OutboxSender {
         if (failures == 1 || failures % 10 == 0) {
             LOG.warn("sending events to central failed ({} in a row): {}; next try in {} s", failures, lastError, wait / 1000);
         }
+    }
+
+    /** A request that reached central's address but did not finish in time (not a connect timeout). */
+    static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.http.HttpTimeoutException && !(t instanceof java.net.http.HttpConnectTimeoutException)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rows the next batch may carry (for status: not synchronized, a drain may hold the sender for long). */
+    public int batchRowsNow() {
+        return currentRows;
+    }
+
+    public long batchTimeouts() {
+        return timeouts.get();
     }
 
     /** Forgets the back-off: the next {@link #drain()} tries at once. */

@@ -121,6 +121,8 @@ public final class OutboxService {
         if (sender != null) {
             m.put("lastSuccess", sender.lastSuccess() == null ? null : sender.lastSuccess().toString());
             m.put("lastError", sender.lastError());
+            m.put("batchRowsNow", sender.batchRowsNow());
+            m.put("batchTimeouts", sender.batchTimeouts());
         }
         return m;
     }

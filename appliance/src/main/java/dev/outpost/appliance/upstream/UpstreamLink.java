@@ -1,7 +1,6 @@
 package dev.outpost.appliance.upstream;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
@@ -36,22 +35,83 @@ public final class UpstreamLink {
     private static final Duration FIRST_RETRY = Duration.ofSeconds(10);
     private static final Duration MAX_RETRY = Duration.ofMinutes(10);
     private static final int MAX_TOKEN_BYTES = 1024;
+    /**
+     * The join's deadline: at least this, whatever {@code upstream.requestTimeout} says. A join whose answer is lost
+     * cannot be repeated (central consumed the token or the join record: a retry gets 409 and the site is stranded
+     * until the central team re-registers it), so the join waits longer for its answer than routine calls do.
+     */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
 
     private final ApplianceConfig config;
     private final Clock clock;
     private final SiteCredential credential;
+    private final CentralAddresses addresses;
+    /** One HTTP client per address and credential: kept so that its connections (and TLS sessions) are reused. */
+    private final java.util.Map<String, SiteApiClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private UpstreamLink(ApplianceConfig config, Clock clock) {
+    private UpstreamLink(ApplianceConfig config, Clock clock, CentralAddresses addresses) {
         this.config = config;
         this.clock = clock;
         this.credential = new SiteCredential(config.upstreamDir());
+        this.addresses = addresses;
     }
 
+    /** A link with addresses of its own (a one-off caller: start-up, a CLI). */
     public static UpstreamLink create(ApplianceConfig config, Clock clock) {
         if (!config.upstream().online()) {
             throw new IllegalArgumentException("no upstream.url configured");
         }
-        return new UpstreamLink(config, clock);
+        return create(config, clock, new CentralAddresses(config.upstream().addresses()));
+    }
+
+    /** A link sharing {@code addresses} (and what they learnt about which central answers) with other links. */
+    public static UpstreamLink create(ApplianceConfig config, Clock clock, CentralAddresses addresses) {
+        if (!config.upstream().online()) {
+            throw new IllegalArgumentException("no upstream.url configured");
+        }
+        return new UpstreamLink(config, clock, addresses);
+    }
+
+    public CentralAddresses addresses() {
+        return addresses;
+    }
+
+    /** One call to one address; failed over by {@link #call}. */
+    @FunctionalInterface
+    private interface Attempt<T> {
+        T on(SiteApiClient client) throws UpstreamException, IOException, GeneralSecurityException;
+    }
+
+    /**
+     * Tries {@code attempt} on the current address and, when it cannot be reached, times out or answers 5xx, on the
+     * next ones: one round (docs/upward-link.md "Failover"). A refusal (4xx, 429 included: that central is up and
+     * says no) ends the round at once: another instance over the same database would say the same. After a round
+     * the last failure is thrown; the caller backs off (with jitter) before the next round.
+     */
+    private <T> T call(SiteCredential.Held held, Attempt<T> attempt) throws UpstreamException, IOException,
+            GeneralSecurityException {
+        UpstreamException last = null;
+        for (int i : addresses.round()) {
+            try {
+                T result = attempt.on(client(held, i));
+                addresses.answered(i);
+                return result;
+            } catch (UpstreamException e) {
+                if (!failsOver(e)) {
+                    addresses.answered(i);
+                    throw e;
+                }
+                if (addresses.all().size() > 1) {
+                    LOG.debug("central at {} failed ({}); trying the next address", addresses.all().get(i), e.getMessage());
+                }
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static boolean failsOver(UpstreamException e) {
+        return e.status() == 0 || e.status() >= 500;
     }
 
     /** Rotation's signer: POST /v1/site/ca with the site credential (joining first if the site never did). */
@@ -65,7 +125,7 @@ public final class UpstreamLink {
 
             @Override
             public String describe() {
-                return "central (" + config.upstream().url() + ")";
+                return "central (" + addresses.current() + ")";
             }
         };
     }
@@ -78,6 +138,7 @@ public final class UpstreamLink {
     public void bootstrap(CaFiles files, java.util.function.Consumer<String> status) throws InterruptedException {
         CaInstaller installer = new CaInstaller(files, config.trustDomain(), config.site(), clock);
         Duration wait = FIRST_RETRY;
+        Duration jittered = wait;
         while (true) {
             try {
                 String csr = installer.csr(false);
@@ -92,13 +153,16 @@ public final class UpstreamLink {
                 if (!e.transientFailure()) {
                     throw new CaException("central refused this site: " + e.getMessage());
                 }
-                LOG.warn("not ready: no site CA yet, central not reachable ({}); retrying in {}", e.getMessage(), wait);
+                // Jitter (half to all of the step): sites cut off together do not all come back in the same second.
+                jittered = Duration.ofMillis(wait.toMillis() / 2
+                        + java.util.concurrent.ThreadLocalRandom.current().nextLong(wait.toMillis() / 2 + 1));
+                LOG.warn("not ready: no site CA yet, central not reachable ({}); retrying in {}", e.getMessage(), jittered);
                 status.accept("no site CA yet: " + e.getMessage() + "; retrying at "
-                        + clock.instant().plus(wait));
+                        + clock.instant().plus(jittered));
             } catch (IOException | GeneralSecurityException e) {
                 throw new CaException("cannot get the site CA from central: " + e.getMessage(), e);
             }
-            Thread.sleep(wait.toMillis());
+            Thread.sleep(jittered.toMillis());
             Duration d = wait.multipliedBy(2);
             wait = d.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : d;
         }
@@ -107,7 +171,8 @@ public final class UpstreamLink {
     /** POST /v1/site/ca for {@code csrPem}, asking for {@code ca.ttl}. */
     SiteApiMessages.SignedCa signCa(String csrPem) throws UpstreamException, IOException, GeneralSecurityException {
         SiteCredential.Held held = ensureCredential();
-        byte[] body = client(held).post("/v1/site/ca", SiteApiMessages.signCa(csrPem, config.ca().ttl().toSeconds()));
+        String json = SiteApiMessages.signCa(csrPem, config.ca().ttl().toSeconds());
+        byte[] body = call(held, c -> c.post("/v1/site/ca", json));
         return SiteApiMessages.signedCa(body);
     }
 
@@ -115,7 +180,7 @@ public final class UpstreamLink {
     public Optional<SiteApiMessages.Bundles> bundles(Long knownSequence)
             throws UpstreamException, IOException, GeneralSecurityException {
         SiteCredential.Held held = ensureCredential();
-        Optional<byte[]> body = client(held).get("/v1/site/bundle", knownSequence);
+        Optional<byte[]> body = call(held, c -> c.get("/v1/site/bundle", knownSequence));
         if (body.isEmpty()) {
             return Optional.empty();
         }
@@ -127,7 +192,7 @@ public final class UpstreamLink {
         if (after < 0) {
             throw new IllegalArgumentException("after must be non-negative");
         }
-        return client(ensureCredential()).get("/v1/site/directives?after=" + after, null).orElseThrow();
+        return call(ensureCredential(), c -> c.get("/v1/site/directives?after=" + after, null).orElseThrow());
     }
 
     /**
@@ -139,7 +204,15 @@ public final class UpstreamLink {
 
     /** POST /v1/site/events (docs/upward-link.md "Store and forward"): central's status and body, 409 included. */
     public SiteApiClient.Exchange postEvents(String json) throws UpstreamException, IOException, GeneralSecurityException {
-        return client(ensureCredential()).exchange("/v1/site/events", json);
+        return call(ensureCredential(), c -> {
+            SiteApiClient.Exchange x = c.exchange("/v1/site/events", json);
+            if (x.status() >= 500) {
+                // Central's own trouble (its database, say): another instance may do better.
+                throw new UpstreamException(x.status(), SiteApiMessages.errorCode(x.body()), "central failed the events ("
+                        + x.status() + " at " + c.base() + ")");
+            }
+            return x;
+        });
     }
 
     /** The credential, joining first when there is none and renewing it past half its life. */
@@ -157,8 +230,8 @@ public final class UpstreamLink {
         if (held.get().dueForRenewal(clock.instant())) {
             try {
                 KeyPair key = SiteCredential.newKey();
-                byte[] body = client(held.get()).post("/v1/site/credential",
-                        SiteApiMessages.renewCredential(SiteCredential.csr(key, config.site())));
+                String json = SiteApiMessages.renewCredential(SiteCredential.csr(key, config.site()));
+                byte[] body = call(held.get(), c -> c.post("/v1/site/credential", json));
                 SiteCredential.Held renewed = credential.store(key, SiteApiMessages.credential(body),
                         config.trustDomain(), config.site(), clock.instant());
                 LOG.info("site credential renewed, valid until {}", renewed.certificate().getNotAfter().toInstant());
@@ -173,29 +246,10 @@ public final class UpstreamLink {
     }
 
     private SiteCredential.Held join() throws UpstreamException, IOException, GeneralSecurityException {
-        ApplianceConfig.Upstream u = config.upstream();
         KeyPair key = SiteCredential.newKey();
         String csr = SiteCredential.csr(key, config.site());
-        SiteApiClient anonymous = client(null);
-        byte[] body;
-        if (u.join() == ApplianceConfig.JoinMethod.TOKEN) {
-            LOG.info("joining central {} as site {} with a join token", u.url(), config.site());
-            body = anonymous.post("/v1/join/token", SiteApiMessages.joinToken(config.site(), token(u), csr));
-        } else {
-            TpmJoin tpm = new TpmJoin(u.tpm(), config.upstreamDir());
-            Files.createDirectories(config.upstreamDir());
-            TpmJoin.Presented p = tpm.present();
-            LOG.info("joining central {} as site {} with this gateway's TPM (EK {})", u.url(), config.site(), p.ekHash());
-            SiteApiMessages.JoinChallenge ch = SiteApiMessages.joinChallenge(anonymous.post("/v1/join/tpm/begin",
-                    SiteApiMessages.joinTpmBegin(config.site(), p.ekPublic(), p.ekCertificate(), p.akPublic())));
-            byte[] secret;
-            try {
-                secret = tpm.activate(ch.credentialBlob(), ch.encryptedSecret());
-            } catch (TpmFormatException e) {
-                throw new UpstreamException(0, null, "central's credential is unusable: " + e.getMessage());
-            }
-            body = anonymous.post("/v1/join/tpm/finish", SiteApiMessages.joinTpmFinish(ch.joinId(), secret, csr));
-        }
+        // Both TPM steps go to one address: the join record lives in that central's database.
+        byte[] body = call(null, anonymous -> joinBody(anonymous, csr));
         SiteApiMessages.Joined joined = SiteApiMessages.joined(body);
         if (!config.site().equals(joined.site())) {
             throw new UpstreamException(0, null, "central joined us as site '" + joined.site() + "', we are '"
@@ -206,6 +260,32 @@ public final class UpstreamLink {
         LOG.info("joined central as site {}; credential valid until {}", config.site(),
                 held.certificate().getNotAfter().toInstant());
         return held;
+    }
+
+    private byte[] joinBody(SiteApiClient anonymous, String csr) throws UpstreamException, IOException,
+            GeneralSecurityException {
+        ApplianceConfig.Upstream u = config.upstream();
+        Duration wait = u.requestTimeout().compareTo(JOIN_TIMEOUT) > 0 ? u.requestTimeout() : JOIN_TIMEOUT;
+        byte[] body;
+        if (u.join() == ApplianceConfig.JoinMethod.TOKEN) {
+            LOG.info("joining central {} as site {} with a join token", anonymous.base(), config.site());
+            body = anonymous.post("/v1/join/token", SiteApiMessages.joinToken(config.site(), token(u), csr), wait);
+        } else {
+            TpmJoin tpm = new TpmJoin(u.tpm(), config.upstreamDir());
+            Files.createDirectories(config.upstreamDir());
+            TpmJoin.Presented p = tpm.present();
+            LOG.info("joining central {} as site {} with this gateway's TPM (EK {})", anonymous.base(), config.site(), p.ekHash());
+            SiteApiMessages.JoinChallenge ch = SiteApiMessages.joinChallenge(anonymous.post("/v1/join/tpm/begin",
+                    SiteApiMessages.joinTpmBegin(config.site(), p.ekPublic(), p.ekCertificate(), p.akPublic()), wait));
+            byte[] secret;
+            try {
+                secret = tpm.activate(ch.credentialBlob(), ch.encryptedSecret());
+            } catch (TpmFormatException e) {
+                throw new UpstreamException(0, null, "central's credential is unusable: " + e.getMessage());
+            }
+            body = anonymous.post("/v1/join/tpm/finish", SiteApiMessages.joinTpmFinish(ch.joinId(), secret, csr), wait);
+        }
+        return body;
     }
 
     private static String token(ApplianceConfig.Upstream u) throws IOException {
@@ -219,11 +299,23 @@ public final class UpstreamLink {
         return t;
     }
 
-    private SiteApiClient client(SiteCredential.Held held) throws IOException, GeneralSecurityException {
+    private SiteApiClient client(SiteCredential.Held held, int index) throws IOException, GeneralSecurityException {
+        String key = index + "|" + (held == null ? "-" : held.certificate().getSerialNumber().toString(16));
+        SiteApiClient c = clients.get(key);
+        if (c != null) {
+            return c;
+        }
         List<X509Certificate> roots = PemIo.certificates(new String(KeyFiles.readLimited(config.upstream().caFile(),
                 64 * 1024), StandardCharsets.US_ASCII), 8);
-        PrivateKey key = held == null ? null : held.key();
-        return new SiteApiClient(URI.create(config.upstream().url()), roots, key, held == null ? null : held.chain());
+        ApplianceConfig.Upstream u = config.upstream();
+        c = new SiteApiClient(addresses.all().get(index), roots, held == null ? null : held.key(),
+                held == null ? null : held.chain(), u.connectTimeout(), u.requestTimeout());
+        if (held != null) {
+            // A renewed credential replaces the clients of the old one.
+            clients.keySet().removeIf(k -> k.startsWith(index + "|") && !k.endsWith("|-"));
+            clients.put(key, c);
+        }
+        return c;
     }
 
     /** The public half of the pending CA key (for callers that hold only the private key). */

@@ -237,4 +237,32 @@ class ApplianceConfigTest {
         assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: sideways\n", "t"))
                 .hasMessageContaining("must be standalone or nested");
     }
+
+    @Test
+    void severalCentralAddressesAreAListAndOneUrlIsAListOfOne() {
+        String rest = "  caFile: /c.pem\n  join: token\n  token: t\n";
+        ApplianceConfig one = ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: https://a:8444\n" + rest, "t");
+        assertThat(one.upstream().addresses()).containsExactly("https://a:8444");
+        assertThat(one.upstream().connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(one.upstream().requestTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        ApplianceConfig two = ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  urls: [https://a:8444, https://b:8444]\n"
+                + "  requestTimeout: PT5S\n" + rest, "t");
+        assertThat(two.upstream().addresses()).containsExactly("https://a:8444", "https://b:8444");
+        assertThat(two.upstream().online()).isTrue();
+        assertThat(two.upstream().requestTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  url: https://a:8444\n"
+                + "  urls: [https://b:8444]\n" + rest, "t"))
+                .hasMessageContaining("upstream.urls: set upstream.url (one address) or upstream.urls (a list), not both");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  urls: []\n" + rest, "t"))
+                .hasMessageContaining("upstream.urls: an empty list");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  urls: [https://a:8444, http://b:8444,"
+                + " https://a:8444]\n" + rest, "t"))
+                .hasMessageContaining("upstream.urls[1]: must be https://")
+                .hasMessageContaining("upstream.urls: lists an address twice");
+        assertThatThrownBy(() -> ApplianceConfig.parse("ca:\n  mode: nested\nupstream:\n  urls: [https://a:8444/x]\n"
+                + "  connectTimeout: PT0S\n" + rest, "t"))
+                .hasMessageContaining("upstream.urls[0]: must not have a path")
+                .hasMessageContaining("upstream.connectTimeout");
+    }
 }
