@@ -173,7 +173,11 @@ public final class Codec {
             throw new ProtocolException(r.error(), r.message(), r.retryAfterMs());
         }
         try {
-            return mapper.treeToValue(r.body(), type);
+            // Optional fields a peer omitted (an appliance that predates them, or a null it does not write) read as
+            // null here too, as in requests.
+            JsonNode body = r.body() == null ? null : r.body().deepCopy();
+            absentOptionalsAsNull(body, type);
+            return mapper.treeToValue(body, type);
         } catch (JsonProcessingException e) {
             throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply body: " + JsonErrors.describe(e, limits));
         } catch (IllegalArgumentException e) {
