@@ -29,10 +29,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.outpost.agent.config.AgentConfig;
-import dev.outpost.agent.mqtt.ApplianceClient;
 import dev.outpost.agent.state.AgentState;
 import dev.outpost.agent.state.NodeIdentity;
-import dev.outpost.agent.tls.TlsContexts;
 import dev.outpost.appliance.admin.AdminClient;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.cli.ApplianceCli;
@@ -40,8 +38,6 @@ import dev.outpost.appliance.directives.DirectiveFollower;
 import dev.outpost.appliance.store.OutboxStore;
 import dev.outpost.central.cli.CentralCli;
 import dev.outpost.central.fleet.FleetView;
-import dev.outpost.mqtt.protocol.Codec;
-import dev.outpost.mqtt.protocol.Topics;
 import dev.outpost.sim.BootProfile;
 import dev.outpost.sim.GoodPolicies;
 import dev.outpost.sim.SimulatedKernel;
@@ -129,7 +125,7 @@ class OutageEnduranceSiteTest {
                 CentralLinkSiteTest.Central up = central;
                 await("three trusted at central", Duration.ofSeconds(30),
                         () -> up.services().fleet.devices("test-site", "trusted").size() == 3);
-                X509Certificate firstCa = caCert(site);
+                X509Certificate firstCa = DeviceOnClock.caCert(site);
 
                 // The link is cut.
                 central.close();
@@ -172,9 +168,9 @@ class OutageEnduranceSiteTest {
                                                 && r.payload().contains("attestation failed")));
                         SiteHarness.stopAgent(agents[2]);
                         NodeIdentity kept = SiteHarness.identity(configs[2]); // its agent is stopped
-                        assertThat(kept).as("device 3's identity on disk: %s", describe(configs[2])).isNotNull();
+                        assertThat(kept).as("device 3's identity on disk: %s", DeviceOnClock.describe(configs[2])).isNotNull();
                         assertThat(kept.validAt(now)).isTrue();
-                        assertThatThrownBy(() -> connectWithSvid(site, configs[2], clock).close())
+                        assertThatThrownBy(() -> DeviceOnClock.connectWithSvid(site, configs[2], clock).close())
                                 .isInstanceOfSatisfying(MqttException.class, e -> assertThat(e.getReasonCode()).isEqualTo(0x87));
                     }
                     for (int i = 0; i < (failed ? 2 : 3); i++) {
@@ -185,7 +181,7 @@ class OutageEnduranceSiteTest {
                         await("device " + (i + 1) + " attested at " + now, Duration.ofSeconds(60), () -> {
                             a.daemon().wake();
                             Instant at = a.daemon().lastVerdictAt();
-                            seen.set(validSvid(configs[n], clock));
+                            seen.set(DeviceOnClock.validSvid(configs[n], clock));
                             return at != null && !at.isBefore(now) && seen.get() != null;
                         });
                         assertThat(a.daemon().verdict()).isEqualTo("trusted");
@@ -195,10 +191,10 @@ class OutageEnduranceSiteTest {
                 assertThat(fileFlow).as("the rotation point was reached with central unreachable").isTrue();
                 for (int i = 0; i < 2; i++) {
                     assertThat(serials.get(i)).as("SVIDs renewed through the outage").hasSizeGreaterThan(10);
-                    assertThat(signedBy(settled(configs[i]).leaf(), fileFlowCa))
+                    assertThat(DeviceOnClock.signedBy(DeviceOnClock.settled(configs[i]).leaf(), fileFlowCa))
                             .as("device %d holds an SVID of the CA the file flow brought", i + 1).isTrue();
                 }
-                assertThat(caCert(site)).isEqualTo(fileFlowCa).isNotEqualTo(firstCa);
+                assertThat(DeviceOnClock.caCert(site)).isEqualTo(fileFlowCa).isNotEqualTo(firstCa);
                 assertThat(SiteAttestationTest.state(site, ids[0])).isEqualTo("trusted");
                 assertThat(SiteAttestationTest.state(site, ids[1])).as("the ban has not arrived").isEqualTo("trusted");
                 JsonNode status = JSON.readTree(cli("status", "--json", "--socket", site.adminSocket().toString()).out());
@@ -208,7 +204,7 @@ class OutageEnduranceSiteTest {
                 // The appliance is away longer than an SVID lives: the devices keep theirs until they expire, then
                 // resume with their enrolled AK when it is back.
                 site.stopAppliance();
-                BigInteger[] held = {serial(configs[0]), serial(configs[1])};
+                BigInteger[] held = {DeviceOnClock.serial(configs[0]), DeviceOnClock.serial(configs[1])};
                 clock.advance(STEP);
                 for (int i = 0; i < 2; i++) {
                     agents[i].daemon().wake();
@@ -216,12 +212,12 @@ class OutageEnduranceSiteTest {
                 await("devices notice", Duration.ofSeconds(30), () -> !"connected".equals(agents[0].daemon().status())
                         && !"connected".equals(agents[1].daemon().status()));
                 for (int i = 0; i < 2; i++) {
-                    assertThat(serial(configs[i])).as("kept while valid").isEqualTo(held[i]);
-                    assertThat(settled(configs[i]).validAt(clock.instant())).isTrue();
+                    assertThat(DeviceOnClock.serial(configs[i])).as("kept while valid").isEqualTo(held[i]);
+                    assertThat(DeviceOnClock.settled(configs[i]).validAt(clock.instant())).isTrue();
                 }
                 clock.advance(SVID_TTL);
                 for (int i = 0; i < 2; i++) {
-                    assertThat(settled(configs[i]).validAt(clock.instant())).as("expired by now").isFalse();
+                    assertThat(DeviceOnClock.settled(configs[i]).validAt(clock.instant())).as("expired by now").isFalse();
                 }
                 site.startAppliance();
                 Instant back = clock.instant();
@@ -231,10 +227,10 @@ class OutageEnduranceSiteTest {
                     await("device " + (i + 1) + " resumed", Duration.ofSeconds(90), () -> {
                         a.daemon().wake();
                         Instant at = a.daemon().lastVerdictAt();
-                        return at != null && !at.isBefore(back) && validSvid(configs[n], clock) != null
+                        return at != null && !at.isBefore(back) && DeviceOnClock.validSvid(configs[n], clock) != null
                                 && "trusted".equals(a.daemon().verdict());
                     });
-                    assertThat(serial(configs[i])).isNotEqualTo(held[i]);
+                    assertThat(DeviceOnClock.serial(configs[i])).isNotEqualTo(held[i]);
                     String audit = auditOf(site, ids[i]);
                     assertThat(count(audit, "activate")).as("device %d enrolled once, never again", i + 1).isEqualTo(1);
                     assertThat(count(audit, "resume")).as("device %d resumed", i + 1).isGreaterThanOrEqualTo(1);
@@ -319,78 +315,6 @@ class OutageEnduranceSiteTest {
         assertThat(installed.exitCode()).as(installed.err()).isZero();
         assertThat(site.appliance().caRotation().state()).isEqualTo(CaRotation.State.PREPARED);
         return AgentState.certificates(Files.readString(dir.resolve("next.pem"))).get(0);
-    }
-
-    /** A device's own session with its SVID, TLS judged by the site's clock (the endpoint's certificate is recent). */
-    private static ApplianceClient connectWithSvid(SiteHarness site, AgentConfig config, java.time.Clock clock)
-            throws Exception {
-        NodeIdentity id = SiteHarness.identity(config);
-        String deviceId = id.spiffeId().substring(id.spiffeId().lastIndexOf('/') + 1);
-        ApplianceClient c = new ApplianceClient("127.0.0.1", site.mqttPort(), deviceId, new Topics(), new Codec(),
-                Duration.ofSeconds(20));
-        try {
-            c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle(), clock), id));
-        } catch (MqttException e) {
-            c.close();
-            throw e;
-        }
-        return c;
-    }
-
-    private static String describe(AgentConfig c) {
-        StringBuilder b = new StringBuilder();
-        try (var files = Files.list(c.stateDir())) {
-            for (Path f : files.toList()) {
-                b.append(f.getFileName()).append(' ').append(Files.isRegularFile(f) ? Files.size(f) : -1).append("; ");
-            }
-            List<X509Certificate> svid = AgentState.certificates(Files.readString(c.stateDir().resolve("svid.pem")));
-            b.append("svid ").append(svid.get(0).getSerialNumber()).append(" until ").append(svid.get(0).getNotAfter());
-            new AgentState(c.stateDir(), dev.outpost.agent.enroll.DeviceTpm.of(c)::sign).identity();
-        } catch (Exception e) {
-            b.append(" ").append(e);
-        }
-        return b.toString();
-    }
-
-    /** The node SVID on disk when it is valid at the clock's time, else null. */
-    private static NodeIdentity validSvid(AgentConfig config, java.time.Clock clock) {
-        try {
-            NodeIdentity i = SiteHarness.identity(config);
-            return i != null && i.spiffeId().contains("/agent/tpm/") && i.validAt(clock.instant()) ? i : null;
-        } catch (java.io.IOException e) {
-            return null;
-        }
-    }
-
-    private static BigInteger serial(AgentConfig c) throws Exception {
-        return settled(c).leaf().getSerialNumber();
-    }
-
-    /** The identity on disk once it reads whole (a renewal in progress writes the key before the SVID). */
-    private static NodeIdentity settled(AgentConfig c) throws Exception {
-        java.util.concurrent.atomic.AtomicReference<NodeIdentity> got = new java.util.concurrent.atomic.AtomicReference<>();
-        await("an identity on disk in " + c.stateDir(), Duration.ofSeconds(10), () -> {
-            try {
-                got.set(SiteHarness.identity(c));
-            } catch (java.io.IOException e) {
-                got.set(null);
-            }
-            return got.get() != null;
-        });
-        return got.get();
-    }
-
-    private static X509Certificate caCert(SiteHarness site) throws Exception {
-        return AgentState.certificates(Files.readString(site.caPem())).get(0);
-    }
-
-    private static boolean signedBy(X509Certificate leaf, X509Certificate ca) {
-        try {
-            leaf.verify(ca.getPublicKey());
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
     }
 
     private static JsonNode deviceJson(SiteHarness site, String id) throws Exception {
