@@ -131,7 +131,8 @@ public final class ApplianceApp {
     /**
      * As {@link #start(ApplianceConfig)}, with every decision that depends on time (freshness, staleness, expiry of
      * challenges, activations and SVIDs, audit times) read from {@code clock}, so tests move time instead of sleeping.
-     * Timers still run on the wall clock; what they decide, they decide by {@code clock}. TLS validity is the JDK's.
+     * Timers still run on the wall clock; what they decide, they decide by {@code clock}. Client certificates on the device
+     * link are judged valid by {@code clock} too; the upstream link to central (and an external broker) use the JDK's.
      */
     public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
@@ -242,7 +243,7 @@ public final class ApplianceApp {
                     ? BrokerConnection.client(config, ca, dispatcher, options, known)
                     // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.
                     : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !quarantine.holds(deviceId),
-                            known);
+                            known, clock);
             endpointRef.set(endpoint);
 
             ApplianceMetrics metrics = new ApplianceMetrics(registry, db.dataSource(), ca, clock,

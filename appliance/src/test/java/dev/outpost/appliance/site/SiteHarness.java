@@ -40,6 +40,7 @@ final class SiteHarness implements AutoCloseable {
     private String nodeKeys = "tpm";
     private long maxBufferedEvidenceBytes;
     private java.time.Clock clock = java.time.Clock.systemUTC();
+    private java.time.Clock agentClock = java.time.Clock.systemUTC();
     private String brokerUri;
     private int agentPort;
     private Integer agentEnrollPort;
@@ -179,6 +180,12 @@ final class SiteHarness implements AutoCloseable {
         return this;
     }
 
+    /** The clock agents started from now on read time from (the wall clock unless a test gives one it moves). */
+    SiteHarness withAgentClock(java.time.Clock clock) {
+        this.agentClock = clock;
+        return this;
+    }
+
     ApplianceApp startAppliance() throws Exception {
         app = ApplianceApp.start(ApplianceConfig.load(configFile()), clock);
         mqttPort = app.mqttPort();
@@ -285,7 +292,7 @@ final class SiteHarness implements AutoCloseable {
     }
 
     Running startAgent(AgentConfig config) {
-        AgentDaemon d = new AgentDaemon(config, Clock.systemUTC());
+        AgentDaemon d = new AgentDaemon(config, agentClock);
         Thread t = new Thread(d, "agent-" + config.stateDir().getFileName());
         t.setDaemon(true);
         t.start();

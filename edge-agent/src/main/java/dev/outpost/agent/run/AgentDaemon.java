@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -59,6 +60,9 @@ public final class AgentDaemon implements Runnable {
     private final Clock clock;
     private final Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60));
     private final CountDownLatch stop = new CountDownLatch(1);
+    // Completed by wake(): ends the current wait early (then replaced by a fresh one).
+    private volatile CompletableFuture<Void> wake = new CompletableFuture<>();
+    private volatile Instant lastVerdictAt;
     private volatile ApplianceClient current;
     private volatile String status = "starting";
     private volatile String verdict;
@@ -186,7 +190,7 @@ public final class AgentDaemon implements Runnable {
             TimeoutException, GeneralSecurityException, ProtocolException {
         try (ApplianceClient c = client(config.appliance().port(), config.appliance().viaBroker()
                 ? Addressing.brokerWithSvid(topics, deviceId) : Addressing.endpoint(topics, deviceId))) {
-            c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle()), id));
+            c.connect(TlsContexts.context(TlsContexts.trusting(id.bundle(), clock), id));
             current = c;
             WorkloadApi api = workloadApi(id);
             c.followSiteBundle(new BundleFollower(state, BundleFollower.trustDomainOf(id.spiffeId()),
@@ -211,6 +215,7 @@ public final class AgentDaemon implements Runnable {
                 Verdict v = attester.attest(c, key == null ? null : NodeKeys.csr(key, deviceId),
                         key == null ? null : nonce -> nodeKeys.certify(key, nonce));
                 verdict = v.state();
+                lastVerdictAt = clock.instant();
                 if (api != null) {
                     api.onVerdict(v);
                 }
@@ -226,7 +231,11 @@ public final class AgentDaemon implements Runnable {
                 boolean again = v.reasons().stream().anyMatch(r -> r.startsWith("tpm.reboot"));
                 long waitMs = again ? 200 : Math.max(MIN_GAP_MS, renew ? untilDue : Math.min(untilDue, untilRenew));
                 try {
-                    c.lost().get(waitMs, TimeUnit.MILLISECONDS);
+                    CompletableFuture.anyOf(c.lost(), wake).get(waitMs, TimeUnit.MILLISECONDS);
+                    if (!c.lost().isDone()) {
+                        wake = new CompletableFuture<>();
+                        continue;
+                    }
                 } catch (java.util.concurrent.TimeoutException next) {
                     continue;
                 } catch (InterruptedException e) {
@@ -281,12 +290,12 @@ public final class AgentDaemon implements Runnable {
         // A bundle the appliance gave us earlier outranks the bootstrap setting: it follows CA rotation.
         List<X509Certificate> kept = state.bundle().orElse(null);
         if (kept != null && !kept.isEmpty()) {
-            return TlsContexts.trusting(kept);
+            return TlsContexts.trusting(kept, clock);
         }
         if (config.trust().bundle() != null) {
-            return TlsContexts.trusting(AgentState.certificates(Files.readString(config.trust().bundle())));
+            return TlsContexts.trusting(AgentState.certificates(Files.readString(config.trust().bundle())), clock);
         }
-        return TlsContexts.pinned(config.pinnedFingerprint());
+        return TlsContexts.pinned(config.pinnedFingerprint(), clock);
     }
 
     private ApplianceClient client(int port, Addressing addressing) throws MqttException {
@@ -300,17 +309,38 @@ public final class AgentDaemon implements Runnable {
     }
 
     private void sleep(long ms) {
+        CompletableFuture<Void> w = wake;
         try {
-            stop.await(ms, TimeUnit.MILLISECONDS);
+            w.get(ms, TimeUnit.MILLISECONDS);
+            wake = new CompletableFuture<>();
+        } catch (TimeoutException slept) {
+            // the whole pause
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop.countDown();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("wake is only ever completed normally", e);
         }
+    }
+
+    /**
+     * Ends the current wait now (before the next attestation, the next renewal, or a back-off pause): waits are
+     * durations of wall time computed from the clock, so after the clock was moved (a test's simulated days, a system
+     * clock stepped forward) the agent looks again at once instead of finishing a wait the clock has made pointless.
+     */
+    public void wake() {
+        wake.complete(null);
+    }
+
+    /** When (by the agent's clock) the appliance last gave a verdict, or null before the first. */
+    public Instant lastVerdictAt() {
+        return lastVerdictAt;
     }
 
     /** Stops the loop and closes the connection; returns at once. */
     public void stop() {
         stop.countDown();
+        wake.complete(null);
         ApplianceClient c = current;
         if (c != null) {
             // Closed on its own thread so stop() never waits on the network.

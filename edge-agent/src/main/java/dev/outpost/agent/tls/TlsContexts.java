@@ -6,6 +6,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -13,10 +14,10 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 import dev.outpost.agent.state.NodeIdentity;
+import dev.outpost.mqtt.protocol.transport.ClockedTrust;
 import dev.outpost.tpm.jca.SingleKeyManager;
 import dev.outpost.tpm.jca.TpmKeyProvider;
 import dev.outpost.tpm.jca.TpmPrivateKey;
@@ -31,26 +32,17 @@ public final class TlsContexts {
     private TlsContexts() {
     }
 
-    /** Trusts the given CA certificates (PKIX, with dates). */
+    /** Trusts the given CA certificates (PKIX, with dates by the wall clock). */
     public static X509TrustManager trusting(List<X509Certificate> anchors) throws GeneralSecurityException {
-        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        try {
-            ks.load(null, null);
-        } catch (java.io.IOException e) {
-            throw new GeneralSecurityException(e);
+        return trusting(anchors, Clock.systemUTC());
+    }
+
+    /** Trusts the given CA certificates (PKIX), with validity judged at {@code clock}'s instant: the agent's clock. */
+    public static X509TrustManager trusting(List<X509Certificate> anchors, Clock clock) throws GeneralSecurityException {
+        if (anchors.isEmpty()) {
+            throw new GeneralSecurityException("no trust anchor");
         }
-        int i = 0;
-        for (X509Certificate c : anchors) {
-            ks.setCertificateEntry("ca" + i++, c);
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(ks);
-        for (TrustManager tm : tmf.getTrustManagers()) {
-            if (tm instanceof X509TrustManager x) {
-                return x;
-            }
-        }
-        throw new GeneralSecurityException("no X509TrustManager");
+        return ClockedTrust.of(anchors, clock, null);
     }
 
     /**
@@ -58,13 +50,18 @@ public final class TlsContexts {
      * chain to it: the pin names the anchor, PKIX still checks signatures and dates.
      */
     public static X509TrustManager pinned(byte[] caSha256) {
+        return pinned(caSha256, Clock.systemUTC());
+    }
+
+    /** As {@link #pinned(byte[])}, with validity judged at {@code clock}'s instant. */
+    public static X509TrustManager pinned(byte[] caSha256, Clock clock) {
         return new X509TrustManager() {
             @Override
             public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
                 for (X509Certificate c : chain) {
                     if (MessageDigest.isEqual(sha256(c), caSha256)) {
                         try {
-                            trusting(List.of(c)).checkServerTrusted(chain, authType);
+                            trusting(List.of(c), clock).checkServerTrusted(chain, authType);
                             return;
                         } catch (GeneralSecurityException e) {
                             throw new CertificateException("server chain does not validate to the pinned site CA: "

@@ -77,10 +77,18 @@ public final class MqttEndpointServer implements DeviceChannel {
      */
     public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy,
             KnownDevices known) {
+        this(options, handler, policy, known, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the time client certificates are judged valid at: the appliance's own, which issued them
+     */
+    public MqttEndpointServer(EndpointOptions options, RequestHandler handler, ConnectionPolicy policy,
+            KnownDevices known, java.time.Clock clock) {
         this.known = Objects.requireNonNull(known, "known");
         this.options = Objects.requireNonNull(options, "options");
         this.handler = Objects.requireNonNull(handler, "handler");
-        this.trustAnchors = new TrustAnchors(options.trustAnchorsPem());
+        this.trustAnchors = new TrustAnchors(options.trustAnchorsPem(), Objects.requireNonNull(clock, "clock"));
         this.serverIdentity = new ServerIdentity(options.certificateChainPem(), options.privateKeyPem());
         this.authenticator = new ConnectionAuthenticator(options.trustDomain(), Objects.requireNonNull(policy, "policy"),
                 trustAnchors);

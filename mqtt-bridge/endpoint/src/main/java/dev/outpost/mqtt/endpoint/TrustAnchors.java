@@ -3,25 +3,21 @@ package dev.outpost.mqtt.endpoint;
 import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
+
 import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXBuilderParameters;
-import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-import javax.net.ssl.CertPathTrustManagerParameters;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.mqtt.protocol.transport.ClockedTrust;
 import dev.outpost.mqtt.protocol.transport.Providers;
 
 /**
@@ -31,9 +27,12 @@ import dev.outpost.mqtt.protocol.transport.Providers;
  */
 final class TrustAnchors extends X509ExtendedTrustManager {
     private static final Logger log = LoggerFactory.getLogger(TrustAnchors.class);
+    private final Clock clock;
     private volatile X509ExtendedTrustManager delegate;
 
-    TrustAnchors(String pem) {
+    /** @param clock validity of client certificates is judged at its instant (the appliance's clock) */
+    TrustAnchors(String pem, Clock clock) {
+        this.clock = clock;
         this.delegate = build(pem);
     }
 
@@ -51,33 +50,17 @@ final class TrustAnchors extends X509ExtendedTrustManager {
         return out;
     }
 
-    private static X509ExtendedTrustManager build(String pem) {
+    private X509ExtendedTrustManager build(String pem) {
         try {
             List<X509Certificate> anchors = parse(pem);
             if (anchors.isEmpty()) {
                 throw new IllegalArgumentException("client trust bundle holds no certificate");
             }
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            int i = 0;
-            for (X509Certificate c : anchors) {
-                ks.setCertificateEntry("anchor-" + i++, c);
-            }
-            // The JDK's PKIX trust manager (chain, validity, TLS key usage), with signatures checked by Bouncy
-            // Castle: SunEC's P-256 verify made client certificates a large share of a handshake (see Providers).
-            // No revocation checking: SVIDs are short-lived and the appliance refuses revoked devices itself.
-            PKIXBuilderParameters params = new PKIXBuilderParameters(ks, new X509CertSelector());
-            params.setRevocationEnabled(false);
-            params.setSigProvider(Providers.bouncyCastleName());
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-            tmf.init(new CertPathTrustManagerParameters(params));
-            for (TrustManager tm : tmf.getTrustManagers()) {
-                if (tm instanceof X509ExtendedTrustManager x) {
-                    return x;
-                }
-            }
-            throw new IllegalStateException("no X509 trust manager from PKIX");
-        } catch (GeneralSecurityException | java.io.IOException e) {
+            // The JDK's PKIX trust manager (chain, validity by the appliance's clock, TLS key usage), with signatures
+            // checked by Bouncy Castle: SunEC's P-256 verify made client certificates a large share of a handshake
+            // (see Providers).
+            return ClockedTrust.of(anchors, clock, Providers.bouncyCastleName());
+        } catch (CertificateException e) {
             throw new IllegalArgumentException("client trust bundle unusable: " + e.getMessage(), e);
         }
     }

@@ -65,6 +65,21 @@ class CodecTest {
     }
 
     @Test
+    void aReplyWithoutAnOptionalFieldDecodes() throws Exception {
+        // The appliance leaves a null entriesRevision out of a verdict (NON_NULL): the agent reads it as null.
+        Verdict v = new Verdict(1, "trusted", java.util.List.of(), 5, null);
+        byte[] wire = codec.ok(v);
+        assertThat(new String(wire, StandardCharsets.UTF_8)).doesNotContain("entriesRevision");
+        assertThat(codec.body(codec.decodeResponse(wire), Verdict.class)).isEqualTo(v);
+        Verdict with = new Verdict(1, "trusted", java.util.List.of(), 5, null, 7L);
+        assertThat(codec.body(codec.decodeResponse(codec.ok(with)), Verdict.class)).isEqualTo(with);
+        // A required field missing from a reply is still refused.
+        assertThatThrownBy(() -> codec.body(codec.decodeResponse(
+                "{\"v\":1,\"ok\":true,\"body\":{\"v\":1,\"state\":\"trusted\"}}".getBytes(StandardCharsets.UTF_8)),
+                Verdict.class)).isInstanceOf(ProtocolException.class);
+    }
+
+    @Test
     void badInputGetsTheRightCode() {
         assertThat(code("{\"v\":2,\"secret\":\"AA==\"}")).isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
         assertThat(code("{\"secret\":\"AA==\"}")).isEqualTo(ErrorCode.BAD_REQUEST);
