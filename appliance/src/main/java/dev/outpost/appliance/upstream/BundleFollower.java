@@ -23,6 +23,13 @@ public final class BundleFollower {
     private final Runnable bundleChanged;
     private Long sequence;
     private boolean warned;
+    private volatile dev.outpost.appliance.ca.JwtBundles jwt;
+
+    /** Also hands central's JWT authorities (ours and federated trust domains') to devices through {@code jwt}. */
+    public BundleFollower withJwt(dev.outpost.appliance.ca.JwtBundles jwt) {
+        this.jwt = jwt;
+        return this;
+    }
 
     public BundleFollower(UpstreamLink link, SiteCa ca, String trustDomain, Runnable bundleChanged) {
         this.link = link;
@@ -61,6 +68,14 @@ public final class BundleFollower {
         if (changed) {
             ca.publishFederated(roots);
             LOG.info("central's bundle {}: {} federated trust domain(s) handed to devices", b.sequence(), roots.size());
+        }
+        dev.outpost.appliance.ca.JwtBundles j = jwt;
+        if (j != null && j.fromCentral(b.jwtAuthorities())) {
+            LOG.info("central's bundle {}: JWT authorities of {} handed to devices", b.sequence(),
+                    b.jwtAuthorities().keySet().stream().map(td -> td.isEmpty() ? trustDomain : td).toList());
+            changed = true;
+        }
+        if (changed) {
             bundleChanged.run();
         }
         return changed;

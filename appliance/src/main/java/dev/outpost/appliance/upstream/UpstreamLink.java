@@ -142,6 +142,11 @@ public final class UpstreamLink {
         return client(ensureCredential()).exchange("/v1/site/events", json);
     }
 
+    /** {@code POST /v1/site/jwt-authorities}: the site's JWT authority public keys, a JWKS document. */
+    public SiteApiClient.Exchange postJwtAuthorities(String jwks) throws UpstreamException, IOException, GeneralSecurityException {
+        return client(ensureCredential()).exchange("/v1/site/jwt-authorities", jwks);
+    }
+
     /** The credential, joining first when there is none and renewing it past half its life. */
     SiteCredential.Held ensureCredential() throws UpstreamException, IOException, GeneralSecurityException {
         synchronized (CREDENTIAL_FILES) {
