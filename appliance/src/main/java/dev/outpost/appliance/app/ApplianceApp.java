@@ -355,19 +355,17 @@ public final class ApplianceApp {
                             onBundleChange.get().run();
                         }).withJwt(jwtBundles);
                 UpstreamLink jwtLink = UpstreamLink.create(config, clock);
-                JwtAuthorityUplink jwtUplink = new JwtAuthorityUplink(jwtAuthority::jwks,
-                        jwks -> jwtLink.postJwtAuthorities(jwks).status());
+                follower.withUplink(new JwtAuthorityUplink(jwtAuthority::jwks,
+                        jwks -> jwtLink.postJwtAuthorities(jwks).status()));
                 vertx.executeBlocking(() -> {
                     synchronized (upstreamCalls) {
                         follower.poll();
-                        jwtUplink.push();
                     }
                     return null;
                 }, false);
                 vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
                     synchronized (upstreamCalls) {
                         follower.poll();
-                        jwtUplink.push();
                     }
                     return null;
                 }, false));

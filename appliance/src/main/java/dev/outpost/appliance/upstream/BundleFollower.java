@@ -25,6 +25,14 @@ public final class BundleFollower {
     private boolean warned;
     private volatile dev.outpost.appliance.ca.JwtBundles jwt;
 
+    private volatile JwtAuthorityUplink uplink;
+
+    /** Also sends the site's JWT authorities up on every poll, until central holds the current ones. */
+    public BundleFollower withUplink(JwtAuthorityUplink uplink) {
+        this.uplink = uplink;
+        return this;
+    }
+
     /** Also hands central's JWT authorities (ours and federated trust domains') to devices through {@code jwt}. */
     public BundleFollower withJwt(dev.outpost.appliance.ca.JwtBundles jwt) {
         this.jwt = jwt;
@@ -40,6 +48,10 @@ public final class BundleFollower {
 
     /** One look; a failure is logged (once until it works again) and changes nothing: offline is normal here. */
     public synchronized void poll() {
+        JwtAuthorityUplink up = uplink;
+        if (up != null) {
+            up.push();
+        }
         try {
             link.bundles(sequence).ifPresent(this::apply);
             warned = false;
