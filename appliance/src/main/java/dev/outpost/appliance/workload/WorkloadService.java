@@ -108,8 +108,9 @@ public final class WorkloadService {
 
     public X509 x509(String deviceId, String entryId, byte[] csr, Measurement m) throws Refusal {
         String action = "workload-svid";
-        Instant passed = trustedNow(deviceId, action);
-        Entry e = entryFor(deviceId, entryId, action);
+        Trusted t = trustedNow(deviceId, action);
+        Instant passed = t.passed();
+        Entry e = entryFor(t.device(), entryId, action);
         PublicKey key;
         try {
             key = WorkloadCsr.check(csr, e);
@@ -132,8 +133,9 @@ public final class WorkloadService {
     public Jwt jwt(String deviceId, String entryId, List<String> audience, Measurement m) throws Refusal {
         String action = "workload-jwt";
         checkAudience(deviceId, audience, action);
-        Instant passed = trustedNow(deviceId, action);
-        Entry e = entryFor(deviceId, entryId, action);
+        Trusted t = trustedNow(deviceId, action);
+        Instant passed = t.passed();
+        Entry e = entryFor(t.device(), entryId, action);
         checkIma(deviceId, e, m, action);
         Instant now = clock.instant();
         // JWT times are whole seconds: the reply's expiresAt is the token's exp.
@@ -153,8 +155,11 @@ public final class WorkloadService {
                 "device is not enrolled"));
     }
 
-    /** The device's last pass when it is trusted now; else the refusal its state calls for. */
-    private Instant trustedNow(String deviceId, String action) throws Refusal {
+    private record Trusted(DeviceRecord device, Instant passed) {
+    }
+
+    /** The device and its last pass when it is trusted now; else the refusal its state calls for. */
+    private Trusted trustedNow(String deviceId, String action) throws Refusal {
         DeviceRecord d = device(deviceId, action);
         switch (d.state()) {
             case REVOKED -> throw deny(deviceId, action, Refusal.Why.REVOKED, "device is revoked");
@@ -168,14 +173,14 @@ public final class WorkloadService {
         if (!passed.plus(svidTtl).isAfter(clock.instant())) {
             throw deny(deviceId, action, Refusal.Why.NOT_TRUSTED, "the last pass is older than ca.svidTtl");
         }
-        return passed;
+        return new Trusted(d, passed);
     }
 
     /** The entry, when it exists and this node holds its parents now; one answer for both, so ids are not probed. */
-    private Entry entryFor(String deviceId, String entryId, String action) throws Refusal {
+    private Entry entryFor(DeviceRecord d, String entryId, String action) throws Refusal {
         Optional<Entry> e = entryId == null ? Optional.empty() : entries.find(entryId);
-        if (e.isEmpty() || !e.get().matches(nodes.of(device(deviceId, action)))) {
-            throw deny(deviceId, action, Refusal.Why.NOT_YOURS, "no such entry for this node: "
+        if (e.isEmpty() || !e.get().matches(nodes.of(d))) {
+            throw deny(d.deviceId(), action, Refusal.Why.NOT_YOURS, "no such entry for this node: "
                     + EntryRules.show(String.valueOf(entryId)));
         }
         return e.get();
