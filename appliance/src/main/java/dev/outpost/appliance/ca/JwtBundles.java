@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.outpost.mqtt.protocol.SiteBundle;
 import dev.outpost.spiffe.SpiffeJwks;
 
 /**
@@ -18,6 +19,7 @@ import dev.outpost.spiffe.SpiffeJwks;
  * those of federated trust domains whose bundles carry JWT keys. Thread-safe; central's part is replaced whole.
  */
 public final class JwtBundles {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JwtBundles.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Key of our own trust domain in {@link #fromCentral}: central's bundle of our trust domain. */
     public static final String OWN = "";
@@ -55,11 +57,19 @@ public final class JwtBundles {
         Map<String, PublicKey> ours = new LinkedHashMap<>(own.published());
         fromCentral.getOrDefault(OWN, Map.of()).forEach(ours::putIfAbsent);
         out.put(trustDomain, jwks(ours));
-        fromCentral.forEach((td, keys) -> {
-            if (!td.equals(OWN) && !keys.isEmpty()) {
-                out.put(td, jwks(keys));
+        for (Map.Entry<String, Map<String, PublicKey>> e : fromCentral.entrySet()) {
+            if (e.getKey().equals(OWN) || e.getValue().isEmpty()) {
+                continue;
             }
-        });
+            // The site message holds our trust domain and at most MAX_FEDERATED others: a bigger federation must not
+            // stop the bundle (X.509 roots included) from reaching devices at all.
+            if (out.size() > SiteBundle.MAX_FEDERATED) {
+                LOG.warn("more than {} federated trust domains carry JWT keys; {} and later ones are left out of the "
+                        + "site bundle message", SiteBundle.MAX_FEDERATED, e.getKey());
+                break;
+            }
+            out.put(e.getKey(), jwks(e.getValue()));
+        }
         return out;
     }
 
