@@ -103,7 +103,14 @@ public final class WorkloadService {
         }
         EntryStore.Snapshot all = entries.snapshot();
         List<String> held = nodes.of(d);
-        return new EntryStore.Snapshot(all.revision(), all.entries().stream().filter(e -> e.matches(held)).toList());
+        List<Entry> mine = all.entries().stream().filter(e -> e.matches(held)).toList();
+        if (mine.size() > dev.outpost.mqtt.protocol.Entries.MAX_ENTRIES) {
+            // Entries made before this node enrolled escape the limit at create; one reply carries the oldest ones.
+            LOG.warn("device {} matches {} entries; its agent gets the oldest {} (delete some: entry list)", deviceId,
+                    mine.size(), dev.outpost.mqtt.protocol.Entries.MAX_ENTRIES);
+            mine = mine.subList(0, dev.outpost.mqtt.protocol.Entries.MAX_ENTRIES);
+        }
+        return new EntryStore.Snapshot(all.revision(), mine);
     }
 
     public X509 x509(String deviceId, String entryId, byte[] csr, Measurement m) throws Refusal {
