@@ -215,6 +215,44 @@ class WorkloadSiteTest {
         }
     }
 
+    @Test
+    void aDeviceThatFailsAttestationGetsNoWorkloadSvidItIsKeptOutAtConnect(Swtpm swtpm, @TempDir Path dir)
+            throws Exception {
+        SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
+        kernel.boot(BootProfile.defaults());
+        kernel.measure("/usr/bin/web", WEB);
+        Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                .attestEvery(Duration.ofSeconds(2), Duration.ofMinutes(5))) {
+            site.trustSwtpmManufacturer();
+            site.startAppliance();
+            String deviceId = site.trustWithPolicy(swtpm, dir.resolve("runtime.json"));
+            AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "rsa", dir.resolve("securityfs"));
+            SiteHarness.Running agent = site.startAgent(config);
+            await("trusted with its node SVID", Duration.ofSeconds(90), () -> "trusted".equals(agent.daemon().verdict())
+                    && nodeSvid(config, deviceId));
+            String web = entry(site, "--spiffe-id", "spiffe://outpost.test/app/web", "--parent", "tpm:ek-hash:" + deviceId,
+                    "--selector", "unix:uid:1000");
+            // The device runs something its policy does not allow: the next attestation fails it.
+            kernel.measureUnlisted("/tmp/cryptominer", "evil".getBytes(StandardCharsets.UTF_8));
+            await("failed", Duration.ofSeconds(60), () -> state(site, deviceId).equals("failed"));
+            SiteHarness.stopAgent(agent);
+            // Its node SVID is still within its dates, but a failed device is kept out at CONNECT: no request reaches
+            // the workload handlers at all (the handlers' own ATTESTATION_FAILED answer: WorkloadServiceTest).
+            assertThatThrownBy(() -> {
+                try (ApplianceClient c = SiteHarness.connectWithSvid(site, config)) {
+                    c.request(Kind.WORKLOAD_SVID, new WorkloadSvidRequest(Messages.VERSION, web,
+                            csr(p256(), "spiffe://outpost.test/app/web", List.of(), false), null, null),
+                            WorkloadSvidIssued.class);
+                }
+            }).satisfies(e -> assertThat(e instanceof org.eclipse.paho.mqttv5.common.MqttException
+                    || e instanceof ProtocolException p && p.code() == ErrorCode.ATTESTATION_FAILED)
+                    .as("refused at CONNECT or by the handler, got " + e).isTrue());
+            String audit = new AdminClient(site.adminSocket()).get("/v1/audit?device=" + deviceId + "&limit=100").body();
+            assertThat(audit).doesNotContain("issued spiffe://outpost.test/app/web");
+        }
+    }
+
     static String entry(SiteHarness site, String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("entry", "create"));
         all.addAll(List.of(args));
