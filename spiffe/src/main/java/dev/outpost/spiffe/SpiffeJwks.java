@@ -47,9 +47,32 @@ public final class SpiffeJwks {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
-    /** What a bundle document says, without the jwt-svid keys (not used yet). */
-    public record Parsed(List<X509Certificate> x509Authorities, OptionalLong sequence, OptionalLong refreshHintSeconds) {
+    /**
+     * What a bundle document says.
+     *
+     * @param jwtAuthorities the jwt-svid keys, kid → public key (EC P-256/P-384/P-521 or RSA), in document order
+     */
+    public record Parsed(List<X509Certificate> x509Authorities, OptionalLong sequence, OptionalLong refreshHintSeconds,
+            Map<String, PublicKey> jwtAuthorities) {
+        public Parsed {
+            x509Authorities = List.copyOf(x509Authorities);
+            jwtAuthorities = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(jwtAuthorities));
+        }
+
+        /** The jwt-svid keys as a JWKS document ({"keys":[...]}, each with use jwt-svid and its kid). */
+        public String jwtAuthoritiesJwks() {
+            List<Map<String, Object>> keys = new ArrayList<>();
+            jwtAuthorities.forEach((kid, k) -> keys.add(jwtSvidKey(k, kid)));
+            try {
+                return JSON.writeValueAsString(Map.of("keys", keys));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
+
+    /** The longest kid accepted; Outpost's are 22 characters, SPIRE's 32. */
+    public static final int MAX_KID = 128;
 
     private SpiffeJwks() {
     }
@@ -79,6 +102,50 @@ public final class SpiffeJwks {
         return k;
     }
 
+    /**
+     * The {@code kid} Outpost gives a JWT authority key: base64url (no padding) of the first 16 bytes of the SHA-256
+     * of its DER SubjectPublicKeyInfo, so anyone holding the key can recompute it (docs/workload-api.md).
+     */
+    public static String kidOf(PublicKey pub) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(pub.getEncoded());
+            return b64url(Arrays.copyOf(d, 16));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A JWT authority as a bundle key: {@code use} jwt-svid, its {@code kid}, and the public key's JWK fields (SPIFFE
+     * Trust Domain and Bundle standard, section 4.2.2).
+     */
+    public static Map<String, Object> jwtSvidKey(PublicKey pub, String kid) {
+        if (kid == null || kid.isEmpty() || kid.length() > MAX_KID) {
+            throw new IllegalArgumentException("a jwt-svid key needs a kid of 1.." + MAX_KID + " characters");
+        }
+        Map<String, Object> k = new LinkedHashMap<>();
+        k.put("use", "jwt-svid");
+        k.put("kid", kid);
+        putKey(k, pub);
+        return k;
+    }
+
+    private static void putKey(Map<String, Object> k, PublicKey pub) {
+        if (pub instanceof ECPublicKey ec) {
+            int size = (ec.getParams().getCurve().getField().getFieldSize() + 7) / 8;
+            k.put("kty", "EC");
+            k.put("crv", curveName(size));
+            k.put("x", b64url(unsigned(ec.getW().getAffineX(), size)));
+            k.put("y", b64url(unsigned(ec.getW().getAffineY(), size)));
+        } else if (pub instanceof RSAPublicKey rsa) {
+            k.put("kty", "RSA");
+            k.put("n", b64url(unsigned(rsa.getModulus(), 0)));
+            k.put("e", b64url(unsigned(rsa.getPublicExponent(), 0)));
+        } else {
+            throw new IllegalArgumentException("authority key type " + pub.getAlgorithm() + " has no JWK form here");
+        }
+    }
+
     /** Parses a SPIFFE bundle document; entries with other or unknown {@code use} values are skipped, as the standard asks. */
     public static Parsed parse(String json) throws GeneralSecurityException {
         if (json == null) {
@@ -104,6 +171,7 @@ public final class SpiffeJwks {
             throw new GeneralSecurityException("bundle: " + keys.size() + " keys, over the " + MAX_KEYS + " limit");
         }
         List<X509Certificate> certs = new ArrayList<>();
+        Map<String, PublicKey> jwt = new LinkedHashMap<>();
         int i = 0;
         for (Iterator<JsonNode> it = keys.elements(); it.hasNext(); i++) {
             JsonNode k = it.next();
@@ -111,15 +179,103 @@ public final class SpiffeJwks {
                 throw new GeneralSecurityException("bundle: keys[" + i + "] is not an object");
             }
             String use = text(k, "use");
-            if (!"x509-svid".equals(use)) {
-                if (!"jwt-svid".equals(use)) {
-                    LOG.debug("bundle: keys[{}] has use {}, skipped", i, use);
+            if ("jwt-svid".equals(use)) {
+                String kid = text(k, "kid");
+                if (kid == null || kid.isEmpty() || kid.length() > MAX_KID) {
+                    throw new GeneralSecurityException("bundle: keys[" + i + "]: a jwt-svid entry needs a kid of 1.."
+                            + MAX_KID + " characters");
                 }
+                if (jwt.put(kid, jwtKey(k, "keys[" + i + "]")) != null) {
+                    throw new GeneralSecurityException("bundle: keys[" + i + "]: kid " + kid + " appears twice");
+                }
+                continue;
+            }
+            if (!"x509-svid".equals(use)) {
+                LOG.debug("bundle: keys[{}] has use {}, skipped", i, use);
                 continue;
             }
             certs.add(x509Entry(k, "keys[" + i + "]"));
         }
-        return new Parsed(List.copyOf(certs), longField(root, "spiffe_sequence"), longField(root, "spiffe_refresh_hint"));
+        return new Parsed(certs, longField(root, "spiffe_sequence"), longField(root, "spiffe_refresh_hint"), jwt);
+    }
+
+    // A JWK public key (EC on a named NIST curve, or RSA of at least 2048 bits), read with the JDK and checked to be
+    // on its curve by the JDK's key factory and by KeyPolicy.
+    private static PublicKey jwtKey(JsonNode k, String where) throws GeneralSecurityException {
+        String kty = text(k, "kty");
+        PublicKey pub;
+        try {
+            if ("EC".equals(kty)) {
+                String crv = text(k, "crv");
+                int size = switch (String.valueOf(crv)) {
+                    case "P-256" -> 32;
+                    case "P-384" -> 48;
+                    case "P-521" -> 66;
+                    default -> throw new GeneralSecurityException("bundle: " + where + ": EC curve " + crv + " is not accepted");
+                };
+                byte[] x = coordinate(text(k, "x"), size, where);
+                byte[] y = coordinate(text(k, "y"), size, where);
+                java.security.AlgorithmParameters params = java.security.AlgorithmParameters.getInstance("EC");
+                params.init(new java.security.spec.ECGenParameterSpec(switch (size) {
+                    case 32 -> "secp256r1";
+                    case 48 -> "secp384r1";
+                    default -> "secp521r1";
+                }));
+                java.security.spec.ECParameterSpec spec = params.getParameterSpec(java.security.spec.ECParameterSpec.class);
+                java.security.spec.ECPoint w = new java.security.spec.ECPoint(new BigInteger(1, x), new BigInteger(1, y));
+                pub = java.security.KeyFactory.getInstance("EC").generatePublic(new java.security.spec.ECPublicKeySpec(w, spec));
+                if (!onCurve(w, spec)) {
+                    throw new GeneralSecurityException("bundle: " + where + ": the point is not on " + crv);
+                }
+            } else if ("RSA".equals(kty)) {
+                BigInteger n = new BigInteger(1, base64Url(text(k, "n"), 1024, where));
+                BigInteger e = new BigInteger(1, base64Url(text(k, "e"), 8, where));
+                pub = java.security.KeyFactory.getInstance("RSA").generatePublic(new java.security.spec.RSAPublicKeySpec(n, e));
+            } else {
+                throw new GeneralSecurityException("bundle: " + where + ": jwt-svid key type " + kty + " is not accepted");
+            }
+        } catch (java.security.spec.InvalidKeySpecException | java.security.spec.InvalidParameterSpecException e) {
+            throw new GeneralSecurityException("bundle: " + where + ": not a usable key: " + e.getMessage());
+        }
+        String weak = KeyPolicy.rejection(pub);
+        if (weak != null) {
+            throw new GeneralSecurityException("bundle: " + where + ": jwt-svid key refused: " + weak);
+        }
+        return pub;
+    }
+
+    private static boolean onCurve(java.security.spec.ECPoint w, java.security.spec.ECParameterSpec spec) {
+        java.security.spec.EllipticCurve c = spec.getCurve();
+        BigInteger p = ((java.security.spec.ECFieldFp) c.getField()).getP();
+        BigInteger x = w.getAffineX();
+        BigInteger y = w.getAffineY();
+        if (x.signum() < 0 || x.compareTo(p) >= 0 || y.signum() < 0 || y.compareTo(p) >= 0) {
+            return false;
+        }
+        return y.multiply(y).subtract(x.pow(3).add(c.getA().multiply(x)).add(c.getB())).mod(p).signum() == 0;
+    }
+
+    private static byte[] coordinate(String field, int size, String where) throws GeneralSecurityException {
+        byte[] b = base64Url(field, size, where);
+        if (b.length != size) {
+            throw new GeneralSecurityException("bundle: " + where + ": an EC coordinate must be " + size + " bytes");
+        }
+        return b;
+    }
+
+    private static byte[] base64Url(String field, int max, String where) throws GeneralSecurityException {
+        if (field == null) {
+            throw new GeneralSecurityException("bundle: " + where + ": a key field is missing");
+        }
+        try {
+            byte[] b = Base64.getUrlDecoder().decode(field);
+            if (b.length == 0 || b.length > max) {
+                throw new GeneralSecurityException("bundle: " + where + ": a key field has " + b.length + " bytes");
+            }
+            return b;
+        } catch (IllegalArgumentException e) {
+            throw new GeneralSecurityException("bundle: " + where + ": a key field is not base64url");
+        }
     }
 
     private static X509Certificate x509Entry(JsonNode k, String where) throws GeneralSecurityException {

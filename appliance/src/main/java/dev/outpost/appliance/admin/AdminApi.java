@@ -66,6 +66,8 @@ public final class AdminApi {
     private volatile java.util.function.Supplier<Map<String, Object>> outbox;
     private volatile CaRotation rotation;
     private volatile String caMode = "standalone";
+    private dev.outpost.appliance.workload.EntryRoutes entryRoutes;
+    private volatile java.util.function.Supplier<java.util.List<Map<String, Object>>> jwtKeys = java.util.List::of;
 
     public AdminApi(Vertx vertx, DeviceStore devices, AllowListStore allowList, AuditLog audit, BundleStore bundles,
             SiteCa ca, PolicyStore policies, AttestationService attestation, AttestationStore attestations, String site,
@@ -93,6 +95,9 @@ public final class AdminApi {
                 .handler(ctx -> reply(ctx, () -> addPolicy(ctx.pathParam("name"), ctx.queryParams().get("kind"),
                         jsonBytes(ctx))));
         r.route().handler(BodyHandler.create().setBodyLimit(64 * 1024).setHandleFileUploads(false));
+        if (entryRoutes != null) {
+            entryRoutes.register(r);
+        }
         // The listing leaves out the attestation record: one more query per device, on sites of thousands.
         r.get("/v1/devices").handler(ctx -> reply(ctx, () -> devices.list().stream().map(d -> view(d, false)).toList()));
         r.get("/v1/devices/:id").handler(ctx -> reply(ctx, () -> device(id(ctx))));
@@ -141,7 +146,7 @@ public final class AdminApi {
                 return;
             }
             vertx.executeBlocking(() -> "spiffe".equals(format)
-                    ? TrustBundle.of(ca).spiffeJwks(bundles.sequence(), BUNDLE_REFRESH_HINT)
+                    ? TrustBundle.of(ca).withJwtKeys(jwtKeys.get()).spiffeJwks(bundles.sequence(), BUNDLE_REFRESH_HINT)
                     : TrustBundle.of(ca).pem(), false).onComplete(ar -> {
                         if (ar.succeeded()) {
                             ctx.response().putHeader("Content-Type", "spiffe".equals(format)
@@ -201,6 +206,18 @@ public final class AdminApi {
         r.errorHandler(400, ctx -> error(ctx, ctx.failure() != null ? ctx.failure() : new BadRequest("bad request")));
         r.errorHandler(500, ctx -> error(ctx, ctx.failure()));
         return r;
+    }
+
+    /** The site's JWT authorities, published in {@code bundle show --format spiffe} with use jwt-svid. */
+    public AdminApi withJwtKeys(java.util.function.Supplier<java.util.List<Map<String, Object>>> keys) {
+        this.jwtKeys = keys;
+        return this;
+    }
+
+    /** Serves the registration entries ({@code entry create|list|show|delete}); before the router is built. */
+    public AdminApi withEntries(dev.outpost.appliance.workload.EntryRoutes routes) {
+        this.entryRoutes = routes;
+        return this;
     }
 
     /** Serves the outbox's state in {@code GET /v1/status} ({@code outpost-appliance status}). */
@@ -285,12 +302,7 @@ public final class AdminApi {
 
     /** The device with its attestation-derived selectors, for registration entries. */
     private DeviceView view(DeviceRecord d, boolean withAttestation) {
-        java.util.List<String> selectors = new java.util.ArrayList<>(d.selectors());
-        selectors.add("outpost:state:" + d.state().dbValue());
-        selectors.add("outpost:site:" + site);
-        for (PolicyStore.Kind k : PolicyStore.Kind.values()) {
-            policies.resolve(d.deviceId(), k).ifPresent(p -> selectors.add("outpost:policy:" + p));
-        }
+        java.util.List<String> selectors = new dev.outpost.appliance.workload.NodeSelectors(policies, site).of(d);
         return DeviceView.of(d, withAttestation ? attestations.get(d.deviceId()) : null, selectors);
     }
 

@@ -26,6 +26,16 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.outpost.appliance.ca.CaException;
 import dev.outpost.appliance.ca.CaFiles;
 import dev.outpost.appliance.ca.CaKeys;
+import dev.outpost.appliance.ca.JwtAuthority;
+import dev.outpost.appliance.ca.JwtBundles;
+import dev.outpost.appliance.ca.WorkloadSvidSigner;
+import dev.outpost.appliance.upstream.JwtAuthorityUplink;
+import dev.outpost.appliance.workload.EntryAdmin;
+import dev.outpost.appliance.workload.EntryRoutes;
+import dev.outpost.appliance.workload.EntryRules;
+import dev.outpost.appliance.workload.EntryStore;
+import dev.outpost.appliance.workload.NodeSelectors;
+import dev.outpost.appliance.workload.WorkloadService;
 import dev.outpost.appliance.ca.CaInstaller;
 import dev.outpost.appliance.ca.CaRotation;
 import dev.outpost.appliance.ca.SiteCa;
@@ -238,7 +248,20 @@ public final class ApplianceApp {
                     .withUnauthenticatedRates(
                             new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
                             new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
-            RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation, EVIDENCE_CHUNK);
+            // Workload identity (docs/workload-api.md): registration entries, workload SVIDs, the site's JWT authority.
+            JwtAuthority jwtAuthority = JwtAuthority.loadOrCreate(config.caDir(), caKeys, clock);
+            if (caFiles.next().isPresent()) {
+                // A next CA prepared before this start: its JWT key is published with it.
+                jwtAuthority.prepareNext();
+            }
+            JwtBundles jwtBundles = new JwtBundles(config.trustDomain(), jwtAuthority);
+            EntryStore entryStore = new EntryStore(db, audit);
+            NodeSelectors nodeSelectors = new NodeSelectors(policies, config.site());
+            WorkloadService workloads = new WorkloadService(devices, nodeSelectors, entryStore, attestation::freshPass,
+                    attestation::imaRefusal, new WorkloadSvidSigner(ca, clock), jwtAuthority, config.ca().svidTtl(),
+                    audit, clock);
+            RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation, workloads,
+                    EVIDENCE_CHUNK);
             DeviceChannel endpoint = config.mqtt().external()
                     ? BrokerConnection.client(config, ca, dispatcher, options, known)
                     // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.
@@ -264,6 +287,9 @@ public final class ApplianceApp {
                         revocations.revoke(id, "revoked by operator");
                     });
             api.withCaRotation(rotation, config.ca().mode().yaml());
+            api.withEntries(new EntryRoutes(vertx, new EntryAdmin(entryStore, devices, nodeSelectors,
+                    config.trustDomain(), clock)));
+            api.withJwtKeys(jwtAuthority::bundleKeys);
             SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
                     audit, clock);
             backup.removeLeftovers();
@@ -279,14 +305,24 @@ public final class ApplianceApp {
                 ca.federated().forEach((td, roots) -> federated.put(td, dev.outpost.spiffe.PemIo.encode(roots)));
                 endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(new SiteBundle(
                         dev.outpost.mqtt.protocol.Messages.VERSION, config.trustDomain(), bundles.sequence(), pem,
-                        federated)), true);
+                        federated, jwtBundles.bySiteBundle())), true);
             });
             onBundleChange.get().run();
             ApplianceConfig.BundleEndpoint be = config.federation().bundleEndpoint();
             if (be.enabled()) {
-                app.bundleEndpoint = await(BundleEndpointServer.start(vertx, be, ca, bundles::sequence, clock));
+                app.bundleEndpoint = await(BundleEndpointServer.start(vertx, be, ca, bundles::sequence,
+                        jwtAuthority::bundleKeys, clock));
             }
             rotation.onActivated(() -> {
+                // The JWT authority turns over with the CA: the next key (published with the next CA) signs now, the
+                // former stays published until the last token it signed has expired.
+                try {
+                    jwtAuthority.activateNext(EntryRules.MAX_JWT_TTL.plus(SiteCa.BACKDATE));
+                } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+                    LOG.error("the JWT authority did not rotate with the CA: {}", e.getMessage());
+                }
+                bundles.bump();
+                onBundleChange.get().run();
                 // Central learns of the switch (a "ca" event, never dropped); the CA files switched already.
                 db.outbox().appendAlone("ca", clock.instant(), null, java.util.Map.of("event", "activated",
                         "notAfter", ca.notAfter().toString(), "serial", ca.certificate().getSerialNumber().toString(16)));
@@ -304,7 +340,15 @@ public final class ApplianceApp {
                     }
                 }
             });
-            vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(rotation::tick, false));
+            vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+                CaRotation.State state = rotation.tick();
+                // Retired JWT keys leave the bundle once their last token expired; the sequence moves with them.
+                if (jwtAuthority.prune()) {
+                    bundles.bump();
+                    onBundleChange.get().run();
+                }
+                return state;
+            }, false));
             if (config.ca().nested() && config.upstream().online()) {
                 // The followers' calls to central take turns: each may renew the site credential (files in
                 // upstream/) when it is past half its life, and two renewals at once would mix keys and certificates.
@@ -313,7 +357,10 @@ public final class ApplianceApp {
                         () -> {
                             bundles.bump();
                             onBundleChange.get().run();
-                        });
+                        }).withJwt(jwtBundles);
+                UpstreamLink jwtLink = UpstreamLink.create(config, clock);
+                follower.withUplink(new JwtAuthorityUplink(jwtAuthority::jwks,
+                        jwks -> jwtLink.postJwtAuthorities(jwks).status()));
                 vertx.executeBlocking(() -> {
                     synchronized (upstreamCalls) {
                         follower.poll();
@@ -390,6 +437,16 @@ public final class ApplianceApp {
             // Site CA events for central ("ca", never dropped): a next CA ready, an active one expired. The switch itself
             // is reported by onActivated above.
             rotation.onTransition((state, why) -> {
+                if (state == CaRotation.State.PREPARED) {
+                    try {
+                        if (jwtAuthority.prepareNext()) {
+                            bundles.bump();
+                            onBundleChange.get().run();
+                        }
+                    } catch (IOException | java.security.GeneralSecurityException e) {
+                        LOG.error("cannot make the next JWT authority key: {}", e.getMessage());
+                    }
+                }
                 if (state == CaRotation.State.PREPARED || state == CaRotation.State.EXPIRED) {
                     java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
                     data.put("event", state == CaRotation.State.PREPARED ? "prepared" : "expired");

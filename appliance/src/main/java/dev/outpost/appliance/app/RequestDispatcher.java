@@ -12,6 +12,8 @@ import dev.outpost.appliance.enroll.IssuedIdentity;
 import dev.outpost.appliance.enroll.ResumeOffer;
 import dev.outpost.appliance.refusal.Refusal;
 import dev.outpost.appliance.store.DeviceRecord;
+import dev.outpost.appliance.workload.WorkloadReplies;
+import dev.outpost.appliance.workload.WorkloadService;
 import dev.outpost.mqtt.endpoint.DeviceRequest;
 import dev.outpost.mqtt.endpoint.RequestHandler;
 import dev.outpost.mqtt.endpoint.RetryHints;
@@ -55,10 +57,19 @@ final class RequestDispatcher implements RequestHandler {
     private final AttestationService attestation;
     private final int maxChunkBytes;
 
+    private final WorkloadService workloads;
+
     RequestDispatcher(Vertx vertx, EnrollmentService enrollment, AttestationService attestation, int maxChunkBytes) {
+        this(vertx, enrollment, attestation, null, maxChunkBytes);
+    }
+
+    /** @param workloads null: the workload kinds are answered as not served */
+    RequestDispatcher(Vertx vertx, EnrollmentService enrollment, AttestationService attestation,
+            WorkloadService workloads, int maxChunkBytes) {
         this.vertx = vertx;
         this.enrollment = enrollment;
         this.attestation = attestation;
+        this.workloads = workloads;
         this.maxChunkBytes = maxChunkBytes;
     }
 
@@ -124,6 +135,13 @@ final class RequestDispatcher implements RequestHandler {
             }
             case EVIDENCE:
                 return evidence(id, (EvidenceRequest) r.message());
+            case ENTRIES:
+            case WORKLOAD_SVID:
+            case WORKLOAD_JWT:
+                if (workloads == null) {
+                    throw new ProtocolException(ErrorCode.BAD_REQUEST, r.kind().wire() + " is not served by this appliance");
+                }
+                return WorkloadReplies.handle(workloads, id, r.kind(), r.message());
             default:
                 throw new ProtocolException(ErrorCode.BAD_REQUEST, r.kind().wire() + " is not served by this appliance yet");
         }
@@ -151,7 +169,9 @@ final class RequestDispatcher implements RequestHandler {
             // The challenge nonce the verdict was given for is the certification's qualifyingData.
             renewed = svid(enrollment.renewOnVerdict(id, csr, certification, part.nonce(), passed.get()));
         }
-        return new Verdict(Messages.VERSION, v.state().dbValue(), v.reasons(), v.nextDueAt().toEpochMilli(), renewed);
+        // Every verdict carries the entry revision, so agents learn of entry changes within one attestation interval.
+        return new Verdict(Messages.VERSION, v.state().dbValue(), v.reasons(), v.nextDueAt().toEpochMilli(), renewed,
+                workloads == null ? null : workloads.revision());
     }
 
     // The node key's TPM2_Certify: all three fields or none (a software key); some of them is a malformed proof, which

@@ -335,6 +335,27 @@ public final class AttestationService {
     }
 
     /**
+     * Whether the device's runtime policy allows {@code sha256} for the file at {@code path} (the {@code ima:verified}
+     * workload selector): empty when it does, else why not. An excluded path is not allowed: exclusion means the policy
+     * says nothing about that file, which verifies nothing.
+     */
+    public Optional<String> imaRefusal(String deviceId, String path, byte[] sha256) {
+        String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
+        if (runtime == null) {
+            return Optional.of("no runtime policy is assigned to this device");
+        }
+        PolicyStore.Policy p = policies.get(runtime).orElse(null);
+        if (p == null) {
+            return Optional.of("runtime policy " + runtime + " is gone");
+        }
+        return switch (cache.runtime(p).lookupFile(path, HashAlg.SHA256, sha256)) {
+            case MATCH -> Optional.empty();
+            case NOT_LISTED -> Optional.of("runtime policy " + runtime + " does not list " + path);
+            case MISMATCH -> Optional.of("runtime policy " + runtime + " does not allow that SHA-256 for " + path);
+        };
+    }
+
+    /**
      * The operator reviewed a device: it is pending again, forgets what was verified, may connect again and must
      * pass a full attestation (whole IMA list, boot log). False when there is no such device or it is revoked.
      */

@@ -163,7 +163,8 @@ public final class CaKeys {
     }
 
     /**
-     * Switching {@code file} → {@code tpm}: seals each plain key in {@code dir} ({@code ca.key}, {@code next.key})
+     * Switching {@code file} → {@code tpm}: seals each plain key in {@code dir} ({@code ca.key}, {@code next.key}, the
+     * JWT authority's {@code jwt.key} and {@code next-jwt.key})
      * and deletes the plain file, sealed file first (written whole and fsynced) so a crash in between leaves both,
      * never neither; the next start finishes the job. Returns the names sealed. A no-op under {@code file}.
      */
@@ -172,7 +173,7 @@ public final class CaKeys {
             return List.of();
         }
         List<String> done = new java.util.ArrayList<>();
-        for (String base : List.of(SiteCa.KEY_FILE, CaFiles.NEXT_KEY)) {
+        for (String base : List.of(SiteCa.KEY_FILE, CaFiles.NEXT_KEY, JwtAuthority.KEY_FILE, JwtAuthority.NEXT_KEY_FILE)) {
             Path plain = dir.resolve(base);
             if (!Files.exists(plain)) {
                 continue;

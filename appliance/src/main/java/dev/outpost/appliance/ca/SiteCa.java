@@ -548,6 +548,15 @@ public final class SiteCa {
         return List.copyOf(seen.values());
     }
 
+    /** The active signing key, its chain and key id, read together (rotation swaps them whole): for issuers in this package. */
+    Signing signing() {
+        Authority a = active;
+        return new Signing(a.key(), a.chain(), a.caKeyId(), random);
+    }
+
+    record Signing(PrivateKey key, List<X509Certificate> chain, byte[] caKeyId, SecureRandom random) {
+    }
+
     /** The active CA's private key: for the CA directory's own checks (does a certificate belong to it), never exported. */
     PrivateKey privateKey() {
         return active.key();

@@ -15,13 +15,22 @@ import dev.outpost.spiffe.PemIo;
 
 /**
  * The X.509 authorities of one trust domain, as handed to devices and federated peers: PEM for TLS stacks
- * and the SPIFFE bundle format (a JWKS with {@code use: x509-svid} entries).
+ * and the SPIFFE bundle format (a JWKS with {@code use: x509-svid} entries, and {@code use: jwt-svid} ones for the
+ * JWT authorities when given).
  */
 public final class TrustBundle {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String trustDomain;
     private final List<X509Certificate> authorities;
+    private List<Map<String, Object>> jwtKeys = List.of();
+
+    /** This bundle with JWT authorities too: bundle keys with {@code use} jwt-svid (see JwtAuthority#bundleKeys). */
+    public TrustBundle withJwtKeys(List<Map<String, Object>> keys) {
+        TrustBundle b = new TrustBundle(trustDomain, authorities);
+        b.jwtKeys = List.copyOf(keys);
+        return b;
+    }
 
     public TrustBundle(String trustDomain, List<X509Certificate> authorities) {
         SpiffeId.checkTrustDomain(trustDomain);
@@ -60,7 +69,9 @@ public final class TrustBundle {
             throw new IllegalArgumentException("spiffe_sequence must not be negative, got " + sequence);
         }
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("keys", authorities.stream().map(SpiffeJwks::x509SvidKey).toList());
+        List<Map<String, Object>> keys = new java.util.ArrayList<>(authorities.stream().map(SpiffeJwks::x509SvidKey).toList());
+        keys.addAll(jwtKeys);
+        doc.put("keys", keys);
         doc.put("spiffe_sequence", sequence);
         doc.put("spiffe_refresh_hint", refreshHint.toSeconds());
         try {

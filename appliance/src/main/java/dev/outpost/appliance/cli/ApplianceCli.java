@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Outpost site appliance: local TPM verifier and SPIFFE CA.",
-        subcommands = {RunCommand.class, ResetCommand.class, BackupCommand.class, RestoreCommand.class, DeviceCommand.class, AuditCommand.class, CaCommand.class, BundleCommand.class, VerifyCommand.class, TpmCommand.class, EventlogCommand.class, PolicyCommand.class, StatusCommand.class})
+        subcommands = {RunCommand.class, ResetCommand.class, BackupCommand.class, RestoreCommand.class, DeviceCommand.class, AuditCommand.class, CaCommand.class, BundleCommand.class, VerifyCommand.class, TpmCommand.class, EventlogCommand.class, PolicyCommand.class, StatusCommand.class, EntryCommand.class})
 public final class ApplianceCli {
 
     public static void main(String[] args) {

@@ -52,6 +52,8 @@ public final class BundleEndpointServer {
     private final SiteCa ca;
     private final LongSupplier sequence;
     private final Clock clock;
+    /** The site's JWT authorities as bundle keys (use jwt-svid); none when the site has no JWT authority. */
+    private volatile java.util.function.Supplier<java.util.List<java.util.Map<String, Object>>> jwtKeys = java.util.List::of;
     private HttpServer server;
     private volatile Instant renewAt = Instant.MIN;
 
@@ -71,7 +73,15 @@ public final class BundleEndpointServer {
      */
     public static Future<BundleEndpointServer> start(Vertx vertx, ApplianceConfig.BundleEndpoint config, SiteCa ca,
             LongSupplier sequence, Clock clock) {
+        return start(vertx, config, ca, sequence, java.util.List::of, clock);
+    }
+
+    /** As above, publishing the site's JWT authorities too ({@code use} jwt-svid, from {@code jwtKeys}). */
+    public static Future<BundleEndpointServer> start(Vertx vertx, ApplianceConfig.BundleEndpoint config, SiteCa ca,
+            LongSupplier sequence, java.util.function.Supplier<java.util.List<java.util.Map<String, Object>>> jwtKeys,
+            Clock clock) {
         BundleEndpointServer s = new BundleEndpointServer(vertx, config, ca, sequence, clock);
+        s.jwtKeys = jwtKeys;
         HttpServerOptions o = new HttpServerOptions()
                 .setHost(config.host())
                 .setPort(config.port())
@@ -148,7 +158,8 @@ public final class BundleEndpointServer {
             req.response().setStatusCode(405).putHeader("Allow", "GET, HEAD").end();
             return;
         }
-        vertx.executeBlocking(() -> TrustBundle.of(ca).spiffeJwks(sequence.getAsLong(), config.refreshHint()), false)
+        vertx.executeBlocking(() -> TrustBundle.of(ca).withJwtKeys(jwtKeys.get())
+                .spiffeJwks(sequence.getAsLong(), config.refreshHint()), false)
                 .onSuccess(json -> req.response()
                         .putHeader("Content-Type", "application/json")
                         .putHeader("Cache-Control", "no-store")

@@ -32,7 +32,7 @@ public record AuditEvent(Long id, Instant at, String deviceId, String action, De
     }
 
     /** Operator actions: an operator's decision is never routine. */
-    private static final java.util.Set<String> OPERATOR_ACTIONS = java.util.Set.of("revoke", "clear", "allow", "policy",
+    private static final java.util.Set<String> OPERATOR_ACTIONS = java.util.Set.of("revoke", "clear", "allow", "policy", "entry",
             "backup", "directive.kept-local");
 
     /**

@@ -23,6 +23,21 @@ public final class BundleFollower {
     private final Runnable bundleChanged;
     private Long sequence;
     private boolean warned;
+    private volatile dev.outpost.appliance.ca.JwtBundles jwt;
+
+    private volatile JwtAuthorityUplink uplink;
+
+    /** Also sends the site's JWT authorities up on every poll, until central holds the current ones. */
+    public BundleFollower withUplink(JwtAuthorityUplink uplink) {
+        this.uplink = uplink;
+        return this;
+    }
+
+    /** Also hands central's JWT authorities (ours and federated trust domains') to devices through {@code jwt}. */
+    public BundleFollower withJwt(dev.outpost.appliance.ca.JwtBundles jwt) {
+        this.jwt = jwt;
+        return this;
+    }
 
     public BundleFollower(UpstreamLink link, SiteCa ca, String trustDomain, Runnable bundleChanged) {
         this.link = link;
@@ -33,6 +48,10 @@ public final class BundleFollower {
 
     /** One look; a failure is logged (once until it works again) and changes nothing: offline is normal here. */
     public synchronized void poll() {
+        JwtAuthorityUplink up = uplink;
+        if (up != null) {
+            up.push();
+        }
         try {
             link.bundles(sequence).ifPresent(this::apply);
             warned = false;
@@ -61,6 +80,14 @@ public final class BundleFollower {
         if (changed) {
             ca.publishFederated(roots);
             LOG.info("central's bundle {}: {} federated trust domain(s) handed to devices", b.sequence(), roots.size());
+        }
+        dev.outpost.appliance.ca.JwtBundles j = jwt;
+        if (j != null && j.fromCentral(b.jwtAuthorities())) {
+            LOG.info("central's bundle {}: JWT authorities of {} handed to devices", b.sequence(),
+                    b.jwtAuthorities().keySet().stream().map(td -> td.isEmpty() ? trustDomain : td).toList());
+            changed = true;
+        }
+        if (changed) {
             bundleChanged.run();
         }
         return changed;

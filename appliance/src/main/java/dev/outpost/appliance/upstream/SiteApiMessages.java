@@ -89,7 +89,15 @@ public final class SiteApiMessages {
     }
 
     /** GET /v1/site/bundle. */
-    public record Bundles(long sequence, List<X509Certificate> trustDomain, Map<String, List<X509Certificate>> federated) {
+    /**
+     * @param jwtAuthorities trust domain (ours, whose bundle at central holds every site's JWT keys, and federated
+     *                       ones) → its JWT authorities, kid → key; only trust domains that have some
+     */
+    public record Bundles(long sequence, List<X509Certificate> trustDomain, Map<String, List<X509Certificate>> federated,
+            Map<String, Map<String, java.security.PublicKey>> jwtAuthorities) {
+        public Bundles(long sequence, List<X509Certificate> trustDomain, Map<String, List<X509Certificate>> federated) {
+            this(sequence, trustDomain, federated, Map.of());
+        }
     }
 
     public static JoinChallenge joinChallenge(byte[] body) throws UpstreamException {
@@ -124,7 +132,9 @@ public final class SiteApiMessages {
         if (seq == null || !seq.canConvertToLong() || !seq.isIntegralNumber() || seq.asLong() < 0) {
             throw bad("sequence must be a whole number >= 0");
         }
-        List<X509Certificate> own = spiffeBundle(n.get("bundle"), "bundle");
+        SpiffeJwks.Parsed ownParsed = spiffeBundle(n.get("bundle"), "bundle");
+        List<X509Certificate> own = ownParsed.x509Authorities();
+        Map<String, Map<String, java.security.PublicKey>> jwt = new LinkedHashMap<>();
         Map<String, List<X509Certificate>> fed = new LinkedHashMap<>();
         JsonNode f = n.get("federated");
         if (f == null || !f.isObject()) {
@@ -140,9 +150,13 @@ public final class SiteApiMessages {
             } catch (IllegalArgumentException ex) {
                 throw bad("federated: " + ex.getMessage());
             }
-            fed.put(e.getKey(), spiffeBundle(e.getValue(), "federated." + e.getKey()));
+            SpiffeJwks.Parsed p = spiffeBundle(e.getValue(), "federated." + e.getKey());
+            fed.put(e.getKey(), p.x509Authorities());
+            if (!p.jwtAuthorities().isEmpty()) {
+                jwt.put(e.getKey(), p.jwtAuthorities());
+            }
         }
-        return new Bundles(seq.asLong(), own, Map.copyOf(fed));
+        return new Bundles(seq.asLong(), own, Map.copyOf(fed), ownJwt(ownParsed, jwt));
     }
 
     /** Central's error body, for the message of a refusal; never trusted for anything but words. */
@@ -262,12 +276,25 @@ public final class SiteApiMessages {
         }
     }
 
-    private static List<X509Certificate> spiffeBundle(JsonNode n, String field) throws UpstreamException {
+    // Our own trust domain's JWT keys sit under a key of their own: the map's trust domain names come from central.
+    private static Map<String, Map<String, java.security.PublicKey>> ownJwt(SpiffeJwks.Parsed own,
+            Map<String, Map<String, java.security.PublicKey>> federated) {
+        Map<String, Map<String, java.security.PublicKey>> all = new LinkedHashMap<>(federated);
+        if (!own.jwtAuthorities().isEmpty()) {
+            all.put(OWN_TRUST_DOMAIN, own.jwtAuthorities());
+        }
+        return Map.copyOf(all);
+    }
+
+    /** The key of our own trust domain's JWT keys in {@link Bundles#jwtAuthorities()} (not a trust domain name). */
+    public static final String OWN_TRUST_DOMAIN = dev.outpost.appliance.ca.JwtBundles.OWN;
+
+    private static SpiffeJwks.Parsed spiffeBundle(JsonNode n, String field) throws UpstreamException {
         if (n == null || !n.isObject()) {
             throw bad(field + " must be a SPIFFE bundle (a JSON object)");
         }
         try {
-            return SpiffeJwks.parse(JSON.writeValueAsString(n)).x509Authorities();
+            return SpiffeJwks.parse(JSON.writeValueAsString(n));
         } catch (GeneralSecurityException | JsonProcessingException | IllegalArgumentException e) {
             throw bad(field + ": " + e.getMessage());
         }

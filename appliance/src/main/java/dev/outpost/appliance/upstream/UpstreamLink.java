@@ -215,6 +215,18 @@ public final class UpstreamLink {
         });
     }
 
+    /** {@code POST /v1/site/jwt-authorities}: the site's JWT authority public keys, a JWKS document. */
+    public SiteApiClient.Exchange postJwtAuthorities(String jwks) throws UpstreamException, IOException, GeneralSecurityException {
+        return call(ensureCredential(), c -> {
+            SiteApiClient.Exchange x = c.exchange("/v1/site/jwt-authorities", jwks);
+            if (x.status() >= 500) {
+                throw new UpstreamException(x.status(), SiteApiMessages.errorCode(x.body()), "central failed the JWT "
+                        + "authorities (" + x.status() + " at " + c.base() + ")");
+            }
+            return x;
+        });
+    }
+
     /** The credential, joining first when there is none and renewing it past half its life. */
     SiteCredential.Held ensureCredential() throws UpstreamException, IOException, GeneralSecurityException {
         synchronized (CREDENTIAL_FILES) {

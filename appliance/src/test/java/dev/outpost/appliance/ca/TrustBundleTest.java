@@ -43,11 +43,18 @@ class TrustBundleTest {
     }
 
     @Test
-    void parserSkipsJwtKeysAndRefusesBrokenEntries() throws Exception {
+    void parserKeepsJwtKeysApartAndRefusesBrokenEntries() throws Exception {
         SiteCa ca = SiteCa.loadOrCreate(dir, "site1.outpost.test", "a", Duration.ofDays(10), Clock.systemUTC());
         String json = TrustBundle.of(ca).spiffeJwks(1, Duration.ofMinutes(5));
-        String withJwt = json.replace("{\"keys\":[", "{\"keys\":[{\"use\":\"jwt-svid\",\"kty\":\"EC\",\"kid\":\"k\"},");
+        // A jwt-svid key is kept with its kid (federated JWT authorities reach devices), never among the X.509 roots;
+        // one without its key fields is refused by name, like a broken x509-svid entry (issue 16; it was skipped).
+        JwtAuthority jwt = JwtAuthority.loadOrCreate(dir, CaKeys.file(), Clock.systemUTC());
+        String withJwt = TrustBundle.of(ca).withJwtKeys(jwt.bundleKeys()).spiffeJwks(1, Duration.ofMinutes(5));
         assertThat(TrustBundle.parseSpiffeJwks(withJwt)).hasSize(1);
+        assertThat(SpiffeJwks.parse(withJwt).jwtAuthorities()).containsOnlyKeys(jwt.kid());
+        String brokenJwt = json.replace("{\"keys\":[", "{\"keys\":[{\"use\":\"jwt-svid\",\"kty\":\"EC\",\"kid\":\"k\"},");
+        assertThatThrownBy(() -> TrustBundle.parseSpiffeJwks(brokenJwt)).isInstanceOf(GeneralSecurityException.class)
+                .hasMessageContaining("keys[0]");
 
         SiteCa other = SiteCa.loadOrCreate(dir.resolve("o"), "site1.outpost.test", "a", Duration.ofDays(10), Clock.systemUTC());
         String otherX5c = Base64.getEncoder().encodeToString(other.certificate().getEncoded());

@@ -116,6 +116,18 @@ class CentralLinkSiteTest {
                 assertThat(state.federatedBundles().get("partner.test")).containsExactlyElementsOf(partner.services.ca.roots());
                 SiteHarness.stopAgent(agent);
 
+                // The site's JWT authority went up (POST /v1/site/jwt-authorities): central's trust domain bundle
+                // carries the key the site signs JWT-SVIDs with, so central and other sites validate them.
+                String siteBundle = new dev.outpost.appliance.admin.AdminClient(site.adminSocket())
+                        .get("/v1/bundle?format=spiffe").body();
+                java.util.Set<String> siteKids = dev.outpost.spiffe.SpiffeJwks.parse(siteBundle).jwtAuthorities().keySet();
+                assertThat(siteKids).hasSize(1);
+                Central up = central;
+                await("the site's JWT key in central's bundle", Duration.ofSeconds(30), () -> {
+                    site.appliance().bundleFollower().orElseThrow().poll();
+                    return up.services.bundle.snapshot().jwtAuthorities().keySet().containsAll(siteKids);
+                });
+
                 // Half of the CA's lifetime later (on the appliance's clock) the next CA is signed by central and
                 // published; at a sixth it becomes the active one.
                 // The link is down when that time comes: the site keeps trying (with back-off) and says why; once

@@ -71,10 +71,15 @@ class RotationSiteTest {
                         + new dev.outpost.appliance.admin.AdminClient(site.adminSocket()).get("/v1/audit?limit=20").body());
             }
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.NONE);
+            java.util.Set<String> jwtBefore = jwtKids(site);
+            assertThat(jwtBefore).hasSize(1);
 
             moved.advance(Duration.between(clock.instant(), rotation.prepareAt()).plusSeconds(1));
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.PREPARED);
             assertThat(caCert(site)).as("prepared, not active").isEqualTo(first);
+            // The next JWT authority is published with the next CA, before it signs anything.
+            java.util.Set<String> jwtPrepared = jwtKids(site);
+            assertThat(jwtPrepared).hasSize(2).containsAll(jwtBefore);
             // The next root reaches the device (with its next renewal) before the next CA signs anything.
             await("the device holds both roots", Duration.ofSeconds(60), () -> bundleSize(config) == 2 && nodeSvid(config));
             NodeIdentity beforeSwitch = SiteHarness.identity(config);
@@ -87,6 +92,12 @@ class RotationSiteTest {
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.NONE);
             X509Certificate second = caCert(site);
             assertThat(second).isNotEqualTo(first);
+            // With the CA, the JWT authority turned over: the next key signs, the former stays published.
+            assertThat(jwtKids(site)).isEqualTo(jwtPrepared);
+            Path caDir = site.caPem().getParent();
+            assertThat(Files.exists(caDir.resolve(dev.outpost.appliance.ca.JwtAuthority.NEXT_KEY_FILE))).isFalse();
+            assertThat(dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(caDir, dev.outpost.appliance.ca.CaKeys.file(),
+                    clock).kid()).isNotIn(jwtBefore).isIn(jwtPrepared);
 
             await("a renewed SVID of the new CA", Duration.ofSeconds(60), () -> {
                 try {
@@ -178,5 +189,10 @@ class RotationSiteTest {
                 }
             }
         }
+    }
+
+    private static java.util.Set<String> jwtKids(SiteHarness site) throws Exception {
+        return dev.outpost.spiffe.SpiffeJwks.parse(new dev.outpost.appliance.admin.AdminClient(site.adminSocket())
+                .get("/v1/bundle?format=spiffe").body()).jwtAuthorities().keySet();
     }
 }

@@ -62,6 +62,15 @@ class SiteBundleEndpointTest {
             assertThat(served.statusCode()).isEqualTo(200);
             assertThat(served.body()).contains("\"spiffe_refresh_hint\":120");
             assertThat(TrustBundle.parseSpiffeJwks(served.body())).containsExactlyElementsOf(siteRoots);
+            // The site's JWT authority is published too (use jwt-svid, with its kid). java-spiffe's JwtBundle takes every
+            // key of a document (it does not skip x509-svid ones, which have no kid), so it is given the jwt-svid part.
+            dev.outpost.spiffe.SpiffeJwks.Parsed parsed = dev.outpost.spiffe.SpiffeJwks.parse(served.body());
+            java.util.Map<String, java.security.PublicKey> jwtKeys = parsed.jwtAuthorities();
+            assertThat(jwtKeys).hasSize(1);
+            io.spiffe.bundle.jwtbundle.JwtBundle jwtBundle = io.spiffe.bundle.jwtbundle.JwtBundle.parse(
+                    io.spiffe.spiffeid.TrustDomain.parse(SiteHarness.TRUST_DOMAIN),
+                    parsed.jwtAuthoritiesJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(jwtBundle.getJwtAuthorities()).containsOnlyKeys(jwtKeys.keySet());
 
             try (CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"), "corp.test", 0)) {
                 FederationAdmin fed = new FederationAdmin(central.services().db, central.services().clock, "corp.test");

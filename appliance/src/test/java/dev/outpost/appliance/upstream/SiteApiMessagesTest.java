@@ -97,6 +97,43 @@ class SiteApiMessagesTest {
     }
 
     @Test
+    void jwtKeysOfCentralsBundlesReachTheSiteBundleMessageForOurAndFederatedTrustDomains() throws Exception {
+        Clock clock = Clock.systemUTC();
+        SiteCa site = SiteCa.loadOrCreate(dir.resolve("site"), "corp.example", "plant", Duration.ofDays(30), clock);
+        SiteCa partner = SiteCa.loadOrCreate(dir.resolve("partner"), "partner.example", "p", Duration.ofDays(30), clock);
+        dev.outpost.appliance.ca.JwtAuthority ours = dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(dir.resolve("site"),
+                dev.outpost.appliance.ca.CaKeys.file(), clock);
+        dev.outpost.appliance.ca.JwtAuthority otherSite = dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(
+                java.nio.file.Files.createDirectories(dir.resolve("other")), dev.outpost.appliance.ca.CaKeys.file(), clock);
+        dev.outpost.appliance.ca.JwtAuthority partnerJwt = dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(
+                dir.resolve("partner"), dev.outpost.appliance.ca.CaKeys.file(), clock);
+        // Central's trust domain bundle carries every site's JWT keys (ours and another site's); the partner's its own.
+        java.util.List<java.util.Map<String, Object>> tdKeys = new java.util.ArrayList<>(ours.bundleKeys());
+        tdKeys.addAll(otherSite.bundleKeys());
+        String own = TrustBundle.of(site).withJwtKeys(tdKeys).spiffeJwks(4, Duration.ofMinutes(5));
+        String fed = TrustBundle.of(partner).withJwtKeys(partnerJwt.bundleKeys()).spiffeJwks(9, Duration.ofMinutes(5));
+        String body = "{\"v\":1,\"sequence\":7,\"bundle\":" + own + ",\"federated\":{\"partner.example\":" + fed + "}}";
+        SiteApiMessages.Bundles b = SiteApiMessages.bundles(bytes(body));
+
+        dev.outpost.appliance.ca.JwtBundles jwt = new dev.outpost.appliance.ca.JwtBundles("corp.example", ours);
+        java.util.Map<String, String> before = jwt.bySiteBundle();
+        assertThat(before).containsOnlyKeys("corp.example");
+        AtomicInteger changes = new AtomicInteger();
+        BundleFollower follower = new BundleFollower(null, site, "corp.example", changes::incrementAndGet).withJwt(jwt);
+        assertThat(follower.apply(b)).isTrue();
+        assertThat(changes).hasValue(1);
+        java.util.Map<String, String> after = jwt.bySiteBundle();
+        assertThat(after).containsOnlyKeys("corp.example", "partner.example");
+        assertThat(dev.outpost.spiffe.SpiffeJwks.parse(after.get("corp.example")).jwtAuthorities())
+                .containsOnlyKeys(ours.kid(), otherSite.kid());
+        assertThat(dev.outpost.spiffe.SpiffeJwks.parse(after.get("partner.example")).jwtAuthorities())
+                .containsOnlyKeys(partnerJwt.kid());
+        // The message the appliance publishes takes them (its own limits apply).
+        new dev.outpost.mqtt.protocol.SiteBundle(1, "corp.example", 7, TrustBundle.of(site).pem(), java.util.Map.of(),
+                after);
+    }
+
+    @Test
     void errorBodiesGiveWordsNeverControlCharacters() {
         String e = "{\"v\":1,\"error\":{\"code\":\"FORBIDDEN\",\"message\":\"site revoked\\u001b[31m\"}}";
         assertThat(SiteApiMessages.errorMessage(bytes(e))).isEqualTo("FORBIDDEN: site revoked?[31m");

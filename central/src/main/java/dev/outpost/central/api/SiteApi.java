@@ -56,6 +56,13 @@ public final class SiteApi {
     private DirectiveFeed directives;
 
     private EventIngest events;
+    private dev.outpost.central.bundle.SiteJwtAuthorities jwtAuthorities;
+
+    /** Serves {@code POST /v1/site/jwt-authorities} (before {@link #router()}); without it the route is 404. */
+    public SiteApi jwtAuthorities(dev.outpost.central.bundle.SiteJwtAuthorities store) {
+        this.jwtAuthorities = store;
+        return this;
+    }
 
     public SiteApi(Vertx vertx, JoinService joins, SiteService sites, SiteAuthenticator auth, RateLimiter joinLimiter) {
         this.vertx = vertx;
@@ -97,6 +104,11 @@ public final class SiteApi {
         }
         if (events != null) {
             r.post(EVENTS_PATH).handler(this::siteEvents);
+        }
+        if (jwtAuthorities != null) {
+            dev.outpost.central.bundle.SiteJwtAuthorities store = jwtAuthorities;
+            r.post("/v1/site/jwt-authorities").handler(ctx -> work(ctx, () -> store.accept(site(ctx),
+                    ctx.body() == null || ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes())));
         }
         r.route().last().handler(ctx -> fail(ctx, new Refusal(Refusal.Code.NOT_FOUND, "no such endpoint: " + ctx.request().method()
                 + " " + ctx.normalizedPath())));

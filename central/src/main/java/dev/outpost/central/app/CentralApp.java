@@ -49,7 +49,8 @@ public final class CentralApp implements AutoCloseable {
         try {
             SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
                     .withDirectives(new dev.outpost.central.directives.DirectiveFeed(s.db))
-                    .events(s.events);
+                    .events(s.events)
+                    .jwtAuthorities(new dev.outpost.central.bundle.SiteJwtAuthorities(s.db, s.clock));
             HttpServerOptions siteOpts = new HttpServerOptions()
                     .setSsl(true)
                     .setHost(cfg.server.host)

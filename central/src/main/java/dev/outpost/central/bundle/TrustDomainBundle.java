@@ -22,13 +22,19 @@ import dev.outpost.spiffe.SpiffeJwks;
 /**
  * The trust domain's SPIFFE bundle, composed from the database on every read (so every instance serves the same
  * bundle for the same sequence): central's roots (as recorded in the ca table) and every site CA that is neither
- * expired nor of a revoked site. Blocking (JDBC).
+ * expired nor of a revoked site, and those sites' JWT authorities (use jwt-svid). Blocking (JDBC).
  */
 public final class TrustDomainBundle {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ROOTS = 8;
 
-    public record Snapshot(long sequence, List<X509Certificate> roots, List<X509Certificate> siteCas) {
+    /** @param jwtAuthorities every non-revoked site's JWT authorities, kid → key (use jwt-svid in the document) */
+    public record Snapshot(long sequence, List<X509Certificate> roots, List<X509Certificate> siteCas,
+            Map<String, java.security.PublicKey> jwtAuthorities) {
+        public Snapshot(long sequence, List<X509Certificate> roots, List<X509Certificate> siteCas) {
+            this(sequence, roots, siteCas, Map.of());
+        }
+
         public List<X509Certificate> authorities() {
             List<X509Certificate> all = new ArrayList<>(roots);
             all.addAll(siteCas);
@@ -59,7 +65,7 @@ public final class TrustDomainBundle {
             for (IssuanceStore.SiteCaRow r : issued.bundleSiteCas(c)) {
                 sites.addAll(PemIo.certificates(r.certificatePem(), 1));
             }
-            return new Snapshot(seq, roots, sites);
+            return new Snapshot(seq, roots, sites, SiteJwtAuthorities.all(c));
         } catch (GeneralSecurityException e) {
             throw new StoreException("a certificate in the database does not parse: " + e.getMessage(), e);
         }
@@ -72,6 +78,7 @@ public final class TrustDomainBundle {
         for (X509Certificate c : s.authorities()) {
             keys.add(SpiffeJwks.x509SvidKey(c));
         }
+        s.jwtAuthorities().forEach((kid, k) -> keys.add(SpiffeJwks.jwtSvidKey(k, kid)));
         doc.put("keys", keys);
         doc.put("spiffe_sequence", s.sequence());
         doc.put("spiffe_refresh_hint", refreshHintSeconds);
