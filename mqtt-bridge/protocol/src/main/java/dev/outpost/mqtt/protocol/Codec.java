@@ -172,8 +172,10 @@ public final class Codec {
         if (!r.ok()) {
             throw new ProtocolException(r.error(), r.message(), r.retryAfterMs());
         }
+        JsonNode body = r.body() == null ? null : r.body().deepCopy();
+        absentOptionalsAsNull(body, type);
         try {
-            return mapper.treeToValue(r.body(), type);
+            return mapper.treeToValue(body, type);
         } catch (JsonProcessingException e) {
             throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply body: " + JsonErrors.describe(e, limits));
         } catch (IllegalArgumentException e) {

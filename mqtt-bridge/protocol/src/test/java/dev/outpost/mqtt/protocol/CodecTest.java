@@ -39,6 +39,21 @@ class CodecTest {
     }
 
     @Test
+    void aReplyFromAnApplianceThatPredatesAnOptionalFieldStillDecodes() throws Exception {
+        // A verdict without entriesRevision (an appliance before workload entries) reads as null, not as an error.
+        Verdict old = new Verdict(1, "trusted", java.util.List.of(), 5, null);
+        String wire = new String(codec.ok(old), StandardCharsets.UTF_8);
+        assertThat(wire).doesNotContain("entriesRevision");
+        assertThat(codec.body(codec.decodeResponse(wire.getBytes(StandardCharsets.UTF_8)), Verdict.class)).isEqualTo(old);
+        Verdict now = new Verdict(1, "trusted", java.util.List.of(), 5, null, 7L);
+        assertThat(codec.body(codec.decodeResponse(codec.ok(now)), Verdict.class).entriesRevision()).isEqualTo(7L);
+        // The same for a retained site bundle without JWT authorities.
+        SiteBundle b = SiteBundle.of("site.example", 3, "PEM");
+        assertThat(new String(codec.encode(b), StandardCharsets.UTF_8)).doesNotContain("jwtAuthorities");
+        assertThat(codec.decode(codec.encode(b), SiteBundle.class)).isEqualTo(b);
+    }
+
+    @Test
     void repliesCarryBodyOrError() throws Exception {
         Response ok = codec.decodeResponse(codec.ok(new DeviceStatus(1, "ab", "enrolled", null, 0)));
         assertThat(codec.body(ok, DeviceStatus.class).deviceId()).isEqualTo("ab");
