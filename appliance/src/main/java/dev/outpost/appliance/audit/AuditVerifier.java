@@ -79,7 +79,7 @@ public final class AuditVerifier {
             walks[i] = w;
             problems.addAll(w.problems());
             chains.add(Map.of("chain", lasting ? "lasting" : "routine", "baseSeq", st.baseSeq(), "headSeq", st.headSeq(),
-                    "verified", w.rows()));
+                    "read", w.rows()));
             if (st.baseSeq() > 0) {
                 notes.add((lasting ? "lasting" : "routine") + " chain: seq 1.." + st.baseSeq() + " pruned by retention "
                         + "(not tampering); verified from the base kept at seq " + st.baseSeq());
