@@ -10,8 +10,9 @@ ALTER TABLE audit ADD COLUMN chain_hash BINARY(32);
 CREATE UNIQUE INDEX audit_chain_order ON audit (lasting, chain_seq);
 
 -- One row per chain: its head (last link written) and its base (the last link retention pruned; seq 0 and the
--- zero hash while nothing was pruned). Appends lock both rows (after outbox_state, which every audit append locks
--- anyway) so the chain never forks; the row and its chain fields commit in one transaction.
+-- zero hash while nothing was pruned). Every writer of these rows (appends, retention) first locks outbox_state's
+-- row, which every audit append takes anyway (it writes to the outbox), so the chain never forks; a row, its chain
+-- fields and the moved head commit in one transaction.
 CREATE TABLE audit_chain (
     lasting   BOOLEAN   NOT NULL PRIMARY KEY,
     head_seq  BIGINT    NOT NULL,

@@ -127,6 +127,21 @@ public final class TpmAnchor {
         }
         db.inTransaction(c -> {
             CheckpointStore.complete(c, p.id(), qualifying, cert.attest(), cert.signature(), akPublic);
+            // central gets the checkpoint with the AK public, so it can check it (docs/upward-link.md)
+            java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
+            data.put("id", p.id());
+            data.put("at", p.at().toString());
+            data.put("routineSeq", p.routineSeq());
+            data.put("routineHash", hex(p.routineHash()));
+            data.put("lastingSeq", p.lastingSeq());
+            data.put("lastingHash", hex(p.lastingHash()));
+            data.put("nvIndex", p.nvIndex());
+            data.put("nvValue", hex(p.nvValue()));
+            data.put("qualifying", hex(qualifying));
+            data.put("attest", hex(cert.attest()));
+            data.put("signature", hex(cert.signature()));
+            data.put("akPublic", hex(akPublic));
+            db.outbox().append(c, "audit.checkpoint", p.at(), null, data);
             return null;
         });
         LOG.info("audit anchor: checkpoint {} anchors routine seq {} and lasting seq {} in NV 0x{}", p.id(),

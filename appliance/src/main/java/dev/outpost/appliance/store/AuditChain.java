@@ -40,9 +40,14 @@ public final class AuditChain {
     /** One row's chained fields exactly as stored. */
     public record Link(boolean lasting, long seq, byte[] prev, Instant at, String deviceId, String action,
                        String decision, String reason, String detail) {
+        /** SHA-256 of {@link #encode}; computed on each call (a caller that needs it twice keeps it). */
         public byte[] hash() {
             return AuditChain.hash(this);
         }
+    }
+
+    /** A link with its hash computed once, as an append writes it. */
+    record Hashed(Link link, byte[] hash) {
     }
 
     /** The stored form of an instant: H2's TIMESTAMP WITH TIME ZONE keeps microseconds. */
@@ -92,16 +97,15 @@ public final class AuditChain {
     }
 
     /**
-     * The heads of both chains, locked for the rest of the caller's transaction. Takes outbox_state's row first: every
-     * audit append writes to the outbox too, so every appender takes the two locks in the same order and none waits
-     * for another in a cycle; the chain adds no wait the outbox did not already impose.
+     * The heads of both chains, for the rest of the caller's transaction. Serialised by outbox_state's row (taken
+     * first): every audit append writes to the outbox too and so takes that lock anyway, and every writer of
+     * audit_chain (appends, retention) takes it first, so no two transactions append after the same head (no fork)
+     * and none waits for another in a cycle. The chain adds no wait the outbox did not already impose.
      */
     static Heads lock(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM outbox_state WHERE id = 1 FOR UPDATE")) {
-            ps.executeQuery().close();
-        }
+        lockWriters(c);
         Heads h = new Heads();
-        try (PreparedStatement ps = c.prepareStatement("SELECT lasting, head_seq, head_hash FROM audit_chain FOR UPDATE");
+        try (PreparedStatement ps = c.prepareStatement("SELECT lasting, head_seq, head_hash FROM audit_chain");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 int i = rs.getBoolean(1) ? 1 : 0;
@@ -115,20 +119,27 @@ public final class AuditChain {
         return h;
     }
 
+    /** The lock every writer of the audit chain takes first (outbox_state's single row), held to its commit. */
+    static void lockWriters(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq FROM outbox_state WHERE id = 1 FOR UPDATE")) {
+            ps.executeQuery().close();
+        }
+    }
+
     /** The heads while a transaction appends: each append takes the next seq and moves the head. */
     static final class Heads {
         final long[] seq = new long[2];
         final byte[][] hash = new byte[2][];
         private final boolean[] moved = new boolean[2];
 
-        Link append(boolean lasting, Instant at, String deviceId, String action, String decision, String reason,
-                    String detail) {
+        Hashed append(boolean lasting, Instant at, String deviceId, String action, String decision, String reason,
+                      String detail) {
             int i = lasting ? 1 : 0;
             Link l = new Link(lasting, seq[i] + 1, hash[i], at, deviceId, action, decision, reason, detail);
             seq[i] = l.seq();
             hash[i] = l.hash();
             moved[i] = true;
-            return l;
+            return new Hashed(l, hash[i]);
         }
 
         void save(Connection c) throws SQLException {

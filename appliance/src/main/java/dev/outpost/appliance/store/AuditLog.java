@@ -92,10 +92,10 @@ public final class AuditLog {
                 // the heads stay locked to the commit: no other transaction appends in between, so no fork
                 AuditChain.Heads heads = AuditChain.lock(c);
                 List<Long> out = new ArrayList<>(batch.size());
-                List<AuditChain.Link> links = new ArrayList<>(batch.size());
+                List<AuditChain.Hashed> links = new ArrayList<>(batch.size());
                 try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
                     for (Pending p : batch) {
-                        AuditChain.Link l = link(heads, p.event);
+                        AuditChain.Hashed l = link(heads, p.event);
                         links.add(l);
                         bind(ps, l);
                         ps.executeUpdate();
@@ -126,7 +126,7 @@ public final class AuditLog {
      */
     public void record(java.sql.Connection c, AuditEvent e) throws SQLException {
         AuditChain.Heads heads = AuditChain.lock(c);
-        AuditChain.Link l = link(heads, e);
+        AuditChain.Hashed l = link(heads, e);
         try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
             bind(ps, l);
             ps.executeUpdate();
@@ -139,7 +139,8 @@ public final class AuditLog {
         }
     }
 
-    private void upward(java.sql.Connection c, long id, AuditChain.Link l, AuditEvent e) throws SQLException {
+    private void upward(java.sql.Connection c, long id, AuditChain.Hashed h, AuditEvent e) throws SQLException {
+        AuditChain.Link l = h.link();
         // the stored values and the chain fields, so central can recompute the chain (docs/upward-link.md)
         java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
         data.put("id", id);
@@ -152,7 +153,7 @@ public final class AuditLog {
         data.put("chain", l.lasting() ? "lasting" : "routine");
         data.put("seq", l.seq());
         data.put("prev", java.util.HexFormat.of().formatHex(l.prev()));
-        data.put("hash", java.util.HexFormat.of().formatHex(l.hash()));
+        data.put("hash", java.util.HexFormat.of().formatHex(h.hash()));
         db.outbox().append(c, "audit", l.at(), null, data);
         if (e.operatorAction()) {
             java.util.Map<String, Object> op = new java.util.LinkedHashMap<>();
@@ -164,7 +165,7 @@ public final class AuditLog {
     }
 
     /** The row as it is stored (cut to the columns, time to the µs) and chained: the values the hash covers. */
-    private static AuditChain.Link link(AuditChain.Heads heads, AuditEvent e) {
+    private static AuditChain.Hashed link(AuditChain.Heads heads, AuditEvent e) {
         // a malformed id from a hostile peer is kept in the detail, not in the indexed column
         String detail = e.detail();
         if (e.deviceId() != null && !Sql.isHex64(e.deviceId())) {
@@ -175,7 +176,8 @@ public final class AuditLog {
                 Sql.truncate(detail, 8192));
     }
 
-    private static void bind(PreparedStatement ps, AuditChain.Link l) throws SQLException {
+    private static void bind(PreparedStatement ps, AuditChain.Hashed h) throws SQLException {
+        AuditChain.Link l = h.link();
         Sql.setInstant(ps, 1, l.at());
         ps.setString(2, l.deviceId());
         ps.setString(3, l.action());
@@ -185,7 +187,7 @@ public final class AuditLog {
         ps.setBoolean(7, l.lasting());
         ps.setLong(8, l.seq());
         ps.setBytes(9, l.prev());
-        ps.setBytes(10, l.hash());
+        ps.setBytes(10, h.hash());
     }
 
     /** One caller's event, the id it gets once committed, and the signal that it is its turn to write. */

@@ -125,6 +125,7 @@ public final class Retention {
             if (legacy > 0) {
                 return legacy;
             }
+            AuditChain.lockWriters(c); // as appends do: the base and the heads share audit_chain's rows
             AuditChainRows.State st = AuditChainRows.state(c, lasting);
             long seq = st.baseSeq();
             byte[] hash = st.baseHash();
