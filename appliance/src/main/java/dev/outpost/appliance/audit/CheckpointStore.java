@@ -11,16 +11,30 @@ import java.util.Optional;
 
 /** The audit_checkpoint table (V7__audit_chain.sql). Plain JDBC on a caller's connection. */
 public final class CheckpointStore {
-    /** Checkpoints kept and read at most: one per anchor interval while the heads move (a year at 5 min is 105,120). */
-    public static final int MAX_READ = 1_000_000;
+    /**
+     * Checkpoints read at most: one per anchor interval while the heads move (a year at 5 min is 105,120, about
+     * 120 MB in memory). Checkpoints are never pruned yet (docs/operations.md).
+     */
+    public static final int MAX_READ = 300_000;
     private static final String COLUMNS = "id, at, routine_seq, routine_hash, lasting_seq, lasting_hash, nv_index, "
             + "nv_value, qualifying, attest, signature, ak_public";
 
     private CheckpointStore() {
     }
 
-    /** In id order (the order they were anchored), all of them. */
+    /**
+     * In id order (the order they were anchored), all of them. Fails closed past {@link #MAX_READ}: verifying only a
+     * prefix would report the TPM's value as a cut of the end.
+     */
     public static List<Checkpoint> all(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM audit_checkpoint");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            if (rs.getLong(1) > MAX_READ) {
+                throw new IllegalStateException(rs.getLong(1) + " audit checkpoints: more than the " + MAX_READ
+                        + " verify holds in memory; not verified");
+            }
+        }
         List<Checkpoint> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM audit_checkpoint ORDER BY id LIMIT ?")) {
             ps.setInt(1, MAX_READ);
