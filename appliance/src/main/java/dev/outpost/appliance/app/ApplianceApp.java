@@ -116,6 +116,7 @@ public final class ApplianceApp {
     private BundleFollower bundleFollower;
     private DirectiveFollower directiveFollower;
     private OutboxService outbox;
+    private dev.outpost.appliance.audit.TpmAnchor auditAnchor;
     private BundleEndpointServer bundleEndpoint;
     private SiteCa ca;
     private BundleStore bundles;
@@ -418,6 +419,19 @@ public final class ApplianceApp {
             Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
                     kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
             vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
+            if (config.audit().tpm()) {
+                // the chain heads into the gateway's TPM on a worker, never on the event loop (docs/operations.md)
+                app.auditAnchor = new dev.outpost.appliance.audit.TpmAnchor(db, config.upstream().tpm(),
+                        config.upstreamDir(), config.audit().nvIndex(), clock);
+                vertx.setPeriodic(config.audit().anchorInterval().toMillis(), t -> vertx.executeBlocking(() -> {
+                    app.anchorAudit();
+                    return null;
+                }, false));
+                LOG.info("audit chain anchored in the TPM every {} (NV index {})", config.audit().anchorInterval(),
+                        config.audit().anchorNvIndex());
+            } else {
+                LOG.info("audit chain kept; not anchored in a TPM (audit.anchor: none)");
+            }
             // Every site writes its outbox; only a site linked to central sends it (docs/upward-link.md).
             UpstreamLink eventsLink = config.ca().nested() && config.upstream().online() ? UpstreamLink.create(config, clock, central) : null;
             app.outbox = new OutboxService(db, config.outbox(), eventsLink == null ? null : json -> {
@@ -560,6 +574,18 @@ public final class ApplianceApp {
         return rotation;
     }
 
+    /** One anchor of the audit chain heads (audit.anchor: tpm); a failure is logged, the appliance goes on. */
+    void anchorAudit() {
+        if (auditAnchor == null) {
+            return;
+        }
+        try {
+            auditAnchor.anchor();
+        } catch (RuntimeException e) {
+            LOG.error("audit anchor failed: {}", e.getMessage());
+        }
+    }
+
     /** Stops listeners, then the store. Safe to call twice. */
     public void stop() {
         ready = false;
@@ -583,6 +609,8 @@ public final class ApplianceApp {
                     LOG.warn("routine passes not written at shutdown: {}", e.getMessage());
                 }
             }
+            // the last records of this run anchored too, so a cut of them shows against the TPM
+            anchorAudit();
             db.close();
         }
     }

@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code audit}: the appliance's audit trail (enrollments, verdicts, issuances, operator actions), newest first. */
-@Command(name = "audit", mixinStandardHelpOptions = true,
-        description = "Print the audit trail, newest first: every enrollment decision, verdict, issuance and operator action.")
+@Command(name = "audit", mixinStandardHelpOptions = true, subcommands = {AuditVerifyCommand.class, AuditExportCommand.class},
+        description = {"Print the audit trail, newest first: every enrollment decision, verdict, issuance and operator action.",
+                "`audit verify` checks its hash chain and TPM checkpoints; `audit export` prints it with its chain fields."})
 final class AuditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

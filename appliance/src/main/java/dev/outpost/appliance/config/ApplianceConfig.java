@@ -27,7 +27,8 @@ public record ApplianceConfig(
         Retention retention,
         Upstream upstream,
         Federation federation,
-        Outbox outbox) {
+        Outbox outbox,
+        Audit audit) {
 
     /**
      * @param tls server certificate and key for the MQTT listener; both null: the appliance issues its own
@@ -267,6 +268,25 @@ public record ApplianceConfig(
     public record Outbox(long maxRows, long maxBytes, Duration sentRetention, int batchRows, Duration summaryEvery) {
     }
 
+    /**
+     * The audit trail's TPM anchor (docs/operations.md "Audit trail"). The chain itself is always kept.
+     *
+     * @param anchor         {@code none} or {@code tpm}: extend the chain heads into an NV index of the gateway's TPM
+     *                       ({@code upstream.tpm}) and have its AK certify the index
+     * @param anchorInterval how often the heads are anchored (when they moved), and once more at shutdown
+     * @param anchorNvIndex  the NV index (owner range), e.g. 0x01000a17
+     */
+    public record Audit(String anchor, Duration anchorInterval, String anchorNvIndex) {
+        public boolean tpm() {
+            return "tpm".equals(anchor);
+        }
+
+        public int nvIndex() {
+            String v = anchorNvIndex.trim().toLowerCase(Locale.ROOT);
+            return Integer.parseUnsignedInt(v.startsWith("0x") ? v.substring(2) : v, 16);
+        }
+    }
+
     /** How an EK earns trust: its hash on the allow-list, a certificate chaining to a TPM maker's CA, or both. */
     public enum EkTrust {
         EITHER, HASH, CERT, BOTH;
@@ -310,7 +330,7 @@ public record ApplianceConfig(
         Path socket = admin.socket().equals(runtimeDir.resolve(ADMIN_SOCKET_NAME)) ? runtime.resolve(ADMIN_SOCKET_NAME)
                 : admin.socket();
         ApplianceConfig c = new ApplianceConfig(trustDomain, site, data, runtime, mqtt, new Admin(socket), metrics, ca,
-                enrollment, attestation, retention, upstream, federation, outbox);
+                enrollment, attestation, retention, upstream, federation, outbox, audit);
         ConfigValidator.validate(c, "withDirs");
         return c;
     }

@@ -112,7 +112,7 @@ final class ConfigLoader {
         }
         return new ApplianceConfig(c.trustDomain(), c.site(), c.dataDir(), c.runtimeDir(), c.mqtt(),
                 new ApplianceConfig.Admin(c.runtimeDir().resolve(ApplianceConfig.ADMIN_SOCKET_NAME)), c.metrics(), c.ca(),
-                c.enrollment(), c.attestation(), c.retention(), c.upstream(), c.federation(), c.outbox());
+                c.enrollment(), c.attestation(), c.retention(), c.upstream(), c.federation(), c.outbox(), c.audit());
     }
 
     // A section the user left empty ("mqtt:" with nothing under it) keeps its defaults; a scalar replaces.

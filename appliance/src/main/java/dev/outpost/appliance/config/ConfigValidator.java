@@ -120,6 +120,7 @@ final class ConfigValidator {
         attestation(c.attestation());
         retention(c.retention());
         outbox(c.outbox());
+        audit(c.audit(), c.upstream());
     }
 
     /**
@@ -277,6 +278,22 @@ final class ConfigValidator {
             } catch (IllegalArgumentException ex) {
                 error("ca.sealPcrs", ex.getMessage());
             }
+        }
+    }
+
+    private void audit(ApplianceConfig.Audit a, ApplianceConfig.Upstream u) {
+        if (!"none".equals(a.anchor()) && !"tpm".equals(a.anchor())) {
+            error("audit.anchor", "must be none or tpm, got " + a.anchor());
+        }
+        positive("audit.anchorInterval", a.anchorInterval());
+        try {
+            dev.outpost.tpm.nvanchor.ExtendIndex.checkIndex(a.nvIndex());
+        } catch (RuntimeException e) {
+            error("audit.anchorNvIndex", "must be a hex NV index in the owner range 0x01000000..0x013fffff, got "
+                    + a.anchorNvIndex());
+        }
+        if (a.tpm() && (u == null || u.tpm() == null)) {
+            error("upstream.tpm", "audit.anchor: tpm needs the gateway's TPM, e.g. device:/dev/tpmrm0");
         }
     }
 

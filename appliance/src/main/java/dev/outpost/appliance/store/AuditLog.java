@@ -16,8 +16,8 @@ public final class AuditLog {
     public static final int MAX_LIMIT = 10_000;
     private static final String COLUMNS = "id, at, device_id, action, decision, reason, detail";
 
-    private static final String INSERT =
-            "INSERT INTO audit (at, device_id, action, decision, reason, detail, lasting) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT = "INSERT INTO audit (at, device_id, action, decision, reason, detail, lasting, "
+            + "chain_seq, chain_prev, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
     private final Database db;
     private final RefusalCoalescer refusals = new RefusalCoalescer();
@@ -89,10 +89,15 @@ public final class AuditLog {
     private void write(List<Pending> batch) {
         try {
             List<Long> ids = db.inTransaction(c -> {
+                // the heads stay locked to the commit: no other transaction appends in between, so no fork
+                AuditChain.Heads heads = AuditChain.lock(c);
                 List<Long> out = new ArrayList<>(batch.size());
+                List<AuditChain.Hashed> links = new ArrayList<>(batch.size());
                 try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
                     for (Pending p : batch) {
-                        bind(ps, p.event);
+                        AuditChain.Hashed l = link(heads, p.event);
+                        links.add(l);
+                        bind(ps, l);
                         ps.executeUpdate();
                         try (ResultSet keys = ps.getGeneratedKeys()) {
                             keys.next();
@@ -100,9 +105,10 @@ public final class AuditLog {
                         }
                     }
                 }
+                heads.save(c);
                 // Central gets the audit trail (and an operator's acts as such) in the transaction that stores it.
                 for (int i = 0; i < batch.size(); i++) {
-                    upward(c, out.get(i), batch.get(i).event);
+                    upward(c, out.get(i), links.get(i), batch.get(i).event);
                 }
                 return out;
             });
@@ -119,27 +125,36 @@ public final class AuditLog {
      * together). Bypasses the group commit: the caller's commit is the durable point.
      */
     public void record(java.sql.Connection c, AuditEvent e) throws SQLException {
+        AuditChain.Heads heads = AuditChain.lock(c);
+        AuditChain.Hashed l = link(heads, e);
         try (PreparedStatement ps = c.prepareStatement(INSERT, Statement.RETURN_GENERATED_KEYS)) {
-            bind(ps, e);
+            bind(ps, l);
             ps.executeUpdate();
+            heads.save(c);
             // central gets this row too, in the caller's transaction, like every group-committed one
             try (ResultSet keys = ps.getGeneratedKeys()) {
                 keys.next();
-                upward(c, keys.getLong(1), e);
+                upward(c, keys.getLong(1), l, e);
             }
         }
     }
 
-    private void upward(java.sql.Connection c, long id, AuditEvent e) throws SQLException {
+    private void upward(java.sql.Connection c, long id, AuditChain.Hashed h, AuditEvent e) throws SQLException {
+        AuditChain.Link l = h.link();
+        // the stored values and the chain fields, so central can recompute the chain (docs/upward-link.md)
         java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
         data.put("id", id);
-        data.put("at", e.at().toString());
-        data.put("deviceId", Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
-        data.put("action", Sql.truncate(e.action(), 64));
-        data.put("decision", e.decision().dbValue());
-        data.put("reason", Sql.truncate(e.reason(), 1024));
-        data.put("detail", Sql.truncate(e.detail(), 8192));
-        db.outbox().append(c, "audit", e.at(), null, data);
+        data.put("at", l.at().toString());
+        data.put("deviceId", l.deviceId());
+        data.put("action", l.action());
+        data.put("decision", l.decision());
+        data.put("reason", l.reason());
+        data.put("detail", l.detail());
+        data.put("chain", l.lasting() ? "lasting" : "routine");
+        data.put("seq", l.seq());
+        data.put("prev", java.util.HexFormat.of().formatHex(l.prev()));
+        data.put("hash", java.util.HexFormat.of().formatHex(h.hash()));
+        db.outbox().append(c, "audit", l.at(), null, data);
         if (e.operatorAction()) {
             java.util.Map<String, Object> op = new java.util.LinkedHashMap<>();
             op.put("action", Sql.truncate(e.action(), 64));
@@ -149,19 +164,30 @@ public final class AuditLog {
         }
     }
 
-    private static void bind(PreparedStatement ps, AuditEvent e) throws SQLException {
-        Sql.setInstant(ps, 1, e.at());
+    /** The row as it is stored (cut to the columns, time to the µs) and chained: the values the hash covers. */
+    private static AuditChain.Hashed link(AuditChain.Heads heads, AuditEvent e) {
         // a malformed id from a hostile peer is kept in the detail, not in the indexed column
-        ps.setString(2, Sql.isHex64(e.deviceId()) ? e.deviceId() : null);
-        ps.setString(3, Sql.truncate(e.action(), 64));
-        ps.setString(4, e.decision().dbValue());
-        ps.setString(5, Sql.truncate(e.reason(), 1024));
         String detail = e.detail();
         if (e.deviceId() != null && !Sql.isHex64(e.deviceId())) {
             detail = "device id as sent: " + Sql.truncate(e.deviceId(), 100) + (detail == null ? "" : "; " + detail);
         }
-        ps.setString(6, Sql.truncate(detail, 8192));
-        ps.setBoolean(7, e.lasting());
+        return heads.append(e.lasting(), AuditChain.storedInstant(e.at()), Sql.isHex64(e.deviceId()) ? e.deviceId() : null,
+                Sql.truncate(e.action(), 64), e.decision().dbValue(), Sql.truncate(e.reason(), 1024),
+                Sql.truncate(detail, 8192));
+    }
+
+    private static void bind(PreparedStatement ps, AuditChain.Hashed h) throws SQLException {
+        AuditChain.Link l = h.link();
+        Sql.setInstant(ps, 1, l.at());
+        ps.setString(2, l.deviceId());
+        ps.setString(3, l.action());
+        ps.setString(4, l.decision());
+        ps.setString(5, l.reason());
+        ps.setString(6, l.detail());
+        ps.setBoolean(7, l.lasting());
+        ps.setLong(8, l.seq());
+        ps.setBytes(9, l.prev());
+        ps.setBytes(10, h.hash());
     }
 
     /** One caller's event, the id it gets once committed, and the signal that it is its turn to write. */

@@ -24,8 +24,11 @@ public final class Retention {
     public static final int MAX_BATCHES_PER_RUN = 50;
 
     // Each DELETE reads its range through an index (audit_by_retention, svids_by_not_after) and stops at the batch.
+    // Rows from before the audit chain (V7): pruned by age as they always were.
     private static final String DELETE_AUDIT =
-            "DELETE FROM audit WHERE lasting = ? AND at < ? FETCH FIRST ? ROWS ONLY";
+            "DELETE FROM audit WHERE lasting = ? AND at < ? AND chain_seq IS NULL FETCH FIRST ? ROWS ONLY";
+    private static final String DELETE_CHAINED =
+            "DELETE FROM audit WHERE lasting = ? AND chain_seq > ? AND chain_seq <= ?";
     // A device's current serial is its last issuance (DeviceStore.recordSvid writes both in one transaction).
     private static final String DELETE_SVIDS = "DELETE FROM svids s WHERE s.not_after < ? AND s.serial <> "
             + "COALESCE((SELECT d.svid_serial FROM devices d WHERE d.device_id = s.device_id), '') FETCH FIRST ? ROWS ONLY";
@@ -103,15 +106,61 @@ public final class Retention {
         return new int[] {rows, batches};
     }
 
-    /** One batch of audit rows of one kind older than {@code before}; at most {@code batchSize}. */
+    /**
+     * One batch of audit rows of one kind older than {@code before}; at most {@code batchSize}. Chained rows go as a
+     * prefix of their chain only (a row in the middle stays until every row before it is due), and the chain's base
+     * moves to the last row pruned in the same transaction, so the chain still verifies from its base. Pruned rows are
+     * verified before they go: retention must not launder an edited row into "pruned", so a batch that does not verify
+     * is kept and reported instead.
+     */
     int pruneAudit(boolean lasting, Instant before) {
         return db.inTransaction(c -> {
+            int legacy;
             try (PreparedStatement ps = c.prepareStatement(DELETE_AUDIT)) {
                 ps.setBoolean(1, lasting);
                 Sql.setInstant(ps, 2, before);
                 ps.setInt(3, settings.batchSize());
-                return ps.executeUpdate();
+                legacy = ps.executeUpdate();
             }
+            if (legacy > 0) {
+                return legacy;
+            }
+            AuditChain.lockWriters(c); // as appends do: the base and the heads share audit_chain's rows
+            AuditChainRows.State st = AuditChainRows.state(c, lasting);
+            long seq = st.baseSeq();
+            byte[] hash = st.baseHash();
+            for (AuditChainRows.Row r : AuditChainRows.page(c, lasting, st.baseSeq(), settings.batchSize())) {
+                AuditChain.Link l = r.link();
+                if (!l.at().isBefore(before)) {
+                    break;
+                }
+                if (l.seq() != seq + 1 || !java.util.Arrays.equals(l.prev(), hash)
+                        || !java.util.Arrays.equals(l.hash(), r.storedHash())) {
+                    LOG.error("audit chain ({}) does not verify at seq {} (audit id {}): retention keeps the rows from "
+                            + "there; run `outpost-appliance audit verify`", lasting ? "lasting" : "routine", seq + 1, r.id());
+                    break;
+                }
+                seq = l.seq();
+                hash = r.storedHash();
+            }
+            if (seq == st.baseSeq()) {
+                return 0;
+            }
+            int n;
+            try (PreparedStatement ps = c.prepareStatement(DELETE_CHAINED)) {
+                ps.setBoolean(1, lasting);
+                ps.setLong(2, st.baseSeq());
+                ps.setLong(3, seq);
+                n = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "UPDATE audit_chain SET base_seq = ?, base_hash = ? WHERE lasting = ?")) {
+                ps.setLong(1, seq);
+                ps.setBytes(2, hash);
+                ps.setBoolean(3, lasting);
+                ps.executeUpdate();
+            }
+            return n;
         });
     }
 

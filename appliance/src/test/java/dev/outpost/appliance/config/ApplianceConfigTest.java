@@ -265,4 +265,21 @@ class ApplianceConfigTest {
                 .hasMessageContaining("upstream.urls[0]: must not have a path")
                 .hasMessageContaining("upstream.connectTimeout");
     }
+
+    @Test
+    void theAuditAnchorNeedsTheGatewaysTpmAndAnOwnerIndex() {
+        ApplianceConfig c = ApplianceConfig.parse("upstream: {tpm: 'device:/dev/tpmrm0'}\naudit: {anchor: tpm}\n", "t");
+        assertThat(c.audit().tpm()).isTrue();
+        assertThat(c.audit().nvIndex()).isEqualTo(0x01000a17);
+        assertThat(c.audit().anchorInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(ApplianceConfig.defaults().audit().tpm()).as("unanchored by default").isFalse();
+        assertThatThrownBy(() -> ApplianceConfig.parse("audit: {anchor: tpm}\n", "t"))
+                .hasMessageContaining("audit.anchor: tpm needs the gateway's TPM");
+        assertThatThrownBy(() -> ApplianceConfig.parse("audit: {anchor: pcr}\n", "t"))
+                .hasMessageContaining("audit.anchor").hasMessageContaining("must be none or tpm");
+        assertThatThrownBy(() -> ApplianceConfig.parse("audit: {anchorNvIndex: '0x01400000'}\n", "t"))
+                .hasMessageContaining("audit.anchorNvIndex");
+        assertThatThrownBy(() -> ApplianceConfig.parse("audit: {anchorNvIndex: 'zz'}\n", "t"))
+                .hasMessageContaining("audit.anchorNvIndex");
+    }
 }

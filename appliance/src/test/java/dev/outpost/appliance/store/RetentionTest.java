@@ -142,7 +142,7 @@ class RetentionTest {
     @Test
     void rowsWrittenBeforeTheMigrationAreClassifiedByTheSameRule() {
         // The migration's UPDATE and AuditEvent.lasting must agree, or old rows would be kept for the wrong period:
-        // rows as an older version wrote them (all false), then the migration's rule.
+        // rows as an older version wrote them (all false, unchained: before V7), then the migration's rule.
         AuditLog audit = new AuditLog(db);
         List<AuditEvent> samples = new ArrayList<>();
         for (String action : List.of("revoke", "clear", "allow", "policy", "backup", "enroll", "activate", "attest",
@@ -152,7 +152,8 @@ class RetentionTest {
             }
         }
         samples.forEach(audit::record);
-        db.inTransaction(c -> c.createStatement().executeUpdate("UPDATE audit SET lasting = FALSE"));
+        db.inTransaction(c -> c.createStatement().executeUpdate(
+                "UPDATE audit SET lasting = FALSE, chain_seq = NULL, chain_prev = NULL, chain_hash = NULL"));
         db.inTransaction(c -> c.createStatement().executeUpdate(migrationUpdate()));
         List<String> wrong = new ArrayList<>();
         db.inTransaction(c -> {
