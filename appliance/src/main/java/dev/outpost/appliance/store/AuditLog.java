@@ -154,7 +154,7 @@ public final class AuditLog {
         data.put("seq", l.seq());
         data.put("prev", java.util.HexFormat.of().formatHex(l.prev()));
         data.put("hash", java.util.HexFormat.of().formatHex(h.hash()));
-        db.outbox().append(c, "audit", l.at(), null, data);
+        db.outbox().append(c, "audit", l.at(), routineKey(l), data);
         if (e.operatorAction()) {
             java.util.Map<String, Object> op = new java.util.LinkedHashMap<>();
             op.put("action", Sql.truncate(e.action(), 64));
@@ -162,6 +162,17 @@ public final class AuditLog {
             op.put("detail", Sql.truncate(e.reason(), 1024));
             db.outbox().append(c, "operator", e.at(), null, op);
         }
+    }
+
+    /**
+     * Routine records (renewals, passes, workload issuances: one or more per device per hour) coalesce at the outbox's
+     * bound, the latest per device and action winning, as device states do; without that a 10,000-device site cut off
+     * for a day outgrows any bound (BENCHMARKS.md, "Outbox growth"). Lasting records (revocations, operator acts,
+     * failures, enrollments) never coalesce. The site keeps its whole routine chain for {@code audit verify}; central's
+     * copy of that chain has gaps where the site coalesced, and the site's {@code coalesced} count says how many.
+     */
+    static String routineKey(AuditChain.Link l) {
+        return l.lasting() ? null : "audit:" + (l.deviceId() == null ? "-" : l.deviceId()) + ":" + l.action();
     }
 
     /** The row as it is stored (cut to the columns, time to the µs) and chained: the values the hash covers. */

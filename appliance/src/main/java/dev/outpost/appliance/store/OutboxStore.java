@@ -22,10 +22,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * keeps an unlinked site's outbox from growing without end (sent rows are pruned, unsent ones coalesce at the bound).
  *
  * <p><b>The bound</b> ({@code outbox.maxRows}, {@code outbox.maxBytes} over unsent rows): while the backlog is at or
- * past it, appending a coalescible row ({@code device.state}) first deletes every unsent row it supersedes (same
- * device) and every other superseded unsent coalescible row; the latest state of each device wins and the deleted
- * rows are counted ({@code coalesced}). Rows of any other kind are always written, bound or not: a revocation or an
- * audit record is never dropped or refused for room.
+ * past it, appending a coalescible row ({@code device.state}, and routine audit records: see
+ * {@code AuditLog.routineKey}) first deletes every unsent row it supersedes (same key) and every other superseded
+ * unsent coalescible row; the latest of each key wins and the deleted rows are counted ({@code coalesced}). Rows of
+ * any other kind are always written, bound or not: a revocation or a lasting audit record is never dropped or refused
+ * for room.
  */
 public final class OutboxStore {
     public static final int MAX_PAYLOAD_CHARS = 64 * 1024;

@@ -48,6 +48,38 @@ class AuditBundleOutboxTest {
     }
 
     @Test
+    void atTheOutboxBoundRoutineAuditCoalescesAndLastingAuditIsKept() throws Exception {
+        try (Database db = Database.open(dir)) {
+            AuditLog log = new AuditLog(db);
+            db.outbox().bound(5, Long.MAX_VALUE);
+            log.record(AuditEvent.of(T0, id(1), "enroll", Decision.ALLOW, "EK on allow-list", null));
+            for (int i = 0; i < 20; i++) {
+                log.record(AuditEvent.of(T0.plusSeconds(1 + i), id(1), "issue", Decision.ALLOW, "renewal " + i, null));
+                log.record(AuditEvent.of(T0.plusSeconds(1 + i), id(2), "issue", Decision.ALLOW, "renewal " + i, null));
+            }
+            log.record(AuditEvent.of(T0.plusSeconds(30), id(2), "attest", Decision.DENY, "unknown file", null));
+            log.record(AuditEvent.of(T0.plusSeconds(31), id(2), "revoke", Decision.INFO, "operator", null));
+
+            List<OutboxStore.Row> audit = db.outbox().unsent(10_000, Long.MAX_VALUE).stream()
+                    .filter(r -> r.kind().equals("audit")).toList();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<String> reasons = new java.util.ArrayList<>();
+            for (OutboxStore.Row r : audit) {
+                com.fasterxml.jackson.databind.JsonNode d = json.readTree(r.payload());
+                reasons.add(d.path("data").path("reason").asText(d.path("reason").asText()));
+            }
+            // The lasting ones all stay; of the routine renewals, each device's latest (and whatever came before the
+            // bound was reached) remain, not forty.
+            assertThat(reasons).contains("EK on allow-list", "unknown file", "operator");
+            assertThat(reasons.stream().filter(x -> x.startsWith("renewal")).count()).isLessThanOrEqualTo(5);
+            assertThat(reasons).contains("renewal 19");
+            assertThat(db.outbox().backlog().coalesced()).isGreaterThanOrEqualTo(35);
+            // The site's own trail keeps every record.
+            assertThat(log.forDevice(id(1), 100)).hasSize(21);
+        }
+    }
+
+    @Test
     void concurrentRecordsAreAllCommittedOnceWithTheirOwnIds() throws Exception {
         int threads = 16;
         int each = 50;
