@@ -33,6 +33,33 @@ class TokenJoinTest {
         }
     }
 
+    /** A site whose join answer was lost asks again with the same key: it gets a credential again, nobody else does. */
+    @ParameterizedTest
+    @MethodSource("dev.outpost.central.Stores#both")
+    void aJoinRepeatedWithTheFirstKeyIsAnsweredAgainUntilTheTokenExpires(String store, @TempDir Path dir) throws Exception {
+        try (Harness h = Stores.start(store, dir)) {
+            String token = h.services().admin.add("shop-2", null, Duration.ofHours(24)).token();
+            java.security.KeyPair key = Csrs.ecKey();
+            Map<String, Object> first = Map.of("v", 1, "site", "shop-2", "token", token, "csr", Csrs.plain(key));
+            SiteClient.Response one = h.anonymous.post("/v1/join/token", first);
+            assertThat(one.status()).isEqualTo(200);
+            SiteClient.Response two = h.anonymous.post("/v1/join/token",
+                    Map.of("v", 1, "site", "shop-2", "token", token, "csr", Csrs.plain(key)));
+            assertThat(two.status()).as("the repeat of a lost answer").isEqualTo(200);
+            assertThat(h.services().admin.show("shop-2").orElseThrow().site().state()).isEqualTo("active");
+
+            SiteClient.Response stolen = h.anonymous.post("/v1/join/token", join("shop-2", token));
+            assertThat(stolen.status()).as("the token with another key").isEqualTo(409);
+            assertThat(stolen.errorMessage()).contains("only with the key of the first");
+
+            h.clock.advance(Duration.ofHours(25));
+            SiteClient.Response late = h.anonymous.post("/v1/join/token",
+                    Map.of("v", 1, "site", "shop-2", "token", token, "csr", Csrs.plain(key)));
+            assertThat(late.status()).isEqualTo(403);
+            assertThat(late.errorMessage()).contains("expired");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.outpost.central.Stores#both")
     void expiredWrongAndRevokedAreRefusedAndChangeNothing(String store, @TempDir Path dir) throws Exception {

@@ -37,6 +37,7 @@ import dev.outpost.tpm.keys.Pem;
 public final class SiteCredential {
     public static final String KEY_FILE = "site.key";
     public static final String CERT_FILE = "site.crt";
+    public static final String JOIN_KEY_FILE = "join.key";
     private static final int MAX_BYTES = 64 * 1024;
 
     private final Path dir;
@@ -77,6 +78,41 @@ public final class SiteCredential {
             throw new GeneralSecurityException(c + " holds no certificate");
         }
         return Optional.of(new Held(key, chain));
+    }
+
+    /**
+     * The key a join sends, the same for every attempt until one succeeds: if central's answer is lost, the repeat
+     * with this key gets a credential again instead of "already joined" (central answers a repeated join only for
+     * the key of the first). Kept 0600 beside the credential and removed once the credential is stored.
+     */
+    public KeyPair joinKey() throws IOException, GeneralSecurityException {
+        Path f = dir.resolve(JOIN_KEY_FILE);
+        if (Files.exists(f)) {
+            List<byte[]> keys = PemIo.blocks(new String(KeyFiles.readPrivate(f, MAX_BYTES), StandardCharsets.US_ASCII),
+                    "PRIVATE KEY", 1);
+            if (keys.size() == 1) {
+                PrivateKey priv = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
+                return new KeyPair(publicOf((java.security.interfaces.ECPrivateKey) priv), priv);
+            }
+            throw new GeneralSecurityException(f + " holds no PKCS#8 key: remove it to join with a new key");
+        }
+        KeyPair k = newKey();
+        Files.createDirectories(dir);
+        KeyFiles.writePrivate(f, Pem.encode("PRIVATE KEY", k.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII));
+        return k;
+    }
+
+    /** Once the join's credential is stored, its pending key is no longer needed. */
+    public void joined() throws IOException {
+        Files.deleteIfExists(dir.resolve(JOIN_KEY_FILE));
+    }
+
+    private static java.security.PublicKey publicOf(java.security.interfaces.ECPrivateKey priv) throws GeneralSecurityException {
+        org.bouncycastle.jce.spec.ECParameterSpec spec = org.bouncycastle.jce.ECNamedCurveTable.getParameterSpec("secp256r1");
+        org.bouncycastle.math.ec.ECPoint q = spec.getG().multiply(priv.getS()).normalize();
+        java.security.spec.ECPoint w = new java.security.spec.ECPoint(q.getAffineXCoord().toBigInteger(),
+                q.getAffineYCoord().toBigInteger());
+        return KeyFactory.getInstance("EC").generatePublic(new java.security.spec.ECPublicKeySpec(w, priv.getParams()));
     }
 
     /** A new key pair for the credential (join or renewal); written only with the certificate central returns. */

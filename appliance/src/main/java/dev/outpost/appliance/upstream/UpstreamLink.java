@@ -36,9 +36,9 @@ public final class UpstreamLink {
     private static final Duration MAX_RETRY = Duration.ofMinutes(10);
     private static final int MAX_TOKEN_BYTES = 1024;
     /**
-     * The join's deadline: at least this, whatever {@code upstream.requestTimeout} says. A join whose answer is lost
-     * cannot be repeated (central consumed the token or the join record: a retry gets 409 and the site is stranded
-     * until the central team re-registers it), so the join waits longer for its answer than routine calls do.
+     * The join's deadline: at least this, whatever {@code upstream.requestTimeout} says. A join whose answer is lost is
+     * repeated with the same key ({@link SiteCredential#joinKey}), which central answers again; the longer wait only
+     * spares that round trip on a slow link.
      */
     static final Duration JOIN_TIMEOUT = Duration.ofSeconds(60);
 
@@ -258,7 +258,7 @@ public final class UpstreamLink {
     }
 
     private SiteCredential.Held join() throws UpstreamException, IOException, GeneralSecurityException {
-        KeyPair key = SiteCredential.newKey();
+        KeyPair key = credential.joinKey();
         String csr = SiteCredential.csr(key, config.site());
         // Both TPM steps go to one address: the join record lives in that central's database.
         byte[] body = call(null, anonymous -> joinBody(anonymous, csr));
@@ -269,6 +269,7 @@ public final class UpstreamLink {
         }
         SiteCredential.Held held = credential.store(key, joined.credential(), config.trustDomain(), config.site(),
                 clock.instant());
+        credential.joined();
         LOG.info("joined central as site {}; credential valid until {}", config.site(),
                 held.certificate().getNotAfter().toInstant());
         return held;

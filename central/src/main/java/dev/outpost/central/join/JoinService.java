@@ -143,33 +143,30 @@ public final class JoinService {
 
     private Joined join(String site, String how, String ekHash, PublicKey key, String token) throws Refusal {
         Instant now = clock.instant();
+        String keyHash = sha256Hex(key.getEncoded());
         try {
             Issued cred = db.inTransaction(c -> {
                 SiteRecord s = sites.find(c, site, true).orElseThrow(() -> refused(Refusal.notFound("no site " + site)));
                 if (s.revoked()) {
                     throw refused(Refusal.forbidden("site " + site + " is revoked: " + s.reason()));
                 }
-                if (!SiteRecord.PENDING.equals(s.state())) {
-                    throw refused(Refusal.conflict("site " + site + " has already joined"));
+                boolean repeat = !SiteRecord.PENDING.equals(s.state());
+                if (repeat && !keyHash.equals(sites.joinKey(c, site).orElse(null))) {
+                    throw refused(Refusal.conflict("site " + site + " has already joined (a join is repeated only with"
+                            + " the key of the first)"));
                 }
                 if (token != null) {
-                    JoinStore.Token t = joins.tokenForUpdate(c, site)
-                            .orElseThrow(() -> refused(Refusal.forbidden("no join token was made for site " + site)));
-                    if (!MessageDigest.isEqual(sha256Hex(token.getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.US_ASCII),
-                            t.tokenHash().getBytes(StandardCharsets.US_ASCII))) {
-                        throw refused(Refusal.forbidden("join token is not the one made for site " + site));
-                    }
-                    if (t.usedAt() != null) {
-                        throw refused(Refusal.forbidden("join token of site " + site + " was already used at " + t.usedAt()));
-                    }
-                    if (!now.isBefore(t.expiresAt())) {
-                        throw refused(Refusal.forbidden("join token of site " + site + " expired at " + t.expiresAt()
-                                + ": make a new one with `outpost-central site add " + site + " --token`"));
-                    }
-                    joins.markTokenUsed(c, site, now);
+                    checkToken(c, site, token, repeat, now);
                 }
-                sites.activate(c, site, ekHash, now);
-                issuer.audit().allow(c, site, "join", "joined by " + how + (ekHash == null ? "" : ", EK " + ekHash));
+                if (repeat) {
+                    // The site's first answer was lost: the same key proves it is the same gateway asking again.
+                    issuer.audit().allow(c, site, "join", "join repeated by " + how + " with the first join's key "
+                            + keyHash + " (its answer was lost)");
+                } else {
+                    sites.activate(c, site, ekHash, now);
+                    sites.setJoinKey(c, site, keyHash);
+                    issuer.audit().allow(c, site, "join", "joined by " + how + (ekHash == null ? "" : ", EK " + ekHash));
+                }
                 return issuer.issueCredential(c, site, key);
             });
             LOG.info("site {} joined by {}", site, how);
@@ -179,7 +176,31 @@ public final class JoinService {
         }
     }
 
-    /** The site exists, is pending, and was registered for this way of joining. */
+    /** The token is the site's, in date, and (unless this is the repeat of its own join) unused; used from now on. */
+    private void checkToken(java.sql.Connection c, String site, String token, boolean repeat, Instant now)
+            throws java.sql.SQLException {
+        JoinStore.Token t = joins.tokenForUpdate(c, site)
+                .orElseThrow(() -> refused(Refusal.forbidden("no join token was made for site " + site)));
+        if (!MessageDigest.isEqual(sha256Hex(token.getBytes(StandardCharsets.UTF_8)).getBytes(StandardCharsets.US_ASCII),
+                t.tokenHash().getBytes(StandardCharsets.US_ASCII))) {
+            throw refused(Refusal.forbidden("join token is not the one made for site " + site));
+        }
+        if (t.usedAt() != null && !repeat) {
+            throw refused(Refusal.forbidden("join token of site " + site + " was already used at " + t.usedAt()));
+        }
+        if (!now.isBefore(t.expiresAt())) {
+            throw refused(Refusal.forbidden("join token of site " + site + " expired at " + t.expiresAt()
+                    + ": make a new one with `outpost-central site add " + site + " --token`"));
+        }
+        if (!repeat) {
+            joins.markTokenUsed(c, site, now);
+        }
+    }
+
+    /**
+     * The site exists, is not revoked, and was registered for this way of joining; an active one only goes on to the
+     * key check of a repeated join.
+     */
     private SiteRecord joinable(String site, String how) throws Refusal {
         Optional<SiteRecord> s = db.inTransaction(c -> sites.find(c, site, false));
         if (s.isEmpty()) {
@@ -188,9 +209,6 @@ public final class JoinService {
         SiteRecord r = s.get();
         if (r.revoked()) {
             throw deny(site, Refusal.forbidden("site " + site + " is revoked: " + r.reason()));
-        }
-        if (!SiteRecord.PENDING.equals(r.state())) {
-            throw deny(site, Refusal.conflict("site " + site + " has already joined"));
         }
         if (!how.equals(r.joinedBy())) {
             throw deny(site, Refusal.forbidden("site " + site + " is registered to join by " + r.joinedBy() + ", not by " + how));

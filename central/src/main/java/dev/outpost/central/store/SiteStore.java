@@ -61,6 +61,24 @@ public final class SiteStore {
         }
     }
 
+    /** Records the key the site's first credential was issued for (V5): a repeated join is answered only for it. */
+    public void setJoinKey(Connection c, String name, String keySha256) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sites SET join_key_sha256 = ? WHERE name = ?")) {
+            ps.setString(1, keySha256);
+            ps.setString(2, name);
+            ps.executeUpdate();
+        }
+    }
+
+    public Optional<String> joinKey(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT join_key_sha256 FROM sites WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
     /** Final: a revoked site never comes back under the same name's credential. */
     public boolean revoke(Connection c, String name, String reason, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
