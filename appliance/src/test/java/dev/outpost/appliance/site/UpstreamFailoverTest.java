@@ -81,8 +81,10 @@ class UpstreamFailoverTest {
                     .satisfies(e -> assertThat(((UpstreamException) e).status()).isEqualTo(401));
             // The TLS handshake is cut after a few bytes reach central: nothing comes back, the call ends anyway.
             proxy.cutAfter(100);
+            // Our deadline or the JDK's own request timeout (it says "connect timed out" while the handshake stalls)
+            // ends it, whichever fires first: both are 2 s.
             assertThatThrownBy(() -> client.get("/v1/site/bundle", null)).isInstanceOf(UpstreamException.class)
-                    .hasMessageContaining("did not answer in 2 s")
+                    .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("did not answer in 2 s", "timed out"))
                     .satisfies(e -> assertThat(((UpstreamException) e).status()).isZero());
             proxy.dropResponses();
             assertThatThrownBy(() -> client.get("/v1/site/bundle", null)).isInstanceOf(UpstreamException.class)

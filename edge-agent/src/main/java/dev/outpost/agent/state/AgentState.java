@@ -89,6 +89,22 @@ public final class AgentState {
      * key is not the SVID's (a crash between the writes of a renewal) is no identity: the agent enrolls again.
      */
     public Optional<NodeIdentity> identity() throws IOException {
+        Optional<NodeIdentity> id = read();
+        if (id.isEmpty() && Files.exists(svidFile())) {
+            // A reader beside the running agent (status, tests) can fall between a renewal's two writes, key then
+            // SVID, which take milliseconds: one look later tells that apart from a crash between them.
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return id;
+            }
+            id = read();
+        }
+        return id;
+    }
+
+    private Optional<NodeIdentity> read() throws IOException {
         boolean inTpm = Files.exists(tpmKeyFile());
         if ((!inTpm && !Files.exists(keyFile())) || !Files.exists(svidFile()) || !Files.exists(bundleFile())) {
             return Optional.empty();
