@@ -84,7 +84,7 @@ public final class CentralApp implements AutoCloseable {
                     new BundleFetcher(s.clock, cfg.federation.webCaFile == null ? null : Path.of(cfg.federation.webCaFile)),
                     Durations.parse(cfg.federation.minInterval), Durations.parse(cfg.federation.maxInterval));
             poller.start();
-            Housekeeping housekeeping = new Housekeeping(vertx, s.db, s.clock);
+            Housekeeping housekeeping = new Housekeeping(vertx, s.db, s.clock, Durations.parse(cfg.events.retention));
             housekeeping.start();
             return new CentralApp(vertx, s, site, bundle, poller, housekeeping);
         } catch (Exception e) {

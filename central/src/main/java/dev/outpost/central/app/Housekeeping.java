@@ -16,12 +16,16 @@ import io.vertx.core.Vertx;
 /**
  * Periodic upkeep, safe to run on every instance at once (each step is one idempotent transaction): expired site
  * CAs leave the bundle with a sequence bump (so the bundle never changes under an unchanged sequence), and TPM
- * join records a day past their expiry are deleted (kept that long to tell a replay from an unknown id).
+ * join records a day past their expiry are deleted (kept that long to tell a replay from an unknown id), and sites'
+ * events older than {@code events.retention} are deleted, at most {@link #PRUNE_BATCH} a pass so no transaction holds
+ * the table long. Deleting old events never lets a resent one in twice: ingest compares a batch with the site's
+ * acknowledged sequence, not with the rows kept.
  */
 public final class Housekeeping {
     private static final Logger LOG = LoggerFactory.getLogger(Housekeeping.class);
     private static final long PERIOD_MS = 30_000;
     private static final Duration KEEP_JOINS = Duration.ofDays(1);
+    static final int PRUNE_BATCH = 10_000;
 
     private final Vertx vertx;
     private final Database db;
@@ -29,12 +33,14 @@ public final class Housekeeping {
     private final IssuanceStore issued = new IssuanceStore();
     private final JoinStore joins = new JoinStore();
     private final BundleStore bundle = new BundleStore();
+    private final Duration eventRetention;
     private long timer = -1;
 
-    public Housekeeping(Vertx vertx, Database db, Clock clock) {
+    public Housekeeping(Vertx vertx, Database db, Clock clock, Duration eventRetention) {
         this.vertx = vertx;
         this.db = db;
         this.clock = clock;
+        this.eventRetention = eventRetention;
     }
 
     public void start() {
@@ -64,6 +70,21 @@ public final class Housekeeping {
         if (retired > 0) {
             LOG.info("{} expired site CA(s) left the bundle", retired);
         }
+        int pruned = pruneEvents(now.minus(eventRetention));
+        if (pruned > 0) {
+            LOG.info("{} site event(s) older than {} pruned", pruned, eventRetention);
+        }
         return retired;
+    }
+
+    /** Deletes up to {@link #PRUNE_BATCH} events from before {@code cutoff}; returns how many. */
+    public int pruneEvents(Instant cutoff) {
+        return db.inTransaction(c -> {
+            try (java.sql.PreparedStatement ps = c.prepareStatement("DELETE FROM site_events WHERE (site, seq) IN "
+                    + "(SELECT site, seq FROM site_events WHERE at < ? ORDER BY at LIMIT " + PRUNE_BATCH + ")")) {
+                dev.outpost.central.store.Sql.setInstant(ps, 1, cutoff);
+                return ps.executeUpdate();
+            }
+        });
     }
 }

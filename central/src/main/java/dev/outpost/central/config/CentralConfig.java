@@ -18,6 +18,7 @@ public final class CentralConfig {
     public SiteCaConfig siteCa = new SiteCaConfig();
     public SiteCredentialConfig siteCredential = new SiteCredentialConfig();
     public FederationConfig federation = new FederationConfig();
+    public EventsConfig events = new EventsConfig();
 
     public static final class DatabaseConfig {
         /** Null: an H2 file in dataDir. {@code jdbc:postgresql://...} for production. */
@@ -70,6 +71,11 @@ public final class CentralConfig {
         public String webCaFile;
     }
 
+    public static final class EventsConfig {
+        /** How long the sites' events are kept (by their time at the site); the fleet view keeps each device's latest. */
+        public String retention = "400d";
+    }
+
     public Path dataPath() {
         return Path.of(dataDir);
     }
@@ -102,6 +108,10 @@ public final class CentralConfig {
         duration("siteCredential.ttl", siteCredential.ttl);
         duration("federation.minInterval", federation.minInterval);
         duration("federation.maxInterval", federation.maxInterval);
+        duration("events.retention", events.retention);
+        if (Durations.parse(events.retention).compareTo(java.time.Duration.ofDays(1)) < 0) {
+            throw new ConfigException("events.retention: at least 1d (a site's backlog arrives after its outage)");
+        }
         try {
             dev.outpost.tpm.trust.EkTrustMode.parse(join.ekTrust);
         } catch (IllegalArgumentException e) {

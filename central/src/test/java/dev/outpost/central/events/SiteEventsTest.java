@@ -49,6 +49,31 @@ class SiteEventsTest {
                 "reasons", List.of("pcr 7 changed")));
     }
 
+    /** events.retention: old events go, the fleet view stays, and a resent old batch is still a repeat. */
+    @ParameterizedTest
+    @MethodSource("dev.outpost.central.Stores#both")
+    void eventsPastTheirRetentionArePrunedAndStayAcknowledged(String store, @TempDir Path dir) throws Exception {
+        try (Harness h = Stores.start(store, dir)) {
+            Sites s = Sites.joinByToken(h, "archive");
+            List<Map<String, Object>> old = List.of(
+                    event(1, "device.enrolled", Map.of("deviceId", DEV, "spiffeId", "spiffe://x/d", "ekHash", "00", "via", "hash")),
+                    state(2, "failed"));
+            assertThat(s.client().post("/v1/site/events", batch(1, 2, old)).status()).isEqualTo(200);
+            Map<String, Object> recent = event(3, "site.summary", Map.of("devices", Map.of("failed", 1)));
+            recent.put("at", "2027-06-01T00:00:00Z");
+            assertThat(s.client().post("/v1/site/events", batch(3, 3, List.of(recent))).status()).isEqualTo(200);
+
+            int pruned = h.app.housekeeping().pruneEvents(java.time.Instant.parse("2027-01-01T00:00:00Z"));
+            assertThat(pruned).isEqualTo(2);
+            assertThat(h.count("SELECT COUNT(*) FROM site_events")).isEqualTo(1);
+            assertThat(h.services().fleet.devices("archive", "failed")).hasSize(1);
+            SiteClient.Response again = s.client().post("/v1/site/events", batch(1, 2, old));
+            assertThat(again.status()).isEqualTo(200);
+            assertThat(again.body().get("ackedThrough").asLong()).isEqualTo(3);
+            assertThat(h.count("SELECT COUNT(*) FROM site_events")).as("not stored again").isEqualTo(1);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.outpost.central.Stores#both")
     void aBatchIsStoredOnceWhateverIsRetried(String store, @TempDir Path dir) throws Exception {
