@@ -46,10 +46,12 @@ public final class SiteArchive {
     public static final String CERT_ENTRY = "ca/ca.crt";
     /**
      * CA files a site may have besides the key and certificate: a nested CA's roots (without them its SVIDs verify
-     * against nothing devices hold) and, after a rotation, the previous CA's (its SVIDs are still out).
+     * against nothing devices hold), after a rotation the previous CA's (its SVIDs are still out), and the JWT
+     * authority's key (plain or sealed) with its retired keys (without them a restored site makes a new JWT key and
+     * JWT-SVIDs already out stop validating).
      */
     static final List<String> OPTIONAL_CA_ENTRIES = List.of("ca/upstream-roots.pem", "ca/previous.crt",
-            "ca/previous-roots.pem");
+            "ca/previous-roots.pem", "ca/jwt.key", "ca/jwt.key.sealed", "ca/jwt-retired.json");
     /** 1: database, key, certificate. 2: also any of {@link #OPTIONAL_CA_ENTRIES}; written only when there are some. */
     static final int FORMAT = 1;
     static final int FORMAT_WITH_CA_EXTRAS = 2;
@@ -88,7 +90,8 @@ public final class SiteArchive {
         for (String name : names) {
             Path f = caDir.resolve(name.substring("ca/".length()));
             try (InputStream in = Files.newInputStream(f, LinkOption.NOFOLLOW_LINKS)) {
-                entry(gz, name, name.equals(keyEntry) ? OWNER_ONLY : PUBLIC, Files.size(f), createdAt, in, hashes, sizes);
+                boolean secret = name.equals(keyEntry) || name.endsWith(".key") || name.endsWith(".sealed");
+                entry(gz, name, secret ? OWNER_ONLY : PUBLIC, Files.size(f), createdAt, in, hashes, sizes);
             }
         }
         ObjectNode m = JSON.createObjectNode();

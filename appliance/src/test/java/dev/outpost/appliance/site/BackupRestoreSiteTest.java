@@ -57,6 +57,7 @@ class BackupRestoreSiteTest {
             await("trusted", Duration.ofSeconds(60), () -> "trusted".equals(agent.daemon().verdict()));
             await("trusted in the store", Duration.ofSeconds(30), () -> "trusted".equals(state(site, deviceId)));
             byte[] caCert = Files.readAllBytes(site.caPem());
+            byte[] jwtKey = Files.readAllBytes(data.resolve("ca/jwt.key"));
 
             // online: the appliance keeps serving while H2 copies the database
             CliRun backup = CliRun.run(ApplianceCli::commandLine, "backup", "--out", archive.toString(),
@@ -66,6 +67,7 @@ class BackupRestoreSiteTest {
             assertThat(mode(archive)).as("the archive holds the CA key").isEqualTo("rw-------");
             assertThat(tarListing(archive)).as("tar keeps the key's mode inside the archive")
                     .anyMatch(l -> l.startsWith("-rw------- ") && l.endsWith(" ca/ca.key"))
+                    .anyMatch(l -> l.startsWith("-rw------- ") && l.endsWith(" ca/jwt.key"))
                     .anyMatch(l -> l.startsWith("-rw------- ") && l.endsWith(" outpost.mv.db"));
             CliRun again = CliRun.run(ApplianceCli::commandLine, "backup", "--out", archive.toString(),
                     "--socket", site.adminSocket().toString());
@@ -93,6 +95,8 @@ class BackupRestoreSiteTest {
             assertThat(mode(data.resolve("ca/ca.key"))).isEqualTo("rw-------");
             assertThat(mode(data.resolve("outpost.mv.db"))).isEqualTo("rw-------");
             assertThat(Files.readAllBytes(site.caPem())).isEqualTo(caCert);
+            assertThat(Files.readAllBytes(data.resolve("ca/jwt.key"))).as("JWT-SVIDs out keep validating")
+                    .isEqualTo(jwtKey);
 
             CliRun over = CliRun.run(ApplianceCli::commandLine, "restore", "--from", archive.toString(),
                     "--data-dir", data.toString());
