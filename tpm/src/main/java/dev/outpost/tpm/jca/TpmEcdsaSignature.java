@@ -2,14 +2,8 @@ package dev.outpost.tpm.jca;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.security.InvalidKeyException;
-import java.security.InvalidParameterException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.PrivateKey;
-import java.security.PublicKey;
+import java.security.InvalidAlgorithmParameterException;
 import java.security.SignatureException;
-import java.security.SignatureSpi;
 import java.security.spec.AlgorithmParameterSpec;
 
 import org.bouncycastle.asn1.ASN1EncodableVector;
@@ -20,52 +14,17 @@ import dev.outpost.tpm.wire.TpmAlg;
 import dev.outpost.tpm.wire.TpmtSignature;
 
 /**
- * SHA256withECDSA whose private key operation is a TPM2_Sign: the message is hashed here, the TPM signs the digest,
- * and the (r, s) it returns is DER-encoded as JCA callers (JSSE's CertificateVerify, PKCS#10 builders) expect.
- * Signing only: verification stays with the JDK's providers.
+ * SHA256withECDSA whose private key operation is a TPM2_Sign: the (r, s) the TPM returns is DER-encoded as JCA
+ * callers (JSSE's CertificateVerify, PKCS#10 builders) expect.
  */
-public final class TpmEcdsaSignature extends SignatureSpi {
-    private final MessageDigest digest;
-    private TpmPrivateKey key;
-
+public final class TpmEcdsaSignature extends TpmDigestSignature {
     public TpmEcdsaSignature() {
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        super("EC");
     }
 
     @Override
-    protected void engineInitSign(PrivateKey privateKey) throws InvalidKeyException {
-        if (!(privateKey instanceof TpmPrivateKey k) || !"EC".equals(k.getAlgorithm())) {
-            throw new InvalidKeyException("not a TPM-held EC key");
-        }
-        key = k;
-        digest.reset();
-    }
-
-    @Override
-    protected void engineInitVerify(PublicKey publicKey) throws InvalidKeyException {
-        throw new InvalidKeyException("TPM signatures sign only; verify with the JDK's providers");
-    }
-
-    @Override
-    protected void engineUpdate(byte b) {
-        digest.update(b);
-    }
-
-    @Override
-    protected void engineUpdate(byte[] b, int off, int len) {
-        digest.update(b, off, len);
-    }
-
-    @Override
-    protected byte[] engineSign() throws SignatureException {
-        if (key == null) {
-            throw new SignatureException("not initialised for signing");
-        }
-        TpmtSignature sig = key.signer().sign(digest.digest(), TpmAlg.ECDSA);
+    byte[] sign(TpmPrivateKey key, byte[] sha256) throws SignatureException {
+        TpmtSignature sig = key.signer().sign(sha256, TpmAlg.ECDSA);
         if (!sig.isEcdsa()) {
             throw new SignatureException("the TPM did not return an ECDSA signature");
         }
@@ -80,26 +39,9 @@ public final class TpmEcdsaSignature extends SignatureSpi {
     }
 
     @Override
-    protected boolean engineVerify(byte[] sigBytes) throws SignatureException {
-        throw new SignatureException("sign only");
-    }
-
-    @Override
-    protected void engineSetParameter(AlgorithmParameterSpec params) throws java.security.InvalidAlgorithmParameterException {
+    protected void engineSetParameter(AlgorithmParameterSpec params) throws InvalidAlgorithmParameterException {
         if (params != null) {
-            throw new java.security.InvalidAlgorithmParameterException("ECDSA takes no parameters");
+            throw new InvalidAlgorithmParameterException("ECDSA takes no parameters");
         }
-    }
-
-    @Override
-    @Deprecated
-    protected void engineSetParameter(String param, Object value) {
-        throw new InvalidParameterException("no parameters");
-    }
-
-    @Override
-    @Deprecated
-    protected Object engineGetParameter(String param) {
-        throw new InvalidParameterException("no parameters");
     }
 }

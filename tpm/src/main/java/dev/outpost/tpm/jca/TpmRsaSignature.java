@@ -1,14 +1,7 @@
 package dev.outpost.tpm.jca;
 
 import java.security.InvalidAlgorithmParameterException;
-import java.security.InvalidKeyException;
-import java.security.InvalidParameterException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SignatureException;
-import java.security.SignatureSpi;
 import java.security.spec.AlgorithmParameterSpec;
 import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
@@ -20,75 +13,24 @@ import dev.outpost.tpm.wire.TpmtSignature;
  * RSA signatures whose private key operation is a TPM2_Sign: SHA256withRSA (PKCS#1 v1.5, for CSRs and TLS 1.2) and
  * RSASSA-PSS (what TLS 1.3 signs a CertificateVerify with). The TPM pads, so only what the TPM does is offered:
  * SHA-256, MGF1 with SHA-256, and a salt as long as the digest (TPM 2.0 from revision 1.38 on; the agent checks its
- * TPM does so before it uses an RSA node key, see {@code RsaPssCheck}). Signing only.
+ * TPM does so before it uses an RSA node key: NodeKeys.checkPssSalt in the agent). Signing only.
  */
-public abstract class TpmRsaSignature extends SignatureSpi {
-    private final MessageDigest digest;
-    private TpmPrivateKey key;
-
+public abstract class TpmRsaSignature extends TpmDigestSignature {
     TpmRsaSignature() {
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        super("RSA");
     }
 
     /** The TPM scheme, or an exception when the parameters a caller set do not allow signing yet. */
     abstract int scheme() throws SignatureException;
 
     @Override
-    protected void engineInitSign(PrivateKey privateKey) throws InvalidKeyException {
-        if (!(privateKey instanceof TpmPrivateKey k) || !"RSA".equals(k.getAlgorithm())) {
-            throw new InvalidKeyException("not a TPM-held RSA key");
-        }
-        key = k;
-        digest.reset();
-    }
-
-    @Override
-    protected void engineInitVerify(PublicKey publicKey) throws InvalidKeyException {
-        throw new InvalidKeyException("TPM signatures sign only; verify with the JDK's providers");
-    }
-
-    @Override
-    protected void engineUpdate(byte b) {
-        digest.update(b);
-    }
-
-    @Override
-    protected void engineUpdate(byte[] b, int off, int len) {
-        digest.update(b, off, len);
-    }
-
-    @Override
-    protected byte[] engineSign() throws SignatureException {
-        if (key == null) {
-            throw new SignatureException("not initialised for signing");
-        }
+    final byte[] sign(TpmPrivateKey key, byte[] sha256) throws SignatureException {
         int scheme = scheme();
-        TpmtSignature sig = key.signer().sign(digest.digest(), scheme);
+        TpmtSignature sig = key.signer().sign(sha256, scheme);
         if (sig.sigAlg() != scheme || sig.rsaSignature() == null) {
             throw new SignatureException("the TPM did not return a " + sig.schemeName() + " signature");
         }
         return sig.rsaSignature();
-    }
-
-    @Override
-    protected boolean engineVerify(byte[] sigBytes) throws SignatureException {
-        throw new SignatureException("sign only");
-    }
-
-    @Override
-    @Deprecated
-    protected void engineSetParameter(String param, Object value) {
-        throw new InvalidParameterException("no parameters");
-    }
-
-    @Override
-    @Deprecated
-    protected Object engineGetParameter(String param) {
-        throw new InvalidParameterException("no parameters");
     }
 
     /** SHA256withRSA: RSASSA-PKCS1-v1_5. */
