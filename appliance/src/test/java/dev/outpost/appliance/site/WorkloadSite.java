@@ -39,6 +39,11 @@ final class WorkloadSite {
             await("trusted with its node SVID, the Workload API up", Duration.ofSeconds(90),
                     () -> "trusted".equals(a.daemon().verdict()) && a.daemon().workloadApi() != null
                             && Files.exists(socket) && nodeSvid());
+            // The node SVID came with a verdict on the probationary session, after which the agent reconnects with
+            // it (no session meanwhile: a first fetch is Unavailable). A verdict after that one is on the new session.
+            java.time.Instant first = a.daemon().lastVerdictAt();
+            await("a verdict on the session with the node SVID", Duration.ofSeconds(60),
+                    () -> a.daemon().lastVerdictAt().isAfter(first) && "connected".equals(a.daemon().status()));
             return a;
         }
 
