@@ -118,7 +118,8 @@ class WorkloadApiAccessSiteTest {
                 Status end = stream.end(60);
                 assertThat(end).as("the stream ended").isNotNull();
                 assertThat(end.getCode()).isIn(Status.Code.UNAVAILABLE, Status.Code.PERMISSION_DENIED);
-                assertThat(WorkloadSiteTest.state(site.site(), site.deviceId())).isEqualTo("failed");
+                await("failed at the appliance", Duration.ofSeconds(30),
+                        () -> WorkloadSiteTest.state(site.site(), site.deviceId()).equals("failed"));
                 assertThat(site.agent().daemon().verdict()).isEqualTo("failed");
                 assertThatThrownBy(client::fetchX509Context).hasStackTraceContaining("UNAVAILABLE");
                 assertThatThrownBy(() -> client.fetchJwtSvid("billing")).hasStackTraceContaining("UNAVAILABLE");
