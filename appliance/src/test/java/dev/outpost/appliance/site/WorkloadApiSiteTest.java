@@ -57,12 +57,15 @@ import io.spiffe.workloadapi.X509Context;
 @ExtendWith(SwtpmExtension.class)
 class WorkloadApiSiteTest {
     static final TrustDomain TD = TrustDomain.parse(SiteHarness.TRUST_DOMAIN);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     @Test
     void javaSpiffeClientsGetTheEntrysSvidsFromARealAgentAndSeeItRenewed(Swtpm swtpm, @TempDir Path dir)
             throws Exception {
         Path wl = WorkloadSite.socketDir();
-        try (WorkloadSite.Running site = WorkloadSite.start(swtpm, dir, wl.resolve("workload.sock"))) {
+        // This JVM's binary, measured by the device's IMA and allowed by its runtime policy: ima:verified holds for it.
+        Path exe = Path.of("/proc/self/exe").toRealPath();
+        try (WorkloadSite.Running site = WorkloadSite.start(swtpm, dir, wl.resolve("workload.sock"), exe)) {
             int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             // The shortest X509 life the entry rules allow (1 min): the agent renews it at 30 s.
             String web = WorkloadSiteTest.entry(site.site(), "--spiffe-id", "spiffe://outpost.test/app/web", "--parent",
@@ -159,6 +162,27 @@ class WorkloadApiSiteTest {
                 assertThat(JWKSet.parse(spiffeBundle).getKeyByKeyId(kid)).isNotNull();
                 assertThat(jb.getJwtAuthorities()).containsKey(kid);
             }
+
+            // ima:verified through both halves: the agent finds the caller's binary in the device's IMA list and
+            // names it, the appliance checks the device's runtime policy allows that digest at that path.
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(exe)));
+            String measured = WorkloadSiteTest.entry(site.site(), "--spiffe-id", "spiffe://outpost.test/app/measured",
+                    "--parent", "outpost:node-key:tpm", "--selector", "unix:uid:" + uid, "--selector", "unix:path:" + exe,
+                    "--selector", "unix:sha256:" + sha, "--selector", "ima:verified");
+            var identities = site.agent().daemon().workloadApi().identities();
+            long revision = JSON.readTree(new AdminClient(site.site().adminSocket()).get("/v1/entries").body())
+                    .path("revision").asLong();
+            await("the agent holds entries revision " + revision, Duration.ofSeconds(60),
+                    () -> identities.entriesRevision() == revision);
+            try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(DefaultWorkloadApiClient.ClientOptions
+                    .builder().spiffeSocketPath(site.address()).build())) {
+                assertThat(ids(client.fetchX509Context())).containsExactly("spiffe://outpost.test/app/measured",
+                        "spiffe://outpost.test/app/web");
+            }
+            String audit = new AdminClient(site.site().adminSocket()).get("/v1/audit?device=" + site.deviceId()
+                    + "&limit=200").body();
+            assertThat(audit).contains("issued spiffe://outpost.test/app/measured under entry " + measured);
         } finally {
             WorkloadSite.delete(wl);
         }

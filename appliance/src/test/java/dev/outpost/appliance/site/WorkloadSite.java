@@ -65,9 +65,13 @@ final class WorkloadSite {
         }
     }
 
-    static Running start(Swtpm swtpm, Path dir, Path socket) throws Exception {
+    /** @param measured files the device's (simulated) IMA has measured, and its runtime policy allows, at their path */
+    static Running start(Swtpm swtpm, Path dir, Path socket, Path... measured) throws Exception {
         SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
         kernel.boot(BootProfile.defaults());
+        for (Path m : measured) {
+            kernel.measure(m.toString(), Files.readAllBytes(m));
+        }
         Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
         SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1)).attestEvery(INTERVAL, Duration.ofMinutes(5));
         try {
