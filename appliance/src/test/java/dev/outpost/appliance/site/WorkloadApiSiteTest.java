@@ -183,6 +183,24 @@ class WorkloadApiSiteTest {
             String audit = new AdminClient(site.site().adminSocket()).get("/v1/audit?device=" + site.deviceId()
                     + "&limit=200").body();
             assertThat(audit).contains("issued spiffe://outpost.test/app/measured under entry " + measured);
+
+            // An operator revokes the device: the appliance drops its session and keeps it out at CONNECT (no verdict
+            // reaches the agent). The agent takes the refusal as the appliance no longer vouching for the node: its
+            // workloads lose their identities now, not when the SVIDs they hold expire.
+            try (RawX509Stream stream = new RawX509Stream(site.socket())) {
+                assertThat(stream.next(30)).isInstanceOf(io.spiffe.workloadapi.grpc.Workload.X509SVIDResponse.class);
+                dev.outpost.testkit.CliRun r = dev.outpost.testkit.CliRun.run(
+                        dev.outpost.appliance.cli.ApplianceCli::commandLine, "device", "revoke", site.deviceId(),
+                        "--socket", site.site().adminSocket().toString());
+                assertThat(r.exitCode()).as(r.err()).isZero();
+                io.grpc.Status end = stream.end(60);
+                assertThat(end).as("the stream ended").isNotNull();
+                assertThat(end.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+            }
+            try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(DefaultWorkloadApiClient.ClientOptions
+                    .builder().spiffeSocketPath(site.address()).build())) {
+                assertThatThrownBy(client::fetchX509Context).hasStackTraceContaining("UNAVAILABLE");
+            }
         } finally {
             WorkloadSite.delete(wl);
         }
