@@ -51,7 +51,8 @@ import io.spiffe.workloadapi.X509Context;
  * appliance, {@code workloadApi.enabled}) serves java-spiffe's own clients on its Unix socket: an X509-SVID with the
  * entry's SPIFFE ID that openssl chains to the site CA, the bundles, a renewal at half life pushed on the stream, and
  * a JWT-SVID that the agent's ValidateJWTSVID and java-spiffe (with the JWT bundle the agent serves, which holds the
- * site's key as the appliance's admin API publishes it) both accept. Callers under other uids, entry changes and a
+ * site's key as the appliance's admin API publishes it) both accept; an ima:verified entry for this JVM's binary; and a
+ * revoked device's workloads losing their identities. Callers under other uids, entry changes and a
  * failing device: {@link WorkloadApiAccessSiteTest}. Refusals at the protocol level: {@link WorkloadSiteTest}.
  */
 @ExtendWith(SwtpmExtension.class)
