@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import javax.net.ssl.X509TrustManager;
 
 import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.packet.MqttReturnCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,7 +142,19 @@ public final class AgentDaemon implements Runnable {
                 } else {
                     pause();
                 }
-            } catch (IOException | MqttException | TimeoutException | GeneralSecurityException | RuntimeException e) {
+            } catch (MqttException e) {
+                LOG.warn("{}: {}", status, e.getMessage());
+                WorkloadApi api = workloadApi;
+                if (api != null && "connecting".equals(status) && refusedAtConnect(e)) {
+                    // Refused at CONNECT with a node SVID still within its dates: the appliance keeps failed and
+                    // revoked devices out there, and no verdict may have reached us (revoked while we were away, a
+                    // verdict lost with the link). It no longer vouches for the node: its workloads' identities go
+                    // now, not when they expire. The next trusted verdict brings them back.
+                    api.nodeIdentityLost("the appliance refused the node's connection (reason code "
+                            + e.getReasonCode() + ")");
+                }
+                pause();
+            } catch (IOException | TimeoutException | GeneralSecurityException | RuntimeException e) {
                 LOG.warn("{}: {}", status, e.getMessage());
                 pause();
             }
@@ -274,6 +287,12 @@ public final class AgentDaemon implements Runnable {
             LOG.error("the Workload API is enabled but could not start; the agent runs without it: {}", e.getMessage());
         }
         return workloadApi;
+    }
+
+    /** CONNACK 0x87 (not authorized) or 0x8A (banned): the appliance, or the site broker, will not have this node. */
+    static boolean refusedAtConnect(MqttException e) {
+        return e.getReasonCode() == MqttReturnCode.RETURN_CODE_NOT_AUTHORIZED
+                || e.getReasonCode() == MqttReturnCode.RETURN_CODE_BANNED;
     }
 
     /** The Workload API, or null when it is off or not started yet. */

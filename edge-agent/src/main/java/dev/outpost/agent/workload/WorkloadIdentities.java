@@ -153,8 +153,15 @@ public final class WorkloadIdentities {
         return entries.matching(w.selectors());
     }
 
-    /** The entries a caller matches; PermissionDenied when none. */
+    /**
+     * The entries a caller matches; PermissionDenied when none. Before the first entries arrived (an agent started
+     * while the appliance is away) the agent cannot tell that a caller matches none: Unavailable, so it asks again.
+     */
     List<WorkloadEntry> entriesFor(Workload w) throws StatusException {
+        if (entries.revision() < 0) {
+            throw Status.UNAVAILABLE.withDescription("no registration entries received from the appliance yet")
+                    .asException();
+        }
         List<WorkloadEntry> m = entries.matching(w.selectors());
         if (m.isEmpty()) {
             throw Status.PERMISSION_DENIED.withDescription("no identity issued: no registration entry matches the caller")

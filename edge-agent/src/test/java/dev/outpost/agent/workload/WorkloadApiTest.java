@@ -297,6 +297,22 @@ class WorkloadApiTest {
     }
 
     @Test
+    void beforeTheFirstEntriesArriveACallerIsToldUnavailableNotDenied() throws Exception {
+        // An agent started with its node identity while the appliance is away knows no entries yet: it cannot say
+        // the caller matches none.
+        api.close();
+        appliance.away = true;
+        api = WorkloadApi.start(settings(socket), TestAppliance.TD, appliance, appliance::bundles, clock);
+        try (WorkloadApiClient client = client()) {
+            assertThatThrownBy(client::fetchX509Context).hasStackTraceContaining("UNAVAILABLE");
+            assertThatThrownBy(() -> client.fetchJwtSvid("db")).hasStackTraceContaining("UNAVAILABLE");
+            appliance.away = false;
+            api.identities().refreshEntries();
+            assertThat(client.fetchX509Context().getDefaultSvid().getSpiffeId().toString()).endsWith("/app/self");
+        }
+    }
+
+    @Test
     void anotherUidGetsAnotherIdentity() throws Exception {
         ChildJvm.Result r = ChildJvm.run(tmp, 65534, WorkloadClientMain.class, address());
         assertThat(r.stdout()).contains("SPIFFE_ID=spiffe://site.test/app/nobody");
