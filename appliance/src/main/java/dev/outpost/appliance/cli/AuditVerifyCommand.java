@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import dev.outpost.appliance.audit.AuditVerifier;
-import dev.outpost.appliance.audit.ChainWalk;
+import dev.outpost.auditchain.ChainWalk;
 import dev.outpost.appliance.audit.Checkpoint;
 import dev.outpost.appliance.audit.CheckpointStore;
 import dev.outpost.appliance.audit.TpmAnchor;

@@ -28,6 +28,7 @@ import dev.outpost.testkit.CliRun;
 import dev.outpost.testkit.Swtpm;
 import dev.outpost.testkit.SwtpmExtension;
 import dev.outpost.tpm.nvanchor.ExtendIndex;
+import dev.outpost.auditchain.ChainLink;
 
 /**
  * The audit trail of a site whose gateway TPM is a real swtpm: records appended, two checkpoints anchored in the TPM,
@@ -139,7 +140,7 @@ class AuditTamperSiteTest {
                 prev = rs.getBytes(1);
             }
             Instant at = T0.plusSeconds(21).plusMillis(500);
-            AuditChain.Link forged = new AuditChain.Link(false, 20, prev, at, null, "issue", "allow", "forged", null);
+            ChainLink forged = new ChainLink(false, 20, prev, at, null, "issue", "allow", "forged", null);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit (at, action, decision, reason, lasting, "
                     + "chain_seq, chain_prev, chain_hash) VALUES (?, 'issue', 'allow', 'forged', FALSE, 20, ?, ?)")) {
                 ps.setObject(1, java.time.OffsetDateTime.ofInstant(at, ZoneOffset.UTC));
