@@ -7,15 +7,15 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-import dev.outpost.auditchain.ChainWalk.Kind;
-import dev.outpost.auditchain.ChainWalk.Problem;
 import dev.outpost.appliance.store.AuditChainRows;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.auditchain.ChainRow;
+import dev.outpost.auditchain.ChainWalk;
+import dev.outpost.auditchain.ChainWalk.Kind;
+import dev.outpost.auditchain.ChainWalk.Problem;
 import dev.outpost.tpm.nvanchor.ExtendIndex;
 import dev.outpost.tpm.nvanchor.NvCertification;
 import dev.outpost.tpm.nvanchor.NvCertifyVerifier;
-import dev.outpost.auditchain.ChainRow;
-import dev.outpost.auditchain.ChainWalk;
 
 /**
  * {@code audit verify}: recomputes both chains from their bases, checks every checkpoint (the AK's signature over the

@@ -14,11 +14,11 @@ import dev.outpost.appliance.audit.CheckpointStore;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.store.AuditChainRows;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.auditchain.ChainRow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import dev.outpost.auditchain.ChainRow;
 
 /**
  * {@code audit export}: the chained records (with seq, prev and hash) and the checkpoints as JSON lines, for people

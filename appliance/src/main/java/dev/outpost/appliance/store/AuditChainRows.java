@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+
 import dev.outpost.auditchain.ChainLink;
 import dev.outpost.auditchain.ChainRow;
 

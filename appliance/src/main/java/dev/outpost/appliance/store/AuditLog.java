@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+
 import dev.outpost.auditchain.ChainLink;
 
 /** Append-only audit trail. Blocking: call from a worker. */

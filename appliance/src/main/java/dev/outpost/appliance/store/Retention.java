@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
 import dev.outpost.auditchain.ChainLink;
 import dev.outpost.auditchain.ChainRow;
 

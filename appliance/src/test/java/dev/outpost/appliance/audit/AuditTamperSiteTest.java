@@ -18,17 +18,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.appliance.cli.ApplianceCli;
-import dev.outpost.appliance.store.AuditChain;
 import dev.outpost.appliance.store.AuditEvent;
 import dev.outpost.appliance.store.AuditEvent.Decision;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.SqlWork;
+import dev.outpost.auditchain.ChainLink;
 import dev.outpost.testkit.CliRun;
 import dev.outpost.testkit.Swtpm;
 import dev.outpost.testkit.SwtpmExtension;
 import dev.outpost.tpm.nvanchor.ExtendIndex;
-import dev.outpost.auditchain.ChainLink;
 
 /**
  * The audit trail of a site whose gateway TPM is a real swtpm: records appended, two checkpoints anchored in the TPM,

@@ -180,6 +180,34 @@ class ChainCheckTest {
     }
 
     @Test
+    void anAnchoredRoutineRecordCoalescedIsComparedThroughTheOneAfterIt(Swtpm swtpm) throws Exception {
+        try (SiteTrail t = new SiteTrail(swtpm.uri())) {
+            t.records(8, 2).checkpoint().records(3, 0).drop("routine", 8);
+            ChainCheck.Report ok = check(t);
+            assertThat(ok.problems()).isEmpty();
+            assertThat(ok.notes()).noneMatch(n -> n.contains("not compared (record not held"));
+            // the records after the anchored one rewritten to link elsewhere, every hash recomputed: the walk alone
+            // sees a gap and a self-consistent chain; only the checkpoint's head shows the rewrite
+            byte[] prev = new byte[32];
+            for (long s = 9; s <= 11; s++) {
+                var d = t.audit("routine", s);
+                ChainLink l = new ChainLink(false, s, prev, java.time.Instant.parse((String) d.get("at")),
+                        (String) d.get("deviceId"), (String) d.get("action"), (String) d.get("decision"),
+                        (String) d.get("reason"), (String) d.get("detail"));
+                prev = l.hash();
+                d.put("prev", java.util.HexFormat.of().formatHex(l.prev()));
+                d.put("hash", java.util.HexFormat.of().formatHex(prev));
+            }
+            ChainCheck.Report bad = check(t);
+            assertThat(bad.problems()).singleElement().satisfies(f -> {
+                assertThat(f.problem().kind()).isEqualTo(Kind.MODIFIED);
+                assertThat(f.problem().seq()).isEqualTo(9);
+                assertThat(f.problem().message()).contains("anchored routine seq 8").contains("the record after it");
+            });
+        }
+    }
+
+    @Test
     void malformedEventsAreProblemsNotGuesses() throws Exception {
         try (SiteTrail t = new SiteTrail(null)) {
             t.records(3, 3);
