@@ -7,10 +7,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-import dev.outpost.appliance.audit.ChainWalk.Kind;
-import dev.outpost.appliance.audit.ChainWalk.Problem;
 import dev.outpost.appliance.store.AuditChainRows;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.auditchain.ChainRow;
+import dev.outpost.auditchain.ChainWalk;
+import dev.outpost.auditchain.ChainWalk.Kind;
+import dev.outpost.auditchain.ChainWalk.Problem;
 import dev.outpost.tpm.nvanchor.ExtendIndex;
 import dev.outpost.tpm.nvanchor.NvCertification;
 import dev.outpost.tpm.nvanchor.NvCertifyVerifier;
@@ -68,7 +70,7 @@ public final class AuditVerifier {
             ChainWalk w = new ChainWalk(lasting, st.baseSeq(), st.baseHash(), cps.stream().map(p -> p.seq(lasting)).toList());
             long after = st.baseSeq();
             while (true) {
-                List<AuditChainRows.Row> page = AuditChainRows.page(c, lasting, after, PAGE);
+                List<ChainRow> page = AuditChainRows.page(c, lasting, after, PAGE);
                 if (page.isEmpty()) {
                     break;
                 }

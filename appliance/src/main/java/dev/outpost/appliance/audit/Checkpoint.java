@@ -1,10 +1,8 @@
 package dev.outpost.appliance.audit;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+
+import dev.outpost.auditchain.CheckpointAnchor;
 
 /**
  * One anchor of the two chain heads in the TPM. {@code attest}, {@code signature}, {@code qualifying} and
@@ -16,8 +14,6 @@ import java.time.Instant;
 public record Checkpoint(long id, Instant at, long routineSeq, byte[] routineHash, long lastingSeq, byte[] lastingHash,
                          int nvIndex, byte[] nvValue, byte[] qualifying, byte[] attest, byte[] signature,
                          byte[] akPublic) {
-    private static final byte[] TAG = "outpost-audit-anchor-v1".getBytes(StandardCharsets.US_ASCII);
-
     public boolean pending() {
         return attest == null;
     }
@@ -29,17 +25,7 @@ public record Checkpoint(long id, Instant at, long routineSeq, byte[] routineHas
     }
 
     public static byte[] anchor(long routineSeq, byte[] routineHash, long lastingSeq, byte[] lastingHash) {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            d.update(TAG);
-            d.update(ByteBuffer.allocate(8).putLong(routineSeq).array());
-            d.update(routineHash);
-            d.update(ByteBuffer.allocate(8).putLong(lastingSeq).array());
-            d.update(lastingHash);
-            return d.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return CheckpointAnchor.anchor(routineSeq, routineHash, lastingSeq, lastingHash);
     }
 
     public long seq(boolean lasting) {

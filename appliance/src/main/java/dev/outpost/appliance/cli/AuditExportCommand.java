@@ -14,6 +14,7 @@ import dev.outpost.appliance.audit.CheckpointStore;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.store.AuditChainRows;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.auditchain.ChainRow;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -66,11 +67,11 @@ final class AuditExportCommand implements Callable<Integer> {
                 long after = Math.max(since, st.baseSeq());
                 while (true) {
                     long from = after;
-                    List<AuditChainRows.Row> page = db.inTransaction(x -> AuditChainRows.page(x, lasting, from, 1000));
+                    List<ChainRow> page = db.inTransaction(x -> AuditChainRows.page(x, lasting, from, 1000));
                     if (page.isEmpty()) {
                         break;
                     }
-                    for (AuditChainRows.Row r : page) {
+                    for (ChainRow r : page) {
                         w.println(AdminSocket.JSON.writeValueAsString(record(r)));
                     }
                     after = page.get(page.size() - 1).link().seq();
@@ -84,7 +85,7 @@ final class AuditExportCommand implements Callable<Integer> {
         return 0;
     }
 
-    static Map<String, Object> record(AuditChainRows.Row r) {
+    static Map<String, Object> record(ChainRow r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "record");
         m.put("chain", r.link().lasting() ? "lasting" : "routine");

@@ -9,12 +9,12 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import dev.outpost.appliance.audit.AuditVerifier;
-import dev.outpost.appliance.audit.ChainWalk;
 import dev.outpost.appliance.audit.Checkpoint;
 import dev.outpost.appliance.audit.CheckpointStore;
 import dev.outpost.appliance.audit.TpmAnchor;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.auditchain.ChainWalk;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -7,18 +7,17 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.outpost.auditchain.ChainLink;
+import dev.outpost.auditchain.ChainRow;
+
 /**
- * Reads the chained audit rows in chain order, a page at a time (keyset on chain_seq, through audit_chain_order), so
+ * Reads the chained audit rows ({@link ChainRow}: fields, and the prev and hash columns as stored) in chain order, a page at a time (keyset on chain_seq, through audit_chain_order), so
  * verifying or exporting a table of millions of rows holds one page in memory.
  */
 public final class AuditChainRows {
     public static final int MAX_PAGE = 10_000;
     private static final String PAGE = "SELECT id, at, device_id, action, decision, reason, detail, lasting, chain_seq, "
             + "chain_prev, chain_hash FROM audit WHERE lasting = ? AND chain_seq > ? ORDER BY chain_seq LIMIT ?";
-
-    /** A stored row: its chained fields, and the prev and hash columns as stored (which tampering may have changed). */
-    public record Row(long id, AuditChain.Link link, byte[] storedHash) {
-    }
 
     /** A chain's head and base as audit_chain records them. */
     public record State(boolean lasting, long headSeq, byte[] headHash, long baseSeq, byte[] baseHash) {
@@ -28,19 +27,19 @@ public final class AuditChainRows {
     }
 
     /** Up to {@code limit} rows of one chain with seq above {@code afterSeq}, in seq order. */
-    public static List<Row> page(Connection c, boolean lasting, long afterSeq, int limit) throws SQLException {
+    public static List<ChainRow> page(Connection c, boolean lasting, long afterSeq, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(PAGE)) {
             ps.setBoolean(1, lasting);
             ps.setLong(2, afterSeq);
             ps.setInt(3, Math.max(1, Math.min(limit, MAX_PAGE)));
             try (ResultSet rs = ps.executeQuery()) {
-                List<Row> out = new ArrayList<>();
+                List<ChainRow> out = new ArrayList<>();
                 while (rs.next()) {
-                    AuditChain.Link l = new AuditChain.Link(rs.getBoolean("lasting"), rs.getLong("chain_seq"),
+                    ChainLink l = new ChainLink(rs.getBoolean("lasting"), rs.getLong("chain_seq"),
                             rs.getBytes("chain_prev"), Sql.getInstant(rs, "at"), rs.getString("device_id"),
                             rs.getString("action"), rs.getString("decision"), rs.getString("reason"),
                             rs.getString("detail"));
-                    out.add(new Row(rs.getLong("id"), l, rs.getBytes("chain_hash")));
+                    out.add(new ChainRow(rs.getLong("id"), l, rs.getBytes("chain_hash")));
                 }
                 return out;
             }

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import dev.outpost.auditchain.ChainLink;
+
 /** Append-only audit trail. Blocking: call from a worker. */
 public final class AuditLog {
     public static final int MAX_LIMIT = 10_000;
@@ -140,7 +142,7 @@ public final class AuditLog {
     }
 
     private void upward(java.sql.Connection c, long id, AuditChain.Hashed h, AuditEvent e) throws SQLException {
-        AuditChain.Link l = h.link();
+        ChainLink l = h.link();
         // the stored values and the chain fields, so central can recompute the chain (docs/upward-link.md)
         java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
         data.put("id", id);
@@ -171,7 +173,7 @@ public final class AuditLog {
      * failures, enrollments) never coalesce. The site keeps its whole routine chain for {@code audit verify}; central's
      * copy of that chain has gaps where the site coalesced, and the site's {@code coalesced} count says how many.
      */
-    static String routineKey(AuditChain.Link l) {
+    static String routineKey(ChainLink l) {
         return l.lasting() ? null : "audit:" + (l.deviceId() == null ? "-" : l.deviceId()) + ":" + l.action();
     }
 
@@ -182,13 +184,13 @@ public final class AuditLog {
         if (e.deviceId() != null && !Sql.isHex64(e.deviceId())) {
             detail = "device id as sent: " + Sql.truncate(e.deviceId(), 100) + (detail == null ? "" : "; " + detail);
         }
-        return heads.append(e.lasting(), AuditChain.storedInstant(e.at()), Sql.isHex64(e.deviceId()) ? e.deviceId() : null,
+        return heads.append(e.lasting(), ChainLink.storedInstant(e.at()), Sql.isHex64(e.deviceId()) ? e.deviceId() : null,
                 Sql.truncate(e.action(), 64), e.decision().dbValue(), Sql.truncate(e.reason(), 1024),
                 Sql.truncate(detail, 8192));
     }
 
     private static void bind(PreparedStatement ps, AuditChain.Hashed h) throws SQLException {
-        AuditChain.Link l = h.link();
+        ChainLink l = h.link();
         Sql.setInstant(ps, 1, l.at());
         ps.setString(2, l.deviceId());
         ps.setString(3, l.action());

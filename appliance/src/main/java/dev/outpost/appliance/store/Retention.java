@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.outpost.auditchain.ChainLink;
+import dev.outpost.auditchain.ChainRow;
+
 /**
  * Prunes the history tables, which otherwise grow one row per renewal for ever (an SVID row and an audit row:
  * hundreds of thousands a day on a site of thousands of devices). Keeps what an operator needs: every SVID not yet
@@ -129,8 +132,8 @@ public final class Retention {
             AuditChainRows.State st = AuditChainRows.state(c, lasting);
             long seq = st.baseSeq();
             byte[] hash = st.baseHash();
-            for (AuditChainRows.Row r : AuditChainRows.page(c, lasting, st.baseSeq(), settings.batchSize())) {
-                AuditChain.Link l = r.link();
+            for (ChainRow r : AuditChainRows.page(c, lasting, st.baseSeq(), settings.batchSize())) {
+                ChainLink l = r.link();
                 if (!l.at().isBefore(before)) {
                     break;
                 }

@@ -18,12 +18,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.outpost.appliance.cli.ApplianceCli;
-import dev.outpost.appliance.store.AuditChain;
 import dev.outpost.appliance.store.AuditEvent;
 import dev.outpost.appliance.store.AuditEvent.Decision;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.SqlWork;
+import dev.outpost.auditchain.ChainLink;
 import dev.outpost.testkit.CliRun;
 import dev.outpost.testkit.Swtpm;
 import dev.outpost.testkit.SwtpmExtension;
@@ -139,7 +139,7 @@ class AuditTamperSiteTest {
                 prev = rs.getBytes(1);
             }
             Instant at = T0.plusSeconds(21).plusMillis(500);
-            AuditChain.Link forged = new AuditChain.Link(false, 20, prev, at, null, "issue", "allow", "forged", null);
+            ChainLink forged = new ChainLink(false, 20, prev, at, null, "issue", "allow", "forged", null);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit (at, action, decision, reason, lasting, "
                     + "chain_seq, chain_prev, chain_hash) VALUES (?, 'issue', 'allow', 'forged', FALSE, 20, ?, ?)")) {
                 ps.setObject(1, java.time.OffsetDateTime.ofInstant(at, ZoneOffset.UTC));

@@ -53,14 +53,14 @@ public final class AuditAppendLoad {
             System.out.printf("verify: %d rows in %.2f s (%.0f rows/s), %s%n", rows, vs, rows / vs,
                     r.ok() ? "verified" : r.problems().size() + " problems");
             // the chain's own CPU per append: encoding and SHA-256 of a typical link
-            dev.outpost.appliance.store.AuditChain.Link l = new dev.outpost.appliance.store.AuditChain.Link(false, 1,
+            dev.outpost.auditchain.ChainLink l = new dev.outpost.auditchain.ChainLink(false, 1,
                     new byte[32], Instant.now(), "ab".repeat(32), "issue", "allow", "renewed on a passing attestation",
                     "thread 1 #1");
             byte[] sink = new byte[32];
             for (int round = 0; round < 2; round++) {
                 long h0 = System.nanoTime();
                 for (int i = 0; i < 200_000; i++) {
-                    sink = new dev.outpost.appliance.store.AuditChain.Link(false, i, sink, l.at(), l.deviceId(),
+                    sink = new dev.outpost.auditchain.ChainLink(false, i, sink, l.at(), l.deviceId(),
                             l.action(), l.decision(), l.reason(), l.detail()).hash();
                 }
                 System.out.printf("link hash: %.2f µs each (round %d)%n", (System.nanoTime() - h0) / 1e3 / 200_000, round);

@@ -19,7 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "events", mixinStandardHelpOptions = true,
+@Command(name = "events", mixinStandardHelpOptions = true, subcommands = EventsAuditChainCommand.class,
         description = "What sites reported through their outbox, oldest first (by the time at the site).")
 final class EventsCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();

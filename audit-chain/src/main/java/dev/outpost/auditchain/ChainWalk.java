@@ -1,4 +1,4 @@
-package dev.outpost.appliance.audit;
+package dev.outpost.auditchain;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,12 +7,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-import dev.outpost.appliance.store.AuditChain;
-import dev.outpost.appliance.store.AuditChainRows.Row;
-
 /**
  * Recomputes one chain from its base, fed the stored rows in seq order a page at a time, and names what breaks it.
- * Pure: no database, so central and the tests use it as the appliance does.
+ * Pure: no database, so central (over the records it received) and the tests use it as the appliance does.
  *
  * <p>At the first break it tells the kinds apart by what the neighbours still say: a jump in seq is a removal; a row
  * whose fields no longer hash to its stored hash is a modification, unless its fields hash right at another row's
@@ -25,8 +22,9 @@ public final class ChainWalk {
     static final int LOOKAHEAD = 16;
     private static final HexFormat HEX = HexFormat.of();
 
-    /** TAIL_CUT, CHECKPOINT and TPM come from {@link AuditVerifier}: records cut back before a checkpoint, a
-     * checkpoint that does not verify, a TPM whose index is beyond the table. */
+    /** TAIL_CUT, CHECKPOINT and TPM come from the verifiers around the walk (the appliance's AuditVerifier, central's
+     * chain check): records cut back before a checkpoint, a checkpoint that does not verify, a TPM whose index is
+     * beyond the table. */
     public enum Kind { MODIFIED, REMOVED, REORDERED, INSERTED, HEAD, TAIL_CUT, CHECKPOINT, TPM }
 
     /** One break: what, at which seq, the audit row id where there is one (0 where the row is gone). */
@@ -40,6 +38,9 @@ public final class ChainWalk {
     private byte[] hashBefore; // the link hash two back, to recognise an insertion
     private byte[] alsoAccept; // after a row named inserted: the next row may link around it
     private long rows;
+    private final boolean gapsAllowed;
+    private long gaps;
+    private long gapRuns;
     private final List<Problem> problems = new ArrayList<>();
     private final Map<Long, byte[]> wanted = new HashMap<>();
 
@@ -47,7 +48,18 @@ public final class ChainWalk {
      * @param wantedSeqs seqs whose verified hash the caller needs afterwards (checkpoint heads)
      */
     public ChainWalk(boolean lasting, long baseSeq, byte[] baseHash, Iterable<Long> wantedSeqs) {
+        this(lasting, baseSeq, baseHash, wantedSeqs, false);
+    }
+
+    /**
+     * @param gapsAllowed a copy that may legitimately miss records (central's routine chain, coalesced at the site's
+     *                    outbox): a jump in seq is counted as a gap, not named a removal, and the record after it is
+     *                    checked only against its own stored hash (what it links to is not held). A record whose
+     *                    fields do not hash to its stored hash is still a break.
+     */
+    public ChainWalk(boolean lasting, long baseSeq, byte[] baseHash, Iterable<Long> wantedSeqs, boolean gapsAllowed) {
         this.chain = lasting ? "lasting" : "routine";
+        this.gapsAllowed = gapsAllowed;
         this.baseSeq = baseSeq;
         this.seq = baseSeq;
         this.hash = baseHash;
@@ -60,15 +72,15 @@ public final class ChainWalk {
     }
 
     /** The next page of rows (seq order; the walk looks ahead within the page to name a reorder or insertion). */
-    public void feed(List<Row> page) {
+    public void feed(List<ChainRow> page) {
         for (int i = 0; i < page.size(); i++) {
             step(page, i);
         }
     }
 
-    private void step(List<Row> page, int i) {
-        Row r = page.get(i);
-        AuditChain.Link l = r.link();
+    private void step(List<ChainRow> page, int i) {
+        ChainRow r = page.get(i);
+        ChainLink l = r.link();
         rows++;
         byte[] computed = l.hash();
         boolean selfOk = Arrays.equals(computed, r.storedHash());
@@ -77,11 +89,18 @@ public final class ChainWalk {
         // ids grow with seq for rows the appliance wrote (the id is taken under the chain lock)
         boolean idOutOfOrder = i + 1 < page.size() && r.id() > page.get(i + 1).id()
                 && (i == 0 || page.get(i - 1).id() < page.get(i + 1).id());
-        if (l.seq() != seq + 1) {
+        if (l.seq() > seq + 1 && gapsAllowed) {
+            gaps += l.seq() - seq - 1;
+            gapRuns++;
+            if (!selfOk) {
+                problem(Kind.MODIFIED, l.seq(), r.id(), "record seq " + l.seq() + " (audit id " + r.id()
+                        + ") modified: its fields do not hash to its chain hash");
+            }
+        } else if (l.seq() != seq + 1) {
             problem(Kind.REMOVED, seq + 1, 0, (l.seq() - seq - 1) + " record(s) removed: seq " + (seq + 1)
                     + (l.seq() - 1 > seq + 1 ? ".." + (l.seq() - 1) : "") + " missing before audit id " + r.id());
         } else if (prevOk && !selfOk) {
-            Row at = contentBelongsAt(page, i);
+            ChainRow at = contentBelongsAt(page, i);
             if (at == null && idOutOfOrder) {
                 problem(Kind.INSERTED, l.seq(), r.id(), "record seq " + l.seq() + " (audit id " + r.id()
                         + ") inserted: its fields do not hash to its chain hash and its id is out of order");
@@ -93,7 +112,7 @@ public final class ChainWalk {
                         + ") modified: its fields do not hash to its chain hash");
             }
         } else if (!prevOk) {
-            Row later = laterWithHash(page, i, l.prev());
+            ChainRow later = laterWithHash(page, i, l.prev());
             if (later != null) {
                 problem(Kind.REORDERED, l.seq(), r.id(), "record seq " + l.seq() + " (audit id " + r.id()
                         + ") comes after seq " + later.link().seq() + " (audit id " + later.id() + "): records reordered");
@@ -128,14 +147,14 @@ public final class ChainWalk {
     }
 
     /** A row within reach whose place (seq, prev) the fields of row i hash to: the contents were swapped. */
-    private Row contentBelongsAt(List<Row> page, int i) {
-        AuditChain.Link l = page.get(i).link();
+    private ChainRow contentBelongsAt(List<ChainRow> page, int i) {
+        ChainLink l = page.get(i).link();
         for (int j = Math.max(0, i - LOOKAHEAD); j < Math.min(page.size(), i + LOOKAHEAD); j++) {
             if (j == i) {
                 continue;
             }
-            Row o = page.get(j);
-            AuditChain.Link moved = new AuditChain.Link(l.lasting(), o.link().seq(), o.link().prev(), l.at(),
+            ChainRow o = page.get(j);
+            ChainLink moved = new ChainLink(l.lasting(), o.link().seq(), o.link().prev(), l.at(),
                     l.deviceId(), l.action(), l.decision(), l.reason(), l.detail());
             if (Arrays.equals(moved.hash(), o.storedHash())) {
                 return o;
@@ -144,7 +163,7 @@ public final class ChainWalk {
         return null;
     }
 
-    private static Row laterWithHash(List<Row> page, int i, byte[] h) {
+    private static ChainRow laterWithHash(List<ChainRow> page, int i, byte[] h) {
         for (int j = i + 1; j < Math.min(page.size(), i + LOOKAHEAD); j++) {
             if (Arrays.equals(page.get(j).storedHash(), h)) {
                 return page.get(j);
@@ -175,6 +194,15 @@ public final class ChainWalk {
 
     public List<Problem> problems() {
         return problems;
+    }
+
+    /** Records missing where gaps are allowed (see the constructor), and in how many runs. */
+    public long gaps() {
+        return gaps;
+    }
+
+    public long gapRuns() {
+        return gapRuns;
     }
 
     public long rows() {
