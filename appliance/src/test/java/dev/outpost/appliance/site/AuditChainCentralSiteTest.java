@@ -81,6 +81,8 @@ class AuditChainCentralSiteTest {
             JsonNode report = JSON.readTree(ok.out());
             assertThat(report.get("ok").asBoolean()).isTrue();
             assertThat(report.get("checkpoints").asInt()).isPositive();
+            assertThat(report.get("akCompared").asBoolean()).as("the AK central saw at the TPM join certifies the anchors")
+                    .isTrue();
             assertThat(report.get("chains").get(1).get("records").asLong()).isGreaterThanOrEqualTo(6);
 
             // an edit of one received lasting record in central's database

@@ -35,13 +35,15 @@ final class EventsAuditChainCommand implements Callable<Integer> {
         CentralConfig c = config.load();
         ChainCheck.Report report;
         try (Database db = config.database(c)) {
+            List<byte[]> joinAks = new java.util.ArrayList<>();
             ReceivedAudit.Received received = db.inTransaction(x -> {
                 if (!siteExists(x, site)) {
                     throw new IllegalArgumentException("no site " + site);
                 }
+                new dev.outpost.central.store.SiteStore().joinAk(x, site).ifPresent(joinAks::add);
                 return ReceivedAudit.read(x, site);
             });
-            report = ChainCheck.check(site, received, List.of());
+            report = ChainCheck.check(site, received, joinAks);
         }
         print(spec, report, json);
         return report.ok() ? 0 : 1;

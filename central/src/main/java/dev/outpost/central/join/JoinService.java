@@ -128,7 +128,7 @@ public final class JoinService {
             throw deny(j.site(), Refusal.forbidden("wrong activation secret: the TPM holding the AK under this EK did not answer"));
         }
         PublicKey key = issuer.credentialKey(j.site(), csrPem);
-        return join(j.site(), "tpm", j.ekHash(), key, null);
+        return join(j.site(), "tpm", j.ekHash(), key, null, java.util.Base64.getDecoder().decode(j.akPublic()));
     }
 
     public Joined joinByToken(String site, String token, String csrPem) throws Refusal {
@@ -138,10 +138,11 @@ public final class JoinService {
         // The CSR is judged before the token is touched: a bad CSR must not burn the token.
         PublicKey key = issuer.credentialKey(site, csrPem);
         joinable(site, "token");
-        return join(site, "token", null, key, token);
+        return join(site, "token", null, key, token, null);
     }
 
-    private Joined join(String site, String how, String ekHash, PublicKey key, String token) throws Refusal {
+    private Joined join(String site, String how, String ekHash, PublicKey key, String token, byte[] akPublic)
+            throws Refusal {
         Instant now = clock.instant();
         String keyHash = sha256Hex(key.getEncoded());
         try {
@@ -166,6 +167,10 @@ public final class JoinService {
                     sites.activate(c, site, ekHash, now);
                     sites.setJoinKey(c, site, keyHash);
                     issuer.audit().allow(c, site, "join", "joined by " + how + (ekHash == null ? "" : ", EK " + ekHash));
+                }
+                if (akPublic != null) {
+                    // the AK just proven by credential activation: the one the site's audit checkpoints must carry
+                    sites.setJoinAk(c, site, akPublic);
                 }
                 return issuer.issueCredential(c, site, key);
             });

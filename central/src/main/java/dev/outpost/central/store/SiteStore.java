@@ -70,6 +70,25 @@ public final class SiteStore {
         }
     }
 
+    /** The AK (TPM2B_PUBLIC) whose credential activation finished the site's TPM join (V5); the latest one. */
+    public void setJoinAk(Connection c, String name, byte[] akPublic) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sites SET ak_public = ? WHERE name = ?")) {
+            ps.setString(1, java.util.Base64.getEncoder().encodeToString(akPublic));
+            ps.setString(2, name);
+            ps.executeUpdate();
+        }
+    }
+
+    public Optional<byte[]> joinAk(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT ak_public FROM sites WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null
+                        ? Optional.of(java.util.Base64.getDecoder().decode(rs.getString(1))) : Optional.empty();
+            }
+        }
+    }
+
     public Optional<String> joinKey(Connection c, String name) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("SELECT join_key_sha256 FROM sites WHERE name = ?")) {
             ps.setString(1, name);
