@@ -3,6 +3,7 @@ package dev.outpost.appliance.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 import dev.outpost.appliance.app.ApplianceApp;
@@ -27,12 +28,25 @@ final class RunCommand implements Callable<Integer> {
         // The service reports enrollments, state changes and revocations at INFO; other commands stay at WARN.
         dev.outpost.appliance.logging.LogLevels.service();
         ApplianceConfig c = load(config, dataDir, runtimeDir);
-        ApplianceApp app = ApplianceApp.start(c);
+        // The hook is in place before the start: a SIGTERM during start-up (systemd stopping a slow start) waits for
+        // the start to end and then stops what it started, instead of finding no hook and leaving the store open.
+        CompletableFuture<ApplianceApp> started = new CompletableFuture<>();
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.stop();
-            done.countDown();
+            try {
+                started.join().stop();
+            } catch (RuntimeException startFailed) {
+                // nothing was left running
+            } finally {
+                done.countDown();
+            }
         }, "outpost-appliance-shutdown"));
+        try {
+            started.complete(ApplianceApp.start(c));
+        } catch (Exception e) {
+            started.completeExceptionally(e);
+            throw e;
+        }
         done.await();
         return 0;
     }
