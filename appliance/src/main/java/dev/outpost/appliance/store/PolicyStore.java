@@ -231,6 +231,22 @@ public final class PolicyStore {
         });
     }
 
+    /** The device's labels, sorted (node selectors {@code outpost:label:<label>}). */
+    public java.util.List<String> labels(String deviceId) {
+        return db.inTransaction(c -> {
+            java.util.List<String> out = new java.util.ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT label FROM device_labels WHERE device_id = ? ORDER BY label")) {
+                ps.setString(1, deviceId);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     /** Assigns a policy to {@code device:<id>} or {@code label:<label>}; the policy must exist and be of that kind. */
     public void assign(String target, String policyName) {
         Policy p = get(policyName).orElseThrow(() -> new IllegalArgumentException("no policy named " + policyName));

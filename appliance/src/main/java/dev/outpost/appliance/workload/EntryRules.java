@@ -35,6 +35,7 @@ public final class EntryRules {
             Pattern.compile("tpm:ek-model:[A-Za-z0-9:._-]{1,128}"),
             Pattern.compile("outpost:node-key:(tpm|software)"),
             Pattern.compile("outpost:policy:" + NAME),
+            Pattern.compile("outpost:label:" + NAME),
             Pattern.compile("outpost:site:[A-Za-z0-9][A-Za-z0-9._-]{0,127}"));
     /** Workload selectors: what the agent derives from a caller's peer credentials. */
     private static final List<Pattern> WORKLOAD = List.of(
@@ -84,7 +85,7 @@ public final class EntryRules {
             if (PARENT.stream().noneMatch(r -> r.matcher(p).matches())) {
                 throw new IllegalArgumentException("parent: " + show(p) + " is not a node selector (tpm:ek-hash:<hex>, "
                         + "tpm:ek-manufacturer:<id>, tpm:ek-model:<id>, outpost:node-key:tpm|software, "
-                        + "outpost:policy:<name>, outpost:site:<site>)");
+                        + "outpost:policy:<name>, outpost:label:<label>, outpost:site:<site>)");
             }
         }
         List<String> selectors = distinct("selector", spec.selectors(), WorkloadEntry.MAX_SELECTORS);

@@ -8,8 +8,8 @@ import dev.outpost.appliance.store.PolicyStore;
 
 /**
  * A node's selectors, one definition for {@code device show} and for matching registration entries: what enrollment
- * recorded with the device (EK hash, maker, model, node-key kind), its state, the site, and the policies that apply
- * to it now (so relabelling a device moves it between entries at once).
+ * recorded with the device (EK hash, maker, model, node-key kind), its state, the site, its labels, and the policies
+ * that apply to it now (so relabelling a device moves it between entries at once).
  */
 public final class NodeSelectors {
     private final PolicyStore policies;
@@ -24,6 +24,7 @@ public final class NodeSelectors {
         List<String> selectors = new ArrayList<>(d.selectors());
         selectors.add("outpost:state:" + d.state().dbValue());
         selectors.add("outpost:site:" + site);
+        policies.labels(d.deviceId()).forEach(l -> selectors.add("outpost:label:" + l));
         for (PolicyStore.Kind k : PolicyStore.Kind.values()) {
             policies.resolve(d.deviceId(), k).ifPresent(p -> selectors.add("outpost:policy:" + p));
         }

@@ -86,6 +86,8 @@ class AdminCliTest {
         assertThat(json(cli("device", "allow", NEW, "--note", "bench unit 7", "--json")).path("allowed").asText())
                 .isEqualTo(NEW);
         assertThat(json(cli("device", "label", OK, "line-1", "--json")).path("label").asText()).isEqualTo("line-1");
+        // A label is a node selector: registration entries can name it as a parent.
+        assertThat(json(cli("device", "show", OK, "--json")).path("selectors").toString()).contains("outpost:label:line-1");
         JsonNode trail = json(cli("audit", "--device", NEW, "--json"));
         assertThat(trail.size()).isEqualTo(1);
         assertThat(trail.get(0).path("action").asText()).isEqualTo("allow");

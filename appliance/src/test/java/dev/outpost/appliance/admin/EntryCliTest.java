@@ -101,6 +101,7 @@ class EntryCliTest {
         assertRefused(create("spiffe://outpost.test/a//b", p, "unix:uid:1"), "spiffe-id");
         assertRefused(create("spiffe://outpost.test/app", "outpost:state:trusted", "unix:uid:1"), "state is not a parent");
         assertRefused(create("spiffe://outpost.test/app", "tpm:ek-hash:XYZ", "unix:uid:1"), "not a node selector");
+        assertRefused(create("spiffe://outpost.test/app", "outpost:label:line 1", "unix:uid:1"), "not a node selector");
         assertRefused(create("spiffe://outpost.test/app", p, "unix:uid:-1"), "not a workload selector");
         assertRefused(create("spiffe://outpost.test/app", p, "k8s:ns:default"), "not a workload selector");
         assertRefused(create("spiffe://outpost.test/app", p, "ima:verified"), "alone matches any");
