@@ -88,7 +88,7 @@ class UpstreamFailoverTest {
                     .satisfies(e -> assertThat(((UpstreamException) e).status()).isZero());
             proxy.dropResponses();
             assertThatThrownBy(() -> client.get("/v1/site/bundle", null)).isInstanceOf(UpstreamException.class)
-                    .hasMessageContaining("did not answer in 2 s");
+                    .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("did not answer in 2 s", "timed out"));
         }
     }
 
