@@ -36,13 +36,37 @@ class ImaCliTest {
     }
 
     static Run run(String... args) {
+        // Through main's path: `verify ima` runs standalone, without the rest of the command tree.
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ApplianceCli.execute(args, cl -> {
+            cl.setOut(new PrintWriter(out));
+            cl.setErr(new PrintWriter(err));
+        });
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static Run runInTree(String... args) {
         CommandLine cl = ApplianceCli.commandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return new Run(cl.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void standaloneCommandsBehaveAsInTheTree() {
+        for (String leaf : List.of("ima", "boot", "quote")) {
+            Run alone = run("verify", leaf, "--help");
+            Run tree = runInTree("verify", leaf, "--help");
+            assertThat(alone.exit()).isZero();
+            assertThat(alone.out()).startsWith("Usage: outpost-appliance verify " + leaf + " ").isEqualTo(tree.out());
+            Run badAlone = run("verify", leaf, "--no-such-option");
+            Run badTree = runInTree("verify", leaf, "--no-such-option");
+            assertThat(badAlone.exit()).isEqualTo(badTree.exit()).isEqualTo(2);
+            assertThat(badAlone.err()).isEqualTo(badTree.err());
+        }
     }
 
     private List<ImaEntry> entries() {
