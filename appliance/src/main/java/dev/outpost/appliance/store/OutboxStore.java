@@ -114,6 +114,14 @@ public final class OutboxStore {
         return db.inTransaction(c -> append(c, kind, at, coalesceKey, data));
     }
 
+    /**
+     * Unsent rows in seq order, said in the order of the index (sent_at, seq): all have sent_at NULL, so it is seq
+     * order, and H2 then reads the first rows of the index instead of every unsent row to sort them by seq (199,002
+     * rows scanned for LIMIT 1 at a 200,000-row backlog, 13 ms each metrics tick; 10 % of the appliance's CPU at
+     * 10,000 devices).
+     */
+    static final String UNSENT_IN_ORDER = "sent_at IS NULL ORDER BY sent_at, seq";
+
     // The new row supersedes unsent rows of its key; while over the bound, every other superseded unsent row goes too.
     private static void coalesce(Connection c, String key) throws SQLException {
         long n = 0;
@@ -150,7 +158,7 @@ public final class OutboxStore {
     public List<Row> unsent(int maxRows, long maxBytes) {
         return db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT seq, created_at, kind, payload, size FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?")) {
+                    "SELECT seq, created_at, kind, payload, size FROM outbox WHERE " + UNSENT_IN_ORDER + " LIMIT ?")) {
                 ps.setInt(1, Math.max(1, maxRows));
                 try (ResultSet rs = ps.executeQuery()) {
                     List<Row> out = new ArrayList<>();
@@ -252,7 +260,7 @@ public final class OutboxStore {
         return db.inTransaction(c -> {
             Instant oldest = null;
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1"); ResultSet rs = ps.executeQuery()) {
+                    "SELECT created_at FROM outbox WHERE " + UNSENT_IN_ORDER + " LIMIT 1"); ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     oldest = Sql.getInstant(rs, "created_at");
                 }
