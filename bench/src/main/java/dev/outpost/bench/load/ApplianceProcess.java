@@ -186,14 +186,19 @@ public final class ApplianceProcess implements AutoCloseable {
     }
 
     public Usage usage() throws IOException {
+        return usage(process.toHandle(), cpuBeforeRestarts);
+    }
+
+    /** A process's CPU (plus {@code cpuBefore}), resident memory and its peak, and threads, from /proc. */
+    static Usage usage(ProcessHandle h, double cpuBefore) throws IOException {
         Map<String, Long> status = new HashMap<>();
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.pid()), "status"))) {
             String[] kv = line.split(":\\s+", 2);
             if (kv.length == 2 && (kv[0].equals("VmRSS") || kv[0].equals("VmHWM") || kv[0].equals("Threads"))) {
                 status.put(kv[0], Long.parseLong(kv[1].replace(" kB", "").trim()));
             }
         }
-        return new Usage(cpuBeforeRestarts + cpuSeconds(process.toHandle()), status.getOrDefault("VmRSS", 0L) * 1024,
+        return new Usage(cpuBefore + cpuSeconds(h), status.getOrDefault("VmRSS", 0L) * 1024,
                 status.getOrDefault("VmHWM", 0L) * 1024, status.getOrDefault("Threads", 0L).intValue());
     }
 

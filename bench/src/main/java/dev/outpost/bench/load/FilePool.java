@@ -1,9 +1,14 @@
 package dev.outpost.bench.load;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.outpost.ima.list.ImaEntry;
+import dev.outpost.ima.list.ImaListWriter;
 import dev.outpost.ima.policy.RuntimePolicyBuilder;
 import dev.outpost.ima.policy.RuntimePolicyJson;
 import dev.outpost.tpm.HashAlg;
@@ -20,6 +25,10 @@ public final class FilePool {
     }
 
     private final List<File> files;
+    // Per file, its ima-ng entry in the binary list and what it extends into PCR 10: the same wherever it stands in
+    // a list, so every device's list shares them (ImaLog).
+    private final byte[][] imaEntries;
+    private final byte[][] imaExtends;
     private final byte[][] firmware;
     private final byte[] bootAggregate;
     private final byte[] bootLog;
@@ -32,6 +41,13 @@ public final class FilePool {
             f.add(new File("/usr/lib/outpost-load/file-" + i, d));
         }
         this.files = List.copyOf(f);
+        imaEntries = new byte[size][];
+        imaExtends = new byte[size][];
+        for (int i = 0; i < size; i++) {
+            ImaEntry e = ImaListWriter.imaNg(0, HashAlg.SHA256, files.get(i).digest(), files.get(i).path());
+            imaEntries[i] = binary(e);
+            imaExtends[i] = HashAlg.SHA256.digest(e.templateData());
+        }
         firmware = new byte[10][];
         byte[][] pcrs = new byte[10][];
         // The boot log the firmware would leave: one event per PCR, so it replays to what the devices quote (the
@@ -49,7 +65,38 @@ public final class FilePool {
     }
 
     public File pick(int i) {
-        return files.get(Math.floorMod(i, files.size()));
+        return files.get(index(i));
+    }
+
+    /** The file number {@link #pick} takes for {@code i}. */
+    public int index(int i) {
+        return Math.floorMod(i, files.size());
+    }
+
+    /** File number {@code index} (0 to size - 1). */
+    public File file(int index) {
+        return files.get(index);
+    }
+
+    /** File {@code index}'s entry in a binary IMA list; shared, never to be modified. */
+    byte[] imaEntry(int index) {
+        return imaEntries[index];
+    }
+
+    /** What running file {@code index} extends into PCR 10's sha256 bank; shared, never to be modified. */
+    byte[] imaExtend(int index) {
+        return imaExtends[index];
+    }
+
+    /** An entry as the kernel's binary_runtime_measurements shows it (the index is not part of it). */
+    static byte[] binary(ImaEntry e) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        try {
+            ImaListWriter.writeBinary(out, e);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out.toByteArray();
     }
 
     public int size() {

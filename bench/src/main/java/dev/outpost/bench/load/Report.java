@@ -7,9 +7,13 @@ import java.util.Map;
 final class Report {
     private final String text;
 
-    Report(LoadOptions o, int devices, int enrolled, double keygenSeconds, LoadGenerator.Phase enroll,
-            LoadGenerator.Phase main, Stats enrollStats, Stats attestStats, Stats reconnectStats, long dbBefore,
-            long dbEnrolled, long dbAfter, Map<String, String> mismatches, int wrongVerdicts, int skipped, int renewals) {
+    Report(LoadOptions o, Scenario scenario, int devices, int enrolled, double keygenSeconds, Phase enroll, Phase main,
+            SiteRun run, long dbBefore, long dbEnrolled, long dbAfter, Map<String, String> mismatches) {
+        Stats enrollStats = run.enrollStats();
+        Stats attestStats = run.attestStats();
+        Stats reconnectStats = run.reconnectStats();
+        int skipped = run.skipped().get();
+        int renewals = run.renewals().get();
         StringBuilder b = new StringBuilder();
         int cores = Runtime.getRuntime().availableProcessors();
         b.append(String.format("Outpost load run: scenario %s, %d devices (%d misbehaving), %s, %d worker threads, %d cores%n",
@@ -17,20 +21,7 @@ final class Report {
                         ? "through Mosquitto (appliance in broker mode)" : "embedded MQTT endpoint", o.threads(), cores));
         b.append(String.format("appliance JVM: %s; generator in its own JVM on the same cores%n",
                 o.applianceJvm().isEmpty() ? "defaults" : String.join(" ", o.applianceJvm())));
-        switch (o.scenario()) {
-            case "steady" -> b.append(String.format(
-                    "steady: every device attests every %.1f s for %.0f s with %d new IMA entries each%n",
-                    o.period().toMillis() / 1000.0, o.duration().toMillis() / 1000.0, o.entries()));
-            case "reconnect-storm" -> b.append(String.format("reconnect-storm: the appliance restarts (SIGTERM, start);"
-                    + " every device reconnects at once and attests with %d new IMA entries%n", o.entries()));
-            case "reboot-storm" -> b.append(String.format("reboot-storm: every device reboots at once (power restore) with"
-                    + " a new IMA list of %d entries and its boot log, and attests until trusted again%n", o.entries()));
-            case "bundle-change" -> b.append(String.format("bundle-change: the site bundle changes %d times, %.0f s apart,"
-                    + " while every device attests every %.1f s with %d new IMA entries%n", o.changes(),
-                    o.gap().toMillis() / 1000.0, o.period().toMillis() / 1000.0, o.entries()));
-            default -> b.append(String.format(
-                    "enroll-storm: all enroll at once, then one attestation round with %d new IMA entries each%n", o.entries()));
-        }
+        b.append(scenario.describe(o));
         b.append(String.format("device setup (%s EK + P-256 AK + EK cert, not measured): %.1f s%n",
                 o.ek() == SoftwareTpm.EkKind.RSA ? "RSA 2048" : "ECC P-256", keygenSeconds));
 
@@ -43,11 +34,8 @@ final class Report {
         b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, main.wallSeconds(),
                 n / main.wallSeconds()));
         latency(b, "  challenge to verdict", attestStats.sortedLatencies());
-        if (o.scenario().equals("reboot-storm")) {
-            latency(b, "  power restore to the device trusted again (both attestations)", reconnectStats.sortedLatencies());
-        }
-        if (o.scenario().equals("reconnect-storm")) {
-            latency(b, "  appliance up again to the device's verdict (reconnect + attest)", reconnectStats.sortedLatencies());
+        if (scenario.reconnectLatency() != null) {
+            latency(b, "  " + scenario.reconnectLatency(), reconnectStats.sortedLatencies());
         }
         if (skipped > 0) {
             b.append(String.format("  %d ticks skipped: the device's previous attestation had not finished%n", skipped));
@@ -59,7 +47,7 @@ final class Report {
                 + " device), %d KiB at the end (%+.1f MiB over this phase)%n", dbBefore >> 10, dbEnrolled >> 10,
                 (dbEnrolled - dbBefore) / 1024.0 / Math.max(1, enrolled), dbAfter >> 10, (dbAfter - dbEnrolled) / 1048576.0));
         if (!main.samples().isEmpty()) {
-            b.append(String.format("  every %d s, appliance resident MiB / H2 file MiB:", LoadGenerator.SAMPLE_SECONDS));
+            b.append(String.format("  every %d s, appliance resident MiB / H2 file MiB:", Phase.SAMPLE_SECONDS));
             main.samples().forEach(s -> b.append(String.format(" %d/%d", s[1] >> 20, s[2] >> 20)));
             b.append('\n');
         }
@@ -81,7 +69,7 @@ final class Report {
         enrollStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
         attestStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
         reconnectStats.errors().forEach((k, v) -> b.append(String.format("  %6d  %s%n", v, k)));
-        b.append(String.format("%nverdicts: %d not as expected while running; final states: %s%n", wrongVerdicts,
+        b.append(String.format("%nverdicts: %d not as expected while running; final states: %s%n", run.wrongVerdicts().get(),
                 mismatches.isEmpty() ? "every misbehaving device failed, every other is trusted"
                         : mismatches.size() + " devices not as expected"));
         mismatches.entrySet().stream().limit(20).forEach(e -> b.append("  ").append(e.getKey()).append(": ")
@@ -89,15 +77,17 @@ final class Report {
         text = b.toString();
     }
 
-    private static void cpu(StringBuilder b, LoadGenerator.Phase p, int ops, String what) {
+    private static void cpu(StringBuilder b, Phase p, int ops, String what) {
         int cores = Runtime.getRuntime().availableProcessors();
         b.append(String.format("  appliance process: %.2f s CPU = %.2f ms per %s (%.0f%% of %d cores); resident %d MiB"
                 + " (peak %d MiB), %d threads%n", p.applianceCpuSeconds(), 1000 * p.applianceCpuSeconds() / Math.max(1, ops),
                 what, 100 * p.applianceCpuSeconds() / p.wallSeconds() / cores, cores, p.applianceAfter().rssBytes() >> 20,
                 p.applianceAfter().peakRssBytes() >> 20, p.applianceAfter().threads()));
-        b.append(String.format("  generator process: %.2f s CPU = %.2f ms per %s; heap used %d MiB, %d threads%n",
+        b.append(String.format("  generator process: %.2f s CPU = %.2f ms per %s; heap used %d MiB (%d MiB live after a"
+                + " full GC), resident %d MiB (peak %d MiB), %d threads%n",
                 p.generatorCpuSeconds(), 1000 * p.generatorCpuSeconds() / Math.max(1, ops), what,
-                p.generatorHeapUsed() >> 20, p.generatorThreads()));
+                p.generatorHeapUsed() >> 20, p.generatorHeapLive() >> 20, p.generatorAfter().rssBytes() >> 20,
+                p.generatorAfter().peakRssBytes() >> 20, p.generatorThreads()));
     }
 
     private static int countBad(LoadOptions o, int devices) {

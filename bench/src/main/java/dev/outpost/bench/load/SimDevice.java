@@ -89,7 +89,7 @@ public final class SimDevice {
         this.pool = pool;
         this.misbehaviour = misbehaviour;
         this.random = random;
-        this.ima = new ImaLog(tpm);
+        this.ima = new ImaLog(tpm, pool);
         this.nextFile = random.nextInt(pool.size());
         // Firmware measures the boot, then IMA starts its list with boot_aggregate.
         for (int pcr = 0; pcr < 10; pcr++) {
@@ -111,8 +111,7 @@ public final class SimDevice {
         }
         ima.measure("boot_aggregate", pool.bootAggregate());
         for (int i = 0; i < entries; i++) {
-            FilePool.File f = pool.pick(nextFile++);
-            ima.measure(f.path(), f.digest());
+            ima.measureFile(pool.index(nextFile++));
         }
     }
 
@@ -177,8 +176,7 @@ public final class SimDevice {
             throw new IllegalStateException("not connected");
         }
         for (int i = 0; i < newEntries; i++) {
-            FilePool.File f = pool.pick(nextFile++);
-            ima.measure(f.path(), f.digest());
+            ima.measureFile(pool.index(nextFile++));
         }
         boolean bad = misbehaving() && attestations >= 1;
         if (bad && misbehaviour != Misbehaviour.REPLAYED_QUOTE) {
@@ -187,8 +185,7 @@ public final class SimDevice {
             if (misbehaviour == Misbehaviour.UNKNOWN_FILE) {
                 ima.measure(UNKNOWN_FILE, d);
             } else {
-                FilePool.File shown = pool.pick(nextFile++);
-                ima.measureDisguised(shown.path(), d, shown.digest());
+                ima.measureDisguised(pool.index(nextFile++), d);
             }
         }
         attestations++;
