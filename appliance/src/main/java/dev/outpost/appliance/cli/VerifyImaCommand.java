@@ -21,7 +21,6 @@ import dev.outpost.ima.list.ImaLists;
 import dev.outpost.ima.policy.PolicyLimits;
 import dev.outpost.ima.policy.PolicyLoader;
 import dev.outpost.ima.policy.PublicKeys;
-import dev.outpost.ima.policy.RuntimePolicy;
 import dev.outpost.ima.verify.CompiledPolicy;
 import dev.outpost.ima.verify.ImaFailure;
 import dev.outpost.ima.verify.ImaVerificationResult;
@@ -119,8 +118,7 @@ final class VerifyImaCommand implements Callable<Integer> {
      */
     private CompiledPolicy compile() throws java.io.IOException {
         List<PublicKey> keys = policyKey == null ? List.of() : PublicKeys.fromPem(Files.readAllBytes(policyKey));
-        RuntimePolicy p = new PolicyLoader(PolicyLimits.DEFAULT, keys).load(policy);
-        return new CompiledPolicy(p);
+        return CompiledPolicy.load(new PolicyLoader(PolicyLimits.DEFAULT, keys), policy);
     }
 
     private static String toJson(ImaVerificationResult r, ImaLists.Format format, HashAlg bank, boolean quoted,
