@@ -2,7 +2,6 @@ package dev.outpost.ima.verify;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
@@ -26,7 +25,7 @@ final class PendingEvaluations {
     private final Keyring keys;
     private final long maxBytes;
     private final Consumer<ImaFailure> out;
-    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    private final EntryQueue queue;
     private EntryEvaluator evaluator;
     private long bytes;
     private long highWater;
@@ -41,14 +40,16 @@ final class PendingEvaluations {
         this.keys = keys;
         this.maxBytes = maxBytes;
         this.out = out;
+        this.queue = new EntryQueue(maxBytes);
     }
 
     /** Judges the entry against the policy now, or once the policy is there. */
     void evaluate(ImaEntry e) throws IOException {
         if (evaluator == null && !ready(false)) {
-            long cost = cost(e);
+            long cost = EntryQueue.cost(e);
             if (bytes + cost <= maxBytes) {
-                enqueue(e, cost);
+                queue.add(e);
+                count(cost);
                 return;
             }
             ready(true);
@@ -62,13 +63,14 @@ final class PendingEvaluations {
             out.accept(f);
             return;
         }
-        long cost = ENTRY_OVERHEAD + 2L * f.message().length();
+        long cost = EntryQueue.cost(f);
         if (bytes + cost > maxBytes) {
             ready(true);
             out.accept(f);
             return;
         }
-        enqueue(f, cost);
+        queue.add(f);
+        count(cost);
     }
 
     /** Waits for the policy and judges every waiting entry; throws the policy's failure to load, if any. */
@@ -83,8 +85,7 @@ final class PendingEvaluations {
         return highWater;
     }
 
-    private void enqueue(Object o, long cost) {
-        queue.add(o);
+    private void count(long cost) {
         bytes += cost;
         highWater = Math.max(highWater, bytes);
     }

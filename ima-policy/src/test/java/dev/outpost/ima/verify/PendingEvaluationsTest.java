@@ -77,8 +77,17 @@ class PendingEvaluationsTest {
         List<ImaEntry> l = new ArrayList<>();
         l.add(ImaListWriter.imaNg(0, a, digest(a, "aggregate"), "boot_aggregate"));
         for (int i = 1; i < N; i++) {
-            l.add(i % 500 == 7 ? ImaListWriter.violation(i, a, "/var/log/busy" + i)
-                    : ImaListWriter.imaNg(i, a, digest(a, "c" + i % 900), "/usr/lib/f" + i % 900));
+            // Mostly ima-ng (packed while waiting), with entries that wait as objects in between.
+            if (i % 500 == 7) {
+                l.add(ImaListWriter.violation(i, a, "/var/log/busy" + i));
+            } else if (i % 300 == 11) {
+                l.add(ImaListWriter.imaBuf(i, a, "kernel_cmdline", ("root=/dev/sda" + i % 3).getBytes()));
+            } else if (i % 300 == 13) {
+                l.add(ImaListWriter.imaSig(i, a, digest(a, "s" + i % 7), "/usr/bin/signed" + i % 7, null));
+            } else {
+                l.add(ImaListWriter.imaNg(i, a, digest(a, "c" + i % 900), (i % 3 == 0 ? "/usr/lib/naïve/文" : "/usr/lib/f")
+                        + i % 900));
+            }
         }
         return l;
     }
@@ -166,14 +175,14 @@ class PendingEvaluationsTest {
     void waitingEntriesNeverExceedTheBound() throws Exception {
         List<ImaEntry> l = honest();
         CompiledPolicy policy = new CompiledPolicy(allowing(l, List.of(), ""));
-        long total = l.stream().mapToLong(PendingEvaluations::cost).sum();
+        long total = l.stream().mapToLong(EntryQueue::cost).sum();
         assertThat(total).isGreaterThan(4 * BOUND);
         LateFuture late = new LateFuture(() -> policy, Integer.MAX_VALUE);
         List<ImaFailure> out = new ArrayList<>();
         PendingEvaluations p = new PendingEvaluations(late, new Keyring(), BOUND, out::add);
         long maxCost = 0;
         for (ImaEntry e : l) {
-            maxCost = Math.max(maxCost, PendingEvaluations.cost(e));
+            maxCost = Math.max(maxCost, EntryQueue.cost(e));
             p.evaluate(e);
             assertThat(p.highWaterBytes()).isLessThanOrEqualTo(BOUND);
         }
