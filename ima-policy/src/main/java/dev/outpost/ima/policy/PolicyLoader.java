@@ -64,7 +64,7 @@ public final class PolicyLoader {
 
     public RuntimePolicy load(Path file, DigestSink digests) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return load(json.readBounded(in), digests);
+            return load(json.readBounded(in, Files.size(file)), digests);
         }
     }
 }

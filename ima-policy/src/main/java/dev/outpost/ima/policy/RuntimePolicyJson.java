@@ -62,9 +62,32 @@ public final class RuntimePolicyJson {
 
     /** Reads at most {@code maxBytes}; a longer input is refused before it is parsed. */
     public byte[] readBounded(InputStream in) throws IOException {
+        return readBounded(in, -1);
+    }
+
+    /**
+     * The same, for an input of about {@code expected} bytes (a file's size): read into one array of that size, so a
+     * 12 MB policy is not copied through a growing buffer (~30 MB of garbage while the list is being read).
+     */
+    public byte[] readBounded(InputStream in, long expected) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (expected > 0 && expected <= Math.min(limits.maxBytes(), Integer.MAX_VALUE - 16)) {
+            byte[] exact = new byte[(int) expected];
+            int n = in.readNBytes(exact, 0, exact.length);
+            int next = n == exact.length ? in.read() : -1;
+            if (n == exact.length && next < 0) {
+                return exact;
+            }
+            out.write(exact, 0, n);
+            if (next >= 0) {
+                out.write(next);
+            }
+            if (out.size() > limits.maxBytes()) {
+                throw new PolicyException("$: policy is larger than " + limits.maxBytes() + " bytes");
+            }
+        }
         byte[] buf = new byte[65536];
-        long total = 0;
+        long total = out.size();
         for (int n; (n = in.read(buf)) > 0;) {
             total += n;
             if (total > limits.maxBytes()) {

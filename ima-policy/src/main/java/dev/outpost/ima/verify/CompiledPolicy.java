@@ -41,13 +41,13 @@ public final class CompiledPolicy {
      * messages.
      */
     public static CompiledPolicy load(PolicyLoader loader, byte[] bytes) {
-        PathDigestIndex.Builder index = new PathDigestIndex.Builder();
+        PathDigestIndex.Builder index = new PathDigestIndex.Builder(bytes.length);
         RuntimePolicy rest = loader.load(bytes, index);
         return new CompiledPolicy(rest, index.build());
     }
 
     public static CompiledPolicy load(PolicyLoader loader, java.nio.file.Path file) throws java.io.IOException {
-        PathDigestIndex.Builder index = new PathDigestIndex.Builder();
+        PathDigestIndex.Builder index = new PathDigestIndex.Builder(java.nio.file.Files.size(file));
         RuntimePolicy rest = loader.load(file, index);
         return new CompiledPolicy(rest, index.build());
     }

@@ -119,6 +119,21 @@ public class PolicyJsonTest {
     }
 
     @Test
+    void boundedReadWithASizeHintReadsExactlyTheInputAndKeepsTheLimit() throws Exception {
+        RuntimePolicyJson small = new RuntimePolicyJson(new PolicyLimits(1000, 16, 1000, 100));
+        byte[] data = new byte[700];
+        new java.util.Random(1).nextBytes(data);
+        for (long hint : new long[] {-1, 0, 1, 699, 700, 701, 1000, 5000}) {
+            assertThat(small.readBounded(new java.io.ByteArrayInputStream(data), hint)).as("hint " + hint).isEqualTo(data);
+        }
+        byte[] big = new byte[1001];
+        for (long hint : new long[] {-1, 10, 1000, 1001}) {
+            assertThatThrownBy(() -> small.readBounded(new java.io.ByteArrayInputStream(big), hint)).as("hint " + hint)
+                    .hasMessage("$: policy is larger than 1000 bytes");
+        }
+    }
+
+    @Test
     void dsseEnvelopeSignedWithAFreshKeyVerifiesAndTamperingFails() throws Exception {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
