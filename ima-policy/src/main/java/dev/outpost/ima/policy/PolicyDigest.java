@@ -44,6 +44,22 @@ public record PolicyDigest(HashAlg alg, byte[] value) {
                 break;
             }
         }
+        int n = end - h;
+        if ((n & 1) == 0 && n <= 2 * out.length) {
+            // Nearly every digest: an even number of lowercase hex digits, decoded in one pass. Anything else takes
+            // the checks below, in their order, for the message.
+            int bad = 0;
+            for (int i = 0; i < n; i += 2) {
+                char hi = c[h + i];
+                char lo = c[h + i + 1];
+                int v = (hi < 128 ? HEX[hi] : -1) << 4 | (lo < 128 ? HEX[lo] : -1);
+                bad |= (hi | lo) >= 128 ? -1 : HEX[hi] | HEX[lo];
+                out[i / 2] = (byte) v;
+            }
+            if (bad >= 0) {
+                return sized(n, alg[0], reason);
+            }
+        }
         // First rule: lowercase, as Python's schema pattern sees it (any character with a lowercase form fails).
         for (int i = h; i < end; i++) {
             char ch = c[i];
@@ -52,7 +68,6 @@ public record PolicyDigest(HashAlg alg, byte[] value) {
                 return -1;
             }
         }
-        int n = end - h;
         boolean hex = (n & 1) == 0;
         for (int i = h; hex && i < end; i++) {
             char ch = c[i];
@@ -62,15 +77,30 @@ public record PolicyDigest(HashAlg alg, byte[] value) {
             reason[0] = "digest is not hex";
             return -1;
         }
-        int bytes = n / 2;
-        boolean sizeOk = alg[0] != null ? bytes == alg[0].digestSize()
+        // Every character is a lowercase hex digit here; an even count short enough was decoded above.
+        return sized(n, alg[0], reason);
+    }
+
+    private static final byte[] HEX = new byte[128];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (int i = 0; i < 10; i++) {
+            HEX['0' + i] = (byte) i;
+        }
+        for (int i = 0; i < 6; i++) {
+            HEX['a' + i] = (byte) (10 + i);
+        }
+    }
+
+    /** The last rule: a length some algorithm (the prefix's, if any) produces. The bytes are already decoded. */
+    private static int sized(int hexDigits, HashAlg alg, String[] reason) {
+        int bytes = hexDigits / 2;
+        boolean sizeOk = alg != null ? bytes == alg.digestSize()
                 : bytes == 20 || bytes == 32 || bytes == 48 || bytes == 64;
         if (!sizeOk) {
-            reason[0] = "Invalid digest algorithm: " + n + " hex digits match no supported algorithm";
+            reason[0] = "Invalid digest algorithm: " + hexDigits + " hex digits match no supported algorithm";
             return -1;
-        }
-        for (int i = 0; i < bytes; i++) {
-            out[i] = (byte) (Character.digit(c[h + 2 * i], 16) << 4 | Character.digit(c[h + 2 * i + 1], 16));
         }
         return bytes;
     }
