@@ -19,7 +19,7 @@ final class PolicyCache {
 
     CompiledPolicy runtime(PolicyStore.Policy p) {
         return runtime.computeIfAbsent(p.name() + "@" + p.sha256(),
-                k -> new CompiledPolicy(PolicyLoader.unsigned().load(p.content())));
+                k -> CompiledPolicy.load(PolicyLoader.unsigned(), p.content()));
     }
 
     BootPolicy boot(PolicyStore.Policy p) {

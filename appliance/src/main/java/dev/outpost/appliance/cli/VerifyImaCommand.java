@@ -9,6 +9,7 @@ import java.security.PublicKey;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.FutureTask;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -21,7 +22,6 @@ import dev.outpost.ima.list.ImaLists;
 import dev.outpost.ima.policy.PolicyLimits;
 import dev.outpost.ima.policy.PolicyLoader;
 import dev.outpost.ima.policy.PublicKeys;
-import dev.outpost.ima.policy.RuntimePolicy;
 import dev.outpost.ima.verify.CompiledPolicy;
 import dev.outpost.ima.verify.ImaFailure;
 import dev.outpost.ima.verify.ImaVerificationResult;
@@ -71,27 +71,47 @@ final class VerifyImaCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         HashAlg alg = HashAlg.fromName(bank).filter(a -> a.tpmName().equals(bank.toLowerCase(Locale.ROOT)))
                 .orElseThrow(() -> new IllegalArgumentException("unknown bank " + bank));
-        CompiledPolicy compiled = compile();
-        QuotedPcr quote = null;
-        if (pcr != null) {
-            byte[] v = Hex.decodeOrNull(pcr.trim().toLowerCase(Locale.ROOT));
-            if (v == null || v.length != alg.digestSize()) {
-                throw new IllegalArgumentException("--pcr must be " + 2 * alg.digestSize() + " hex digits for " + alg);
-            }
-            quote = new QuotedPcr(alg, v);
-        }
-        ViolationHandling violations = failOnViolations ? ViolationHandling.FAIL : ViolationHandling.COUNT;
-        IncrementalImaVerifier verifier = new IncrementalImaVerifier(compiled, violations);
+        // The policy loads on the second core while this thread reads, checks and replays the list; entries wait
+        // for it in a bounded queue (IncrementalImaVerifier). A policy error still wins over any list error, as
+        // when the policy was loaded first.
+        FutureTask<CompiledPolicy> compiled = new FutureTask<>(this::compile);
+        Thread loader = new Thread(compiled, "policy-load");
+        loader.setDaemon(true);
+        loader.start();
         ImaVerificationResult r;
         ImaLists.Format format;
-        try (InputStream raw = Files.newInputStream(log);
-                BufferedInputStream in = new BufferedInputStream(raw, 1 << 16)) {
-            format = ImaLists.detect(in);
-            if (format == ImaLists.Format.EMPTY) {
-                throw new IllegalArgumentException(log + ": empty IMA list (a booted kernel logs at least boot_aggregate)");
+        QuotedPcr quote = null;
+        ViolationHandling violations = failOnViolations ? ViolationHandling.FAIL : ViolationHandling.COUNT;
+        try {
+            if (pcr != null) {
+                byte[] v = Hex.decodeOrNull(pcr.trim().toLowerCase(Locale.ROOT));
+                if (v == null || v.length != alg.digestSize()) {
+                    throw new IllegalArgumentException("--pcr must be " + 2 * alg.digestSize() + " hex digits for "
+                            + alg);
+                }
+                quote = new QuotedPcr(alg, v);
             }
-            ImaEntryReader reader = ImaLists.open(in, ImaLimits.DEFAULT, 0);
-            r = quote == null ? verifier.verifyWhole(reader, alg) : verifier.verify(null, "", quote, reader);
+            IncrementalImaVerifier verifier = new IncrementalImaVerifier(compiled, violations,
+                    IncrementalImaVerifier.DEFAULT_MAX_PENDING_BYTES);
+            try (InputStream raw = Files.newInputStream(log);
+                    BufferedInputStream in = new BufferedInputStream(raw, 1 << 16)) {
+                format = ImaLists.detect(in);
+                if (format == ImaLists.Format.EMPTY) {
+                    throw new IllegalArgumentException(log
+                            + ": empty IMA list (a booted kernel logs at least boot_aggregate)");
+                }
+                ImaEntryReader reader = ImaLists.open(in, ImaLimits.DEFAULT, 0);
+                r = quote == null ? verifier.verifyWhole(reader, alg) : verifier.verify(null, "", quote, reader);
+            }
+        } catch (Exception ex) {
+            try {
+                compiled.get();
+            } catch (java.util.concurrent.ExecutionException policyFailed) {
+                if (policyFailed.getCause() instanceof Exception pe) {
+                    throw pe;
+                }
+            }
+            throw ex;
         }
         if (r.inputError()) {
             throw new IllegalArgumentException(log + ": " + r.failures().get(r.failures().size() - 1).message());
@@ -113,14 +133,10 @@ final class VerifyImaCommand implements Callable<Integer> {
         return r.passed() ? 0 : EXIT_FAIL;
     }
 
-    /**
-     * Loads and compiles in a frame of its own, so the policy's JSON bytes and model (hex Strings, several times the
-     * compiled index) are garbage before the first entry is read, not live on this frame for the whole list.
-     */
+    /** Loads and compiles in one pass (no policy model), on the loader thread. */
     private CompiledPolicy compile() throws java.io.IOException {
         List<PublicKey> keys = policyKey == null ? List.of() : PublicKeys.fromPem(Files.readAllBytes(policyKey));
-        RuntimePolicy p = new PolicyLoader(PolicyLimits.DEFAULT, keys).load(policy);
-        return new CompiledPolicy(p);
+        return CompiledPolicy.load(new PolicyLoader(PolicyLimits.DEFAULT, keys), policy);
     }
 
     private static String toJson(ImaVerificationResult r, ImaLists.Format format, HashAlg bank, boolean quoted,

@@ -159,6 +159,18 @@ class ImaCliTest {
         assertThat(run("verify", "ima", "--policy", good.toString(), "--log", empty.toString()).exit()).isEqualTo(2);
         assertThat(run("verify", "ima", "--policy", good.toString(), "--log", log.toString(), "--pcr", "abc").exit())
                 .isEqualTo(2);
+        // The policy loads beside the list, but its error still comes first, as when it was loaded before the list.
+        for (String[] list : List.of(new String[] {"--log", cut.toString()}, new String[] {"--log", empty.toString()},
+                new String[] {"--log", log.toString(), "--pcr", "abc"}, new String[] {"--log", dir.resolve("none").toString()})) {
+            List<String> args = new java.util.ArrayList<>(List.of("verify", "ima", "--policy", policy.toString()));
+            args.addAll(List.of(list));
+            Run both = run(args.toArray(String[]::new));
+            assertThat(both.exit()).isEqualTo(2);
+            assertThat(both.err()).as(String.join(" ", list)).contains("not valid JSON");
+        }
+        Run missing = run("verify", "ima", "--policy", dir.resolve("absent.json").toString(), "--log", cut.toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("absent.json");
     }
 
     @Test

@@ -11,17 +11,19 @@ final class Utf8 {
     }
 
     static String decode(byte[] b, int off, int len, Object where) {
-        boolean ascii = true;
+        // Without a branch per byte (the top frame of a 500,000-entry run's reading thread): OR every byte for
+        // "any non-ASCII", and every byte's "is NUL".
+        int or = 0;
+        boolean nul = false;
         for (int i = off; i < off + len; i++) {
             byte c = b[i];
-            if (c == 0) {
-                throw new ImaFormatException(where + ": NUL byte inside a name");
-            }
-            if (c < 0) {
-                ascii = false;
-            }
+            or |= c;
+            nul |= c == 0;
         }
-        if (ascii) {
+        if (nul) {
+            throw new ImaFormatException(where + ": NUL byte inside a name");
+        }
+        if (or >= 0) {
             // The common case: skip the decoder machinery, ISO-8859-1 of ASCII bytes is the same text.
             return new String(b, off, len, StandardCharsets.ISO_8859_1);
         }

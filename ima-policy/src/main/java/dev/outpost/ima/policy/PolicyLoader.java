@@ -32,18 +32,26 @@ public final class PolicyLoader {
     }
 
     public RuntimePolicy load(byte[] bytes) {
+        return load(bytes, null);
+    }
+
+    /**
+     * Loads with the "digests" map delivered to {@code digests} (see {@link RuntimePolicyJson#read(byte[],
+     * DigestSink)}); the same checks, signed or not, as {@link #load(byte[])}.
+     */
+    public RuntimePolicy load(byte[] bytes, DigestSink digests) {
         if (json.isEnvelope(bytes)) {
             if (verifier == null) {
                 throw new PolicyException("$: policy is a DSSE envelope but no signing key was given to verify it");
             }
             JsonNode root = json.tree(bytes, "DSSE envelope");
             byte[] payload = verifier.verify(DsseEnvelope.fromTree(root), DsseEnvelope.KEYLIME_PAYLOAD_TYPE);
-            return json.read(payload);
+            return json.read(payload, digests);
         }
         if (verifier != null) {
             throw new PolicyException("$: Runtime policy is not signed");
         }
-        return json.read(bytes);
+        return json.read(bytes, digests);
     }
 
     public RuntimePolicy load(InputStream in) throws IOException {
@@ -51,8 +59,12 @@ public final class PolicyLoader {
     }
 
     public RuntimePolicy load(Path file) throws IOException {
+        return load(file, null);
+    }
+
+    public RuntimePolicy load(Path file, DigestSink digests) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return load(in);
+            return load(json.readBounded(in, Files.size(file)), digests);
         }
     }
 }

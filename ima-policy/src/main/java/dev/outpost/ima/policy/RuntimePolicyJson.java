@@ -62,9 +62,32 @@ public final class RuntimePolicyJson {
 
     /** Reads at most {@code maxBytes}; a longer input is refused before it is parsed. */
     public byte[] readBounded(InputStream in) throws IOException {
+        return readBounded(in, -1);
+    }
+
+    /**
+     * The same, for an input of about {@code expected} bytes (a file's size): read into one array of that size, so a
+     * 12 MB policy is not copied through a growing buffer (~30 MB of garbage while the list is being read).
+     */
+    public byte[] readBounded(InputStream in, long expected) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (expected > 0 && expected <= Math.min(limits.maxBytes(), Integer.MAX_VALUE - 16)) {
+            byte[] exact = new byte[(int) expected];
+            int n = in.readNBytes(exact, 0, exact.length);
+            int next = n == exact.length ? in.read() : -1;
+            if (n == exact.length && next < 0) {
+                return exact;
+            }
+            out.write(exact, 0, n);
+            if (next >= 0) {
+                out.write(next);
+            }
+            if (out.size() > limits.maxBytes()) {
+                throw new PolicyException("$: policy is larger than " + limits.maxBytes() + " bytes");
+            }
+        }
         byte[] buf = new byte[65536];
-        long total = 0;
+        long total = out.size();
         for (int n; (n = in.read(buf)) > 0;) {
             total += n;
             if (total > limits.maxBytes()) {
@@ -89,7 +112,7 @@ public final class RuntimePolicyJson {
         }
     }
 
-    private static String firstLine(String s) {
+    static String firstLine(String s) {
         if (s == null) {
             return "";
         }
@@ -102,6 +125,15 @@ public final class RuntimePolicyJson {
      * the load together) and reads the small remaining members as a tree.
      */
     public RuntimePolicy read(byte[] json) {
+        return read(json, null);
+    }
+
+    /**
+     * The same reading with the "digests" map delivered to {@code digests} instead of the model (whose digests are
+     * then empty): one token loop, so both forms accept and refuse exactly the same documents with the same messages.
+     * A compiled policy is built this way with no hex String, list or map per path.
+     */
+    public RuntimePolicy read(byte[] json, DigestSink digests) {
         try (JsonParser p = mapper.getFactory().createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw PolicyException.at("$", "runtime policy must be a JSON object");
@@ -113,7 +145,14 @@ public final class RuntimePolicyJson {
                 String name = p.currentName();
                 p.nextToken();
                 if (DIGEST_MAPS.contains(name)) {
-                    maps.put(name, digestsStream(p, "$." + name, budget));
+                    if (digests != null && name.equals("digests")) {
+                        DigestMaps.stream(p, "$." + name, budget, digests);
+                        maps.put(name, Map.of());
+                    } else {
+                        DigestMaps.Model model = new DigestMaps.Model();
+                        DigestMaps.stream(p, "$." + name, budget, model);
+                        maps.put(name, model.map());
+                    }
                 } else {
                     rest.set(name, mapper.readTree(p));
                 }
@@ -148,38 +187,6 @@ public final class RuntimePolicyJson {
         } catch (IOException e) {
             throw new PolicyException("$: runtime policy is not valid JSON: " + firstLine(e.getMessage()), e);
         }
-    }
-
-    private static Map<String, List<String>> digestsStream(JsonParser p, String path, int[] budget)
-            throws IOException {
-        if (p.currentToken() != JsonToken.START_OBJECT) {
-            throw PolicyException.at(path, "must be an object");
-        }
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        String[] reason = new String[1];
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String key = p.currentName();
-            if (p.nextToken() != JsonToken.START_ARRAY) {
-                throw PolicyException.at(path + "[" + quote(key) + "]", "must be an array");
-            }
-            List<String> list = new ArrayList<>(1);
-            for (int i = 0; p.nextToken() != JsonToken.END_ARRAY; i++) {
-                if (p.currentToken() != JsonToken.VALUE_STRING) {
-                    throw PolicyException.at(path + "[" + quote(key) + "][" + i + "]", "must be a string");
-                }
-                String d = p.getText();
-                if (PolicyDigest.parse(d, reason) == null) {
-                    throw PolicyException.at(path + "[" + quote(key) + "][" + i + "]", reason[0]);
-                }
-                spend(budget, path);
-                list.add(d);
-            }
-            if (list.isEmpty()) {
-                throw PolicyException.at(path + "[" + quote(key) + "]", "[] is too short (at least one digest required)");
-            }
-            out.put(key, list);
-        }
-        return out;
     }
 
     private RuntimePolicy fromParts(ObjectNode root, Map<String, Map<String, List<String>>> maps, int[] budget) {
@@ -221,7 +228,7 @@ public final class RuntimePolicyJson {
             if (bad != null) {
                 throw PolicyException.at(p, bad);
             }
-            spend(budget, p);
+            DigestMaps.spend(budget, p);
             excludes.add(r);
         }
         Map<String, List<String>> keyrings = maps.get("keyrings");
@@ -255,12 +262,6 @@ public final class RuntimePolicyJson {
         }
         return new RuntimePolicy((int) version, (int) generator, timestamp, rel.asLong(), digests, excludes,
                 keyrings, new ImaSettings(ignored, logAlg), imaBuf, vk);
-    }
-
-    private static void spend(int[] budget, String path) {
-        if (--budget[0] < 0) {
-            throw PolicyException.at(path, "policy has too many entries");
-        }
     }
 
     static String quote(String key) {

@@ -8,6 +8,7 @@ import java.util.Set;
 
 import dev.outpost.ima.policy.ExcludeMatcher;
 import dev.outpost.ima.policy.PolicyDigest;
+import dev.outpost.ima.policy.PolicyLoader;
 import dev.outpost.ima.policy.RuntimePolicy;
 import dev.outpost.ima.policy.RuntimePolicyJson;
 import dev.outpost.ima.policy.VerificationKeys;
@@ -30,7 +31,30 @@ public final class CompiledPolicy {
     private final Set<String> ignoredKeyrings;
 
     public CompiledPolicy(RuntimePolicy p) {
-        this.digests = PathDigestIndex.fromHex(p.digests());
+        this(p, PathDigestIndex.fromHex(p.digests()));
+    }
+
+    /**
+     * Loads and compiles in one pass: the "digests" map goes from the JSON tokens into the index, never into the
+     * model (see {@link RuntimePolicyJson#read(byte[], dev.outpost.ima.policy.DigestSink)}). Accepts and refuses
+     * exactly what {@code new CompiledPolicy(loader.load(bytes))} does, signed policies included, with the same
+     * messages.
+     */
+    public static CompiledPolicy load(PolicyLoader loader, byte[] bytes) {
+        PathDigestIndex.Builder index = new PathDigestIndex.Builder(bytes.length);
+        RuntimePolicy rest = loader.load(bytes, index);
+        return new CompiledPolicy(rest, index.build());
+    }
+
+    public static CompiledPolicy load(PolicyLoader loader, java.nio.file.Path file) throws java.io.IOException {
+        PathDigestIndex.Builder index = new PathDigestIndex.Builder(java.nio.file.Files.size(file));
+        RuntimePolicy rest = loader.load(file, index);
+        return new CompiledPolicy(rest, index.build());
+    }
+
+    /** @param p the policy's other members; its own digests map is ignored in favour of {@code digests} */
+    private CompiledPolicy(RuntimePolicy p, PathDigestIndex digests) {
+        this.digests = digests;
         this.keyrings = decode(p.keyrings());
         this.imaBuf = decode(p.imaBuf());
         this.excludes = new ExcludeMatcher(p.excludes());

@@ -3,6 +3,8 @@ package dev.outpost.ima.verify;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 
 import dev.outpost.ima.list.Hex;
 import dev.outpost.ima.list.ImaEntry;
@@ -25,8 +27,12 @@ public final class IncrementalImaVerifier {
     public static final int MAX_FAILURES = 1000;
     public static final int IMA_PCR = 10;
 
-    private final CompiledPolicy policy;
+    /** Default bound on the entries held while a policy is still loading (see {@link PendingEvaluations}). */
+    public static final long DEFAULT_MAX_PENDING_BYTES = 32L << 20;
+
+    private final Future<CompiledPolicy> policy;
     private final ViolationHandling violationHandling;
+    private final long maxPendingBytes;
 
     /** Keylime's default: violations are counted, not failed. */
     public IncrementalImaVerifier(CompiledPolicy policy) {
@@ -34,8 +40,24 @@ public final class IncrementalImaVerifier {
     }
 
     public IncrementalImaVerifier(CompiledPolicy policy, ViolationHandling violationHandling) {
+        this(CompletableFuture.completedFuture(java.util.Objects.requireNonNull(policy, "policy")), violationHandling,
+                0);
+    }
+
+    /**
+     * A verifier whose policy may still be loading (on another thread): each call reads, checks and replays the
+     * list meanwhile, holding the entries to judge (at most {@code maxPendingBytes} of them, estimated) until the
+     * policy is there; the result is the same as with the loaded policy. A policy that fails to load makes each call
+     * throw what the loader threw, whatever the list holds.
+     */
+    public IncrementalImaVerifier(Future<CompiledPolicy> policy, ViolationHandling violationHandling,
+            long maxPendingBytes) {
         this.policy = java.util.Objects.requireNonNull(policy, "policy");
         this.violationHandling = java.util.Objects.requireNonNull(violationHandling, "violationHandling");
+        if (maxPendingBytes < 0) {
+            throw new IllegalArgumentException("maxPendingBytes < 0");
+        }
+        this.maxPendingBytes = maxPendingBytes;
     }
 
     /**
@@ -73,11 +95,10 @@ public final class IncrementalImaVerifier {
             }
             keys.add(k.keyId(), k.key());
         }
-        EntryEvaluator evaluator = new EntryEvaluator(policy, keys);
+        Failures failures = new Failures();
+        PendingEvaluations judge = new PendingEvaluations(policy, keys, maxPendingBytes, failures::add);
         TemplateHashChecker checker = null;
         PcrReplay replay = null;
-        List<ImaFailure> failures = new ArrayList<>();
-        long failureCount = 0;
         long expected = start.nextIndex();
         long read = 0;
         long violations = 0;
@@ -101,8 +122,7 @@ public final class IncrementalImaVerifier {
                     continue;
                 }
                 if (e.index() != expected) {
-                    failureCount++;
-                    add(failures, ImaFailure.list(EventIds.OFFSET, "entry index " + e.index() + " where "
+                    judge.failed(ImaFailure.list(EventIds.OFFSET, "entry index " + e.index() + " where "
                             + expected + " was expected"));
                     break;
                 }
@@ -133,12 +153,11 @@ public final class IncrementalImaVerifier {
                                 "ToMToU/open-writers violation (all-zero template hash); this verifier is configured"
                                         + " to fail on violations");
                     }
-                } else if (f == null) {
-                    f = evaluator.evaluate(e);
                 }
                 if (f != null) {
-                    failureCount++;
-                    add(failures, f);
+                    judge.failed(f);
+                } else if (!e.isViolation()) {
+                    judge.evaluate(e);
                 }
                 if (quote != null) {
                     var m = replay.matches(quote.value());
@@ -151,21 +170,20 @@ public final class IncrementalImaVerifier {
                 }
             }
         } catch (ImaFormatException ex) {
-            failureCount++;
-            add(failures, ImaFailure.list(EventIds.PARSER, ex.getMessage()));
+            judge.failed(ImaFailure.list(EventIds.PARSER, ex.getMessage()));
         }
+        judge.finish();
         byte[] endPcr = replay == null ? start.pcr() : replay.value(ReplayVariant.NATIVE);
         if (quote == null) {
             matchedEnd = expected;
             matchedPcr = endPcr;
             matchedPadded = replay == null ? start.paddedPcr() : replay.value(ReplayVariant.SHA1_PADDED);
         } else if (matchedEnd < 0) {
-            failureCount++;
-            add(failures, ImaFailure.list(EventIds.PCR_MISMATCH, "no prefix of the IMA list replays to the quoted PCR "
+            failures.add(ImaFailure.list(EventIds.PCR_MISMATCH, "no prefix of the IMA list replays to the quoted PCR "
                     + IMA_PCR + " " + quote.bank() + " value " + Hex.encode(quote.value()) + " (replayed "
                     + Hex.encode(endPcr) + ")"));
         }
-        boolean passed = failureCount == 0;
+        boolean passed = failures.count == 0;
         ImaState next;
         if (passed) {
             List<byte[]> learned = new ArrayList<>(start.learnedKeys());
@@ -178,13 +196,20 @@ public final class IncrementalImaVerifier {
         }
         long matched = matchedEnd < 0 ? 0 : matchedEnd - start.nextIndex();
         return new ImaVerificationResult(passed, start.nextIndex(), read, matched, violations,
-                start.violations() + violations, matchedPcr != null ? matchedPcr : endPcr, quote == null ? null : variant, List.copyOf(failures),
-                failureCount, next);
+                start.violations() + violations, matchedPcr != null ? matchedPcr : endPcr, quote == null ? null : variant, List.copyOf(failures.kept),
+                failures.count, next);
     }
 
-    private static void add(List<ImaFailure> failures, ImaFailure f) {
-        if (failures.size() < MAX_FAILURES) {
-            failures.add(f);
+    /** All failures counted, the first {@link #MAX_FAILURES} kept. */
+    private static final class Failures {
+        final List<ImaFailure> kept = new ArrayList<>();
+        long count;
+
+        void add(ImaFailure f) {
+            count++;
+            if (kept.size() < MAX_FAILURES) {
+                kept.add(f);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.outpost.ima.verify;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
+import dev.outpost.ima.policy.DigestSink;
 import dev.outpost.ima.policy.PolicyDigest;
 import dev.outpost.tpm.HashAlg;
 
@@ -23,75 +24,144 @@ public final class PathDigestIndex {
     private final byte[] pool;
 
     public PathDigestIndex(Map<String, PolicyDigest[]> m) {
-        this(m.size(), sink -> m.forEach((path, ds) -> sink.add(path, java.util.Arrays.asList(ds))));
+        PathDigestIndex built = build(m, ds -> java.util.Arrays.asList(ds));
+        this.slots = built.slots;
+        this.mask = built.mask;
+        this.pool = built.pool;
+    }
+
+    /** From the policy model's hex strings (a policy already loaded as a model; see {@link Builder} otherwise). */
+    public static PathDigestIndex fromHex(Map<String, java.util.List<String>> m) {
+        return build(m, hex -> hex.stream().map(PolicyDigest::parse).toList());
+    }
+
+    private static <V> PathDigestIndex build(Map<String, V> m,
+            java.util.function.Function<V, java.util.List<PolicyDigest>> digests) {
+        Builder b = new Builder();
+        m.forEach((path, v) -> {
+            if (!b.key(path)) {
+                throw new IllegalArgumentException("duplicate path " + path);
+            }
+            for (PolicyDigest d : digests.apply(v)) {
+                b.add(d.alg(), d.value(), d.value().length);
+            }
+            b.endKey();
+        });
+        return b.build();
+    }
+
+    private PathDigestIndex(long[] slots, byte[] pool) {
+        this.slots = slots;
+        this.mask = slots.length - 1;
+        this.pool = pool;
     }
 
     /**
-     * Straight from the policy model's hex strings: no {@link PolicyDigest} array per path and no second map, which
-     * for a 100,000-path policy were a map and 200,000 objects alive beside the index while it was built.
+     * Builds an index in one pass, straight from the policy's JSON tokens when used as the reader's
+     * {@link DigestSink} (no String, array or map per digest). The slot table doubles as paths come, since the
+     * reader cannot say how many there will be. A path seen before is reported, not indexed twice.
      */
-    public static PathDigestIndex fromHex(Map<String, java.util.List<String>> m) {
-        return new PathDigestIndex(m.size(), sink -> m.forEach((path, hex) -> sink.add(path,
-                new java.util.AbstractList<PolicyDigest>() {
-                    @Override
-                    public PolicyDigest get(int i) {
-                        return PolicyDigest.parse(hex.get(i));
-                    }
-
-                    @Override
-                    public int size() {
-                        return hex.size();
-                    }
-                })));
-    }
-
-    private interface Source {
-        void feed(Builder sink);
-    }
-
-    private PathDigestIndex(int count, Source source) {
-        int cap = Integer.highestOneBit(Math.max(4, count * 2 - 1)) << 1;
-        slots = new long[cap];
-        mask = cap - 1;
-        Builder b = new Builder();
-        source.feed(b);
-        if (b.count != count) {
-            throw new IllegalStateException("policy map changed while it was indexed");
-        }
-        pool = java.util.Arrays.copyOf(b.pool, b.size);
-    }
-
-    /** Appends records to a growing pool; one pass, so each path is encoded once. */
-    private final class Builder {
-        private byte[] pool = new byte[1 << 16];
-        private int size;
+    public static final class Builder implements DigestSink {
+        private long[] slots;
         private int count;
+        private byte[] pool;
+        private int size;
+        private int countAt = -1;
+        private String path;
 
-        void add(String path, java.util.List<PolicyDigest> digests) {
-            if (digests.size() > 255) {
-                throw new IllegalArgumentException("more than 255 digests for " + path);
+        public Builder() {
+            this(0);
+        }
+
+        /**
+         * @param jsonBytes size of the policy document, when known: the pool (~0.9 of it for Keylime's layout) and
+         *                  the slots (a path per ~120 bytes) start near their final size instead of doubling their
+         *                  way there, which left ~30 MB of copies behind for a 100,000-path policy
+         */
+        public Builder(long jsonBytes) {
+            long hint = Math.min(Math.max(jsonBytes, 0), 64L << 20);
+            pool = new byte[(int) Math.max(1 << 16, hint)];
+            slots = new long[Math.max(1 << 12, Integer.highestOneBit((int) (hint / 32)))];
+        }
+
+        @Override
+        public boolean key(String key) {
+            byte[] utf8 = key.getBytes(StandardCharsets.UTF_8);
+            int h = spread(key.hashCode());
+            int mask = slots.length - 1;
+            int i = h & mask;
+            for (long s; (s = slots[i]) != 0; i = (i + 1) & mask) {
+                int at = (int) s - 1;
+                if ((int) (s >>> 32) == h && storedLength(pool, at) == utf8.length
+                        && java.util.Arrays.equals(pool, at + 4, at + 4 + utf8.length, utf8, 0, utf8.length)) {
+                    return false;
+                }
             }
-            byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
             int start = size;
             ensure(5L + utf8.length);
             putInt(start, utf8.length);
             System.arraycopy(utf8, 0, pool, start + 4, utf8.length);
             size = start + 4 + utf8.length;
-            pool[size++] = (byte) digests.size();
-            for (PolicyDigest d : digests) {
-                ensure(2L + d.value().length);
-                pool[size++] = (byte) (d.alg() == null ? 0 : d.alg().ordinal() + 1);
-                pool[size++] = (byte) d.value().length;
-                System.arraycopy(d.value(), 0, pool, size, d.value().length);
-                size += d.value().length;
-            }
-            int h = spread(path.hashCode());
-            int i = h & mask;
-            while (slots[i] != 0) {
-                i = (i + 1) & mask;
-            }
+            countAt = size;
+            pool[size++] = 0;
             slots[i] = (long) h << 32 | (start + 1L);
-            count++;
+            path = key;
+            if (++count * 2 > slots.length) {
+                grow();
+            }
+            return true;
+        }
+
+        @Override
+        public void digest(char[] text, int off, int textLen, HashAlg alg, byte[] value, int len) {
+            add(alg, value, len);
+        }
+
+        void add(HashAlg alg, byte[] value, int len) {
+            int n = pool[countAt] & 0xff;
+            if (n == 255) {
+                throw new IllegalArgumentException("more than 255 digests for " + path);
+            }
+            pool[countAt] = (byte) (n + 1);
+            ensure(2L + len);
+            pool[size++] = (byte) (alg == null ? 0 : alg.ordinal() + 1);
+            pool[size++] = (byte) len;
+            System.arraycopy(value, 0, pool, size, len);
+            size += len;
+        }
+
+        @Override
+        public void endKey() {
+            countAt = -1;
+            path = null;
+        }
+
+        public PathDigestIndex build() {
+            // Load at most 1/2 as before, at least 1/4: lookups of unlisted paths end at the first empty slot.
+            long[] s = slots;
+            while (s.length > 4 && count * 4 < s.length) {
+                s = rehash(s, s.length / 2);
+            }
+            return new PathDigestIndex(s, java.util.Arrays.copyOf(pool, size));
+        }
+
+        private void grow() {
+            slots = rehash(slots, slots.length * 2);
+        }
+
+        private static long[] rehash(long[] from, int cap) {
+            long[] to = new long[cap];
+            int mask = cap - 1;
+            for (long s : from) {
+                if (s != 0) {
+                    int i = (int) (s >>> 32) & mask;
+                    while (to[i] != 0) {
+                        i = (i + 1) & mask;
+                    }
+                    to[i] = s;
+                }
+            }
+            return to;
         }
 
         private void ensure(long more) {
@@ -110,6 +180,10 @@ public final class PathDigestIndex {
             pool[p + 2] = (byte) (v >>> 8);
             pool[p + 3] = (byte) v;
         }
+    }
+
+    private static int storedLength(byte[] pool, int at) {
+        return (pool[at] & 0xff) << 24 | (pool[at + 1] & 0xff) << 16 | (pool[at + 2] & 0xff) << 8 | (pool[at + 3] & 0xff);
     }
 
     /** Bytes held by the index (slots and pool), for the memory figures in BENCHMARKS.md. */
@@ -141,8 +215,7 @@ public final class PathDigestIndex {
 
     /** Offset just past the stored path when it equals {@code path}, else -1. */
     private int keyEquals(int at, String path) {
-        int len = (pool[at] & 0xff) << 24 | (pool[at + 1] & 0xff) << 16 | (pool[at + 2] & 0xff) << 8
-                | (pool[at + 3] & 0xff);
+        int len = storedLength(pool, at);
         int p = at + 4;
         int n = path.length();
         boolean ascii = true;

@@ -13,10 +13,12 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 public class PolicyJsonTest {
     public static final String OK = "{\"meta\": {\"version\": 1, \"generator\": 3}, \"release\": 0, "
@@ -35,23 +37,55 @@ public class PolicyJsonTest {
         assertThat(p.excludes()).containsExactly("/tmp/.*");
     }
 
+    /**
+     * Invalid policies as (replace this, by that, message). Shared with the compiled path's test
+     * (dev.outpost.ima.verify.CompiledPolicyLoadTest), which must refuse each with the same message.
+     */
+    public static Stream<Arguments> invalidPolicies() {
+        return Stream.of(
+                Arguments.of("\"release\": 0, ", null, "$: 'release' is a required property"),
+                Arguments.of("\"version\": 1", "\"version\": 2", "$.meta.version: unsupported runtime policy version 2"),
+                Arguments.of("\"generator\": 3", "\"generator\": 9", "$.meta.generator: 9 is not in 0..3"),
+                Arguments.of("\"release\": 0", "\"release\": -1", "$.release: must be an integer >= 0"),
+                Arguments.of("[\"/tmp/.*\"]", "[\"(unclosed\"]", "$.excludes[0]: invalid regular expression"),
+                Arguments.of("\"sha1\"", "\"md5\"", "$.ima.log_hash_alg: 'md5' is not one of"),
+                Arguments.of("\"dm_policy\": null", "\"dm_policy\": {}", "$.ima.dm_policy: must be null"),
+                Arguments.of("[\"aaaa", "[\"AAAA", "$.digests[\"/bin/sh\"][0]: digest must be lowercase hex"),
+                Arguments.of("[\"aaaa", "[\"\u00c9aaa", "$.digests[\"/bin/sh\"][0]: digest must be lowercase hex"),
+                Arguments.of("[\"aaaa", "[\"\u00e9aaa", "$.digests[\"/bin/sh\"][0]: digest is not hex"),
+                Arguments.of("[\"aaaa", "[\"aaa", "$.digests[\"/bin/sh\"][0]: digest is not hex"),
+                Arguments.of("[\"aaaa", "[\"aa", "$.digests[\"/bin/sh\"][0]: Invalid digest algorithm"),
+                Arguments.of("[\"aaaa", "[\"gaaa", "$.digests[\"/bin/sh\"][0]: digest is not hex"),
+                Arguments.of("[\"aaaa", "[\"" + "a".repeat(70), "$.digests[\"/bin/sh\"][0]: Invalid digest algorithm: 130 hex"),
+                Arguments.of("[\"aaaa", "[\"sha256:Aaaa", "$.digests[\"/bin/sh\"][0]: digest must be lowercase hex"),
+                Arguments.of("[\"aaaa", "[\"md5:aaaa", "$.digests[\"/bin/sh\"][0]: Invalid digest algorithm \"md5\""),
+                Arguments.of("[\"aaaa", "[\"sha1:aaaa", "$.digests[\"/bin/sh\"][0]: Invalid digest algorithm: 64 hex"),
+                Arguments.of("[\"aaaa", "[5, \"aaaa", "$.digests[\"/bin/sh\"][0]: must be a string"),
+                Arguments.of("\"/bin/sh\": [", "\"/bin/sh\": 5, \"x\": [", "$.digests[\"/bin/sh\"]: must be an array"),
+                Arguments.of("\"digests\": {", "\"digests\": [], \"d\": {", "$.digests: must be an object"),
+                Arguments.of("\"/bin/sh\": [\"aaaa", "\"/bin/sh\": [], \"x\": [\"aaaa", "$.digests[\"/bin/sh\"]: [] is too short"),
+                Arguments.of("\"/bin/sh\": [\"aaaa", "\"/bin/sh\": [\"" + "b".repeat(40) + "\"], \"/bin/sh\": [\"aaaa",
+                        "$: runtime policy is not valid JSON: Duplicate field '/bin/sh'"),
+                Arguments.of("\"keyrings\": {}", "\"keyrings\": {\".ima\": [\"" + "b".repeat(40) + "\"], \".ima\": [\""
+                        + "c".repeat(40) + "\"]}", "$: runtime policy is not valid JSON: Duplicate field '.ima'"),
+                Arguments.of("\"keyrings\": {}", "\"keyrings\": []", "$.keyrings: must be an object"),
+                // Duplicates after the digest maps, where the parser's own detection was paused and resumed.
+                Arguments.of("\"dm_policy\": null", "\"dm_policy\": null, \"dm_policy\": null",
+                        "$: runtime policy is not valid JSON: Duplicate field 'dm_policy'"),
+                Arguments.of("\"ima-buf\": {}", "\"ima-buf\": {}, \"x-note\": [{\"a\": 1, \"a\": 2}]",
+                        "$: runtime policy is not valid JSON: Duplicate field 'a'"),
+                Arguments.of("\"ima-buf\": {}", "\"ima-buf\": {}, \"x-note\": {\"b\": {\"a\": 1, \"a\": 2}}",
+                        "$: runtime policy is not valid JSON: Duplicate field 'a'"),
+                Arguments.of("\"ima-buf\": {}", "\"ima-buf\": {}, \"ima-buf\": {}",
+                        "$: runtime policy is not valid JSON: Duplicate field 'ima-buf'"),
+                Arguments.of("\"verification-keys\": \"\"", "\"verification-keys\": 5", "$.verification-keys: must be a string"),
+                Arguments.of("\"verification-keys\": \"\"", "\"verification-keys\": \"{\\\".ima\\\": 5}\"", "$.verification-keys["),
+                Arguments.of("\"release\": 0, ", "\"release\": 0, \"release\": 1, ", "not valid JSON: Duplicate field 'release'"),
+                Arguments.of("\"release\": 0, ", "\"release\": 0, \"digests\": {}, ", "not valid JSON: Duplicate field 'digests'"));
+    }
+
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "\"release\": 0, |  | $: 'release' is a required property",
-        "\"version\": 1 | \"version\": 2 | $.meta.version: unsupported runtime policy version 2",
-        "\"generator\": 3 | \"generator\": 9 | $.meta.generator: 9 is not in 0..3",
-        "\"release\": 0 | \"release\": -1 | $.release: must be an integer >= 0",
-        "[\"/tmp/.*\"] | [\"(unclosed\"] | $.excludes[0]: invalid regular expression",
-        "\"sha1\" | \"md5\" | $.ima.log_hash_alg: 'md5' is not one of",
-        "\"dm_policy\": null | \"dm_policy\": {} | $.ima.dm_policy: must be null",
-        "[\"aaaa | [\"AAAA | $.digests[\"/bin/sh\"][0]: digest must be lowercase hex",
-        "[\"aaaa | [\"aa | $.digests[\"/bin/sh\"][0]: Invalid digest algorithm",
-        "\"/bin/sh\": [\"aaaa | \"/bin/sh\": [], \"x\": [\"aaaa | $.digests[\"/bin/sh\"]: [] is too short",
-        "\"keyrings\": {} | \"keyrings\": [] | $.keyrings: must be an object",
-        "\"verification-keys\": \"\" | \"verification-keys\": 5 | $.verification-keys: must be a string",
-        "\"verification-keys\": \"\" | \"verification-keys\": \"{\\\".ima\\\": 5}\" | $.verification-keys[",
-        "\"release\": 0, | \"release\": 0, \"release\": 1, | not valid JSON: Duplicate field 'release'",
-    })
+    @MethodSource("invalidPolicies")
     void schemaViolationsNameTheJsonPath(String from, String to, String message) {
         String bad = OK.replace(from, to == null ? "" : to);
         assertThat(bad).isNotEqualTo(OK);
@@ -85,6 +119,21 @@ public class PolicyJsonTest {
         String manyPaths = OK.replace("{\"/bin/sh\": [\"" + "a".repeat(64) + "\"]", many.toString());
         assertThatThrownBy(() -> small.read(manyPaths.getBytes(StandardCharsets.UTF_8)))
                 .hasMessageContaining("too many entries");
+    }
+
+    @Test
+    void boundedReadWithASizeHintReadsExactlyTheInputAndKeepsTheLimit() throws Exception {
+        RuntimePolicyJson small = new RuntimePolicyJson(new PolicyLimits(1000, 16, 1000, 100));
+        byte[] data = new byte[700];
+        new java.util.Random(1).nextBytes(data);
+        for (long hint : new long[] {-1, 0, 1, 699, 700, 701, 1000, 5000}) {
+            assertThat(small.readBounded(new java.io.ByteArrayInputStream(data), hint)).as("hint " + hint).isEqualTo(data);
+        }
+        byte[] big = new byte[1001];
+        for (long hint : new long[] {-1, 10, 1000, 1001}) {
+            assertThatThrownBy(() -> small.readBounded(new java.io.ByteArrayInputStream(big), hint)).as("hint " + hint)
+                    .hasMessage("$: policy is larger than 1000 bytes");
+        }
     }
 
     @Test
