@@ -39,11 +39,14 @@ public final class ClockedTrust extends X509ExtendedTrustManager {
             throw new IllegalArgumentException("no trust anchor");
         }
         Set<TrustAnchor> set = new LinkedHashSet<>();
+        List<X509Certificate> issuers = new java.util.ArrayList<>();
         for (X509Certificate c : anchors) {
-            set.add(new TrustAnchor(c, null));
+            X509Certificate a = Providers.keepsItsKey(c, sigProvider);
+            set.add(new TrustAnchor(a, null));
+            issuers.add(a);
         }
         this.anchors = Set.copyOf(set);
-        this.issuers = anchors.toArray(new X509Certificate[0]);
+        this.issuers = issuers.toArray(new X509Certificate[0]);
         this.clock = clock;
         this.sigProvider = sigProvider;
     }
