@@ -29,6 +29,11 @@ public final class Hex {
         }
     }
 
+    /** The value of a lowercase hex digit, or -1 for any other character (Keylime's policy digests are lowercase). */
+    public static int lowercaseDigit(char c) {
+        return c < 128 && (c < 'A' || c > 'F') ? VALUE[c] : -1;
+    }
+
     /**
      * Decodes {@code len} hex digits of {@code b} from {@code off} (either case, as {@link #decodeOrNull(CharSequence)})
      * into {@code out} at {@code outOff}; false when {@code len} is odd or a byte is not a hex digit.

@@ -1,6 +1,7 @@
 package dev.outpost.ima.policy;
 
 import dev.outpost.ima.list.DigestAlgNames;
+import dev.outpost.ima.list.Hex;
 import dev.outpost.tpm.HashAlg;
 
 /**
@@ -52,9 +53,10 @@ public record PolicyDigest(HashAlg alg, byte[] value) {
             for (int i = 0; i < n; i += 2) {
                 char hi = c[h + i];
                 char lo = c[h + i + 1];
-                int v = (hi < 128 ? HEX[hi] : -1) << 4 | (lo < 128 ? HEX[lo] : -1);
-                bad |= (hi | lo) >= 128 ? -1 : HEX[hi] | HEX[lo];
-                out[i / 2] = (byte) v;
+                int h4 = Hex.lowercaseDigit(hi);
+                int l4 = Hex.lowercaseDigit(lo);
+                out[i / 2] = (byte) (h4 << 4 | l4);
+                bad |= h4 | l4;
             }
             if (bad >= 0) {
                 return sized(n, alg[0], reason);
@@ -79,18 +81,6 @@ public record PolicyDigest(HashAlg alg, byte[] value) {
         }
         // Every character is a lowercase hex digit here; an even count short enough was decoded above.
         return sized(n, alg[0], reason);
-    }
-
-    private static final byte[] HEX = new byte[128];
-
-    static {
-        java.util.Arrays.fill(HEX, (byte) -1);
-        for (int i = 0; i < 10; i++) {
-            HEX['0' + i] = (byte) i;
-        }
-        for (int i = 0; i < 6; i++) {
-            HEX['a' + i] = (byte) (10 + i);
-        }
     }
 
     /** The last rule: a length some algorithm (the prefix's, if any) produces. The bytes are already decoded. */
