@@ -277,7 +277,7 @@ public final class ApplianceApp {
             EndpointMetrics.bind(registry, endpoint.stats());
             AtomicReference<ApplianceApp> self = new AtomicReference<>();
             MonitoringServer monitoring = new MonitoringServer(registry, HealthChecks.appliance(
-                    () -> self.get() != null && self.get().ready, db.dataSource(), ca, config.caDir(), clock, endpoint));
+                    () -> self.get() != null && self.get().ready, db, ca, config.caDir(), clock, endpoint));
             ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
             self.set(app);
             app.mqttPort = await(endpoint.start(vertx));

@@ -2,8 +2,6 @@ package dev.outpost.appliance.metrics;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,9 +10,8 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-import javax.sql.DataSource;
-
 import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.store.Database;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
 
 /** The appliance's readiness conditions. */
@@ -29,31 +26,23 @@ public final class HealthChecks {
     }
 
     /**
-     * The database takes a write: a committed no-op update of the single bundle row. A read would pass on a
-     * database H2 has closed after a failed write only if the pool hands out a fresh connection, and would pass on
-     * a full disk; only a commit goes through the path every state change takes (WRITE_DELAY=0: the commit writes
-     * the file). The row lock is held for microseconds.
+     * The database takes a write: a committed no-op update of the single bundle row, made durable as every state
+     * change is. A read would pass on a database H2 has closed after a failed write only if the pool hands out a
+     * fresh connection, and would pass on a full disk; only a durable commit goes through the path every state
+     * change takes. The row lock is held for microseconds.
      */
-    public static Readiness.Check databaseWritable(DataSource ds) {
+    public static Readiness.Check databaseWritable(Database db) {
         return Readiness.Check.of("database", () -> {
-            try (Connection c = ds.getConnection()) {
-                c.setAutoCommit(false);
-                try (Statement s = c.createStatement()) {
-                    s.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
-                    int rows = s.executeUpdate("UPDATE bundle SET sequence = sequence WHERE id = 1");
-                    c.commit();
-                    return rows == 1 ? Optional.empty() : Optional.of("the bundle row is missing");
-                } catch (SQLException e) {
-                    try {
-                        c.rollback();
-                    } catch (SQLException re) {
-                        e.addSuppressed(re);
+            try {
+                int rows = db.inTransaction(c -> {
+                    try (Statement s = c.createStatement()) {
+                        s.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
+                        return s.executeUpdate("UPDATE bundle SET sequence = sequence WHERE id = 1");
                     }
-                    throw e;
-                } finally {
-                    c.setAutoCommit(true);
-                }
-            } catch (SQLException e) {
+                });
+                return rows == 1 ? Optional.empty() : Optional.of("the bundle row is missing");
+            } catch (RuntimeException e) {
+                // StoreException, or H2's own unchecked exceptions from a store it closed
                 return Optional.of("write probe failed: " + rootMessage(e));
             }
         });
@@ -102,7 +91,7 @@ public final class HealthChecks {
      * The appliance's readiness: started, database writable (probed at most every {@link #DATABASE_PROBE_EVERY}),
      * site CA valid, device channel up.
      */
-    public static Readiness appliance(BooleanSupplier started, DataSource db, SiteCa ca, Path caDir, Clock clock,
+    public static Readiness appliance(BooleanSupplier started, Database db, SiteCa ca, Path caDir, Clock clock,
             DeviceChannel channel) {
         return new Readiness(java.util.List.of(started(started),
                 new CachedCheck(databaseWritable(db), DATABASE_PROBE_EVERY, DATABASE_PATIENCE),

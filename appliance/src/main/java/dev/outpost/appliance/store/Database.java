@@ -10,6 +10,9 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 import org.flywaydb.core.Flyway;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,27 +26,31 @@ import com.zaxxer.hikari.HikariDataSource;
  * ({@code executeBlocking} or a dedicated executor), never from a Vert.x event loop.
  *
  * <p><b>Durability.</b> The site appliance is the system of record while offline, so nothing a committed
- * transaction wrote may be lost when the process dies. H2's MVStore normally writes committed changes to the
- * file from a background thread up to {@code WRITE_DELAY} (500 ms) later; a kill -9 in that window loses them.
- * With {@code WRITE_DELAY=0} H2 2.3 makes {@code TransactionStore.commit} call {@code MVStore.commit()}
- * synchronously, so the commit has reached the file (the OS page cache) before {@code Connection.commit()}
- * returns. {@code DatabaseDurabilityTest} kills a writing JVM with SIGKILL and finds every acknowledged row.
- * H2 does not fsync each commit: an OS crash or power cut can still lose the last moments (documented limit).
+ * transaction wrote may be lost when the process dies. H2's MVStore writes committed changes to the file from a
+ * background thread up to {@code WRITE_DELAY} later; a kill -9 in that window loses them. {@link #inTransaction}
+ * therefore does not return until its writes are in the file (the OS page cache): {@link GroupCommit} writes the
+ * store once for all the transactions that committed meanwhile. ({@code WRITE_DELAY=0} gave the same guarantee
+ * with one write per commit, which under load cost more CPU than the transactions themselves.)
+ * {@code DatabaseDurabilityTest} kills writing JVMs with SIGKILL and finds every acknowledged row. H2 does not
+ * fsync each write: an OS crash or power cut can still lose the last moments (documented limit).
  */
 public final class Database implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     public static final String FILE_NAME = "outpost";
     static final int MAX_CONNECTIONS = 8;
+    // WRITE_DELAY: H2's own background write, a backstop; durability comes from GroupCommit (see above).
     // DB_CLOSE_ON_EXIT=FALSE: our own shutdown closes the database after the last writer is done, instead of
     // H2's JVM hook racing it. FILE_LOCK=FILE (the default) keeps a second process out. LOCK_TIMEOUT: a writer
     // waiting on a row another short transaction holds (ActivationStore.take) waits rather than failing at 1 s.
     // QUERY_CACHE_SIZE: parsed statements kept per connection; the default 8 is fewer than the statements the
     // appliance runs, and with eight pooled connections each sees all of them.
-    static final String SETTINGS = ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;FILE_LOCK=FILE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
+    static final String SETTINGS = ";WRITE_DELAY=1000;DB_CLOSE_ON_EXIT=FALSE;FILE_LOCK=FILE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
 
     private final HikariDataSource pool;
     private final Path file;
     private final OutboxStore outbox;
+    // replaced when H2 reopens the database after closing it (a failed write): see GroupCommit
+    private volatile GroupCommit commits;
 
     private Database(HikariDataSource pool, Path file) {
         this.pool = pool;
@@ -108,22 +115,39 @@ public final class Database implements AutoCloseable {
             pool.close();
             throw new StoreException("cannot open or migrate the database in " + dir + ": " + e.getMessage(), e);
         }
+        Database db = new Database(pool, dir.resolve(FILE_NAME + ".mv.db"));
+        try {
+            // Flyway commits through its own connections: make its migrations durable before anything relies on them
+            // (a kill right after a migration ran would otherwise find its tables but not its history row).
+            db.awaitDurable();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new StoreException("cannot open or migrate the database in " + dir + ": " + e.getMessage(), e);
+        }
         LOG.info("database open: {}.mv.db", dir.resolve(FILE_NAME));
-        return new Database(pool, dir.resolve(FILE_NAME + ".mv.db"));
+        return db;
     }
 
     /**
      * Runs {@code work} in one transaction: committed when it returns, rolled back when it throws (the
      * exception is rethrown; SQL errors as {@link StoreException}). Do not call the stores from inside
      * {@code work}: each call takes its own connection and transaction, so it would neither join this one nor,
-     * with every pooled connection busy, make progress.
+     * with every pooled connection busy, make progress. A transaction that wrote returns once its writes are in
+     * the database file. (Not DDL, which H2 commits by itself: only migrations run it, and {@link #open} makes
+     * them durable.)
      */
     public <T> T inTransaction(SqlWork<T> work) {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
+                SessionLocal session = session(c);
+                boolean wrote = session.hasPendingTransaction();
+                MVStore store = session.getDatabase().getStore().getMvStore();
                 c.commit();
+                if (wrote) {
+                    commitsOf(store).awaitDurable();
+                }
                 return result;
             } catch (SQLException | RuntimeException | Error e) {
                 try {
@@ -143,16 +167,42 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Returns once everything committed so far, by any transaction, is in the database file. */
+    public void awaitDurable() {
+        try (Connection c = pool.getConnection()) {
+            commitsOf(session(c).getDatabase().getStore().getMvStore()).awaitDurable();
+        } catch (SQLException e) {
+            throw new StoreException("database connection: " + e.getMessage(), e);
+        }
+    }
+
+    private static SessionLocal session(Connection c) throws SQLException {
+        return (SessionLocal) c.unwrap(JdbcConnection.class).getSession();
+    }
+
+    private GroupCommit commitsOf(MVStore store) {
+        GroupCommit g = commits;
+        if (g == null || !g.isFor(store)) {
+            synchronized (this) {
+                g = commits;
+                if (g == null || !g.isFor(store)) {
+                    g = new GroupCommit(store);
+                    commits = g;
+                }
+            }
+        }
+        return g;
+    }
+
     /**
-     * H2's housekeeping, which WRITE_DELAY=0 switches off along with the background writer: rewrites the live
-     * pages of sparsely used chunks so those chunks can be freed and their space reused. Without it the file kept
-     * growing under 10,000 devices (superseded chunks stayed partly live and were never freed). Returns the
+     * H2's housekeeping, which its background writer runs only while the store is idle (a busy appliance never
+     * is): rewrites the live pages of sparsely used chunks so those chunks can be freed and their space reused.
+     * Without it the file kept growing under 10,000 devices (superseded chunks stayed partly live, never freed). Returns the
      * chunks' fill rate (percent) after the pass. H2's internal API, pinned by the H2 version in the parent POM.
      */
     public int compactStep(int targetFillRate, int maxWriteBytes) {
         try (Connection c = pool.getConnection()) {
-            org.h2.mvstore.MVStore mv = ((org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class)
-                    .getSession()).getDatabase().getStore().getMvStore();
+            MVStore mv = session(c).getDatabase().getStore().getMvStore();
             mv.compact(targetFillRate, maxWriteBytes);
             return mv.getFileStore().getChunksFillRate();
         } catch (SQLException e) {

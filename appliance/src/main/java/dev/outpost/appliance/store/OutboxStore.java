@@ -156,7 +156,7 @@ public final class OutboxStore {
 
     /** Unsent rows in seq order: at most {@code maxRows}, and at most {@code maxBytes} of payload (but at least one row). */
     public List<Row> unsent(int maxRows, long maxBytes) {
-        return db.inTransaction(c -> {
+        List<Row> rows = db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(
                     "SELECT seq, created_at, kind, payload, size FROM outbox WHERE " + UNSENT_IN_ORDER + " LIMIT ?")) {
                 ps.setInt(1, Math.max(1, maxRows));
@@ -175,6 +175,13 @@ public final class OutboxStore {
                 }
             }
         });
+        // A row is readable once its writer committed, a moment before that writer's group write reaches the file
+        // (GroupCommit). Upward it must be in the file first: central would otherwise hold a seq the site could
+        // lose in a crash and then reuse for another event.
+        if (!rows.isEmpty()) {
+            db.awaitDurable();
+        }
+        return rows;
     }
 
     /** Every row kept (sent or not) after {@code afterSeq}, in seq order: for inspection and tests. */

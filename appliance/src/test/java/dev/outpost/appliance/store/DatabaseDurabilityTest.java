@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The appliance may be killed at any moment; every transaction it reported committed must be there afterwards.
  * A child JVM commits rows as fast as it can, we SIGKILL it right after it reports a commit, reopen the file
  * and look for every reported row. Several rounds on the same file also exercise recovery of a killed store.
- * Control experiment (2026-11-23): with H2's default WRITE_DELAY (500 ms) instead of 0 this test fails; the
- * first round lost all 150 reported rows.
+ * Control experiments: with H2's WRITE_DELAY alone (500 ms, 2026-11-23) the first round lost all 150 reported
+ * rows; with {@code Database.inTransaction} not waiting for {@link GroupCommit} (2026-12-06) both tests fail.
  */
 class DatabaseDurabilityTest {
     @TempDir
@@ -46,6 +46,62 @@ class DatabaseDurabilityTest {
         }
     }
 
+    /**
+     * Eight writers at once: their commits share H2's writes ({@link GroupCommit}), and a commit acknowledged on the
+     * strength of another thread's write must be in the file as surely as one that wrote itself.
+     */
+    @Test
+    void everyReportedCommitOfConcurrentWritersSurvivesKillMinus9() throws Exception {
+        int[] killAfter = {2000, 500};
+        for (int round = 0; round < killAfter.length; round++) {
+            Process p = child(round, "concurrent");
+            long[] last = new long[DurabilityChild.THREADS];
+            long total = 0;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("committed ")) {
+                        String[] f = line.split(" ");
+                        int t = Integer.parseInt(f[1]);
+                        last[t] = Math.max(last[t], Long.parseLong(f[2]));
+                        if (++total >= killAfter[round]) {
+                            p.destroyForcibly();
+                            break;
+                        }
+                    }
+                }
+            } finally {
+                p.destroyForcibly();
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(total).as("child output; see %s", dir.resolve("child-" + round + ".err"))
+                    .isGreaterThanOrEqualTo(killAfter[round]);
+            int r = round;
+            try (Database db = Database.open(dir)) {
+                long[] found = db.inTransaction(c -> {
+                    long[] max = new long[DurabilityChild.THREADS];
+                    try (PreparedStatement ps = c.prepareStatement(
+                            "SELECT t, COUNT(*), MAX(n) FROM durability_probe WHERE round = ? GROUP BY t")) {
+                        ps.setInt(1, r);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) {
+                                // rows 1..max, none missing: the count equals the highest number
+                                assertThat(rs.getLong(2)).as("thread %d: rows 1..%d all there", rs.getInt(1), rs.getLong(3))
+                                        .isEqualTo(rs.getLong(3));
+                                max[rs.getInt(1)] = rs.getLong(3);
+                            }
+                        }
+                    }
+                    return max;
+                });
+                for (int t = 0; t < last.length; t++) {
+                    assertThat(found[t]).as("round %d, thread %d: row %d was reported committed before the kill", round,
+                            t, last[t]).isGreaterThanOrEqualTo(last[t]);
+                }
+            }
+        }
+    }
+
     @Test
     void aSecondProcessCannotOpenTheDatabase() throws Exception {
         Process p = child(99);
@@ -64,10 +120,12 @@ class DatabaseDurabilityTest {
         }
     }
 
-    private Process child(int round) throws Exception {
+    private Process child(int round, String... mode) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                 DurabilityChild.class.getName(), dir.toString(), Integer.toString(round)));
+        cmd.addAll(List.of(mode));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectError(dir.resolve("child-" + round + ".err").toFile());
         return pb.start();
     }
