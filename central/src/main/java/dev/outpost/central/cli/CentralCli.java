@@ -11,6 +11,18 @@ import picocli.CommandLine.Command;
         subcommands = {RunCommand.class, SiteCommand.class, CaCommand.class, BundleCommand.class, FederationCommand.class,
                 AuditCommand.class, DeviceCommand.class, EventsCommand.class, DirectiveCommands.PolicyCommand.class})
 public final class CentralCli {
+    /** Largest temporary direct buffer a thread keeps for NIO I/O from heap buffers; see the static block. */
+    static final String MAX_CACHED_NIO_BUFFER = "262144";
+
+    static {
+        // As in the appliance's entry point (ApplianceCli): the JDK keeps, per thread and for the thread's life, a
+        // direct copy buffer the size of the largest heap-buffer I/O it made. H2 writes its chunks that way from
+        // whichever worker commits; at 10,000 devices the appliance held 137 MB of them (BENCHMARKS.md, resident
+        // memory). Central's H2 default and its ingest of every site's events write the same way. An explicit -D wins.
+        if (System.getProperty("jdk.nio.maxCachedBufferSize") == null) {
+            System.setProperty("jdk.nio.maxCachedBufferSize", MAX_CACHED_NIO_BUFFER);
+        }
+    }
 
     public static void main(String[] args) {
         if (args.length == 0 || !"run".equals(args[0])) {
