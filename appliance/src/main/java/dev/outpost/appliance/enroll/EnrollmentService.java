@@ -204,23 +204,26 @@ public final class EnrollmentService {
         Instant now = clock.instant();
         java.util.List<String> selectors = new java.util.ArrayList<>(Selectors.of(deviceId, p.ekCertificate()));
         selectors.add(binding.selector());
+        // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
+        // window. The node's identity comes with the first passing attestation. Signed before the write so that
+        // the device, its SVID and their audit rows are one transaction; an SVID the write refuses is never sent.
+        IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        AuditEvent activated = event(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound "
+                + "to the device; " + binding.describe());
+        AuditEvent issued = event(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId()
+                + " until " + svid.notAfter());
         // The device may have failed or been revoked since it asked to enroll: that verdict stands.
-        if (!devices.upsertEnrolled(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
-                p.akPublic(), spiffeIdOf(deviceId), now, selectors))) {
+        if (!devices.enroll(DeviceRecord.enrolled(deviceId, p.ekPublic(), p.ekCertificate(), p.ekTemplate(),
+                p.akPublic(), spiffeIdOf(deviceId), now, selectors),
+                DeviceStore.SvidIssue.of(deviceId, svid, binding.selector(), binding.name()), audit,
+                java.util.List.of(activated, issued))) {
             throw deny(deviceId, "activate", Refusal.Why.ATTESTATION_FAILED,
                     "device is failed or revoked; re-enrolling does not reset that: an operator must clear it");
         }
-        audit(deviceId, "activate", AuditEvent.Decision.ALLOW, "credential activated; AK bound to the device; "
-                + binding.describe());
-        // Probationary: a distinct SPIFFE ID, long enough to connect and attest, never longer than the freshness
-        // window. The node's identity comes with the first passing attestation.
-        IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
+        counted(activated);
+        counted(issued);
         LOG.info("device {} enrolled: AK bound, {}, probationary SVID until {}", deviceId, binding.describe(),
                 svid.notAfter());
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
-                binding.selector(), binding.name());
-        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, "probationary SVID " + svid.spiffeId() + " until "
-                + svid.notAfter());
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
     }
 
@@ -324,10 +327,10 @@ public final class EnrollmentService {
         NodeKeyBinding binding = nodeKeyBinding(deviceId, "resume", nodeKey, certification, nonce, d.akPublic(),
                 d.ekPublic());
         IssuedSvid svid = ca.issueEnrollingSvid(nodeKey, deviceId, min(svidTtl, probation));
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
-                binding.selector(), binding.name());
-        audit(deviceId, "resume", AuditEvent.Decision.ALLOW, "TPM proved by a quote of the enrolled AK; probationary SVID "
-                + svid.spiffeId() + " until " + svid.notAfter() + " (no re-enrollment)");
+        AuditEvent resumed = event(deviceId, "resume", AuditEvent.Decision.ALLOW, "TPM proved by a quote of the "
+                + "enrolled AK; probationary SVID " + svid.spiffeId() + " until " + svid.notAfter() + " (no re-enrollment)");
+        devices.recordSvid(DeviceStore.SvidIssue.of(deviceId, svid, binding.selector(), binding.name()), audit, resumed);
+        counted(resumed);
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
     }
 
@@ -352,10 +355,10 @@ public final class EnrollmentService {
 
     private IssuedIdentity issue(String deviceId, PublicKey key, NodeKeyBinding binding, Duration ttl, String why) {
         IssuedSvid svid = ca.issueNodeSvid(key, deviceId, ttl);
-        devices.recordSvid(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(), svid.notAfter(),
-                binding.selector(), binding.name());
-        audit(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex() + " until " + svid.notAfter()
-                + " for a " + binding.describe());
+        AuditEvent issued = event(deviceId, "issue", AuditEvent.Decision.ALLOW, why + ": SVID " + svid.serialHex()
+                + " until " + svid.notAfter() + " for a " + binding.describe());
+        devices.recordSvid(DeviceStore.SvidIssue.of(deviceId, svid, binding.selector(), binding.name()), audit, issued);
+        counted(issued);
         return new IssuedIdentity(svid, TrustBundle.of(ca).pem());
     }
 
@@ -421,8 +424,17 @@ public final class EnrollmentService {
     public void observe(dev.outpost.appliance.metrics.EnrollmentObserver o) { outcomes = o; }
 
     private void audit(String deviceId, String action, AuditEvent.Decision decision, String reason) {
-        outcomes.outcome(action, null);
-        audit.record(AuditEvent.of(clock.instant(), deviceId, action, decision, reason, null));
+        audit.record(counted(event(deviceId, action, decision, reason)));
+    }
+
+    private AuditEvent event(String deviceId, String action, AuditEvent.Decision decision, String reason) {
+        return AuditEvent.of(clock.instant(), deviceId, action, decision, reason, null);
+    }
+
+    // An allowed outcome, for the metrics, once its write succeeded.
+    private AuditEvent counted(AuditEvent e) {
+        outcomes.outcome(e.action(), null);
+        return e;
     }
 
     private static String hex(byte[] b) {

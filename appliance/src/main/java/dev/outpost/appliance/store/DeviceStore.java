@@ -66,38 +66,59 @@ public final class DeviceStore {
      * failed or revoked: re-enrolling must not wash away a verdict only an operator may lift. Returns false then.
      */
     public boolean upsertEnrolled(DeviceRecord d) {
+        return db.inTransaction(c -> upsertEnrolled(c, d));
+    }
+
+    /**
+     * An activation's one write: the device enrolled ({@link #upsertEnrolled}), its first SVID ({@link #recordSvid})
+     * and the audit rows that say so, in one transaction and so one durable write instead of four. False, with
+     * nothing written, when the device is failed or revoked.
+     */
+    public boolean enroll(DeviceRecord d, SvidIssue svid, AuditLog audit, List<AuditEvent> events) {
         return db.inTransaction(c -> {
-            DeviceState previous = lockedState(c, d.deviceId());
-            if (previous != null && previous.heldByOperator()) {
+            if (!upsertEnrolled(c, d)) {
+                c.rollback();
                 return false;
             }
-            try (PreparedStatement ps = c.prepareStatement("MERGE INTO devices (" + COLUMNS + ") KEY (device_id) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, d.deviceId());
-                ps.setString(2, d.state().dbValue());
-                ps.setBytes(3, d.ekPublic());
-                ps.setBytes(4, d.ekCertificate());
-                ps.setString(5, d.ekTemplate());
-                ps.setBytes(6, d.akPublic());
-                ps.setString(7, d.spiffeId());
-                Sql.setInstant(ps, 8, d.enrolledAt());
-                Sql.setInstant(ps, 9, d.updatedAt());
-                Sql.setInstant(ps, 10, d.revokedAt());
-                ps.setString(11, d.revokeReason());
-                ps.setString(12, d.svidSerial());
-                Sql.setInstant(ps, 13, d.svidNotAfter());
-                ps.setString(14, d.selectors().isEmpty() ? null : String.join("\n", d.selectors()));
-                ps.executeUpdate();
+            recordSvid(c, svid);
+            for (AuditEvent e : events) {
+                audit.record(c, e);
             }
-            // The device id is the SHA-256 of the EK's DER public key: the EK hash central bans by.
-            Map<String, Object> data = new LinkedHashMap<>();
-            data.put("deviceId", d.deviceId());
-            data.put("spiffeId", d.spiffeId());
-            data.put("ekHash", d.deviceId());
-            data.put("via", "credential-activation");
-            db.outbox().append(c, "device.enrolled", d.updatedAt() != null ? d.updatedAt() : clock.instant(), null, data);
             return true;
         });
+    }
+
+    private boolean upsertEnrolled(Connection c, DeviceRecord d) throws SQLException {
+        DeviceState previous = lockedState(c, d.deviceId());
+        if (previous != null && previous.heldByOperator()) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement("MERGE INTO devices (" + COLUMNS + ") KEY (device_id) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, d.deviceId());
+            ps.setString(2, d.state().dbValue());
+            ps.setBytes(3, d.ekPublic());
+            ps.setBytes(4, d.ekCertificate());
+            ps.setString(5, d.ekTemplate());
+            ps.setBytes(6, d.akPublic());
+            ps.setString(7, d.spiffeId());
+            Sql.setInstant(ps, 8, d.enrolledAt());
+            Sql.setInstant(ps, 9, d.updatedAt());
+            Sql.setInstant(ps, 10, d.revokedAt());
+            ps.setString(11, d.revokeReason());
+            ps.setString(12, d.svidSerial());
+            Sql.setInstant(ps, 13, d.svidNotAfter());
+            ps.setString(14, d.selectors().isEmpty() ? null : String.join("\n", d.selectors()));
+            ps.executeUpdate();
+        }
+        // The device id is the SHA-256 of the EK's DER public key: the EK hash central bans by.
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("deviceId", d.deviceId());
+        data.put("spiffeId", d.spiffeId());
+        data.put("ekHash", d.deviceId());
+        data.put("via", "credential-activation");
+        db.outbox().append(c, "device.enrolled", d.updatedAt() != null ? d.updatedAt() : clock.instant(), null, data);
+        return true;
     }
 
     /** Marks the device revoked; false when there is no such device or it already was. */
@@ -227,58 +248,88 @@ public final class DeviceStore {
      */
     public void recordSvid(String deviceId, String serialHex, String spiffeId, Instant notBefore, Instant notAfter,
             String nodeKeySelector, byte[] nodeKeyName) {
-        Instant now = clock.instant();
+        SvidIssue svid = new SvidIssue(deviceId, serialHex, spiffeId, notBefore, notAfter, nodeKeySelector, nodeKeyName);
         db.inTransaction(c -> {
-            if (nodeKeySelector != null) {
-                String selectors = null;
-                try (PreparedStatement ps = c.prepareStatement("SELECT selectors FROM devices WHERE device_id = ?")) {
-                    ps.setString(1, deviceId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            selectors = rs.getString(1);
-                        }
-                    }
-                }
-                List<String> kept = new ArrayList<>();
-                if (selectors != null) {
-                    for (String sel : selectors.split("\n")) {
-                        if (!sel.startsWith(NODE_KEY_SELECTOR_PREFIX)) {
-                            kept.add(sel);
-                        }
-                    }
-                }
-                kept.add(nodeKeySelector);
-                try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET selectors = ?, node_key_name = ? "
-                        + "WHERE device_id = ?")) {
-                    ps.setString(1, String.join("\n", kept));
-                    ps.setBytes(2, nodeKeyName);
-                    ps.setString(3, deviceId);
-                    ps.executeUpdate();
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET svid_serial = ?, svid_not_after = ?, "
-                    + "updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
-                ps.setString(1, serialHex);
-                Sql.setInstant(ps, 2, notAfter);
-                Sql.setInstant(ps, 3, now);
-                ps.setString(4, deviceId);
-                if (ps.executeUpdate() != 1) {
-                    throw new StoreException("no enrolled, unrevoked device " + deviceId + " to record an SVID for");
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO svids (serial, device_id, spiffe_id, not_before, "
-                    + "not_after, issued_at, node_key_name) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, serialHex);
-                ps.setString(2, deviceId);
-                ps.setString(3, spiffeId);
-                Sql.setInstant(ps, 4, notBefore);
-                Sql.setInstant(ps, 5, notAfter);
-                Sql.setInstant(ps, 6, now);
-                ps.setBytes(7, nodeKeyName);
-                ps.executeUpdate();
-            }
+            recordSvid(c, svid);
             return null;
         });
+    }
+
+    /** {@link #recordSvid} and the audit row that says so, in one transaction (one durable write, not two). */
+    public void recordSvid(SvidIssue svid, AuditLog audit, AuditEvent event) {
+        db.inTransaction(c -> {
+            recordSvid(c, svid);
+            audit.record(c, event);
+            return null;
+        });
+    }
+
+    /** What a new SVID is, for the device's row and the svids history; see {@link #recordSvid}. */
+    public record SvidIssue(String deviceId, String serialHex, String spiffeId, Instant notBefore, Instant notAfter,
+            String nodeKeySelector, byte[] nodeKeyName) {
+        public static SvidIssue of(String deviceId, IssuedSvid svid, String nodeKeySelector, byte[] nodeKeyName) {
+            return new SvidIssue(deviceId, svid.serialHex(), svid.spiffeId().toString(), svid.notBefore(),
+                    svid.notAfter(), nodeKeySelector, nodeKeyName);
+        }
+    }
+
+    private void recordSvid(Connection c, SvidIssue svid) throws SQLException {
+        String deviceId = svid.deviceId();
+        String serialHex = svid.serialHex();
+        String spiffeId = svid.spiffeId();
+        Instant notBefore = svid.notBefore();
+        Instant notAfter = svid.notAfter();
+        String nodeKeySelector = svid.nodeKeySelector();
+        byte[] nodeKeyName = svid.nodeKeyName();
+        Instant now = clock.instant();
+        if (nodeKeySelector != null) {
+            String selectors = null;
+            try (PreparedStatement ps = c.prepareStatement("SELECT selectors FROM devices WHERE device_id = ?")) {
+                ps.setString(1, deviceId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        selectors = rs.getString(1);
+                    }
+                }
+            }
+            List<String> kept = new ArrayList<>();
+            if (selectors != null) {
+                for (String sel : selectors.split("\n")) {
+                    if (!sel.startsWith(NODE_KEY_SELECTOR_PREFIX)) {
+                        kept.add(sel);
+                    }
+                }
+            }
+            kept.add(nodeKeySelector);
+            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET selectors = ?, node_key_name = ? "
+                    + "WHERE device_id = ?")) {
+                ps.setString(1, String.join("\n", kept));
+                ps.setBytes(2, nodeKeyName);
+                ps.setString(3, deviceId);
+                ps.executeUpdate();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET svid_serial = ?, svid_not_after = ?, "
+                + "updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+            ps.setString(1, serialHex);
+            Sql.setInstant(ps, 2, notAfter);
+            Sql.setInstant(ps, 3, now);
+            ps.setString(4, deviceId);
+            if (ps.executeUpdate() != 1) {
+                throw new StoreException("no enrolled, unrevoked device " + deviceId + " to record an SVID for");
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO svids (serial, device_id, spiffe_id, not_before, "
+                + "not_after, issued_at, node_key_name) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, serialHex);
+            ps.setString(2, deviceId);
+            ps.setString(3, spiffeId);
+            Sql.setInstant(ps, 4, notBefore);
+            Sql.setInstant(ps, 5, notAfter);
+            Sql.setInstant(ps, 6, now);
+            ps.setBytes(7, nodeKeyName);
+            ps.executeUpdate();
+        }
     }
 
     /** Serials issued to a device, newest first. */
