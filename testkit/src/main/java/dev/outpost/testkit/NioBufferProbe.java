@@ -26,6 +26,23 @@ public final class NioBufferProbe {
     private NioBufferProbe() {
     }
 
+    /**
+     * Fails unless loading {@code entryPoint} first keeps the direct memory left behind under one write, while the
+     * JDK's default (nothing loaded) visibly keeps every thread's: the second half shows the check can fail.
+     */
+    public static void assertEntryPointCapsTheCache(Path dir, Class<?> entryPoint) throws IOException, InterruptedException {
+        long capped = directBytesLeft(dir, entryPoint.getName());
+        if (capped >= WRITE) {
+            throw new AssertionError(entryPoint.getSimpleName() + " loaded: " + capped + " direct bytes left, expected < "
+                    + WRITE);
+        }
+        long uncapped = directBytesLeft(dir, null);
+        if (uncapped < (long) THREADS * WRITE) {
+            throw new AssertionError("the JDK default left " + uncapped + " direct bytes, expected >= " + THREADS * WRITE
+                    + ": this JVM does not show the cache the entry point caps");
+        }
+    }
+
     /** Direct bytes in use in a child JVM after the writes, with {@code entryPoint} loaded first (null: none). */
     public static long directBytesLeft(Path dir, String entryPoint) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");

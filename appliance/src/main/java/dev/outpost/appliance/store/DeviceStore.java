@@ -275,14 +275,8 @@ public final class DeviceStore {
 
     private void recordSvid(Connection c, SvidIssue svid) throws SQLException {
         String deviceId = svid.deviceId();
-        String serialHex = svid.serialHex();
-        String spiffeId = svid.spiffeId();
-        Instant notBefore = svid.notBefore();
-        Instant notAfter = svid.notAfter();
-        String nodeKeySelector = svid.nodeKeySelector();
-        byte[] nodeKeyName = svid.nodeKeyName();
         Instant now = clock.instant();
-        if (nodeKeySelector != null) {
+        if (svid.nodeKeySelector() != null) {
             String selectors = null;
             try (PreparedStatement ps = c.prepareStatement("SELECT selectors FROM devices WHERE device_id = ?")) {
                 ps.setString(1, deviceId);
@@ -300,19 +294,19 @@ public final class DeviceStore {
                     }
                 }
             }
-            kept.add(nodeKeySelector);
+            kept.add(svid.nodeKeySelector());
             try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET selectors = ?, node_key_name = ? "
                     + "WHERE device_id = ?")) {
                 ps.setString(1, String.join("\n", kept));
-                ps.setBytes(2, nodeKeyName);
+                ps.setBytes(2, svid.nodeKeyName());
                 ps.setString(3, deviceId);
                 ps.executeUpdate();
             }
         }
         try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET svid_serial = ?, svid_not_after = ?, "
                 + "updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
-            ps.setString(1, serialHex);
-            Sql.setInstant(ps, 2, notAfter);
+            ps.setString(1, svid.serialHex());
+            Sql.setInstant(ps, 2, svid.notAfter());
             Sql.setInstant(ps, 3, now);
             ps.setString(4, deviceId);
             if (ps.executeUpdate() != 1) {
@@ -321,13 +315,13 @@ public final class DeviceStore {
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO svids (serial, device_id, spiffe_id, not_before, "
                 + "not_after, issued_at, node_key_name) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, serialHex);
+            ps.setString(1, svid.serialHex());
             ps.setString(2, deviceId);
-            ps.setString(3, spiffeId);
-            Sql.setInstant(ps, 4, notBefore);
-            Sql.setInstant(ps, 5, notAfter);
+            ps.setString(3, svid.spiffeId());
+            Sql.setInstant(ps, 4, svid.notBefore());
+            Sql.setInstant(ps, 5, svid.notAfter());
             Sql.setInstant(ps, 6, now);
-            ps.setBytes(7, nodeKeyName);
+            ps.setBytes(7, svid.nodeKeyName());
             ps.executeUpdate();
         }
     }
