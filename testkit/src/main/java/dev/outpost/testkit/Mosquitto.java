@@ -141,7 +141,7 @@ public final class Mosquitto implements AutoCloseable {
     private boolean awaitReady() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline && process.isAlive()) {
-            if (accepts(mtlsPort) && accepts(enrollPort)) {
+            if (listens(mtlsPort) && listens(enrollPort)) {
                 return true;
             }
             try {
@@ -154,9 +154,13 @@ public final class Mosquitto implements AutoCloseable {
         return false;
     }
 
-    // A TCP connect suffices: the listener socket exists only once the config, keys and ACLs have loaded.
-    // The broker logs the aborted TLS handshake, which is harmless.
-    private static boolean accepts(int port) {
+    // The listener socket exists only once the config, keys and ACLs have loaded. It must be this broker's: a
+    // probed-free port may have gone to another process (LoopbackListeners). Without /proc, a TCP connect; the
+    // broker logs the aborted TLS handshake, which is harmless.
+    private boolean listens(int port) {
+        if (LoopbackListeners.available()) {
+            return LoopbackListeners.heldBy(process.pid(), port);
+        }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
             return true;

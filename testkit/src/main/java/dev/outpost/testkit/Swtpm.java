@@ -117,8 +117,13 @@ public final class Swtpm implements AutoCloseable {
         return false;
     }
 
-    // A bare connect is enough: swtpm accepts one client at a time and closes cleanly when we hang up.
+    // Both ports must be held by this swtpm: it binds the command port first and exits if the control port is
+    // taken, and a probed-free port may meanwhile belong to another process (LoopbackListeners says why).
+    // Without /proc, a bare connect: swtpm accepts one client at a time and closes cleanly when we hang up.
     private boolean probe() {
+        if (channel == Channel.TCP && LoopbackListeners.available()) {
+            return LoopbackListeners.heldBy(process.pid(), port) && LoopbackListeners.heldBy(process.pid(), port + 1);
+        }
         if (channel == Channel.TCP) {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
@@ -127,7 +132,7 @@ public final class Swtpm implements AutoCloseable {
                 return false;
             }
         }
-        if (!Files.exists(socketPath())) {
+        if (!Files.exists(socketPath()) || !Files.exists(dir.resolve("ctrl.sock"))) {
             return false;
         }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
