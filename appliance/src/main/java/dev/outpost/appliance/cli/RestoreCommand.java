@@ -70,6 +70,8 @@ final class RestoreCommand implements Callable<Integer> {
             int devices;
             try (Database db = Database.open(staging)) {
                 devices = new DeviceStore(db).list().size();
+                // Central may hold events written after this backup under the seqs the site will now reuse.
+                dev.outpost.appliance.store.OutboxStore.markRestored(db);
             }
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             if (!isEmpty(dir)) {

@@ -24,19 +24,28 @@ final class EventsExchange {
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(4).maxNumberLength(19).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
-    /** Central's answer: 200 (acknowledged through) or 409 (a gap: it holds through, resend after). */
-    record Answer(int status, long ackedThrough) {
+    /**
+     * Central's answer: 200 (acknowledged through) or 409: a gap (it holds through, resend after), or with
+     * {@code divergedAt} (0: none) the first of our events that is not the one central holds under that seq.
+     */
+    record Answer(int status, long ackedThrough, long divergedAt) {
     }
 
     private EventsExchange() {
     }
 
-    /** {@code from}: the first seq central does not hold yet; the batch covers [from, last row's seq]. */
-    static String batch(long from, List<OutboxStore.Row> rows) throws IOException {
+    /**
+     * {@code from}: the first seq central does not hold yet; the batch covers [from, last row's seq].
+     * {@code restoredThrough}: where the backup this database was restored from ended (-1: not restored, or settled).
+     */
+    static String batch(long from, List<OutboxStore.Row> rows, long restoredThrough) throws IOException {
         ObjectNode b = JSON.createObjectNode();
         b.put("v", 1);
         b.put("from", from);
         b.put("through", rows.get(rows.size() - 1).seq());
+        if (restoredThrough >= 0) {
+            b.put("restoredThrough", restoredThrough);
+        }
         ArrayNode events = b.putArray("events");
         for (OutboxStore.Row r : rows) {
             ObjectNode e = events.addObject();
@@ -63,6 +72,15 @@ final class EventsExchange {
                 || n.path("ackedThrough").asLong() < 0) {
             throw new UpstreamException(0, null, "central's events answer (" + status + ") has no valid ackedThrough");
         }
-        return new Answer(status, n.path("ackedThrough").asLong());
+        long acked = n.path("ackedThrough").asLong();
+        long diverged = 0;
+        if (n.has("divergedAt")) {
+            JsonNode d = n.path("divergedAt");
+            if (status != 409 || !d.isIntegralNumber() || d.asLong() < 1 || d.asLong() > acked) {
+                throw new UpstreamException(0, null, "central's events answer (" + status + ") has an invalid divergedAt");
+            }
+            diverged = d.asLong();
+        }
+        return new Answer(status, acked, diverged);
     }
 }

@@ -13,11 +13,12 @@ import dev.outpost.appliance.store.OutboxStore;
 
 /**
  * Drains the outbox to central in seq order (docs/upward-link.md "Store and forward"): a batch of at most
- * {@code batchRows} rows and 1 MiB covering [ackedThrough + 1, last seq]; rows are marked sent only up to what
- * central's answer acknowledges, so a death anywhere (either side) means a resend that central recognises, never a
- * loss. On 409 (central holds more than we knew: we died before marking, or another try got through) it marks what
- * central holds and goes on from there. Failures back off exponentially with jitter (a fleet of sites that lost the
- * link together does not come back in step).
+ * {@code batchRows} rows and 1 MiB covering [ackedThrough + 1, last seq]; rows of the batch are marked sent only up
+ * to what central's answer acknowledges, so a death anywhere (either side) means a resend that central recognises
+ * (the same event under the same seq), never a loss. On 409 either central holds less than it acknowledged (its
+ * database was restored: what is still here goes again), or ours was restored and reused seqs central holds
+ * ({@code divergedAt}: our rows from there are renumbered after central's). Failures back off exponentially with
+ * jitter (a fleet of sites that lost the link together does not come back in step).
  *
  * <p>Blocking (JDBC and HTTP with timeouts): run it on the sender's own single worker, so a slow link holds that
  * thread only and never the pool that serves devices.
@@ -75,7 +76,7 @@ public final class OutboxSender {
             }
             long from = outbox.backlog().ackedThrough() + 1;
             try {
-                Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows));
+                Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows, outbox.restoredThrough()));
                 EventsExchange.Answer a = EventsExchange.answer(r.status(), r.body());
                 marked += settle(a, rows);
                 currentRows = Math.min(batchRows, currentRows * 2);
@@ -99,6 +100,14 @@ public final class OutboxSender {
     }
 
     private int settle(EventsExchange.Answer a, List<OutboxStore.Row> rows) {
+        if (a.divergedAt() > 0) {
+            // This database was restored and numbered new events under seqs central had already taken: they move to
+            // after central's, in order, and go next; the rows before them central holds.
+            int moved = outbox.rebase(a.divergedAt(), a.ackedThrough(), clock.instant());
+            LOG.warn("central holds other events under seqs {} to {} (this site's database was restored from a backup): "
+                    + "{} event(s) renumbered to follow {}", a.divergedAt(), a.ackedThrough(), moved, a.ackedThrough());
+            return 0;
+        }
         long known = outbox.backlog().ackedThrough();
         if (a.status() == 409 && a.ackedThrough() < known) {
             // Central lost what it acknowledged (a restored database): send again what is still here.
@@ -111,12 +120,14 @@ public final class OutboxSender {
             // Nothing to learn from it: rows central needs are gone here (pruned while central was restored). Back off.
             throw new IllegalStateException("central reports a gap after " + known + " that this site cannot fill");
         }
-        long through = a.ackedThrough();
-        if (a.status() == 200 && through < rows.get(rows.size() - 1).seq()) {
+        long last = rows.get(rows.size() - 1).seq();
+        if (a.status() == 200 && a.ackedThrough() < last) {
             // Central says it holds less than it just took: mark only what it holds.
-            LOG.warn("central acknowledged through {} of a batch through {}", through, rows.get(rows.size() - 1).seq());
+            LOG.warn("central acknowledged through {} of a batch through {}", a.ackedThrough(), last);
         }
-        return outbox.markSent(through, clock.instant());
+        // Never past what this batch carried: central compared only these rows with what it holds, and a row of ours
+        // it has not seen may sit under a seq it acknowledged (a restored database) until a batch carries it.
+        return outbox.markSent(Math.min(a.ackedThrough(), last), clock.instant());
     }
 
     private void backOff(Exception e) {

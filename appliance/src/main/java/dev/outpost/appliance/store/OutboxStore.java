@@ -205,31 +205,100 @@ public final class OutboxStore {
 
     /** Central holds everything through {@code through}: those rows are sent. Returns how many rows this marked. */
     public int markSent(long through, Instant at) {
+        return db.inTransaction(c -> markSent(c, through, at));
+    }
+
+    // Central holding an event past a restore's end settles the restore: every later seq is one central gave no
+    // other event (the marker is only needed until then).
+    private static int markSent(Connection c, long through, Instant at) throws SQLException {
+        long n;
+        long freed;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox WHERE sent_at IS NULL AND seq <= ?")) {
+            ps.setLong(1, through);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                n = rs.getLong(1);
+                freed = rs.getLong(2);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?")) {
+            Sql.setInstant(ps, 1, at);
+            ps.setLong(2, through);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET unsent_rows = unsent_rows - ?, "
+                + "unsent_bytes = unsent_bytes - ?, acked_through = GREATEST(acked_through, ?), "
+                + "restored_through = CASE WHEN restored_through < ? THEN NULL ELSE restored_through END WHERE id = 1")) {
+            ps.setLong(1, n);
+            ps.setLong(2, freed);
+            ps.setLong(3, through);
+            ps.setLong(4, through);
+            ps.executeUpdate();
+        }
+        return (int) n;
+    }
+
+    /**
+     * Marks a database just restored from a backup (outpost-appliance restore): events from now on are numbered after
+     * the backup's last seq, which central may have passed while the backup aged. Sent with every batch until settled.
+     */
+    public static void markRestored(Database db) {
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET restored_through = last_seq WHERE id = 1")) {
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Where the backup this database was restored from ended, until central's answers settled it; -1 if none. */
+    public long restoredThrough() {
         return db.inTransaction(c -> {
-            long n;
-            long freed;
+            try (PreparedStatement ps = c.prepareStatement("SELECT restored_through FROM outbox_state WHERE id = 1");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long v = rs.getLong(1);
+                return rs.wasNull() ? -1L : v;
+            }
+        });
+    }
+
+    /**
+     * Central holds other events than ours under seqs from {@code firstNew} through {@code ackedThrough} (this
+     * database was restored and reused them): our rows from {@code firstNew} on take new seqs after
+     * {@code ackedThrough}, in their order; unsent rows before {@code firstNew} are ones central holds. One
+     * transaction, holding the sequence row first so no append interleaves. Returns how many rows were renumbered.
+     */
+    public int rebase(long firstNew, long ackedThrough, Instant at) {
+        if (firstNew < 1 || firstNew > ackedThrough) {
+            throw new IllegalArgumentException("rebase needs 1 <= firstNew <= ackedThrough, got " + firstNew + ", " + ackedThrough);
+        }
+        long shift = ackedThrough + 1 - firstNew;
+        return db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET last_seq = GREATEST(last_seq, ?) + ?, "
+                    + "restored_through = NULL WHERE id = 1")) {
+                ps.setLong(1, firstNew - 1);
+                ps.setLong(2, shift);
+                ps.executeUpdate();
+            }
+            int moved;
+            // Through negative seqs, so no row ever lands on a seq another still holds (the primary key).
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET seq = -(seq + ?) WHERE seq >= ?")) {
+                ps.setLong(1, shift);
+                ps.setLong(2, firstNew);
+                moved = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET seq = -seq WHERE seq < 0")) {
+                ps.executeUpdate();
+            }
+            markSent(c, firstNew - 1, at);
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox WHERE sent_at IS NULL AND seq <= ?")) {
-                ps.setLong(1, through);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    n = rs.getLong(1);
-                    freed = rs.getLong(2);
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?")) {
-                Sql.setInstant(ps, 1, at);
-                ps.setLong(2, through);
+                    "UPDATE outbox_state SET acked_through = GREATEST(acked_through, ?) WHERE id = 1")) {
+                ps.setLong(1, ackedThrough);
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET unsent_rows = unsent_rows - ?, "
-                    + "unsent_bytes = unsent_bytes - ?, acked_through = GREATEST(acked_through, ?) WHERE id = 1")) {
-                ps.setLong(1, n);
-                ps.setLong(2, freed);
-                ps.setLong(3, through);
-                ps.executeUpdate();
-            }
-            return (int) n;
+            return moved;
         });
     }
 

@@ -189,6 +189,79 @@ class OutboxCentralSiteTest {
         }
     }
 
+    /**
+     * The gateway's database is restored from a backup older than what central holds: the events the site writes
+     * afterwards reuse seqs central already took. Central names the first one it holds otherwise, the site renumbers
+     * from there, and every event reaches central once: those written before the backup, those written between the
+     * backup and the restore (central had them; the site lost them), and those written after the restore.
+     */
+    @Test
+    void aSiteRestoredFromAnOlderBackupLosesNoEventUpward(Swtpm gateway, @TempDir Path dir) throws Exception {
+        CentralLinkSiteTest.Central central = CentralLinkSiteTest.Central.start(dir.resolve("central"), SiteHarness.TRUST_DOMAIN, 0);
+        int port = central.app().sitePort();
+        Path archive = dir.resolve("site-backup.tar.gz");
+        try {
+            central.services().admin.add("test-site", gatewayEkHash(gateway), null);
+            Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services().ca.roots()));
+            try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
+                    .caConfig("  mode: nested")
+                    .extraConfig(String.join("\n",
+                            "upstream:",
+                            "  url: https://127.0.0.1:" + port,
+                            "  caFile: " + root,
+                            "  join: tpm",
+                            "  tpm: " + gateway.uri()))) {
+                site.trustSwtpmManufacturer();
+                site.startAppliance();
+                allow(site, 1, 3);
+                drained(site, central);
+                dev.outpost.testkit.CliRun backup = dev.outpost.testkit.CliRun.run(
+                        dev.outpost.appliance.cli.ApplianceCli::commandLine, "backup", "--out", archive.toString(),
+                        "--socket", site.adminSocket().toString());
+                assertThat(backup.exitCode()).as(backup.err()).isZero();
+                allow(site, 4, 8);
+                drained(site, central);
+                long heldBeforeRestore = acked(central);
+                site.stopAppliance();
+
+                dev.outpost.testkit.CliRun restore = dev.outpost.testkit.CliRun.run(
+                        dev.outpost.appliance.cli.ApplianceCli::commandLine, "restore", "--from", archive.toString(),
+                        "--data-dir", dir.resolve("data").toString(), "--force");
+                assertThat(restore.exitCode()).as(restore.err()).isZero();
+                site.startAppliance();
+                allow(site, 9, 12);
+                drained(site, central);
+
+                assertThat(lastSeq(admin(site))).as("renumbered past what central held").isGreaterThan(heldBeforeRestore);
+                List<String> allowed = events(central).stream().filter(e -> e[1].equals("operator"))
+                        .map(e -> e[2]).filter(d -> d.contains("allow")).toList();
+                for (int i = 1; i <= 12; i++) {
+                    String ek = String.format("%064x", i);
+                    assertThat(allowed.stream().filter(d -> d.contains(ek)).count()).as("entry " + i + " at central, once")
+                            .isEqualTo(1);
+                }
+                site.stopAppliance();
+            }
+        } finally {
+            central.close();
+        }
+    }
+
+    private static void allow(SiteHarness site, int from, int to) throws Exception {
+        for (int i = from; i <= to; i++) {
+            assertThat(admin(site).post("/v1/allow", "{\"ekHash\":\"" + String.format("%064x", i) + "\"}").ok()).isTrue();
+        }
+    }
+
+    private static void drained(SiteHarness site, CentralLinkSiteTest.Central central) throws InterruptedException {
+        OutboxStore outbox = site.appliance().outbox().store();
+        await("drained to central", Duration.ofSeconds(60), () -> {
+            site.appliance().outbox().sendNow();
+            OutboxStore.Backlog b = outbox.backlog();
+            return b.rows() == 0 && acked(central) == b.lastSeq();
+        });
+    }
+
     private static AdminClient admin(SiteHarness site) {
         return new AdminClient(site.adminSocket());
     }

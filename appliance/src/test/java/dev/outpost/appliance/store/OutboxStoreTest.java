@@ -169,4 +169,60 @@ class OutboxStoreTest {
             assertThat(o.backlog().rows()).isEqualTo(2);
         }
     }
+
+    /**
+     * A restored database reused seqs central holds: its rows from the first such seq move after central's, in order,
+     * with the rows before them sent; the restore marker goes with the first acknowledgement past it.
+     */
+    @Test
+    void aRestoredOutboxRenumbersAfterCentralAndForgetsTheRestoreOnceSettled() {
+        try (Database db = Database.open(dir)) {
+            OutboxStore o = db.outbox();
+            for (int i = 1; i <= 5; i++) {
+                o.appendAlone("audit", T0.plusSeconds(i), null, Map.of("id", i));
+            }
+            o.markSent(2, T0.plusSeconds(10));
+            assertThat(o.restoredThrough()).isEqualTo(-1);
+            OutboxStore.markRestored(db);
+            assertThat(o.restoredThrough()).isEqualTo(5);
+            o.markSent(5, T0.plusSeconds(11));
+            assertThat(o.restoredThrough()).as("nothing past the backup's end acknowledged yet").isEqualTo(5);
+            for (int i = 6; i <= 8; i++) {
+                o.appendAlone("audit", T0.plusSeconds(i), null, Map.of("id", i));
+            }
+
+            // Central holds other events under 6..20.
+            assertThat(o.rebase(6, 20, T0.plusSeconds(12))).isEqualTo(3);
+            assertThat(o.restoredThrough()).isEqualTo(-1);
+            List<OutboxStore.Row> unsent = o.unsent(100, Long.MAX_VALUE);
+            assertThat(unsent).extracting(OutboxStore.Row::seq).containsExactly(21L, 22L, 23L);
+            assertThat(unsent).extracting(r -> {
+                try {
+                    return data(r).path("id").asInt();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).containsExactly(6, 7, 8);
+            OutboxStore.Backlog b = o.backlog();
+            assertThat(b.ackedThrough()).isEqualTo(20);
+            assertThat(b.lastSeq()).isEqualTo(23);
+            assertThat(b.rows()).isEqualTo(3);
+            assertThat(o.appendAlone("audit", T0.plusSeconds(30), null, Map.of("id", 9))).isEqualTo(24);
+            assertThat(o.rowsAfter(0, 100)).extracting(OutboxStore.Row::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 21L, 22L,
+                    23L, 24L);
+
+            // Rows before the first reused seq are sent; a rebase past every row still moves the sequence on.
+            OutboxStore.markRestored(db);
+            assertThat(o.rebase(30, 40, T0.plusSeconds(40))).isZero();
+            assertThat(o.backlog().rows()).isZero();
+            assertThat(o.appendAlone("audit", T0.plusSeconds(41), null, Map.of("id", 10))).isEqualTo(41);
+            OutboxStore.markRestored(db);
+            assertThat(o.markSent(41, T0.plusSeconds(42))).isEqualTo(1);
+            assertThat(o.restoredThrough()).as("an acknowledgement at the backup's end settles nothing").isEqualTo(41);
+            o.appendAlone("audit", T0.plusSeconds(43), null, Map.of("id", 11));
+            o.markSent(42, T0.plusSeconds(44));
+            assertThat(o.restoredThrough()).isEqualTo(-1);
+            assertThatThrownBy(() -> o.rebase(5, 4, T0)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }

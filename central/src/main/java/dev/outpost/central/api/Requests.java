@@ -21,7 +21,8 @@ public final class Requests {
     }
 
     /** {@code POST /v1/site/events}; {@code data} stays free JSON (unknown kinds are stored, not refused). */
-    public record Events(Integer v, Long from, Long through, java.util.List<Event> events) {
+    /** @param restoredThrough optional: the site's database was restored from a backup that ended at this seq */
+    public record Events(Integer v, Long from, Long through, Long restoredThrough, java.util.List<Event> events) {
     }
 
     public record Event(Long seq, String at, String kind, com.fasterxml.jackson.databind.JsonNode data) {

@@ -160,6 +160,19 @@ public final class SiteApi {
             }
             EventIngest.Outcome o = ar.result();
             Map<String, Object> out = v1();
+            if (o.divergedAt() > 0) {
+                LOG.warn("POST {} from site {}: CONFLICT, its event {} is not the one held under that seq (a restored "
+                        + "site reusing numbers); it renumbers after {}", EVENTS_PATH, site, o.divergedAt(), o.ackedThrough());
+                Map<String, Object> err = new LinkedHashMap<>();
+                err.put("code", Refusal.Code.CONFLICT.name());
+                err.put("message", "event " + o.divergedAt() + " differs from the one central holds under that seq; "
+                        + "renumber events from there to follow " + o.ackedThrough());
+                out.put("error", err);
+                out.put("ackedThrough", o.ackedThrough());
+                out.put("divergedAt", o.divergedAt());
+                respond(ctx, Refusal.Code.CONFLICT.status, JsonCodec.encode(out));
+                return;
+            }
             if (o.gap()) {
                 LOG.info("POST {} from site {}: CONFLICT gap, resend from {}", EVENTS_PATH, site, o.ackedThrough() + 1);
                 Map<String, Object> err = new LinkedHashMap<>();

@@ -17,7 +17,10 @@ import dev.outpost.central.refusal.Refusal;
  * A checked {@code POST /v1/site/events} batch: every rule of docs/upward-link.md "Store and forward" that does not
  * need the database (range, order, sizes, kinds' syntax). A batch that breaks one is refused whole with 400.
  */
-public record EventBatch(long from, long through, List<Event> events) {
+public record EventBatch(long from, long through, long restoredThrough, List<Event> events) {
+    /** {@link #restoredThrough} when the site did not say it was restored. */
+    public static final long NOT_RESTORED = -1;
+
     public static final int MAX_EVENTS = 500;
     /** One event's {@code data} as stored (JSON text). */
     public static final int MAX_DATA_CHARS = 64 * 1024;
@@ -37,6 +40,9 @@ public record EventBatch(long from, long through, List<Event> events) {
         }
         if (b.from() < 1 || b.through() < b.from()) {
             throw Refusal.badRequest("need 1 <= from <= through, got from " + b.from() + ", through " + b.through());
+        }
+        if (b.restoredThrough() != null && b.restoredThrough() < 0) {
+            throw Refusal.badRequest("\"restoredThrough\" must not be negative");
         }
         if (b.events() == null) {
             throw Refusal.badRequest("\"events\" is missing");
@@ -77,6 +83,7 @@ public record EventBatch(long from, long through, List<Event> events) {
                     ? data.path("deviceId").asText() : null;
             out.add(new Event(e.seq(), at, e.kind(), text, device));
         }
-        return new EventBatch(b.from(), b.through(), List.copyOf(out));
+        return new EventBatch(b.from(), b.through(), b.restoredThrough() == null ? NOT_RESTORED : b.restoredThrough(),
+                List.copyOf(out));
     }
 }

@@ -20,8 +20,15 @@ import dev.outpost.central.store.Sql;
  * Events, acknowledgement, fleet projection and last contact commit together or not at all. Blocking: a worker.
  */
 public final class EventIngest {
-    /** {@code gap}: nothing stored, the site must resend from {@code ackedThrough + 1}. */
-    public record Outcome(long ackedThrough, boolean gap, int stored) {
+    /**
+     * {@code gap}: nothing stored, the site must resend from {@code ackedThrough + 1}. {@code divergedAt} (0: none):
+     * nothing stored, the event the site sent under that seq is not the one central holds there, so the site reused
+     * numbers central had already taken (its database was restored from a backup) and must renumber from there.
+     */
+    public record Outcome(long ackedThrough, boolean gap, int stored, long divergedAt) {
+        Outcome(long ackedThrough, boolean gap, int stored) {
+            this(ackedThrough, gap, stored, 0);
+        }
     }
 
     private final Database db;
@@ -38,6 +45,11 @@ public final class EventIngest {
         try {
             return db.inTransaction(c -> {
                 long acked = lockAcked(c, site);
+                long diverged = divergedAt(c, site, acked, batch);
+                if (diverged > 0) {
+                    touch(c, site, acked, now);
+                    return new Outcome(acked, false, 0, diverged);
+                }
                 if (batch.through() <= acked) {
                     // A repeat (the site did not hear our answer): nothing changes but the contact time. The answer
                     // is what we hold, which covers everything the site sent.
@@ -77,6 +89,45 @@ public final class EventIngest {
         } catch (RefusedInTransaction r) {
             throw r.refusal();
         }
+    }
+
+    /**
+     * The first event of the batch at or below {@code acked} that is not the event central holds under its seq, or 0.
+     * A resend is the same event byte for byte (the site keeps its rows as it sent them). Where central holds no
+     * event at a seq it acknowledged, the site coalesced it away or central pruned it, and a resend of it is a
+     * repeat, unless the site says its database was restored from a backup that ended below that seq: then it is
+     * an event central has never seen, written under a number central already passed.
+     */
+    private static long divergedAt(Connection c, String site, long acked, EventBatch batch) throws SQLException {
+        if (batch.events().isEmpty() || batch.events().get(0).seq() > acked) {
+            return 0;
+        }
+        java.util.Map<Long, EventBatch.Event> held = new java.util.HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT seq, at, kind, data FROM site_events WHERE site = ? AND seq BETWEEN ? AND ?")) {
+            ps.setString(1, site);
+            ps.setLong(2, batch.events().get(0).seq());
+            ps.setLong(3, acked);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    held.put(rs.getLong(1), new EventBatch.Event(rs.getLong(1), Sql.instant(rs, "at"), rs.getString(3),
+                            rs.getString(4), null));
+                }
+            }
+        }
+        for (EventBatch.Event e : batch.events()) {
+            if (e.seq() > acked) {
+                break;
+            }
+            EventBatch.Event h = held.get(e.seq());
+            boolean same = h == null
+                    ? batch.restoredThrough() == EventBatch.NOT_RESTORED || e.seq() <= batch.restoredThrough()
+                    : h.kind().equals(e.kind()) && h.data().equals(e.data()) && h.at().equals(e.at());
+            if (!same) {
+                return e.seq();
+            }
+        }
+        return 0;
     }
 
     private static long lockAcked(Connection c, String site) throws SQLException {

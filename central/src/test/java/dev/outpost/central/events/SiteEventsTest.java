@@ -74,6 +74,60 @@ class SiteEventsTest {
         }
     }
 
+    /**
+     * A site restored from a backup numbers its new events from where the backup ended, under seqs central already
+     * holds: central names the first event that is not the one it holds there (stored or, when the site says where
+     * its backup ended, absent) and stores nothing, instead of taking it as a repeat.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.outpost.central.Stores#both")
+    void aRestoredSiteReusingNumbersIsToldWhereItsEventsDiverge(String store, @TempDir Path dir) throws Exception {
+        try (Harness h = Stores.start(store, dir)) {
+            Sites s = Sites.joinByToken(h, "ferry");
+            List<Map<String, Object>> first = List.of(
+                    event(1, "device.enrolled", Map.of("deviceId", DEV, "spiffeId", "spiffe://x/d", "ekHash", "00", "via", "hash")),
+                    state(2, "trusted"), state(3, "failed"));
+            assertThat(s.client().post("/v1/site/events", batch(1, 3, first)).status()).isEqualTo(200);
+            // The same events again: a repeat.
+            SiteClient.Response r = s.client().post("/v1/site/events", batch(1, 3, first));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body().has("divergedAt")).isFalse();
+
+            // Other events under seqs 2 and 4 (2 is held): 409 at 2, nothing stored, the acknowledgement unchanged.
+            r = s.client().post("/v1/site/events", batch(2, 4, List.of(state(2, "revoked"), state(4, "trusted"))));
+            assertThat(r.status()).isEqualTo(409);
+            assertThat(r.errorCode()).isEqualTo("CONFLICT");
+            assertThat(r.body().get("divergedAt").asLong()).isEqualTo(2);
+            assertThat(r.body().get("ackedThrough").asLong()).isEqualTo(3);
+            // Same kind and data at another time is another event too.
+            Map<String, Object> later = state(3, "failed");
+            later.put("at", "2026-12-07T10:00:03Z");
+            r = s.client().post("/v1/site/events", batch(1, 3, List.of(first.get(0), first.get(1), later)));
+            assertThat(r.body().get("divergedAt").asLong()).isEqualTo(3);
+            assertThat(h.count("SELECT COUNT(*) FROM site_events")).isEqualTo(3);
+
+            // Seqs 5 and 6 never arrive (coalesced at the site): acknowledged, not held.
+            assertThat(s.client().post("/v1/site/events", batch(4, 6, List.of(state(4, "trusted")))).status()).isEqualTo(200);
+            Map<String, Object> atFive = state(5, "failed");
+            // Without a word of a restore, an event under an acknowledged seq central never held is a repeat.
+            r = s.client().post("/v1/site/events", batch(5, 5, List.of(atFive)));
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body().get("ackedThrough").asLong()).isEqualTo(6);
+            // A site restored from a backup that ended at 4: its seq 5 is new, central passed that number.
+            Map<String, Object> restored = batch(4, 5, List.of(state(4, "trusted"), atFive));
+            restored.put("restoredThrough", 4);
+            r = s.client().post("/v1/site/events", restored);
+            assertThat(r.status()).isEqualTo(409);
+            assertThat(r.body().get("divergedAt").asLong()).isEqualTo(5);
+            // A backup that ended at 5 held seq 5 before central passed it: a repeat.
+            restored.put("restoredThrough", 5);
+            assertThat(s.client().post("/v1/site/events", restored).status()).isEqualTo(200);
+            restored.put("restoredThrough", -1);
+            assertThat(s.client().post("/v1/site/events", restored).status()).isEqualTo(400);
+            assertThat(h.count("SELECT COUNT(*) FROM site_events")).isEqualTo(4);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.outpost.central.Stores#both")
     void aBatchIsStoredOnceWhateverIsRetried(String store, @TempDir Path dir) throws Exception {

@@ -1,0 +1,6 @@
+-- A database restored from a backup (outpost-appliance restore) numbers its new events from where the backup's
+-- outbox ended, under seqs central may already hold for events written after the backup. restored_through is that
+-- end (NULL: not restored, or settled): the site tells central, which names the first event it holds otherwise, and
+-- the site renumbers from there (docs/upward-link.md "Store and forward"). Cleared once central acknowledges an
+-- event past it or the site renumbered.
+ALTER TABLE outbox_state ADD COLUMN restored_through BIGINT;
