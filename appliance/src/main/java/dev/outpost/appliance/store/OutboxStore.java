@@ -78,19 +78,25 @@ public final class OutboxStore {
         long seq;
         long rows;
         long bytes;
+        boolean onePerKey;
         try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET last_seq = last_seq + 1 WHERE id = 1")) {
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT last_seq, unsent_rows, unsent_bytes FROM outbox_state WHERE id = 1");
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT last_seq, unsent_rows, unsent_bytes, one_per_key FROM outbox_state WHERE id = 1");
                 ResultSet rs = ps.executeQuery()) {
             rs.next();
             seq = rs.getLong(1);
             rows = rs.getLong(2);
             bytes = rs.getLong(3);
+            onePerKey = rs.getBoolean(4);
         }
-        if (coalesceKey != null && (rows + 1 > maxRows || bytes + size > maxBytes)) {
-            coalesce(c, coalesceKey);
+        boolean atBound = rows + 1 > maxRows || bytes + size > maxBytes;
+        if (coalesceKey != null && atBound) {
+            coalesce(c, coalesceKey, onePerKey);
         }
+        // Past the bound every coalescible append leaves one row per key; below it, one may add a second.
+        boolean onePerKeyAfter = coalesceKey == null ? onePerKey : atBound;
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO outbox (seq, created_at, kind, coalesce_key, payload, size) VALUES (?, ?, ?, ?, ?, ?)")) {
             ps.setLong(1, seq);
@@ -102,8 +108,9 @@ public final class OutboxStore {
             ps.executeUpdate();
         }
         try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE outbox_state SET unsent_rows = unsent_rows + 1, unsent_bytes = unsent_bytes + ? WHERE id = 1")) {
+                "UPDATE outbox_state SET unsent_rows = unsent_rows + 1, unsent_bytes = unsent_bytes + ?, one_per_key = ? WHERE id = 1")) {
             ps.setLong(1, size);
+            ps.setBoolean(2, onePerKeyAfter);
             ps.executeUpdate();
         }
         return seq;
@@ -123,10 +130,14 @@ public final class OutboxStore {
     static final String UNSENT_IN_ORDER = "sent_at IS NULL ORDER BY sent_at, seq";
 
     // The new row supersedes unsent rows of its key; while over the bound, every other superseded unsent row goes too.
-    private static void coalesce(Connection c, String key) throws SQLException {
+    // That search reads the whole backlog, so it runs only when a key may hold more than one unsent row (onePerKey
+    // false: rows were appended below the bound since the last search); otherwise the key's own rows are all there is.
+    private static void coalesce(Connection c, String key, boolean onePerKey) throws SQLException {
         long n = 0;
         long freed = 0;
-        try (PreparedStatement sel = c.prepareStatement("SELECT seq, size FROM outbox o WHERE sent_at IS NULL AND coalesce_key IS NOT NULL "
+        try (PreparedStatement sel = c.prepareStatement(onePerKey
+                ? "SELECT seq, size FROM outbox WHERE coalesce_key = ? AND sent_at IS NULL"
+                : "SELECT seq, size FROM outbox o WHERE sent_at IS NULL AND coalesce_key IS NOT NULL "
                 + "AND (coalesce_key = ? OR EXISTS (SELECT 1 FROM outbox n WHERE n.coalesce_key = o.coalesce_key "
                 + "AND n.sent_at IS NULL AND n.seq > o.seq))");
                 PreparedStatement del = c.prepareStatement("DELETE FROM outbox WHERE seq = ?")) {
@@ -312,7 +323,7 @@ public final class OutboxStore {
                 ps.setLong(1, ackedThrough);
                 ps.executeUpdate();
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET acked_through = ?, "
+            try (PreparedStatement ps = c.prepareStatement("UPDATE outbox_state SET acked_through = ?, one_per_key = FALSE, "
                     + "unsent_rows = (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL), "
                     + "unsent_bytes = (SELECT COALESCE(SUM(size), 0) FROM outbox WHERE sent_at IS NULL) WHERE id = 1")) {
                 ps.setLong(1, ackedThrough);
