@@ -52,12 +52,7 @@ class AuditChainCentralSiteTest {
                     "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + central.app().sitePort(),
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri(),
+                    .extraConfig(SiteHarness.upstreamByTpm(central.app().sitePort(), root, gateway,
                             "audit:",
                             "  anchor: tpm",
                             "  anchorInterval: PT1S"))) {

@@ -75,12 +75,7 @@ class CentralLinkSiteTest {
                     .withClock(clock)
                     .caConfig("  mode: nested")
                     .agentBundle(root)
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + central.app.sitePort(),
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri()))) {
+                    .extraConfig(SiteHarness.upstreamByTpm(central.app.sitePort(), root, gateway))) {
                 site.trustSwtpmManufacturer();
                 // Joins (credential activation on the gateway's TPM), gets its CA signed, then serves.
                 site.startAppliance();

@@ -53,12 +53,7 @@ class DirectivesSiteTest {
                     .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(60))
                     .caConfig("  mode: nested")
                     .agentBundle(root)
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + central.app().sitePort(),
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri()))) {
+                    .extraConfig(SiteHarness.upstreamByTpm(central.app().sitePort(), root, gateway))) {
                 site.trustSwtpmManufacturer();
                 site.startAppliance();
                 String socket = site.adminSocket().toString();

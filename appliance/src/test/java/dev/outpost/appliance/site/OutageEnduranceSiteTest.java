@@ -104,12 +104,7 @@ class OutageEnduranceSiteTest {
                     // A 20-day site CA: its rotation point (half its life left) falls on day 10 of the outage.
                     .caConfig("  mode: nested", "  ttl: P20D")
                     .agentBundle(root)
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + port,
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri()))) {
+                    .extraConfig(SiteHarness.upstreamByTpm(port, root, gateway))) {
                 site.trustSwtpmManufacturer();
                 site.startAppliance();
                 String[] ids = new String[3];

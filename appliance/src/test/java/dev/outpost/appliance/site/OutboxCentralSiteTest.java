@@ -60,12 +60,7 @@ class OutboxCentralSiteTest {
                     .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(60))
                     .caConfig("  mode: nested")
                     .agentBundle(root)
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + port,
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri()))) {
+                    .extraConfig(SiteHarness.upstreamByTpm(port, root, gateway))) {
                 site.trustSwtpmManufacturer();
                 site.startAppliance();
                 String id = site.trustWithPolicy(device, dir.resolve("runtime.json"));
@@ -142,12 +137,7 @@ class OutboxCentralSiteTest {
             Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services().ca.roots()));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + port,
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri(),
+                    .extraConfig(SiteHarness.upstreamByTpm(port, root, gateway,
                             // One event per POST: the drain takes long enough to be cut in the middle.
                             "outbox:",
                             "  batchRows: 1"))) {
@@ -205,12 +195,7 @@ class OutboxCentralSiteTest {
             Path root = Files.writeString(dir.resolve("central-root.pem"), pem(central.services().ca.roots()));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
-                    .extraConfig(String.join("\n",
-                            "upstream:",
-                            "  url: https://127.0.0.1:" + port,
-                            "  caFile: " + root,
-                            "  join: tpm",
-                            "  tpm: " + gateway.uri()))) {
+                    .extraConfig(SiteHarness.upstreamByTpm(port, root, gateway))) {
                 site.trustSwtpmManufacturer();
                 site.startAppliance();
                 allow(site, 1, 3);

@@ -157,6 +157,16 @@ final class SiteHarness implements AutoCloseable {
     }
 
     /** Whole top-level sections appended to the configuration, e.g. {@code upstream:}. */
+    /** The {@code upstream:} block of a site that joins central at {@code port} by its gateway's TPM; more lines after it. */
+    static String upstreamByTpm(int port, Path centralRoot, dev.outpost.testkit.Swtpm gateway, String... more) {
+        StringBuilder b = new StringBuilder(String.join("\n", "upstream:", "  url: https://127.0.0.1:" + port,
+                "  caFile: " + centralRoot, "  join: tpm", "  tpm: " + gateway.uri()));
+        for (String line : more) {
+            b.append('\n').append(line);
+        }
+        return b.toString();
+    }
+
     SiteHarness extraConfig(String yaml) {
         this.extraConfig = yaml;
         return this;
