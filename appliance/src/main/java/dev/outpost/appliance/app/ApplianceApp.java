@@ -65,7 +65,6 @@ import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.SiteBundle;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
-import dev.outpost.appliance.store.Retention;
 import dev.outpost.appliance.store.SiteBackup;
 import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
@@ -90,14 +89,8 @@ import dev.outpost.tpm.trust.ManufacturerCas;
  */
 public final class ApplianceApp {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceApp.class);
-    private static final Duration ALLOW_DIR_SYNC = Duration.ofSeconds(30);
     // A log slice per evidence message: with base64 and JSON it stays well inside the 64 KiB message limit.
     private static final int EVIDENCE_CHUNK = 32 * 1024;
-    // H2 housekeeping (see Database.compactStep): at most 16 MiB rewritten every 10 s keeps the file's chunks at
-    // least half full without a noticeable pause.
-    private static final Duration COMPACT_EVERY = Duration.ofSeconds(10);
-    private static final int COMPACT_FILL_RATE = 50;
-    private static final int COMPACT_WRITE_BYTES = 16 << 20;
     // Rotation decides by the injected clock; a minute of wall time between looks is nothing against a CA lifetime.
     private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
     // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
@@ -191,7 +184,7 @@ public final class ApplianceApp {
             // CA already on disk.
             rotation.tick();
             siteDir.markRunning(config.trustDomain(), config.site(), ca.certificate(), clock.instant());
-            syncAllowDir(allowList, config.enrollment().allowListDir());
+            SiteTimers.syncAllowDir(allowList, config.enrollment().allowListDir());
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
             ApplianceConfig.Attestation at = config.attestation();
@@ -397,28 +390,8 @@ public final class ApplianceApp {
                 vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
             }
             RotationMetrics.bind(registry, rotation);
-            vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
-                syncAllowDir(allowList, config.enrollment().allowListDir());
-                return known.refresh();
-            }, false));
-            long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
-            vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
-            vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(() -> attestation.flush()
-                    + audit.flushRefusals(clock.instant()), false));
-            // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
-            // another device asks for a challenge.
-            vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),
-                    t -> attestation.purgeExpiredChallenges());
-            vertx.setPeriodic(COMPACT_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
-                int fill = db.compactStep(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
-                LOG.debug("H2 chunks {} % full after compaction", fill);
-                return fill;
-            }, false));
+            SiteTimers.schedule(vertx, config, clock, db, allowList, known, attestation, audit);
             metrics.start(vertx);
-            ApplianceConfig.Retention kept = config.retention();
-            Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
-                    kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
-            vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
             if (config.audit().tpm()) {
                 // the chain heads into the gateway's TPM on a worker, never on the event loop (docs/operations.md)
                 app.auditAnchor = new dev.outpost.appliance.audit.TpmAnchor(db, config.upstream().tpm(),
@@ -492,16 +465,6 @@ public final class ApplianceApp {
      */
     private static long bufferedEvidenceBudget(long perDevice) {
         return Math.max(perDevice, Runtime.getRuntime().maxMemory() / 4);
-    }
-
-    private static void syncAllowDir(AllowListStore allowList, Path dir) {
-        if (dir != null && Files.isDirectory(dir)) {
-            try {
-                allowList.syncDirectory(dir);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("allow-list directory {}: {}", dir, e.getMessage());
-            }
-        }
     }
 
     private static void privateDir(Path dir) throws IOException {

@@ -1,0 +1,73 @@
+package dev.outpost.appliance.app;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.outpost.appliance.attest.AttestationService;
+import dev.outpost.appliance.config.ApplianceConfig;
+import dev.outpost.appliance.enroll.KnownDeviceIds;
+import dev.outpost.appliance.store.AllowListStore;
+import dev.outpost.appliance.store.AuditLog;
+import dev.outpost.appliance.store.Database;
+import dev.outpost.appliance.store.Retention;
+import io.vertx.core.Vertx;
+
+/**
+ * The site's periodic housekeeping, each on a worker (JDBC, files): the allow-list directory, stale devices, the
+ * batched attestation and refusal writes, abandoned evidence, H2 compaction and retention.
+ */
+final class SiteTimers {
+    private static final Logger LOG = LoggerFactory.getLogger(SiteTimers.class);
+    private static final Duration ALLOW_DIR_SYNC = Duration.ofSeconds(30);
+    // H2 housekeeping (see Database.compactStep): at most 16 MiB rewritten every 10 s keeps the file's chunks at
+    // least half full without a noticeable pause.
+    private static final Duration COMPACT_EVERY = Duration.ofSeconds(10);
+    private static final int COMPACT_FILL_RATE = 50;
+    private static final int COMPACT_WRITE_BYTES = 16 << 20;
+
+    private SiteTimers() {
+    }
+
+    static void schedule(Vertx vertx, ApplianceConfig config, Clock clock, Database db, AllowListStore allowList,
+            KnownDeviceIds known, AttestationService attestation, AuditLog audit) {
+        ApplianceConfig.Attestation at = config.attestation();
+        vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
+            syncAllowDir(allowList, config.enrollment().allowListDir());
+            return known.refresh();
+        }, false));
+        long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
+        vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
+        vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(() -> attestation.flush()
+                + audit.flushRefusals(clock.instant()), false));
+        // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
+        // another device asks for a challenge.
+        vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),
+                t -> attestation.purgeExpiredChallenges());
+        vertx.setPeriodic(COMPACT_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+            int fill = db.compactStep(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
+            LOG.debug("H2 chunks {} % full after compaction", fill);
+            return fill;
+        }, false));
+        ApplianceConfig.Retention kept = config.retention();
+        Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
+                kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
+        vertx.setPeriodic(kept.every().toMillis(), t -> vertx.executeBlocking(retention::run, false));
+    }
+
+    /** Mirrors the allow-list directory into the store; a directory that cannot be read is logged and kept as it was. */
+    static void syncAllowDir(AllowListStore allowList, Path dir) {
+        if (dir != null && Files.isDirectory(dir)) {
+            try {
+                allowList.syncDirectory(dir);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("allow-list directory {}: {}", dir, e.getMessage());
+            }
+        }
+    }
+}
