@@ -63,6 +63,7 @@ public final class AdminApi {
     private final Clock clock;
     private final String site;
     private Callable<java.nio.file.Path> backup;
+    private volatile Callable<Object> auditVerify;
     private volatile java.util.function.Supplier<Map<String, Object>> outbox;
     private volatile CaRotation rotation;
     private volatile String caMode = "standalone";
@@ -113,6 +114,14 @@ public final class AdminApi {
                 throw new BadRequest("device must be a device id (64 lowercase hex characters), got " + show(device));
             }
             return device == null ? audit.recent(limit) : audit.forDevice(device, limit);
+        }));
+        // The audit trail verified while the appliance runs (the database admits one process: the CLI asks us).
+        r.get("/v1/audit/verify").handler(ctx -> reply(ctx, () -> {
+            Callable<Object> v = auditVerify;
+            if (v == null) {
+                throw new NotFound("this appliance offers no audit verification");
+            }
+            return v.call();
         }));
         r.get("/v1/ca").handler(ctx -> reply(ctx, this::caView));
         r.post("/v1/ca/csr").handler(ctx -> reply(ctx, () -> {
@@ -274,6 +283,12 @@ public final class AdminApi {
      * Serves POST /v1/backup: {@code archive} writes a site archive (database and CA) to a file of its own, which
      * is streamed back and deleted once sent. Streamed, not held: the database may be far larger than the heap.
      */
+    /** {@code GET /v1/audit/verify}: the report of {@code audit verify}, made by the running appliance. */
+    public AdminApi withAuditVerify(Callable<Object> verify) {
+        this.auditVerify = verify;
+        return this;
+    }
+
     public AdminApi withBackup(Callable<java.nio.file.Path> archive) {
         this.backup = archive;
         return this;

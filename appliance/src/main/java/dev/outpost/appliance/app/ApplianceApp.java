@@ -109,7 +109,7 @@ public final class ApplianceApp {
     private BundleFollower bundleFollower;
     private DirectiveFollower directiveFollower;
     private OutboxService outbox;
-    private dev.outpost.appliance.audit.TpmAnchor auditAnchor;
+    private volatile dev.outpost.appliance.audit.TpmAnchor auditAnchor;
     private BundleEndpointServer bundleEndpoint;
     private SiteCa ca;
     private BundleStore bundles;
@@ -288,6 +288,7 @@ public final class ApplianceApp {
                     audit, clock);
             backup.removeLeftovers();
             api.withBackup(backup::archive);
+            api.withAuditVerify(() -> app.verifyAudit().toMap());
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             onBundleChange.set(() -> {
                 String pem = TrustBundle.of(ca).pem();
@@ -547,6 +548,19 @@ public final class ApplianceApp {
         } catch (RuntimeException e) {
             LOG.error("audit anchor failed: {}", e.getMessage());
         }
+    }
+
+    /** The site's database, for in-process tests that must reach it while the appliance holds it. */
+    public Database database() {
+        return db;
+    }
+
+    // With a TPM anchor: against the index's value now, under the anchor's lock (TpmAnchor.verifyNow).
+    dev.outpost.appliance.audit.AuditVerifier.Report verifyAudit() throws IOException {
+        Path akFile = config.upstreamDir().resolve("ak.pub");
+        byte[] ak = Files.exists(akFile) ? Files.readAllBytes(akFile) : null;
+        dev.outpost.appliance.audit.TpmAnchor anchor = auditAnchor;
+        return anchor != null ? anchor.verifyNow(ak) : dev.outpost.appliance.audit.AuditVerifier.verify(db, false, null, ak);
     }
 
     /** Stops listeners, then the store. Safe to call twice. */

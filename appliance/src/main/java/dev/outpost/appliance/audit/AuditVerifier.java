@@ -36,6 +36,18 @@ public final class AuditVerifier {
         public boolean ok() {
             return problems.isEmpty();
         }
+
+        /** The report as {@code audit verify --json} prints it and the admin API answers it. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("ok", ok());
+            m.put("chains", chains);
+            m.put("unchained", unchained);
+            m.put("checkpoints", checkpoints);
+            m.put("problems", problems);
+            m.put("notes", notes);
+            return m;
+        }
     }
 
     /**

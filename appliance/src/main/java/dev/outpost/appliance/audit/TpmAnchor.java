@@ -52,6 +52,16 @@ public final class TpmAnchor {
         this.clock = clock;
     }
 
+    /**
+     * Verifies the trail as {@code audit verify} does, against the index's value now, while this appliance runs: under
+     * the anchor's lock, so no checkpoint is half made between reading the TPM and reading the database.
+     */
+    public synchronized AuditVerifier.Report verifyNow(byte[] gatewayAkPublic) throws IOException {
+        int index = db.inTransaction(CheckpointStore::last).map(Checkpoint::nvIndex).orElse(nvIndex);
+        byte[] value = currentValue(tpmUri, index).orElse(null);
+        return AuditVerifier.verify(db, true, value, gatewayAkPublic);
+    }
+
     /** Anchors the heads if they moved since the last checkpoint; returns the new checkpoint, or empty. */
     public synchronized Optional<Checkpoint> anchor() {
         Object[] read = db.inTransaction(c -> new Object[] {AuditChainRows.state(c, false), AuditChainRows.state(c, true),
