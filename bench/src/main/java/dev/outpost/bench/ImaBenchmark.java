@@ -28,6 +28,7 @@ import dev.outpost.ima.list.ImaLimits;
 import dev.outpost.ima.list.ImaListWriter;
 import dev.outpost.ima.policy.ImaSettings;
 import dev.outpost.ima.policy.RuntimePolicy;
+import dev.outpost.ima.policy.PolicyLoader;
 import dev.outpost.ima.policy.RuntimePolicyJson;
 import dev.outpost.ima.replay.PcrReplay;
 import dev.outpost.ima.replay.ReplayVariant;
@@ -77,7 +78,7 @@ public class ImaBenchmark {
         RuntimePolicy p = new RuntimePolicy(1, 3, null, 0, digests, List.of("/tmp/.*", "/var/log/", "^/proc/"),
                 Map.of(), ImaSettings.DEFAULT, Map.of(), "");
         policyJson = new RuntimePolicyJson().write(p);
-        verifier = new IncrementalImaVerifier(new CompiledPolicy(p));
+        verifier = new IncrementalImaVerifier(CompiledPolicy.load(PolicyLoader.unsigned(), policyJson));
         ImaVerificationResult r = verify();
         if (!r.passed() || r.entriesMatched() != ENTRIES) {
             throw new IllegalStateException("benchmark list does not verify: " + r.failures());
@@ -109,6 +110,7 @@ public class ImaBenchmark {
     /** Reads, validates and compiles the 100,000-path policy: score is loads per second. */
     @Benchmark
     public CompiledPolicy loadPolicy100k() {
-        return new CompiledPolicy(new RuntimePolicyJson().read(policyJson));
+        // The appliance's path (PolicyCache, verify ima): compiled from the JSON tokens, no model in between.
+        return CompiledPolicy.load(PolicyLoader.unsigned(), policyJson);
     }
 }

@@ -173,7 +173,7 @@ public final class ImaSideBySide {
         lists.addAll(tampered);
         byte[] policyBytes = Files.readAllBytes(policyFile);
         long t0 = System.nanoTime();
-        CompiledPolicy policy = new CompiledPolicy(PolicyLoader.unsigned().load(policyBytes));
+        CompiledPolicy policy = CompiledPolicy.load(PolicyLoader.unsigned(), policyBytes);
         double coldLoadMs = (System.nanoTime() - t0) / 1e6;
         List<byte[]> data = new ArrayList<>();
         List<QuotedPcr> quotes = new ArrayList<>();
@@ -243,7 +243,7 @@ public final class ImaSideBySide {
         long warm = Long.MAX_VALUE;
         for (int i = 0; i < 5; i++) {
             t0 = System.nanoTime();
-            new CompiledPolicy(PolicyLoader.unsigned().load(policyBytes));
+            CompiledPolicy.load(PolicyLoader.unsigned(), policyBytes);
             warm = Math.min(warm, System.nanoTime() - t0);
         }
         System.out.printf(Locale.ROOT,

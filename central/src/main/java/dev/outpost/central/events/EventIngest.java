@@ -102,12 +102,15 @@ public final class EventIngest {
         if (batch.events().isEmpty() || batch.events().get(0).seq() > acked) {
             return 0;
         }
+        // By the batch's own seqs (at most 500), never a range: a batch may span millions of seqs with holes.
+        java.util.List<Long> resent = batch.events().stream().map(EventBatch.Event::seq).filter(s -> s <= acked).toList();
         java.util.Map<Long, EventBatch.Event> held = new java.util.HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT seq, at, kind, data FROM site_events WHERE site = ? AND seq BETWEEN ? AND ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT seq, at, kind, data FROM site_events WHERE site = ? AND seq IN ("
+                + String.join(", ", java.util.Collections.nCopies(resent.size(), "?")) + ")")) {
             ps.setString(1, site);
-            ps.setLong(2, batch.events().get(0).seq());
-            ps.setLong(3, acked);
+            for (int i = 0; i < resent.size(); i++) {
+                ps.setLong(i + 2, resent.get(i));
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     held.put(rs.getLong(1), new EventBatch.Event(rs.getLong(1), Sql.instant(rs, "at"), rs.getString(3),
