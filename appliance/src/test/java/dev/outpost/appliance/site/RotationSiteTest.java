@@ -84,9 +84,18 @@ class RotationSiteTest {
             await("the device holds both roots", Duration.ofSeconds(60), () -> bundleSize(config) == 2 && nodeSvid(config));
             NodeIdentity beforeSwitch = SiteHarness.identity(config);
             assertThat(signedBy(beforeSwitch.leaf(), first)).isTrue();
-            Path old = dir.resolve("old");
-            copyState(config.stateDir(), old);
             AgentConfig oldConfig = site.agentConfig(swtpm, "old", "rsa2048", "rsa", dir.resolve("securityfs"));
+            // The running agent may be renewing while we copy (its key and certificate are replaced one after the
+            // other): copy again until the copy is one consistent identity of the first CA.
+            await("a consistent copy of the agent's identity", Duration.ofSeconds(30), () -> {
+                try {
+                    copyState(config.stateDir(), oldConfig.stateDir());
+                    NodeIdentity copied = SiteHarness.identity(oldConfig);
+                    return copied != null && signedBy(copied.leaf(), first);
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
 
             moved.advance(Duration.between(clock.instant(), rotation.activateAt()).plusSeconds(1));
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.NONE);
@@ -182,6 +191,13 @@ class RotationSiteTest {
 
     private static void copyState(Path from, Path to) throws java.io.IOException {
         Files.createDirectories(to);
+        try (var stale = Files.list(to)) {
+            for (Path f : stale.toList()) {
+                if (Files.isRegularFile(f)) {
+                    Files.delete(f);
+                }
+            }
+        }
         try (var files = Files.list(from)) {
             for (Path f : files.toList()) {
                 if (Files.isRegularFile(f)) {
