@@ -272,17 +272,16 @@ public final class AttestationService {
                 state == DeviceState.TRUSTED ? now : base.lastPassedAt());
         boolean routine = state == DeviceState.TRUSTED && d.state() == DeviceState.TRUSTED;
         boolean stored = true;
+        String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
         if (routine) {
             attestations.recordRoutinePass(rec);
         } else {
-            stored = attestations.recordVerdict(rec, state, now);
-        }
-        String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
-        // Every refusal is audited; a pass only when it changes the device's state: a site of thousands of devices
-        // attesting every minute would otherwise write millions of identical rows a day.
-        if (!routine) {
-            audit.record(AuditEvent.of(now, d.deviceId(), "attest", state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
-                    : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO, summary, null));
+            // Every refusal is audited; a pass only when it changes the device's state: a site of thousands of devices
+            // attesting every minute would otherwise write millions of identical rows a day.
+            stored = attestations.recordVerdict(rec, state, now, audit, AuditEvent.of(now, d.deviceId(), "attest",
+                    state == DeviceState.TRUSTED ? AuditEvent.Decision.ALLOW
+                            : state == DeviceState.FAILED ? AuditEvent.Decision.DENY : AuditEvent.Decision.INFO,
+                    summary, null));
         }
         if (state == DeviceState.FAILED) {
             quarantine.hold(d.deviceId());

@@ -69,29 +69,47 @@ public final class AttestationStore {
      * failed and this verdict is not a failure.
      */
     public boolean recordVerdict(AttestationRecord r, DeviceState state, Instant at) {
+        return recordVerdict(r, state, at, null, null);
+    }
+
+    /**
+     * The verdict with its audit record in one transaction: a state change is never seen, nor kept after a crash,
+     * without the record that says why. The record is written whether or not the verdict is stored (every refusal
+     * is audited; a verdict on a device revoked meanwhile is not stored).
+     */
+    public boolean recordVerdict(AttestationRecord r, DeviceState state, Instant at, AuditLog audit, AuditEvent event) {
         synchronized (writes) {
             unflushed.remove(r.deviceId());
             return db.inTransaction(c -> {
-                DeviceState previous = DeviceStore.lockedState(c, r.deviceId());
-                // A failed device leaves failed only by an operator's clear, never by a verdict (even a passing one).
-                try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE "
-                        + "device_id = ? AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
-                    ps.setString(1, state.dbValue());
-                    Sql.setInstant(ps, 2, at);
-                    ps.setString(3, r.deviceId());
-                    ps.setString(4, state.dbValue());
-                    if (ps.executeUpdate() != 1) {
-                        return false;
-                    }
+                boolean stored = storeVerdict(c, r, state, at);
+                if (audit != null) {
+                    audit.record(c, event);
                 }
-                try (PreparedStatement ps = c.prepareStatement(MERGE)) {
-                    bind(ps, r);
-                    ps.executeUpdate();
-                }
-                DeviceStore.stateChanged(db, c, r.deviceId(), state, previous, reasonsOf(r), at);
-                return true;
+                return stored;
             });
         }
+    }
+
+    private boolean storeVerdict(Connection c, AttestationRecord r, DeviceState state, Instant at)
+            throws SQLException {
+        DeviceState previous = DeviceStore.lockedState(c, r.deviceId());
+        // A failed device leaves failed only by an operator's clear, never by a verdict (even a passing one).
+        try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = ?, updated_at = ? WHERE "
+                + "device_id = ? AND state <> 'revoked' AND (state <> 'failed' OR ? = 'failed')")) {
+            ps.setString(1, state.dbValue());
+            Sql.setInstant(ps, 2, at);
+            ps.setString(3, r.deviceId());
+            ps.setString(4, state.dbValue());
+            if (ps.executeUpdate() != 1) {
+                return false;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(MERGE)) {
+            bind(ps, r);
+            ps.executeUpdate();
+        }
+        DeviceStore.stateChanged(db, c, r.deviceId(), state, previous, reasonsOf(r), at);
+        return true;
     }
 
     /**

@@ -75,6 +75,28 @@ class AttestationStoreTest {
         assertThat(store.get(id(1)).tpmClock()).isEqualTo(30);
     }
 
+    /** The verdict and the record that says why commit together; a verdict a revocation overtook is still audited. */
+    @Test
+    void aVerdictIsWrittenWithItsAuditRecordAndARefusedOneIsStillAudited() {
+        AuditLog audit = new AuditLog(db);
+        AttestationRecord failed = new AttestationRecord(id(1), 1L, 0L, 30L, null, false, "rt", null, "failed",
+                "ima.unknown", T0.plusSeconds(1), T0);
+        assertThat(store.recordVerdict(failed, DeviceState.FAILED, T0.plusSeconds(1), audit,
+                AuditEvent.of(T0.plusSeconds(1), id(1), "attest", AuditEvent.Decision.DENY, "ima.unknown", null))).isTrue();
+        assertThat(devices.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.FAILED);
+        assertThat(audit.forDevice(id(1), 10)).singleElement().satisfies(e -> {
+            assertThat(e.action()).isEqualTo("attest");
+            assertThat(e.reason()).isEqualTo("ima.unknown");
+        });
+
+        assertThat(devices.revoke(id(2), "stolen", T0)).isTrue();
+        assertThat(store.recordVerdict(pass(2, 10, T0.plusSeconds(2)), DeviceState.TRUSTED, T0.plusSeconds(2), audit,
+                AuditEvent.of(T0.plusSeconds(2), id(2), "attest", AuditEvent.Decision.ALLOW, "attestation passed", null)))
+                .as("a revoked device is not made trusted by a verdict").isFalse();
+        assertThat(devices.find(id(2)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
+        assertThat(audit.forDevice(id(2), 10)).anySatisfy(e -> assertThat(e.reason()).isEqualTo("attestation passed"));
+    }
+
     @Test
     void theStaleSweepCountsPassesNotYetWritten() {
         store.recordVerdict(pass(1, 10, T0), DeviceState.TRUSTED, T0);
