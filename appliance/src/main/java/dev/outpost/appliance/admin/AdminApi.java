@@ -362,11 +362,12 @@ public final class AdminApi {
 
     private Object revoke(String id, String reason) {
         DeviceRecord d = devices.find(id).orElseThrow(() -> new NotFound("no device " + id));
-        if (!devices.revoke(id, reason, clock.instant())) {
+        Instant now = clock.instant();
+        if (!devices.revoke(id, reason, now, audit, AuditEvent.of(now, id, "revoke", AuditEvent.Decision.DENY, reason,
+                "operator"))) {
             throw new ApiError(409, "device " + id + " is already revoked" + (d.revokedAt() == null ? ""
                     : " (since " + d.revokedAt() + ": " + d.revokeReason() + ")"));
         }
-        audit.record(AuditEvent.of(clock.instant(), id, "revoke", AuditEvent.Decision.DENY, reason, "operator"));
         onRevoke.accept(id);
         return Map.of("revoked", id, "reason", reason);
     }

@@ -309,9 +309,9 @@ public final class AttestationService {
         Instant now = clock.instant();
         List<String> stale = new ArrayList<>();
         for (String id : attestations.trustedNotPassedSince(now.minus(settings.freshness()))) {
-            if (devices.setState(id, DeviceState.STALE, now, List.of("no passing attestation within " + settings.freshness()))) {
-                audit.record(AuditEvent.of(now, id, "stale", AuditEvent.Decision.DENY,
-                        "no passing attestation within " + settings.freshness(), null));
+            String why = "no passing attestation within " + settings.freshness();
+            if (devices.setState(id, DeviceState.STALE, now, List.of(why), audit,
+                    AuditEvent.of(now, id, "stale", AuditEvent.Decision.DENY, why, null))) {
                 revocations.revoke(id, "stale: no passing attestation within " + settings.freshness());
                 stale.add(id);
             }

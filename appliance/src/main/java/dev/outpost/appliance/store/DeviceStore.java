@@ -129,6 +129,20 @@ public final class DeviceStore {
         return db.inTransaction(c -> revoke(c, id, reason, at));
     }
 
+    /** {@link #revoke(String, String, Instant)} with the audit record that says who and why, in one transaction. */
+    public boolean revoke(String id, String reason, Instant at, AuditLog audit, AuditEvent event) {
+        if (reason == null || reason.isBlank()) {
+            throw new IllegalArgumentException("a revocation needs a reason");
+        }
+        return db.inTransaction(c -> {
+            if (!revoke(c, id, reason, at)) {
+                return false;
+            }
+            audit.record(c, event);
+            return true;
+        });
+    }
+
     /**
      * {@link #revoke(String, String, Instant)} inside the caller's transaction (a directive and its version); the
      * outbox row for central is written in it too.
@@ -162,6 +176,15 @@ public final class DeviceStore {
 
     /** As {@link #setState(String, DeviceState, Instant)}, with the reasons central is told of the transition. */
     public boolean setState(String id, DeviceState state, Instant at, List<String> reasons) {
+        return setState(id, state, at, reasons, null, null);
+    }
+
+    /**
+     * As {@link #setState(String, DeviceState, Instant, List)}, with the audit record of the change in the same
+     * transaction (written only when the state changed): no change is seen, nor kept after a crash, without it.
+     */
+    public boolean setState(String id, DeviceState state, Instant at, List<String> reasons, AuditLog audit,
+            AuditEvent event) {
         if (state == DeviceState.REVOKED) {
             throw new IllegalArgumentException("use revoke(), which records why");
         }
@@ -178,6 +201,9 @@ public final class DeviceStore {
                 }
             }
             stateChanged(db, c, id, state, previous, reasons, at);
+            if (audit != null) {
+                audit.record(c, event);
+            }
             return true;
         });
     }

@@ -32,6 +32,24 @@ class DeviceStoreTest {
         db.close();
     }
 
+    /** A revocation or a state change commits with its audit record, and only a change is recorded. */
+    @Test
+    void aStateChangeAndARevocationCarryTheirAuditRecord() {
+        AuditLog audit = new AuditLog(db);
+        store.upsertEnrolled(device(1));
+        assertThat(store.setState(id(1), DeviceState.STALE, T0, java.util.List.of("late"), audit,
+                AuditEvent.of(T0, id(1), "stale", AuditEvent.Decision.DENY, "late", null))).isTrue();
+        assertThat(store.revoke(id(1), "stolen", T0.plusSeconds(1), audit,
+                AuditEvent.of(T0.plusSeconds(1), id(1), "revoke", AuditEvent.Decision.DENY, "stolen", "operator"))).isTrue();
+        // No change, no record: already revoked, and a revoked device takes no other state.
+        assertThat(store.revoke(id(1), "again", T0.plusSeconds(2), audit,
+                AuditEvent.of(T0.plusSeconds(2), id(1), "revoke", AuditEvent.Decision.DENY, "again", "operator"))).isFalse();
+        assertThat(store.setState(id(1), DeviceState.STALE, T0.plusSeconds(3), java.util.List.of("late"), audit,
+                AuditEvent.of(T0.plusSeconds(3), id(1), "stale", AuditEvent.Decision.DENY, "late again", null))).isFalse();
+        assertThat(audit.forDevice(id(1), 10)).extracting(AuditEvent::reason).containsExactly("stolen", "late");
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
+    }
+
     @Test
     void upsertFindListRoundTrip() {
         store.upsertEnrolled(device(2));
