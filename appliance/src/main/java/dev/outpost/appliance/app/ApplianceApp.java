@@ -557,8 +557,7 @@ public final class ApplianceApp {
 
     // With a TPM anchor: against the index's value now, under the anchor's lock (TpmAnchor.verifyNow).
     dev.outpost.appliance.audit.AuditVerifier.Report verifyAudit() throws IOException {
-        Path akFile = config.upstreamDir().resolve("ak.pub");
-        byte[] ak = Files.exists(akFile) ? Files.readAllBytes(akFile) : null;
+        byte[] ak = dev.outpost.appliance.audit.AuditVerifier.gatewayAk(config.upstreamDir());
         dev.outpost.appliance.audit.TpmAnchor anchor = auditAnchor;
         return anchor != null ? anchor.verifyNow(ak) : dev.outpost.appliance.audit.AuditVerifier.verify(db, false, null, ak);
     }

@@ -50,6 +50,12 @@ public final class AuditVerifier {
         }
     }
 
+    /** The gateway's AK as the TPM join kept it ({@code upstream/ak.pub}, TPM2B_PUBLIC), or null before any join. */
+    public static byte[] gatewayAk(java.nio.file.Path upstreamDir) throws java.io.IOException {
+        java.nio.file.Path f = upstreamDir.resolve("ak.pub");
+        return java.nio.file.Files.exists(f) ? java.nio.file.Files.readAllBytes(f) : null;
+    }
+
     /**
      * @param tpmValue        the TPM index's value now, when verify could read it; null when not checked
      * @param tpmChecked      whether {@code tpmValue} was read (an unwritten index reads as null)

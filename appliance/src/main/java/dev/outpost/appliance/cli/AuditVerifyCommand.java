@@ -89,9 +89,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
                 int index = last.map(Checkpoint::nvIndex).orElse(c.audit().nvIndex());
                 value = TpmAnchor.currentValue(uri, index).orElse(null);
             }
-            Path akFile = c.upstreamDir().resolve("ak.pub");
-            byte[] ak = Files.exists(akFile) ? Files.readAllBytes(akFile) : null;
-            return AuditVerifier.verify(db, uri != null, value, ak);
+            return AuditVerifier.verify(db, uri != null, value, AuditVerifier.gatewayAk(c.upstreamDir()));
         }
     }
 

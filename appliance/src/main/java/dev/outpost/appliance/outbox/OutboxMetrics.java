@@ -18,7 +18,7 @@ public final class OutboxMetrics {
     private final OutboxStore outbox;
     private final Clock clock;
     private final AtomicReference<OutboxStore.Backlog> last = new AtomicReference<>(
-            new OutboxStore.Backlog(0, 0, null, 0, 0, 0));
+            new OutboxStore.Backlog(0, 0, null, 0, 0, 0, -1));
 
     public OutboxMetrics(OutboxStore outbox, Clock clock) {
         this.outbox = outbox;

@@ -74,9 +74,10 @@ public final class OutboxSender {
             if (rows.isEmpty()) {
                 break;
             }
-            long from = outbox.backlog().ackedThrough() + 1;
+            OutboxStore.Backlog state = outbox.backlog();
+            long from = state.ackedThrough() + 1;
             try {
-                Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows, outbox.restoredThrough()));
+                Reply r = link.post(EventsExchange.batch(Math.min(from, rows.get(0).seq()), rows, state.restoredThrough()));
                 EventsExchange.Answer a = EventsExchange.answer(r.status(), r.body());
                 marked += settle(a, rows);
                 currentRows = Math.min(batchRows, currentRows * 2);

@@ -36,7 +36,9 @@ public final class OutboxStore {
     public record Row(long seq, Instant createdAt, String kind, String payload, int size) {
     }
 
-    public record Backlog(long rows, long bytes, Instant oldestAt, long coalesced, long lastSeq, long ackedThrough) {
+    /** @param restoredThrough where the backup this database was restored from ended, until settled; -1 if none */
+    public record Backlog(long rows, long bytes, Instant oldestAt, long coalesced, long lastSeq, long ackedThrough,
+            long restoredThrough) {
     }
 
     private volatile long maxRows = 100_000;
@@ -263,18 +265,6 @@ public final class OutboxStore {
         });
     }
 
-    /** Where the backup this database was restored from ended, until central's answers settled it; -1 if none. */
-    public long restoredThrough() {
-        return db.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT restored_through FROM outbox_state WHERE id = 1");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                long v = rs.getLong(1);
-                return rs.wasNull() ? -1L : v;
-            }
-        });
-    }
-
     /**
      * Central holds other events than ours under seqs from {@code firstNew} through {@code ackedThrough} (this
      * database was restored and reused them): our rows from {@code firstNew} on take new seqs after
@@ -353,10 +343,12 @@ public final class OutboxStore {
                 }
             }
             try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT unsent_rows, unsent_bytes, coalesced, last_seq, acked_through FROM outbox_state WHERE id = 1");
+                    "SELECT unsent_rows, unsent_bytes, coalesced, last_seq, acked_through, COALESCE(restored_through, -1) "
+                    + "FROM outbox_state WHERE id = 1");
                     ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new Backlog(rs.getLong(1), rs.getLong(2), oldest, rs.getLong(3), rs.getLong(4), rs.getLong(5));
+                return new Backlog(rs.getLong(1), rs.getLong(2), oldest, rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                        rs.getLong(6));
             }
         });
     }

@@ -230,18 +230,18 @@ class OutboxStoreTest {
                 o.appendAlone("audit", T0.plusSeconds(i), null, Map.of("id", i));
             }
             o.markSent(2, T0.plusSeconds(10));
-            assertThat(o.restoredThrough()).isEqualTo(-1);
+            assertThat(o.backlog().restoredThrough()).isEqualTo(-1);
             OutboxStore.markRestored(db);
-            assertThat(o.restoredThrough()).isEqualTo(5);
+            assertThat(o.backlog().restoredThrough()).isEqualTo(5);
             o.markSent(5, T0.plusSeconds(11));
-            assertThat(o.restoredThrough()).as("nothing past the backup's end acknowledged yet").isEqualTo(5);
+            assertThat(o.backlog().restoredThrough()).as("nothing past the backup's end acknowledged yet").isEqualTo(5);
             for (int i = 6; i <= 8; i++) {
                 o.appendAlone("audit", T0.plusSeconds(i), null, Map.of("id", i));
             }
 
             // Central holds other events under 6..20.
             assertThat(o.rebase(6, 20, T0.plusSeconds(12))).isEqualTo(3);
-            assertThat(o.restoredThrough()).isEqualTo(-1);
+            assertThat(o.backlog().restoredThrough()).isEqualTo(-1);
             List<OutboxStore.Row> unsent = o.unsent(100, Long.MAX_VALUE);
             assertThat(unsent).extracting(OutboxStore.Row::seq).containsExactly(21L, 22L, 23L);
             assertThat(unsent).extracting(r -> {
@@ -266,10 +266,10 @@ class OutboxStoreTest {
             assertThat(o.appendAlone("audit", T0.plusSeconds(41), null, Map.of("id", 10))).isEqualTo(41);
             OutboxStore.markRestored(db);
             assertThat(o.markSent(41, T0.plusSeconds(42))).isEqualTo(1);
-            assertThat(o.restoredThrough()).as("an acknowledgement at the backup's end settles nothing").isEqualTo(41);
+            assertThat(o.backlog().restoredThrough()).as("an acknowledgement at the backup's end settles nothing").isEqualTo(41);
             o.appendAlone("audit", T0.plusSeconds(43), null, Map.of("id", 11));
             o.markSent(42, T0.plusSeconds(44));
-            assertThat(o.restoredThrough()).isEqualTo(-1);
+            assertThat(o.backlog().restoredThrough()).isEqualTo(-1);
             assertThatThrownBy(() -> o.rebase(5, 4, T0)).isInstanceOf(IllegalArgumentException.class);
         }
     }
