@@ -355,8 +355,6 @@ public final class AdminApi {
         if (!attestation.clear(id)) {
             throw new BadRequest("a revoked device stays revoked: clearing is for failed devices");
         }
-        audit.record(AuditEvent.of(clock.instant(), id, "clear", AuditEvent.Decision.INFO,
-                "cleared by operator: full re-attestation required", "operator"));
         return Map.of("cleared", id, "state", "pending");
     }
 

@@ -359,7 +359,9 @@ public final class AttestationService {
      * pass a full attestation (whole IMA list, boot log). False when there is no such device or it is revoked.
      */
     public boolean clear(String deviceId) {
-        if (!devices.clear(deviceId, clock.instant())) {
+        Instant now = clock.instant();
+        if (!devices.clear(deviceId, now, audit, AuditEvent.of(now, deviceId, "clear", AuditEvent.Decision.INFO,
+                "cleared by operator: full re-attestation required", "operator"))) {
             return false;
         }
         attestations.reset(deviceId);

@@ -213,6 +213,11 @@ public final class DeviceStore {
      * False when there is no such device or it is revoked (a revocation is not lifted by clearing).
      */
     public boolean clear(String id, Instant at) {
+        return clear(id, at, null, null);
+    }
+
+    /** As {@link #clear(String, Instant)}, with the operator's audit record in the same transaction. */
+    public boolean clear(String id, Instant at, AuditLog audit, AuditEvent event) {
         return db.inTransaction(c -> {
             DeviceState previous = lockedState(c, id);
             try (PreparedStatement ps = c.prepareStatement(
@@ -224,6 +229,9 @@ public final class DeviceStore {
                 }
             }
             stateChanged(db, c, id, DeviceState.PENDING, previous, List.of("cleared by operator"), at);
+            if (audit != null) {
+                audit.record(c, event);
+            }
             return true;
         });
     }

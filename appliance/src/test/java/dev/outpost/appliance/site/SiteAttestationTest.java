@@ -132,6 +132,9 @@ class SiteAttestationTest {
             // unknown file, fails again.
             assertThat(cli("device", "clear", deviceId, "--socket", socket).exitCode()).isZero();
             assertThat(state(site, deviceId)).isEqualTo("pending");
+            assertThat(new AdminClient(site.adminSocket()).get("/v1/audit?device=" + deviceId + "&limit=50").body())
+                    .as("the clear is in the audit log, with who did it").contains("full re-attestation required")
+                    .contains("\"detail\" : \"operator\"");
         }
     }
 

@@ -50,6 +50,24 @@ class DeviceStoreTest {
         assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
     }
 
+    /** An operator's clear commits with its audit record; a revoked device is not cleared and nothing is recorded. */
+    @Test
+    void aClearCarriesItsAuditRecord() {
+        AuditLog audit = new AuditLog(db);
+        store.upsertEnrolled(device(1));
+        store.upsertEnrolled(device(2));
+        assertThat(store.setState(id(1), DeviceState.FAILED, T0)).isTrue();
+        assertThat(store.clear(id(1), T0.plusSeconds(1), audit,
+                AuditEvent.of(T0.plusSeconds(1), id(1), "clear", AuditEvent.Decision.INFO, "reviewed", "operator"))).isTrue();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.PENDING);
+        assertThat(store.revoke(id(2), "stolen", T0.plusSeconds(2))).isTrue();
+        assertThat(store.clear(id(2), T0.plusSeconds(3), audit,
+                AuditEvent.of(T0.plusSeconds(3), id(2), "clear", AuditEvent.Decision.INFO, "reviewed", "operator"))).isFalse();
+        assertThat(audit.forDevice(id(1), 10)).extracting(AuditEvent::reason).containsExactly("reviewed");
+        assertThat(audit.forDevice(id(2), 10)).isEmpty();
+        assertThat(store.find(id(2)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
+    }
+
     @Test
     void upsertFindListRoundTrip() {
         store.upsertEnrolled(device(2));
