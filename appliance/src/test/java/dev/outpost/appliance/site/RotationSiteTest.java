@@ -64,11 +64,7 @@ class RotationSiteTest {
             try {
                 await("node SVID", Duration.ofSeconds(60), () -> nodeSvid(config));
             } catch (AssertionError e) {
-                NodeIdentity i = SiteHarness.identity(config);
-                throw new AssertionError(e.getMessage() + "; device " + SiteAttestationTest.state(site, id) + ", agent "
-                        + agent.daemon().verdict() + ", identity " + (i == null ? null : i.spiffeId() + " "
-                        + i.leaf().getNotBefore() + ".." + i.notAfter()) + ", audit "
-                        + new dev.outpost.appliance.admin.AdminClient(site.adminSocket()).get("/v1/audit?limit=20").body());
+                throw explained(e, site, id, agent, config);
             }
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.NONE);
             java.util.Set<String> jwtBefore = jwtKids(site);
@@ -108,14 +104,18 @@ class RotationSiteTest {
             assertThat(dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(caDir, dev.outpost.appliance.ca.CaKeys.file(),
                     clock).kid()).isNotIn(jwtBefore).isIn(jwtPrepared);
 
-            await("a renewed SVID of the new CA", Duration.ofSeconds(60), () -> {
-                try {
-                    NodeIdentity i = SiteHarness.identity(config);
-                    return nodeSvid(config) && signedBy(i.leaf(), second);
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
+            try {
+                await("a renewed SVID of the new CA", Duration.ofSeconds(60), () -> {
+                    try {
+                        NodeIdentity i = SiteHarness.identity(config);
+                        return nodeSvid(config) && signedBy(i.leaf(), second);
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                });
+            } catch (AssertionError e) {
+                throw explained(e, site, id, agent, config);
+            }
             assertThat(SiteAttestationTest.state(site, id)).isEqualTo("trusted");
             assertThat(signedBy(serverCertificate(site.mqttPort()), second))
                     .as("the endpoint presents a certificate of the new CA").isTrue();
@@ -131,6 +131,17 @@ class RotationSiteTest {
                 assertThat(signedBy(SiteHarness.identity(oldConfig).leaf(), first)).isTrue();
             }
         }
+    }
+
+    /** A timed-out wait with what the device, the agent and the audit log said at that point (for a CI log). */
+    private static AssertionError explained(AssertionError e, SiteHarness site, String id, SiteHarness.Running agent,
+            AgentConfig config) throws Exception {
+        NodeIdentity i = SiteHarness.identity(config);
+        return new AssertionError(e.getMessage() + "; device " + SiteAttestationTest.state(site, id) + ", agent "
+                + agent.daemon().verdict() + " (" + agent.daemon().status() + "), identity " + (i == null ? null
+                : i.spiffeId() + " from " + i.leaf().getIssuerX500Principal() + " " + i.leaf().getNotBefore() + ".."
+                + i.notAfter()) + ", audit "
+                + new dev.outpost.appliance.admin.AdminClient(site.adminSocket()).get("/v1/audit?limit=20").body(), e);
     }
 
     /** The endpoint's TLS certificate as a client sees it (no trust decision: only its issuer is looked at). */
