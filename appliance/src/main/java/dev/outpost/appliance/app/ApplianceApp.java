@@ -29,10 +29,8 @@ import dev.outpost.appliance.ca.CaKeys;
 import dev.outpost.appliance.ca.JwtAuthority;
 import dev.outpost.appliance.ca.JwtBundles;
 import dev.outpost.appliance.ca.WorkloadSvidSigner;
-import dev.outpost.appliance.upstream.JwtAuthorityUplink;
 import dev.outpost.appliance.workload.EntryAdmin;
 import dev.outpost.appliance.workload.EntryRoutes;
-import dev.outpost.appliance.workload.EntryRules;
 import dev.outpost.appliance.workload.EntryStore;
 import dev.outpost.appliance.workload.NodeSelectors;
 import dev.outpost.appliance.workload.WorkloadService;
@@ -91,12 +89,6 @@ public final class ApplianceApp {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceApp.class);
     // A log slice per evidence message: with base64 and JSON it stays well inside the 64 KiB message limit.
     private static final int EVIDENCE_CHUNK = 32 * 1024;
-    // Rotation decides by the injected clock; a minute of wall time between looks is nothing against a CA lifetime.
-    private static final Duration ROTATION_EVERY = Duration.ofMinutes(1);
-    // Central's spiffe_refresh_hint default; the request is a 304 when nothing moved.
-    private static final Duration BUNDLE_FOLLOW_EVERY = Duration.ofMinutes(5);
-    // A fleet-wide ban should reach an online site within a minute; an empty answer is one small GET.
-    private static final Duration DIRECTIVES_EVERY = Duration.ofMinutes(1);
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -106,8 +98,7 @@ public final class ApplianceApp {
     private AdminServer admin;
     private AttestationService attestation;
     private CaRotation rotation;
-    private BundleFollower bundleFollower;
-    private DirectiveFollower directiveFollower;
+    private UpstreamFollowers followers;
     private OutboxService outbox;
     private volatile dev.outpost.appliance.audit.TpmAnchor auditAnchor;
     private BundleEndpointServer bundleEndpoint;
@@ -175,11 +166,13 @@ public final class ApplianceApp {
                     : SiteCa.loadOrCreate(config.caDir(), caKeys, config.trustDomain(), config.site(), config.ca().ttl(),
                             clock);
             AtomicReference<Runnable> onBundleChange = new AtomicReference<>(() -> { });
+            // The bundle moved (a CA, a JWT key, central's roots): a new sequence, and the site bundle to every device.
+            Runnable bundleMoved = () -> {
+                bundles.bump();
+                onBundleChange.get().run();
+            };
             CaRotation rotation = new CaRotation(ca, caFiles, new CaInstaller(caFiles, config.trustDomain(), config.site(),
-                    clock), NestedStart.signer(config, clock, central), clock, () -> {
-                        bundles.bump();
-                        onBundleChange.get().run();
-                    });
+                    clock), NestedStart.signer(config, clock, central), clock, bundleMoved);
             // Before the endpoint is built: its client trust and the first retained bundle include a next or previous
             // CA already on disk.
             rotation.tick();
@@ -308,87 +301,17 @@ public final class ApplianceApp {
                 app.bundleEndpoint = await(BundleEndpointServer.start(vertx, be, ca, bundles::sequence,
                         jwtAuthority::bundleKeys, clock));
             }
-            rotation.onActivated(() -> {
-                // The JWT authority turns over with the CA: the next key (published with the next CA) signs now, the
-                // former stays published until the last token it signed has expired.
-                try {
-                    jwtAuthority.activateNext(EntryRules.MAX_JWT_TTL.plus(SiteCa.BACKDATE));
-                } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
-                    LOG.error("the JWT authority did not rotate with the CA: {}", e.getMessage());
-                }
-                bundles.bump();
-                onBundleChange.get().run();
-                // Central learns of the switch (a "ca" event, never dropped); the CA files switched already.
-                db.outbox().appendAlone("ca", clock.instant(), null, java.util.Map.of("event", "activated",
-                        "notAfter", ca.notAfter().toString(), "serial", ca.certificate().getSerialNumber().toString(16)));
-                if (app.bundleEndpoint != null) {
-                    app.bundleEndpoint.renew();
-                }
-                // The endpoint's certificate came from the old CA and ends with it: devices get one from the new CA on
-                // their next handshake (they already trust its root: it was in the bundle before the switch).
-                if (endpoint instanceof MqttEndpointServer server && config.mqtt().tls().selfIssued()) {
-                    try {
-                        ServerTls.Material m = ServerTls.issue(ca, List.of(), config.ca().ttl());
-                        server.updateServerCertificate(m.certChainPem(), m.keyPem());
-                    } catch (java.security.GeneralSecurityException e) {
-                        LOG.error("cannot reissue the endpoint's server certificate from the new CA: {}", e.getMessage());
-                    }
-                }
-            });
-            vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
-                CaRotation.State state = rotation.tick();
-                // Retired JWT keys leave the bundle once their last token expired; the sequence moves with them.
-                if (jwtAuthority.prune()) {
-                    bundles.bump();
-                    onBundleChange.get().run();
-                }
-                return state;
-            }, false));
+            RotationEvents.wire(vertx, config, clock, rotation, ca, jwtAuthority, bundleMoved, db.outbox(), endpoint,
+                    () -> app.bundleEndpoint);
             if (config.ca().nested() && config.upstream().online()) {
-                // The followers' calls to central take turns: each may renew the site credential (files in
-                // upstream/) when it is past half its life, and two renewals at once would mix keys and certificates.
-                Object upstreamCalls = new Object();
-                BundleFollower follower = app.bundleFollower = new BundleFollower(UpstreamLink.create(config, clock, central), ca, config.trustDomain(),
-                        () -> {
-                            bundles.bump();
-                            onBundleChange.get().run();
-                        }).withJwt(jwtBundles);
-                UpstreamLink jwtLink = UpstreamLink.create(config, clock);
-                follower.withUplink(new JwtAuthorityUplink(jwtAuthority::jwks,
-                        jwks -> jwtLink.postJwtAuthorities(jwks).status()));
-                vertx.executeBlocking(() -> {
-                    synchronized (upstreamCalls) {
-                        follower.poll();
-                    }
-                    return null;
-                }, false);
-                vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
-                    synchronized (upstreamCalls) {
-                        follower.poll();
-                    }
-                    return null;
-                }, false));
                 // Central's directives: a ban revokes by the operator's path (quarantine, signed event, disconnect).
                 DirectiveApplier applier = new DirectiveApplier(db, devices, policies, centralBans, audit, clock,
                         (id, reason) -> {
                             quarantine.hold(id);
                             revocations.revoke(id, reason);
                         });
-                UpstreamLink directiveLink = UpstreamLink.create(config, clock, central);
-                DirectiveFollower directives = app.directiveFollower = new DirectiveFollower(after -> {
-                    synchronized (upstreamCalls) {
-                        return directiveLink.directives(after);
-                    }
-                }, applier);
-                vertx.executeBlocking(directives::poll, false);
-                // Central's latest minus the applied one is the backlog; failing says the link or a directive is stuck.
-                io.micrometer.core.instrument.Gauge.builder("outpost_directives_applied_version", directives,
-                        f -> f.status().applied()).register(registry);
-                io.micrometer.core.instrument.Gauge.builder("outpost_directives_latest_version", directives,
-                        f -> f.status().latest()).register(registry);
-                io.micrometer.core.instrument.Gauge.builder("outpost_directives_failing", directives,
-                        f -> f.status().lastError() == null ? 0 : 1).register(registry);
-                vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
+                app.followers = UpstreamFollowers.start(vertx, config, clock, central, ca, jwtAuthority, jwtBundles,
+                        bundleMoved, applier, registry);
             }
             RotationMetrics.bind(registry, rotation);
             SiteTimers.schedule(vertx, config, clock, db, allowList, known, attestation, audit);
@@ -421,28 +344,6 @@ public final class ApplianceApp {
                     m.put("upstream", central.status());
                 }
                 return m;
-            });
-            // Site CA events for central ("ca", never dropped): a next CA ready, an active one expired. The switch itself
-            // is reported by onActivated above.
-            rotation.onTransition((state, why) -> {
-                if (state == CaRotation.State.PREPARED) {
-                    try {
-                        if (jwtAuthority.prepareNext()) {
-                            bundles.bump();
-                            onBundleChange.get().run();
-                        }
-                    } catch (IOException | java.security.GeneralSecurityException e) {
-                        LOG.error("cannot make the next JWT authority key: {}", e.getMessage());
-                    }
-                }
-                if (state == CaRotation.State.PREPARED || state == CaRotation.State.EXPIRED) {
-                    java.util.Map<String, Object> data = new java.util.LinkedHashMap<>();
-                    data.put("event", state == CaRotation.State.PREPARED ? "prepared" : "expired");
-                    data.put("notAfter", ca.notAfter().toString());
-                    data.put("serial", ca.certificate().getSerialNumber().toString(16));
-                    data.put("detail", why);
-                    db.outbox().appendAlone("ca", clock.instant(), null, data);
-                }
             });
             app.attestation = attestation;
             app.rotation = rotation;
@@ -501,12 +402,12 @@ public final class ApplianceApp {
 
     /** Follows central's directives (a nested site with a link only); tests poll it instead of waiting. */
     public java.util.Optional<DirectiveFollower> directiveFollower() {
-        return java.util.Optional.ofNullable(directiveFollower);
+        return java.util.Optional.ofNullable(followers).map(f -> f.directives);
     }
 
     /** Follows central's bundle (a nested site with a link only); tests poll it instead of waiting minutes. */
     public java.util.Optional<BundleFollower> bundleFollower() {
-        return java.util.Optional.ofNullable(bundleFollower);
+        return java.util.Optional.ofNullable(followers).map(f -> f.bundle);
     }
 
     /**
