@@ -64,6 +64,13 @@ public final class AdminApi {
     private final String site;
     private Callable<java.nio.file.Path> backup;
     private volatile Callable<Object> auditVerify;
+    private volatile AuditExporter auditExport;
+
+    /** Writes the audit export of records above {@code since} to a file of its own, which the caller deletes. */
+    @FunctionalInterface
+    public interface AuditExporter {
+        java.nio.file.Path export(long since) throws Exception;
+    }
     private volatile java.util.function.Supplier<Map<String, Object>> outbox;
     private volatile CaRotation rotation;
     private volatile String caMode = "standalone";
@@ -203,6 +210,7 @@ public final class AdminApi {
             return Map.of("policy", name, "assignedTo", target);
         }));
         r.post("/v1/backup").handler(this::backup);
+        r.post("/v1/audit/export").handler(this::auditExport);
         r.get("/v1/status").handler(ctx -> reply(ctx, this::status));
         r.get("/health").handler(ctx -> ctx.response().end("{\"status\":\"ok\"}"));
         // What the router answers by itself (no route, wrong method, body over the limit, an exception in a
@@ -287,6 +295,40 @@ public final class AdminApi {
     public AdminApi withAuditVerify(Callable<Object> verify) {
         this.auditVerify = verify;
         return this;
+    }
+
+    /** {@code POST /v1/audit/export?since=N}: the JSON lines of {@code audit export}, written by the running appliance. */
+    public AdminApi withAuditExport(AuditExporter export) {
+        this.auditExport = export;
+        return this;
+    }
+
+    private void auditExport(RoutingContext ctx) {
+        AuditExporter export = auditExport;
+        if (export == null) {
+            error(ctx, new NotFound("this appliance offers no audit export"));
+            return;
+        }
+        long since;
+        try {
+            since = Long.parseLong(ctx.request().getParam("since", "0"));
+        } catch (NumberFormatException e) {
+            error(ctx, new BadRequest("since must be a sequence number, got " + show(ctx.request().getParam("since"))));
+            return;
+        }
+        if (since < 0) {
+            error(ctx, new BadRequest("since must be 0 or more, got " + since));
+            return;
+        }
+        vertx.executeBlocking(() -> export.export(since), false).onComplete(ar -> {
+            if (ar.failed()) {
+                error(ctx, ar.cause());
+                return;
+            }
+            java.nio.file.Path file = ar.result();
+            ctx.response().putHeader("Content-Type", "application/jsonl").sendFile(file.toString())
+                    .onComplete(sent -> vertx.executeBlocking(() -> java.nio.file.Files.deleteIfExists(file), false));
+        });
     }
 
     public AdminApi withBackup(Callable<java.nio.file.Path> archive) {

@@ -282,6 +282,7 @@ public final class ApplianceApp {
             backup.removeLeftovers();
             api.withBackup(backup::archive);
             api.withAuditVerify(() -> app.verifyAudit().toMap());
+            api.withAuditExport(since -> dev.outpost.appliance.audit.AuditExport.toFile(db, since, config.runtimeDir()));
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
             onBundleChange.set(() -> {
                 String pem = TrustBundle.of(ca).pem();

@@ -62,16 +62,8 @@ public final class AuditVerifier {
      * @param gatewayAkPublic the gateway's AK (TPM2B_PUBLIC from {@code upstream/ak.pub}) when present, else null
      */
     public static Report verify(Database db, boolean tpmChecked, byte[] tpmValue, byte[] gatewayAkPublic) {
-        return db.inTransaction(c -> {
-            int isolation = c.getTransactionIsolation();
-            // one snapshot of the rows, the heads and the checkpoints while the appliance may be appending
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            try {
-                return verify(c, tpmChecked, tpmValue, gatewayAkPublic);
-            } finally {
-                c.setTransactionIsolation(isolation);
-            }
-        });
+        // one snapshot of the rows, the heads and the checkpoints while the appliance may be appending
+        return db.inSnapshot(c -> verify(c, tpmChecked, tpmValue, gatewayAkPublic));
     }
 
     static Report verify(Connection c, boolean tpmChecked, byte[] tpmValue, byte[] gatewayAk) throws java.sql.SQLException {

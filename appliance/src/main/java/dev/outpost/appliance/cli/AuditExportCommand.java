@@ -1,20 +1,19 @@
 package dev.outpost.appliance.cli;
 
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
 
-import dev.outpost.appliance.audit.Checkpoint;
-import dev.outpost.appliance.audit.CheckpointStore;
+import dev.outpost.appliance.admin.AdminClient;
+import dev.outpost.appliance.audit.AuditExport;
 import dev.outpost.appliance.config.ApplianceConfig;
-import dev.outpost.appliance.store.AuditChainRows;
 import dev.outpost.appliance.store.Database;
-import dev.outpost.auditchain.ChainRow;
+import dev.outpost.appliance.store.SiteDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,14 +21,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code audit export}: the chained records (with seq, prev and hash) and the checkpoints as JSON lines, for people
- * and for another verifier. Offline, on the stopped appliance's data directory.
+ * and for another verifier. On a stopped appliance's data directory; while the appliance runs (it holds the
+ * database), it writes the export itself and the command fetches it through the admin socket.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Print the chained audit records (chain, seq, prev, hash and the fields) and the TPM checkpoints "
-                + "(heads, NV value, certification, AK public) as JSON lines, oldest first. The appliance must be stopped."})
+                + "(heads, NV value, certification, AK public) as JSON lines, oldest first. A running appliance is asked "
+                + "through its admin socket; a stopped one's data directory is read directly."})
 final class AuditExportCommand implements Callable<Integer> {
-    private static final HexFormat HEX = HexFormat.of();
-
     @Spec
     CommandSpec spec;
     @Option(names = "--config", description = "Config file (default: /etc/outpost/appliance.yaml when it exists)")
@@ -41,6 +40,9 @@ final class AuditExportCommand implements Callable<Integer> {
     long since;
     @Option(names = "--format", defaultValue = "jsonl", description = "jsonl (the only format)")
     String format;
+    @Option(names = "--socket", description = "Admin socket of the running appliance (default: admin.socket of the "
+            + "configuration); asked when the appliance holds the database")
+    Path socket;
 
     @Override
     public Integer call() throws Exception {
@@ -55,72 +57,31 @@ final class AuditExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no database in " + c.dataDir());
         }
         PrintWriter w = spec.commandLine().getOut();
-        try (Database db = Database.open(c.dataDir())) {
-            for (boolean lasting : new boolean[] {false, true}) {
-                AuditChainRows.State st = db.inTransaction(x -> AuditChainRows.state(x, lasting));
-                Map<String, Object> base = new LinkedHashMap<>();
-                base.put("type", "base");
-                base.put("chain", lasting ? "lasting" : "routine");
-                base.put("seq", st.baseSeq());
-                base.put("hash", HEX.formatHex(st.baseHash()));
-                w.println(AdminSocket.JSON.writeValueAsString(base));
-                long after = Math.max(since, st.baseSeq());
-                while (true) {
-                    long from = after;
-                    List<ChainRow> page = db.inTransaction(x -> AuditChainRows.page(x, lasting, from, 1000));
-                    if (page.isEmpty()) {
-                        break;
-                    }
-                    for (ChainRow r : page) {
-                        w.println(AdminSocket.JSON.writeValueAsString(record(r)));
-                    }
-                    after = page.get(page.size() - 1).link().seq();
-                }
-            }
-            for (Checkpoint p : db.inTransaction(CheckpointStore::all)) {
-                w.println(AdminSocket.JSON.writeValueAsString(checkpoint(p)));
+        if (new SiteDirectory(c.dataDir(), c.caDir()).inUse()) {
+            fromRunning(socket != null ? socket : c.admin().socket(), w);
+        } else {
+            try (Database db = Database.open(c.dataDir())) {
+                AuditExport.write(db, since, w);
             }
         }
         w.flush();
         return 0;
     }
 
-    static Map<String, Object> record(ChainRow r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "record");
-        m.put("chain", r.link().lasting() ? "lasting" : "routine");
-        m.put("seq", r.link().seq());
-        m.put("prev", hex(r.link().prev()));
-        m.put("hash", hex(r.storedHash()));
-        m.put("id", r.id());
-        m.put("at", r.link().at().toString());
-        m.put("deviceId", r.link().deviceId());
-        m.put("action", r.link().action());
-        m.put("decision", r.link().decision());
-        m.put("reason", r.link().reason());
-        m.put("detail", r.link().detail());
-        return m;
-    }
-
-    static Map<String, Object> checkpoint(Checkpoint p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "checkpoint");
-        m.put("id", p.id());
-        m.put("at", p.at().toString());
-        m.put("routineSeq", p.routineSeq());
-        m.put("routineHash", hex(p.routineHash()));
-        m.put("lastingSeq", p.lastingSeq());
-        m.put("lastingHash", hex(p.lastingHash()));
-        m.put("nvIndex", String.format("0x%08x", p.nvIndex()));
-        m.put("nvValue", hex(p.nvValue()));
-        m.put("qualifying", hex(p.qualifying()));
-        m.put("attest", hex(p.attest()));
-        m.put("signature", hex(p.signature()));
-        m.put("akPublic", hex(p.akPublic()));
-        return m;
-    }
-
-    private static String hex(byte[] b) {
-        return b == null ? null : HEX.formatHex(b);
+    // The export may be larger than a reply held in memory: it comes into a private file and is copied out.
+    private void fromRunning(Path adminSocket, PrintWriter w) throws IOException {
+        Path tmp = Files.createTempFile("outpost-audit-export-", ".jsonl",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            AdminClient.Reply r = new AdminClient(adminSocket).download("/v1/audit/export?since=" + since, tmp);
+            if (!r.ok()) {
+                throw new IOException("the appliance refused the export: " + r.status() + " " + r.body());
+            }
+            try (BufferedReader in = Files.newBufferedReader(tmp, StandardCharsets.UTF_8)) {
+                in.transferTo(w);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 }

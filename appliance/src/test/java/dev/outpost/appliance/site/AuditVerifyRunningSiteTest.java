@@ -47,6 +47,7 @@ class AuditVerifyRunningSiteTest {
             assertThat(ok.exitCode()).as(ok.out() + ok.err()).isZero();
             assertThat(ok.out()).contains("audit chain: verified").contains("lasting")
                     .as("the last checkpoint was compared with the TPM's index").doesNotContain("TPM not checked");
+            exportFromTheRunningAppliance(site, data);
             CliRun wrongOption = verify(site, data, "--no-tpm");
             assertThat(wrongOption.exitCode()).isEqualTo(2);
             assertThat(wrongOption.err()).contains("running");
@@ -58,6 +59,55 @@ class AuditVerifyRunningSiteTest {
             assertThat(bad.exitCode()).as(bad.out() + bad.err()).isEqualTo(1);
             assertThat(bad.out()).contains("audit chain: FAILED").contains("PROBLEM MODIFIED (lasting)");
         }
+    }
+
+    /**
+     * {@code audit export} while the appliance holds the database: the appliance writes it (one snapshot), the command
+     * fetches it through the admin socket; each chain comes whole and linked, and the file it was written to is gone.
+     */
+    private static void exportFromTheRunningAppliance(SiteHarness site, Path data) throws Exception {
+        CliRun r = CliRun.run(ApplianceCli::commandLine, "audit", "export", "--data-dir", data.toString(), "--socket",
+                site.adminSocket().toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        java.util.Map<String, String> lastHash = new java.util.HashMap<>();
+        java.util.Map<String, Long> lastSeq = new java.util.HashMap<>();
+        int allows = 0;
+        int checkpoints = 0;
+        for (String line : r.out().split("\n")) {
+            JsonNode n = JSON.readTree(line);
+            String chain = n.path("chain").asText();
+            switch (n.path("type").asText()) {
+                case "base" -> {
+                    lastHash.put(chain, n.path("hash").asText());
+                    lastSeq.put(chain, n.path("seq").asLong());
+                }
+                case "record" -> {
+                    assertThat(n.path("seq").asLong()).as(line).isEqualTo(lastSeq.get(chain) + 1);
+                    assertThat(n.path("prev").asText()).as(line).isEqualTo(lastHash.get(chain));
+                    lastHash.put(chain, n.path("hash").asText());
+                    lastSeq.put(chain, n.path("seq").asLong());
+                    allows += "allow".equals(n.path("action").asText()) ? 1 : 0;
+                }
+                case "checkpoint" -> checkpoints++;
+                default -> throw new AssertionError("unexpected line " + line);
+            }
+        }
+        assertThat(lastHash).containsOnlyKeys("routine", "lasting");
+        assertThat(allows).isEqualTo(6);
+        assertThat(checkpoints).isPositive();
+        Path runtime = site.adminSocket().getParent();
+        await("the appliance's export file removed", Duration.ofSeconds(10), () -> {
+            try (var files = java.nio.file.Files.list(runtime)) {
+                return files.noneMatch(f -> f.getFileName().toString().startsWith("audit-export-"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        CliRun negative = CliRun.run(ApplianceCli::commandLine, "audit", "export", "--data-dir", data.toString(),
+                "--socket", site.adminSocket().toString(), "--since", "-1");
+        assertThat(negative.exitCode()).isEqualTo(2);
+        assertThat(new AdminClient(site.adminSocket()).download("/v1/audit/export?since=x",
+                java.nio.file.Files.createTempFile(data.getParent(), "x", ".jsonl")).status()).isEqualTo(400);
     }
 
     private static CliRun verify(SiteHarness site, Path data, String... more) {
