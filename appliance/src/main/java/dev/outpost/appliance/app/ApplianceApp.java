@@ -63,6 +63,7 @@ import dev.outpost.mqtt.protocol.Codec;
 import dev.outpost.mqtt.protocol.SiteBundle;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
+import dev.outpost.appliance.store.OutboxHighWater;
 import dev.outpost.appliance.store.SiteBackup;
 import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
@@ -157,6 +158,8 @@ public final class ApplianceApp {
         Database db = siteDir.openForRun();
         db.outbox().bound(config.outbox().maxRows(), config.outbox().maxBytes());
         try {
+            // Before anything is appended: a database put back by hand is treated as restored (docs/upward-link.md).
+            OutboxHighWater.checkAtStart(db, config.dataDir());
             DeviceStore devices = new DeviceStore(db, clock);
             AllowListStore allowList = new AllowListStore(db, clock);
             ActivationStore activations = new ActivationStore(db);
@@ -489,6 +492,11 @@ public final class ApplianceApp {
             }
             // the last records of this run anchored too, so a cut of them shows against the TPM
             anchorAudit();
+            try {
+                OutboxHighWater.record(db, config.dataDir());
+            } catch (RuntimeException e) {
+                LOG.warn("outbox high-water mark not recorded at shutdown: {}", e.getMessage());
+            }
             db.close();
         }
     }

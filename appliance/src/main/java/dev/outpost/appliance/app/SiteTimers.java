@@ -15,6 +15,7 @@ import dev.outpost.appliance.enroll.KnownDeviceIds;
 import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.Database;
+import dev.outpost.appliance.store.OutboxHighWater;
 import dev.outpost.appliance.store.Retention;
 import io.vertx.core.Vertx;
 
@@ -25,6 +26,8 @@ import io.vertx.core.Vertx;
 final class SiteTimers {
     private static final Logger LOG = LoggerFactory.getLogger(SiteTimers.class);
     private static final Duration ALLOW_DIR_SYNC = Duration.ofSeconds(30);
+    // A stop records it too; after a crash the file may be this much behind, and a copy newer than it goes unseen.
+    private static final Duration OUTBOX_HIGH_WATER_EVERY = Duration.ofSeconds(10);
     // H2 housekeeping (see Database.compactStep): at most 16 MiB rewritten every 10 s keeps the file's chunks at
     // least half full without a noticeable pause.
     private static final Duration COMPACT_EVERY = Duration.ofSeconds(10);
@@ -40,6 +43,11 @@ final class SiteTimers {
         vertx.setPeriodic(ALLOW_DIR_SYNC.toMillis(), t -> vertx.executeBlocking(() -> {
             syncAllowDir(allowList, config.enrollment().allowListDir());
             return known.refresh();
+        }, false));
+        // Where the outbox stands, beside the database: a copy put back by hand is then known at start.
+        vertx.setPeriodic(OUTBOX_HIGH_WATER_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+            OutboxHighWater.record(db, config.dataDir());
+            return null;
         }, false));
         long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
         vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));

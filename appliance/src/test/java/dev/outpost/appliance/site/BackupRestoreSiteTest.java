@@ -37,6 +37,54 @@ import dev.outpost.testkit.SwtpmExtension;
 class BackupRestoreSiteTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * An operator puts an older copy of the database file back by hand (no {@code restore}): the appliance sees at
+     * start that the database is behind the outbox it had written and marks it restored, as {@code restore} would,
+     * so central reconciles the seqs it reuses (OutboxCentralSiteTest covers that exchange). A plain restart, and
+     * a restart after the copy was taken and nothing more was written, mark nothing.
+     */
+    @Test
+    void aDatabaseCopiedBackByHandIsTreatedAsRestored(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        Path copy = dir.resolve("copy.mv.db");
+        try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))) {
+            site.startAppliance();
+            allow(site, 1, 3);
+            site.stopAppliance();
+            Files.copy(data.resolve(dev.outpost.appliance.store.SiteDirectory.DB_FILE), copy);
+
+            site.startAppliance();
+            long copiedThrough = backlog(site).lastSeq();
+            assertThat(backlog(site).restoredThrough()).as("a plain restart").isEqualTo(-1);
+            allow(site, 4, 6);
+            assertThat(backlog(site).lastSeq()).isGreaterThan(copiedThrough);
+            site.stopAppliance();
+
+            Files.copy(copy, data.resolve(dev.outpost.appliance.store.SiteDirectory.DB_FILE),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            site.startAppliance();
+            assertThat(backlog(site).lastSeq()).isEqualTo(copiedThrough);
+            assertThat(backlog(site).restoredThrough()).as("the copy put back by hand").isEqualTo(copiedThrough);
+            allow(site, 7, 7);
+            site.stopAppliance();
+
+            site.startAppliance();
+            assertThat(backlog(site).restoredThrough()).as("marked until central settles it, not again")
+                    .isEqualTo(copiedThrough);
+        }
+    }
+
+    private static void allow(SiteHarness site, int from, int to) throws IOException {
+        AdminClient admin = new AdminClient(site.adminSocket());
+        for (int i = from; i <= to; i++) {
+            assertThat(admin.post("/v1/allow", "{\"ekHash\":\"" + String.format("%064x", i) + "\"}").ok()).isTrue();
+        }
+    }
+
+    private static dev.outpost.appliance.store.OutboxStore.Backlog backlog(SiteHarness site) {
+        return site.appliance().database().outbox().backlog();
+    }
+
     @Test
     void aSiteRestoredFromAnOnlineBackupKeepsItsDevicesWithoutReEnrollment(Swtpm swtpm, @TempDir Path dir)
             throws Exception {
