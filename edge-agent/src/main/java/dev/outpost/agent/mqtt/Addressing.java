@@ -15,17 +15,19 @@ public final class Addressing {
     private final String deviceId;
     // Null: the device's own topics; else the enrollment topics under this client id.
     private final String enrollingAs;
+    private final int requestQos;
 
-    private Addressing(String clientId, Topics topics, String deviceId, String enrollingAs) {
+    private Addressing(String clientId, Topics topics, String deviceId, String enrollingAs, int requestQos) {
         this.clientId = clientId;
         this.topics = topics;
         this.deviceId = deviceId;
         this.enrollingAs = enrollingAs;
+        this.requestQos = requestQos;
     }
 
     /** The embedded endpoint: client id = device id, with or without SVID; the device's own topics. */
     public static Addressing endpoint(Topics topics, String deviceId) {
-        return new Addressing(deviceId, topics, deviceId, null);
+        return new Addressing(deviceId, topics, deviceId, null, 0);
     }
 
     /**
@@ -33,7 +35,7 @@ public final class Addressing {
      * id), so no other client can hold it; the device's own topics.
      */
     public static Addressing brokerWithSvid(Topics topics, String deviceId) {
-        return new Addressing(BrokerClientIds.fresh(), topics, deviceId, null);
+        return new Addressing(BrokerClientIds.fresh(), topics, deviceId, null, 1);
     }
 
     /**
@@ -42,11 +44,22 @@ public final class Addressing {
      */
     public static Addressing brokerEnrollment(Topics topics, String deviceId) {
         String id = BrokerClientIds.fresh();
-        return new Addressing(id, topics, deviceId, id);
+        return new Addressing(id, topics, deviceId, id, 1);
     }
 
     public String clientId() {
         return clientId;
+    }
+
+    /**
+     * The QoS of requests and of the reply subscription (docs/protocol.md). 0 on the embedded endpoint: a session
+     * there lasts as long as its TLS connection (clean start, Session Expiry 0), so what a dropped connection loses
+     * QoS 1 loses too (the request times out and the agent starts over), and on a live connection TCP already
+     * delivers; QoS 1 would only add a PUBACK each way to every message, more TLS records and wake-ups on both ends.
+     * 1 through a site broker, which stands between two connections and may drop QoS 0 messages under pressure.
+     */
+    public int requestQos() {
+        return requestQos;
     }
 
     String request(Kind kind) {

@@ -76,9 +76,10 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));
         o.setKeepAliveInterval(30);
         client.connect(o);
+        int qos = addressing.requestQos();
         client.subscribe(addressing.command() == null
-                ? new MqttSubscription[] {new MqttSubscription(addressing.response(), 1)}
-                : new MqttSubscription[] {new MqttSubscription(addressing.response(), 1),
+                ? new MqttSubscription[] {new MqttSubscription(addressing.response(), qos)}
+                : new MqttSubscription[] {new MqttSubscription(addressing.response(), qos),
                     new MqttSubscription(addressing.command(), 1)});
     }
 
@@ -120,7 +121,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
             props.setResponseTopic(addressing.response());
             props.setCorrelationData(correlation);
             MqttMessage m = new MqttMessage(codec.encode(message));
-            m.setQos(1);
+            m.setQos(addressing.requestQos());
             m.setProperties(props);
             client.publish(addressing.request(kind), m);
             byte[] payload = await(reply, kind);

@@ -40,7 +40,7 @@ import dev.outpost.mqtt.protocol.Topics;
 
 /**
  * A device's MQTT 5 session for the load generator: what the agent's Paho {@code ApplianceClient} does (clean
- * start, subscribe to its response and command topics, requests by correlation data at QoS 1), on a Netty event
+ * start, subscribe to its response and command topics, requests by correlation data at the agent's QoS), on a Netty event
  * loop shared by every simulated device. Paho starts about four threads per client, which caps one JVM near a
  * thousand devices; here ten thousand sessions cost ten thousand sockets and no threads. Callers block in
  * {@link #request} on their own (pooled) threads, as the agent does.
@@ -54,6 +54,8 @@ public final class MqttSession implements Requester, AutoCloseable {
     private final String clientId;
     // Through a site broker without an SVID: the enrollment topics under our own client id (docs/protocol.md).
     private final boolean enrolling;
+    // As the agent's Addressing.requestQos: 0 to the embedded endpoint (client id = device id), 1 through a broker.
+    private final MqttQoS requestQos;
     private final Topics topics;
     private final Codec codec;
     private final Duration timeout;
@@ -70,6 +72,7 @@ public final class MqttSession implements Requester, AutoCloseable {
         this.deviceId = deviceId;
         this.clientId = clientId;
         this.enrolling = enrolling;
+        this.requestQos = clientId.equals(deviceId) ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE;
         this.topics = topics;
         this.codec = codec;
         this.timeout = timeout;
@@ -120,7 +123,7 @@ public final class MqttSession implements Requester, AutoCloseable {
             }
             c.writeAndFlush(MqttMessageBuilders.publish().topicName(enrolling
                     ? topics.enrollmentRequest(clientId, deviceId, kind) : topics.request(deviceId, kind))
-                    .qos(MqttQoS.AT_LEAST_ONCE).messageId(nextPacketId()).retained(false)
+                    .qos(requestQos).messageId(requestQos == MqttQoS.AT_MOST_ONCE ? 0 : nextPacketId()).retained(false)
                     .payload(Unpooled.wrappedBuffer(codec.encode(message))).properties(props).build());
             Response r = codec.decodeResponse(await(reply, kind.wire()));
             return codec.body(r, replyType);
@@ -221,7 +224,7 @@ public final class MqttSession implements Requester, AutoCloseable {
             int id = nextPacketId();
             subAcks.put(id, subscribed);
             var sub = MqttMessageBuilders.subscribe().messageId(id)
-                    .addSubscription(MqttQoS.AT_LEAST_ONCE, response());
+                    .addSubscription(requestQos, response());
             if (!enrolling) {
                 sub.addSubscription(MqttQoS.AT_LEAST_ONCE, topics.command(deviceId));
             }
