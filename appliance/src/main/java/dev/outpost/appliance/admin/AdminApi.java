@@ -320,13 +320,18 @@ public final class AdminApi {
             error(ctx, new BadRequest("since must be 0 or more, got " + since));
             return;
         }
-        vertx.executeBlocking(() -> export.export(since), false).onComplete(ar -> {
+        sendMadeFile(ctx, () -> export.export(since), "application/jsonl");
+    }
+
+    /** Makes a file on a worker, sends it with its length, then deletes it (a backup, an audit export). */
+    private void sendMadeFile(RoutingContext ctx, Callable<java.nio.file.Path> make, String contentType) {
+        vertx.executeBlocking(make, false).onComplete(ar -> {
             if (ar.failed()) {
                 error(ctx, ar.cause());
                 return;
             }
             java.nio.file.Path file = ar.result();
-            ctx.response().putHeader("Content-Type", "application/jsonl").sendFile(file.toString())
+            ctx.response().putHeader("Content-Type", contentType).sendFile(file.toString())
                     .onComplete(sent -> vertx.executeBlocking(() -> java.nio.file.Files.deleteIfExists(file), false));
         });
     }
@@ -341,15 +346,7 @@ public final class AdminApi {
             error(ctx, new NotFound("this appliance offers no backup"));
             return;
         }
-        vertx.executeBlocking(backup, false).onComplete(ar -> {
-            if (ar.failed()) {
-                error(ctx, ar.cause());
-                return;
-            }
-            java.nio.file.Path file = ar.result();
-            ctx.response().putHeader("Content-Type", "application/gzip").sendFile(file.toString())
-                    .onComplete(sent -> vertx.executeBlocking(() -> java.nio.file.Files.deleteIfExists(file), false));
-        });
+        sendMadeFile(ctx, backup, "application/gzip");
     }
 
     private Object device(String id) {
