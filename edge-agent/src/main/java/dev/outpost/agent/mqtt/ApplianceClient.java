@@ -124,7 +124,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
             m.setQos(addressing.requestQos());
             m.setProperties(props);
             client.publish(addressing.request(kind), m);
-            byte[] payload = await(reply, kind);
+            byte[] payload = await(reply, lost, timeout, kind);
             Response r = codec.decodeResponse(payload);
             return codec.body(r, replyType);
         } finally {
@@ -132,10 +132,12 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         }
     }
 
-    private byte[] await(CompletableFuture<byte[]> reply, Kind kind) throws TimeoutException, ProtocolException {
+    /** The reply; a TimeoutException that says whether the connection dropped first or nothing came in time. */
+    static byte[] await(CompletableFuture<byte[]> reply, CompletableFuture<String> lost, Duration timeout, Kind kind)
+            throws TimeoutException, ProtocolException {
+        Object first;
         try {
-            return CompletableFuture.anyOf(reply, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS) instanceof byte[] b
-                    ? b : failLost(kind);
+            first = CompletableFuture.anyOf(reply, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TimeoutException(kind.wire() + ": interrupted");
@@ -144,9 +146,10 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         } catch (TimeoutException e) {
             throw new TimeoutException(kind.wire() + ": no reply within " + timeout.toSeconds() + " s");
         }
-    }
-
-    private byte[] failLost(Kind kind) throws TimeoutException {
+        // Outside the try: a lost connection is said as such, not as a reply that never came.
+        if (first instanceof byte[] b) {
+            return b;
+        }
         throw new TimeoutException(kind.wire() + ": connection lost before the reply (" + lost.getNow("?") + ")");
     }
 

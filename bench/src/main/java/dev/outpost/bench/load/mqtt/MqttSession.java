@@ -156,12 +156,9 @@ public final class MqttSession implements Requester, AutoCloseable {
     }
 
     private byte[] await(CompletableFuture<byte[]> f, String what) throws TimeoutException, ProtocolException {
+        Object o;
         try {
-            Object o = CompletableFuture.anyOf(f, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (o instanceof byte[] b) {
-                return b;
-            }
-            throw new TimeoutException(what + ": connection lost before the reply (" + lost.getNow("?") + ")");
+            o = CompletableFuture.anyOf(f, lost).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TimeoutException(what + ": interrupted");
@@ -170,6 +167,10 @@ public final class MqttSession implements Requester, AutoCloseable {
         } catch (TimeoutException e) {
             throw new TimeoutException(what + ": no reply within " + timeout.toSeconds() + " s");
         }
+        if (o instanceof byte[] b) {
+            return b;
+        }
+        throw new TimeoutException(what + ": connection lost before the reply (" + lost.getNow("?") + ")");
     }
 
     private int nextPacketId() {
