@@ -93,6 +93,11 @@ class RotationSiteTest {
                 }
             });
 
+            // The agent is stopped across the move and the switch: while past half life it renews at every
+            // attestation, and a renewal served between the clock's move and the tick got an SVID of the old CA
+            // (legitimately: the old CA signs until the switch) that is fresh, so the next renewal came only half
+            // an hour later and the wait below timed out.
+            SiteHarness.stopAgent(agent);
             moved.advance(Duration.between(clock.instant(), rotation.activateAt()).plusSeconds(1));
             assertThat(rotation.tick()).isEqualTo(CaRotation.State.NONE);
             X509Certificate second = caCert(site);
@@ -103,6 +108,8 @@ class RotationSiteTest {
             assertThat(Files.exists(caDir.resolve(dev.outpost.appliance.ca.JwtAuthority.NEXT_KEY_FILE))).isFalse();
             assertThat(dev.outpost.appliance.ca.JwtAuthority.loadOrCreate(caDir, dev.outpost.appliance.ca.CaKeys.file(),
                     clock).kid()).isNotIn(jwtBefore).isIn(jwtPrepared);
+            // Back with the SVID of the old CA it held across the switch: let in, it renews into the new CA.
+            agent = site.startAgent(config);
 
             try {
                 await("a renewed SVID of the new CA", Duration.ofSeconds(60), () -> {
