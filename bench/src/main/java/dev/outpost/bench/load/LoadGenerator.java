@@ -114,7 +114,7 @@ public final class LoadGenerator {
             scenario.prepare(run, live);
             run.attestStats().start();
             run.reconnectStats().start();
-            Phase main = Phase.measure(app, () -> scenario.run(run, live));
+            Phase main = Phase.measure(app, () -> run.attestStats().count(), () -> scenario.run(run, live));
             long dbAfter = app.databaseBytes();
             Map<String, String> mismatches = check(live, app.states());
             Report report = new Report(o, scenario, devices.size(), live.size(), keygenSeconds, enroll, main, run,

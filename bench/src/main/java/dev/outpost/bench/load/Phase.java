@@ -11,13 +11,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * A phase's wall time and what the two processes spent in it: the appliance's CPU and memory, the generator's
  * (heap used at the end, and live after a full GC: what the simulated devices hold), and every
- * {@link #SAMPLE_SECONDS} the appliance's resident memory and H2 file size.
+ * {@link #SAMPLE_SECONDS} the appliance's resident memory and H2 file size, both processes' CPU so far and the
+ * operations done, so a report can tell the warmed-up cost from the whole phase's (the JIT compiles for the first
+ * minute or two of an appliance's life, a core's worth at times).
  */
 record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpuSeconds,
         ApplianceProcess.Usage applianceAfter, long generatorHeapUsed, long generatorHeapLive,
         ApplianceProcess.Usage generatorAfter, int generatorThreads, List<long[]> samples) {
 
-    /** Every this many seconds: seconds into the phase, appliance RSS and H2 file bytes. */
+    /**
+     * Every this many seconds: seconds into the phase, appliance RSS and H2 file bytes, appliance and generator CPU
+     * milliseconds since the phase began, operations done.
+     */
     static final int SAMPLE_SECONDS = 10;
 
     interface Body {
@@ -25,6 +30,10 @@ record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpu
     }
 
     static Phase measure(ApplianceProcess app, Body body) throws Exception {
+        return measure(app, () -> 0, body);
+    }
+
+    static Phase measure(ApplianceProcess app, java.util.function.IntSupplier ops, Body body) throws Exception {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long generatorCpu = os.getProcessCpuTime();
         double applianceCpu = app.usage().cpuSeconds();
@@ -33,7 +42,10 @@ record Phase(double wallSeconds, double applianceCpuSeconds, double generatorCpu
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         sampler.scheduleAtFixedRate(() -> {
             try {
-                samples.add(new long[] {(System.nanoTime() - t) / 1_000_000_000L, app.usage().rssBytes(), app.databaseBytes()});
+                ApplianceProcess.Usage u = app.usage();
+                samples.add(new long[] {(System.nanoTime() - t) / 1_000_000_000L, u.rssBytes(), app.databaseBytes(),
+                        Math.round((u.cpuSeconds() - applianceCpu) * 1000), (os.getProcessCpuTime() - generatorCpu) / 1_000_000,
+                        ops.getAsInt()});
             } catch (Exception e) {
                 // the appliance is restarting: no sample this time
             }

@@ -41,6 +41,7 @@ final class Report {
             b.append(String.format("  %d ticks skipped: the device's previous attestation had not finished%n", skipped));
         }
         cpu(b, main, n, "attestation");
+        warmed(b, main.samples());
         // MVStore keeps superseded chunks for its retention time (45 s) before reusing their space, so sizes
         // taken within a minute of heavy writing overstate what stays.
         b.append(String.format("  H2 file: %d KiB empty, %d KiB with the devices enrolled and attested once (%.1f KiB per"
@@ -88,6 +89,33 @@ final class Report {
                 p.generatorCpuSeconds(), 1000 * p.generatorCpuSeconds() / Math.max(1, ops), what,
                 p.generatorHeapUsed() >> 20, p.generatorHeapLive() >> 20, p.generatorAfter().rssBytes() >> 20,
                 p.generatorAfter().peakRssBytes() >> 20, p.generatorThreads()));
+    }
+
+    /**
+     * The cost per attestation along the phase and over its second half: the appliance's JIT compiles for a minute or
+     * two after it starts (a whole core at times), which a short phase's average carries.
+     */
+    private static void warmed(StringBuilder b, List<long[]> samples) {
+        if (samples.size() < 4 || samples.get(samples.size() - 1)[5] == 0) {
+            return;
+        }
+        b.append(String.format("  every %d s, appliance / generator CPU ms per attestation:", Phase.SAMPLE_SECONDS));
+        long[] prev = {0, 0, 0, 0, 0, 0};
+        for (long[] s : samples) {
+            long ops = s[5] - prev[5];
+            b.append(ops == 0 ? " -" : String.format(" %.2f/%.2f", (s[3] - prev[3]) / (double) ops,
+                    (s[4] - prev[4]) / (double) ops));
+            prev = s;
+        }
+        b.append('\n');
+        long[] mid = samples.get(samples.size() / 2 - 1);
+        long[] last = samples.get(samples.size() - 1);
+        long ops = last[5] - mid[5];
+        if (ops > 0) {
+            b.append(String.format("  second half (%d-%d s, %d attestations): appliance %.2f ms, generator %.2f ms CPU per"
+                    + " attestation%n", mid[0], last[0], ops, (last[3] - mid[3]) / (double) ops,
+                    (last[4] - mid[4]) / (double) ops));
+        }
     }
 
     private static int countBad(LoadOptions o, int devices) {
