@@ -49,13 +49,15 @@ public final class OutboxHighWater {
         return recorded;
     }
 
-    /** Records where the outbox stands, once everything committed so far is in the database file. */
+    /** Records where the outbox stands, once that is in the database file. */
     public static void record(Database db, Path dataDir) {
-        db.awaitDurable();
+        // Read first, then wait: what was read was committed before the wait began, so it is durable after it (read
+        // after the wait, a commit landing in between could put the file ahead of what a crash keeps).
         long last = db.outbox().backlog().lastSeq();
         if (last <= read(dataDir)) {
             return;
         }
+        db.awaitDurable();
         write(dataDir, last);
     }
 
