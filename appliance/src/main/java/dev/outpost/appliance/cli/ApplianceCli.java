@@ -13,17 +13,17 @@ import picocli.CommandLine.Command;
 @Command(name = "outpost-appliance",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "Outpost site appliance: local TPM verifier and SPIFFE CA.")
+        description = "Outpost site appliance: local TPM verifier and SPIFFE CA.",
+        subcommands = {RunCommand.class, ResetCommand.class, BackupCommand.class, RestoreCommand.class, DeviceCommand.class, AuditCommand.class, CaCommand.class, BundleCommand.class, VerifyCommand.class, TpmCommand.class, EventlogCommand.class, PolicyCommand.class, StatusCommand.class, EntryCommand.class})
 public final class ApplianceCli {
     /**
-     * The commands, in the order help lists them. Registered in code, not in the annotation: picocli builds its model
-     * of every command it is given (each class loaded, instantiated and introspected), ~0.4 s of CPU for the whole
-     * tree, so a run that names a command gets that command's branch only; help and unknown names get them all.
+     * picocli builds its model of every command it is given (each class loaded, instantiated and introspected), ~0.4 s
+     * of CPU for the whole tree before any command runs; so main builds only the branch a run names, with the name it
+     * has in the tree (help and unknown names get the whole tree). The annotation keeps the whole tree for the man
+     * pages and the shell completion, which are made from it.
      */
-    private static final List<Class<?>> COMMANDS = List.of(RunCommand.class, ResetCommand.class, BackupCommand.class,
-            RestoreCommand.class, DeviceCommand.class, AuditCommand.class, CaCommand.class, BundleCommand.class,
-            VerifyCommand.class, TpmCommand.class, EventlogCommand.class, PolicyCommand.class, StatusCommand.class,
-            EntryCommand.class);
+    private static final List<Class<?>> COMMANDS = List.of(
+            ApplianceCli.class.getAnnotation(Command.class).subcommands());
 
     /** Largest temporary direct buffer a thread keeps for NIO I/O from heap buffers; see the static block. */
     static final String MAX_CACHED_NIO_BUFFER = "262144";
@@ -63,7 +63,7 @@ public final class ApplianceCli {
                 .filter(c -> c.getAnnotation(Command.class).name().equals(args[0])).findFirst().orElse(null);
         CommandLine cl = leaf != null
                 ? CliSupport.configure(new CommandLine(leaf.get()).setCommandName("outpost-appliance " + args[0] + " " + args[1]))
-                : commandLine(named == null ? COMMANDS : List.of(named));
+                : named != null ? branch(named) : commandLine();
         io.accept(cl);
         return cl.execute(leaf == null ? args : Arrays.copyOfRange(args, 2, args.length));
     }
@@ -74,13 +74,20 @@ public final class ApplianceCli {
 
     /** The whole tree; built once per call so tests can run commands in-process and read their output. */
     public static CommandLine commandLine() {
-        return commandLine(COMMANDS);
+        return CliSupport.configure(new CommandLine(new ApplianceCli()));
     }
 
-    private static CommandLine commandLine(List<Class<?>> commands) {
-        CommandLine cl = new CommandLine(new ApplianceCli());
-        commands.forEach(cl::addSubcommand);
-        // After the subcommands: the handler is passed on to those already added.
+    /** The root with one command under it: what the tree answers for that command, messages included. */
+    private static CommandLine branch(Class<?> command) {
+        CommandLine cl = new CommandLine(new Branch());
+        cl.addSubcommand(command);
+        // After the subcommand: the handler is passed on to those already added.
         return CliSupport.configure(cl);
+    }
+
+    /** The root as the annotation above declares it, without its subcommands (main adds the one a run names). */
+    @Command(name = "outpost-appliance", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+            description = "Outpost site appliance: local TPM verifier and SPIFFE CA.")
+    static final class Branch {
     }
 }
