@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -46,9 +47,13 @@ public final class Database implements AutoCloseable {
     // appliance runs, and with eight pooled connections each sees all of them.
     static final String SETTINGS = ";WRITE_DELAY=1000;DB_CLOSE_ON_EXIT=FALSE;FILE_LOCK=FILE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
 
+    // Rows past it are read from H2 each time; 50,000 rows of ~2 KB (an EK certificate each) is ~100 MB at most.
+    static final int MAX_CACHED_DEVICES = 50_000;
+
     private final HikariDataSource pool;
     private final Path file;
     private final OutboxStore outbox;
+    private final DeviceRowCache deviceRows = new DeviceRowCache(MAX_CACHED_DEVICES);
     // replaced when H2 reopens the database after closing it (a failed write): see GroupCommit
     private volatile GroupCommit commits;
 
@@ -56,6 +61,11 @@ public final class Database implements AutoCloseable {
         this.pool = pool;
         this.file = file;
         this.outbox = new OutboxStore(this);
+    }
+
+    /** Device rows as last committed, shared by every {@link DeviceStore} of this database. */
+    DeviceRowCache deviceRows() {
+        return deviceRows;
     }
 
     /** The outbox every store appends to inside its own transactions (one per database: it holds the bound). */
@@ -145,6 +155,7 @@ public final class Database implements AutoCloseable {
                 boolean wrote = session.hasPendingTransaction();
                 MVStore store = session.getDatabase().getStore().getMvStore();
                 c.commit();
+                deviceRowsSettled();
                 if (wrote) {
                     commitsOf(store).awaitDurable();
                 }
@@ -154,6 +165,8 @@ public final class Database implements AutoCloseable {
                     c.rollback();
                 } catch (SQLException re) {
                     e.addSuppressed(re);
+                } finally {
+                    deviceRowsSettled();
                 }
                 if (e instanceof SQLException sql) {
                     throw new StoreException("database: " + sql.getMessage(), sql);
@@ -164,6 +177,14 @@ public final class Database implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw new StoreException("database connection: " + e.getMessage(), e);
+        }
+    }
+
+    // Before the transaction returns: its caller (and whoever it tells) must not find the row as it was.
+    private void deviceRowsSettled() {
+        Set<String> touched = DeviceRowsChanged.drain();
+        if (!touched.isEmpty()) {
+            deviceRows.changed(touched);
         }
     }
 

@@ -38,7 +38,13 @@ public final class DeviceStore {
         if (!Sql.isHex64(id)) {
             return Optional.empty();
         }
-        return db.inTransaction(c -> {
+        DeviceRowCache cache = db.deviceRows();
+        DeviceRecord cached = cache.get(id);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        long changes = cache.changes();
+        Optional<DeviceRecord> row = db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -46,6 +52,8 @@ public final class DeviceStore {
                 }
             }
         });
+        row.ifPresent(r -> cache.offer(r, changes));
+        return row;
     }
 
     public List<DeviceRecord> list() {

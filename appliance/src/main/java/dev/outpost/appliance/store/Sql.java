@@ -7,11 +7,9 @@ import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.regex.Pattern;
 
 /** JDBC conversions shared by the stores: instants as UTC TIMESTAMP WITH TIME ZONE. */
 final class Sql {
-    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
     private Sql() {
     }
@@ -30,7 +28,17 @@ final class Sql {
     }
 
     static boolean isHex64(String s) {
-        return s != null && HEX64.matcher(s).matches();
+        // A loop, not a regex: every device lookup checks its id, and the matcher cost more than the lookup's map get.
+        if (s == null || s.length() != 64) {
+            return false;
+        }
+        for (int i = 0; i < 64; i++) {
+            char ch = s.charAt(i);
+            if ((ch < '0' || ch > '9') && (ch < 'a' || ch > 'f')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static String requireHex64(String s, String what) {

@@ -25,7 +25,7 @@ class DatabaseTest {
             assertThat(new BundleStore(db).sequence()).isZero();
             Integer version = db.inTransaction(c -> {
                 try (var rs = c.createStatement().executeQuery(
-                        "SELECT MAX(\"version\") FROM \"flyway_schema_history\" WHERE \"success\"")) {
+                        "SELECT MAX(CAST(\"version\" AS INT)) FROM \"flyway_schema_history\" WHERE \"success\"")) {
                     rs.next();
                     return rs.getInt(1);
                 }

@@ -1,0 +1,144 @@
+package dev.outpost.appliance.store;
+
+import static dev.outpost.appliance.store.StoreFixtures.T0;
+import static dev.outpost.appliance.store.StoreFixtures.device;
+import static dev.outpost.appliance.store.StoreFixtures.id;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cache of device rows never answers with a row a committed write replaced, whichever statement wrote it: the
+ * stores' own updates, another store's (a verdict), or plain SQL nobody told the cache about.
+ */
+class DeviceRowCacheTest {
+    @TempDir
+    Path dir;
+    Database db;
+    DeviceStore store;
+
+    @BeforeEach
+    void open() {
+        db = Database.open(dir);
+        store = new DeviceStore(db);
+        store.upsertEnrolled(device(1));
+        store.upsertEnrolled(device(2));
+        // cached from here on
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.ENROLLED);
+        assertThat(db.deviceRows().get(id(1))).isNotNull();
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    @Test
+    void aWriteByPlainSqlIsSeenAtTheNextRead() {
+        db.inTransaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET state = 'failed' WHERE device_id = ?")) {
+                ps.setString(1, id(1));
+                return ps.executeUpdate();
+            }
+        });
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.FAILED);
+        // the other device's cached row stays
+        store.find(id(2));
+        assertThat(db.deviceRows().get(id(2))).isNotNull();
+    }
+
+    @Test
+    void aVerdictARevocationAndADeletionAreSeenAtTheNextRead() {
+        AttestationStore attestations = new AttestationStore(db);
+        assertThat(attestations.recordVerdict(new AttestationRecord(id(1), 1L, 0L, 10L, new byte[] {1}, true, "rt",
+                null, "trusted", "", T0, T0), DeviceState.TRUSTED, T0)).isTrue();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.TRUSTED);
+        assertThat(store.revoke(id(1), "stolen", T0.plusSeconds(1))).isTrue();
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.REVOKED);
+        db.inTransaction(c -> c.createStatement().executeUpdate("DELETE FROM devices"));
+        assertThat(store.find(id(1))).isEmpty();
+        assertThat(store.find(id(2))).isEmpty();
+    }
+
+    @Test
+    void aRolledBackWriteLeavesTheCommittedRow() {
+        assertThatThrownBy(() -> db.inTransaction(c -> {
+            c.createStatement().executeUpdate("UPDATE devices SET state = 'failed' WHERE device_id = '" + id(1) + "'");
+            throw new IllegalStateException("changed my mind");
+        })).hasMessage("changed my mind");
+        assertThat(store.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.ENROLLED);
+    }
+
+    /**
+     * Readers racing a writer: once a write has returned, no read that starts after it finds the row as it was
+     * before, however the readers' cache fills interleave with the writer's commits.
+     */
+    @Test
+    void noReadStartedAfterAWriteReturnedFindsTheRowBeforeIt() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> written = new java.util.concurrent.atomic.AtomicReference<>(
+                store.find(id(1)).orElseThrow().updatedAt());
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> wrong = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> readers = new java.util.ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            Thread t = new Thread(() -> {
+                while (!done.get() && wrong.get() == null) {
+                    java.time.Instant atLeast = written.get();
+                    java.time.Instant seen = store.find(id(1)).orElseThrow().updatedAt();
+                    if (seen.isBefore(atLeast)) {
+                        wrong.set("read " + seen + " after the write of " + atLeast + " returned");
+                    }
+                }
+            });
+            t.start();
+            readers.add(t);
+        }
+        try {
+            for (int i = 1; i <= 300 && wrong.get() == null; i++) {
+                java.time.Instant at = T0.plusSeconds(i);
+                assertThat(store.setState(id(1), i % 2 == 0 ? DeviceState.TRUSTED : DeviceState.STALE, at)).isTrue();
+                written.set(at);
+            }
+        } finally {
+            done.set(true);
+            for (Thread t : readers) {
+                t.join();
+            }
+        }
+        assertThat(wrong.get()).isNull();
+    }
+
+    /** A row read before a change committed, and offered after it was announced, is not kept. */
+    @Test
+    void aRowReadBeforeAChangeIsNotKept() {
+        DeviceRowCache cache = new DeviceRowCache(10);
+        long before = cache.changes();
+        DeviceRecord read = device(3);
+        cache.changed(Set.of(id(3)));
+        cache.offer(read, before);
+        assertThat(cache.get(id(3))).isNull();
+        cache.offer(read, cache.changes());
+        assertThat(cache.get(id(3))).isSameAs(read);
+    }
+
+    @Test
+    void unknownIdsAreNotCachedAndTheSizeIsBounded() {
+        assertThat(store.find(id(99))).isEmpty();
+        assertThat(db.deviceRows().get(id(99))).isNull();
+        DeviceRowCache cache = new DeviceRowCache(2);
+        for (int n : List.of(1, 2, 3)) {
+            cache.offer(device(n), cache.changes());
+        }
+        assertThat(cache.size()).isEqualTo(2);
+        assertThat(cache.get(id(3))).isNull();
+    }
+}
