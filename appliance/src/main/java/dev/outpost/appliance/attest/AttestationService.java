@@ -84,9 +84,31 @@ public final class AttestationService {
 
     public IssuedChallenge challenge(String deviceId) throws Refusal {
         DeviceRecord d = enrolled(deviceId);
-        AttestationRecord rec = attestations.get(d.deviceId());
-        String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
-        String boot = policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null);
+        return issue(deviceId, attestations.get(d.deviceId()),
+                policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null),
+                policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null));
+    }
+
+    /**
+     * {@link #challenge} from memory only: the device's row, its attestation record and its policy assignments as
+     * last committed, for the endpoint's event loop, which must not wait on the database. Empty when any of them is
+     * not in memory, or the device is one {@link #challenge} refuses: then {@link #challenge} runs on a worker.
+     */
+    public Optional<IssuedChallenge> challengeFromMemory(String deviceId) {
+        DeviceRecord d = devices.cached(deviceId).orElse(null);
+        if (d == null || d.state().heldByOperator()) {
+            return Optional.empty();
+        }
+        AttestationRecord rec = attestations.cached(deviceId);
+        Optional<String> runtime = policies.resolvedInMemory(deviceId, PolicyStore.Kind.RUNTIME);
+        Optional<String> boot = policies.resolvedInMemory(deviceId, PolicyStore.Kind.BOOT);
+        if (rec == null || runtime == null || boot == null) {
+            return Optional.empty();
+        }
+        return Optional.of(issue(deviceId, rec, runtime.orElse(null), boot.orElse(null)));
+    }
+
+    private IssuedChallenge issue(String deviceId, AttestationRecord rec, String runtime, String boot) {
         ImaState stored = imaState(rec, runtime);
         long offset = stored == null ? 0 : IncrementalImaVerifier.startState(stored, bootId(rec.resetCount()),
                 imaBank()).nextIndex();

@@ -39,11 +39,24 @@ public final class AttestationStore {
     }
 
     public AttestationRecord get(String deviceId) {
-        AttestationRecord r = unflushed.get(deviceId);
+        AttestationRecord r = cached(deviceId);
         if (r != null) {
             return r;
         }
-        return db.inTransaction(c -> find(c, deviceId)).orElse(AttestationRecord.fresh(deviceId));
+        RowCache<AttestationRecord> cache = db.attestationRows();
+        long changes = cache.changes();
+        Optional<AttestationRecord> row = db.inTransaction(c -> find(c, deviceId));
+        row.ifPresent(found -> cache.offer(deviceId, found, changes));
+        return row.orElse(AttestationRecord.fresh(deviceId));
+    }
+
+    /**
+     * The record if it is in memory (a routine pass not yet flushed, or the row as last committed), without going to
+     * the database; else null (and then {@link #get} reads it, or finds the device never attested).
+     */
+    public AttestationRecord cached(String deviceId) {
+        AttestationRecord r = unflushed.get(deviceId);
+        return r != null ? r : db.attestationRows().get(deviceId);
     }
 
     private static Optional<AttestationRecord> find(Connection c, String deviceId) throws SQLException {
@@ -127,17 +140,28 @@ public final class AttestationStore {
             if (batch.isEmpty()) {
                 return 0;
             }
+            RowCache<AttestationRecord> cache = db.attestationRows();
+            long before = cache.changes();
             try {
-                db.inTransaction(c -> {
+                int rows = db.inTransaction(c -> {
                     try (PreparedStatement ps = c.prepareStatement(MERGE)) {
                         for (AttestationRecord r : batch) {
                             bind(ps, r);
                             ps.addBatch();
                         }
-                        ps.executeBatch();
+                        int[] counts = ps.executeBatch();
+                        // one row each, or the count below cannot be trusted and nothing is cached
+                        return java.util.Arrays.stream(counts).allMatch(n -> n == 1) ? counts.length : -1;
                     }
-                    return null;
                 });
+                // What was just committed is what the cache should hold (its rows were dropped from it at the
+                // commit), so the next challenge finds them in memory: unless anything else changed an attestation
+                // record meanwhile, which shows as more changes than the rows written here (one trigger call each).
+                for (AttestationRecord r : batch) {
+                    if (rows > 0) {
+                        cache.offer(r.deviceId(), r, before + rows);
+                    }
+                }
             } catch (StoreException e) {
                 // One bad row (its device deleted under it) must not hold back the others: write them one by one.
                 LOG.warn("batched write of {} attestation records failed ({}); writing them one at a time",

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -47,13 +46,15 @@ public final class Database implements AutoCloseable {
     // appliance runs, and with eight pooled connections each sees all of them.
     static final String SETTINGS = ";WRITE_DELAY=1000;DB_CLOSE_ON_EXIT=FALSE;FILE_LOCK=FILE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
 
-    // Rows past it are read from H2 each time; 50,000 rows of ~2 KB (an EK certificate each) is ~100 MB at most.
+    // Rows past it are read from H2 each time; 50,000 devices of ~2 KB (an EK certificate each, and an attestation
+    // record of a few hundred bytes) is ~120 MB at most.
     static final int MAX_CACHED_DEVICES = 50_000;
 
     private final HikariDataSource pool;
     private final Path file;
     private final OutboxStore outbox;
-    private final DeviceRowCache deviceRows = new DeviceRowCache(MAX_CACHED_DEVICES);
+    private final RowCache<DeviceRecord> deviceRows = new RowCache<>(MAX_CACHED_DEVICES);
+    private final RowCache<AttestationRecord> attestationRows = new RowCache<>(MAX_CACHED_DEVICES);
     // replaced when H2 reopens the database after closing it (a failed write): see GroupCommit
     private volatile GroupCommit commits;
 
@@ -64,8 +65,13 @@ public final class Database implements AutoCloseable {
     }
 
     /** Device rows as last committed, shared by every {@link DeviceStore} of this database. */
-    DeviceRowCache deviceRows() {
+    RowCache<DeviceRecord> deviceRows() {
         return deviceRows;
+    }
+
+    /** Attestation records as last committed, shared by every {@link AttestationStore} of this database. */
+    RowCache<AttestationRecord> attestationRows() {
+        return attestationRows;
     }
 
     /** The outbox every store appends to inside its own transactions (one per database: it holds the bound). */
@@ -155,7 +161,7 @@ public final class Database implements AutoCloseable {
                 boolean wrote = session.hasPendingTransaction();
                 MVStore store = session.getDatabase().getStore().getMvStore();
                 c.commit();
-                deviceRowsSettled();
+                rowsSettled();
                 if (wrote) {
                     commitsOf(store).awaitDurable();
                 }
@@ -166,7 +172,7 @@ public final class Database implements AutoCloseable {
                 } catch (SQLException re) {
                     e.addSuppressed(re);
                 } finally {
-                    deviceRowsSettled();
+                    rowsSettled();
                 }
                 if (e instanceof SQLException sql) {
                     throw new StoreException("database: " + sql.getMessage(), sql);
@@ -181,10 +187,13 @@ public final class Database implements AutoCloseable {
     }
 
     // Before the transaction returns: its caller (and whoever it tells) must not find the row as it was.
-    private void deviceRowsSettled() {
-        Set<String> touched = DeviceRowsChanged.drain();
-        if (!touched.isEmpty()) {
-            deviceRows.changed(touched);
+    private void rowsSettled() {
+        for (RowsChanged.Row r : RowsChanged.drain()) {
+            switch (r.table()) {
+                case "DEVICES" -> deviceRows.changed(r.deviceId());
+                case "ATTESTATIONS" -> attestationRows.changed(r.deviceId());
+                default -> throw new IllegalStateException("a RowsChanged trigger on " + r.table() + " has no cache");
+            }
         }
     }
 

@@ -38,7 +38,7 @@ public final class DeviceStore {
         if (!Sql.isHex64(id)) {
             return Optional.empty();
         }
-        DeviceRowCache cache = db.deviceRows();
+        RowCache<DeviceRecord> cache = db.deviceRows();
         DeviceRecord cached = cache.get(id);
         if (cached != null) {
             return Optional.of(cached);
@@ -52,8 +52,13 @@ public final class DeviceStore {
                 }
             }
         });
-        row.ifPresent(r -> cache.offer(r, changes));
+        row.ifPresent(r -> cache.offer(id, r, changes));
         return row;
+    }
+
+    /** The device's row if it is in memory (as last committed), without going to the database; else empty. */
+    public Optional<DeviceRecord> cached(String id) {
+        return Optional.ofNullable(db.deviceRows().get(id));
     }
 
     public List<DeviceRecord> list() {

@@ -292,16 +292,24 @@ public final class PolicyStore {
             return v;
         }
         long before = generation.get();
-        v = read.get();
-        if (generation.get() == before) {
-            cache.put(key, v);
-        }
-        return v;
+        Optional<T> read1 = read.get();
+        // The check and the insert under the key's lock, which changed()'s clear takes too: checked first and put
+        // after, a change in between (counted and cleared) left the answer from before it cached until the next one.
+        cache.compute(key, (k, current) -> generation.get() == before ? read1 : current);
+        return read1;
     }
 
     /** The name of the policy of this kind that applies to the device, if any. */
     public Optional<String> resolve(String deviceId, Kind kind) {
         return cached(resolved, kind.db() + ":" + deviceId, () -> lookUp(deviceId, kind));
+    }
+
+    /**
+     * {@link #resolve} when its answer is in memory, without going to the database; null (not an empty Optional,
+     * which means no policy is assigned) when it is not.
+     */
+    public Optional<String> resolvedInMemory(String deviceId, Kind kind) {
+        return resolved.get(kind.db() + ":" + deviceId);
     }
 
     private Optional<String> lookUp(String deviceId, Kind kind) {

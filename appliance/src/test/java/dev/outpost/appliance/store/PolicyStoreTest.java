@@ -60,4 +60,49 @@ class PolicyStoreTest {
         assertThat(new String(store.get("own").orElseThrow().content(), StandardCharsets.UTF_8)).isEqualTo("{\"b\":3}");
         assertThat(store.get("absent")).isEmpty();
     }
+    /** Readers racing an operator's assignments: once an assignment returned, no read begun after it finds the old one. */
+    @Test
+    void noResolutionBegunAfterAnAssignmentReturnedFindsTheOneBefore() throws Exception {
+        store.put("p0", PolicyStore.Kind.RUNTIME, bytes("{\"a\":0}"));
+        store.put("p1", PolicyStore.Kind.RUNTIME, bytes("{\"a\":1}"));
+        store.assign("device:" + id(1), "p0");
+        java.util.concurrent.atomic.AtomicReference<String> assigned = new java.util.concurrent.atomic.AtomicReference<>("p0");
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<String> wrong = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger round = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<Thread> readers = new java.util.ArrayList<>();
+        for (int r = 0; r < 3; r++) {
+            Thread t = new Thread(() -> {
+                while (!done.get() && wrong.get() == null) {
+                    // odd: an assignment is under way, and either answer is right
+                    int before = round.get();
+                    if (before % 2 == 1) {
+                        continue;
+                    }
+                    String expected = assigned.get();
+                    String seen = store.resolve(id(1), PolicyStore.Kind.RUNTIME).orElse(null);
+                    if (!expected.equals(seen) && round.get() == before) {
+                        wrong.set("resolved " + seen + " after the assignment of " + expected + " returned");
+                    }
+                }
+            });
+            t.start();
+            readers.add(t);
+        }
+        try {
+            for (int i = 1; i <= 300 && wrong.get() == null; i++) {
+                String name = "p" + (i % 2);
+                round.incrementAndGet();
+                store.assign("device:" + id(1), name);
+                assigned.set(name);
+                round.incrementAndGet();
+            }
+        } finally {
+            done.set(true);
+            for (Thread t : readers) {
+                t.join();
+            }
+        }
+        assertThat(wrong.get()).isNull();
+    }
 }

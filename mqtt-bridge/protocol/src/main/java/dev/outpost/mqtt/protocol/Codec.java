@@ -122,11 +122,12 @@ public final class Codec {
     }
 
     public byte[] ok(Object body) {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("v", Messages.VERSION);
-        n.put("ok", true);
-        n.set("body", mapper.valueToTree(body));
-        return encode(n);
+        return encode(new Ok(Messages.VERSION, true, body));
+    }
+
+    // Written straight from the body: valueToTree built a tree of every reply only to write the tree out again.
+    @com.fasterxml.jackson.annotation.JsonPropertyOrder({"v", "ok", "body"})
+    record Ok(int v, boolean ok, Object body) {
     }
 
     public byte[] error(ErrorCode code, String message) {

@@ -55,7 +55,11 @@ class CodecTest {
 
     @Test
     void repliesCarryBodyOrError() throws Exception {
-        Response ok = codec.decodeResponse(codec.ok(new DeviceStatus(1, "ab", "enrolled", null, 0)));
+        byte[] wire = codec.ok(new DeviceStatus(1, "ab", "enrolled", null, 0));
+        // the envelope's fields in this order, the body's as its record declares them (agents of every version read it)
+        assertThat(new String(wire, StandardCharsets.UTF_8)).isEqualTo("{\"v\":1,\"ok\":true,\"body\":{\"v\":1,"
+                + "\"deviceId\":\"ab\",\"state\":\"enrolled\",\"spiffeId\":null,\"svidExpiresAt\":0}}");
+        Response ok = codec.decodeResponse(wire);
         assertThat(codec.body(ok, DeviceStatus.class).deviceId()).isEqualTo("ab");
         Response err = codec.decodeResponse(codec.error(ErrorCode.NOT_TRUSTED, "EK not allowed"));
         assertThat(err.ok()).isFalse();

@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.util.List;
-import java.util.Set;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,10 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The cache of device rows never answers with a row a committed write replaced, whichever statement wrote it: the
- * stores' own updates, another store's (a verdict), or plain SQL nobody told the cache about.
+ * The caches of device rows and attestation records never answer with a row a committed write replaced, whichever
+ * statement wrote it: the stores' own updates, another store's (a verdict), a cascade, or plain SQL nobody told the
+ * caches about.
  */
-class DeviceRowCacheTest {
+class RowCacheTest {
     @TempDir
     Path dir;
     Database db;
@@ -117,16 +117,50 @@ class DeviceRowCacheTest {
         assertThat(wrong.get()).isNull();
     }
 
+    /** Attestation records: flushed passes, verdicts, a reset and a cascade from the device's row are all seen. */
+    @Test
+    void attestationRecordsFollowEveryWrite() {
+        AttestationStore attestations = new AttestationStore(db);
+        assertThat(attestations.get(id(1)).lastVerdict()).as("never attested").isNull();
+        assertThat(attestations.recordVerdict(record(1, 10L), DeviceState.TRUSTED, T0)).isTrue();
+        assertThat(attestations.get(id(1)).tpmClock()).isEqualTo(10L);
+        assertThat(db.attestationRows().get(id(1))).as("cached once read").isNotNull();
+
+        attestations.recordRoutinePass(record(1, 11L));
+        assertThat(attestations.get(id(1)).tpmClock()).as("unflushed").isEqualTo(11L);
+        attestations.flush();
+        assertThat(db.attestationRows().get(id(1)).tpmClock()).as("what a flush committed stays in memory")
+                .isEqualTo(11L);
+        assertThat(attestations.get(id(1)).tpmClock()).as("flushed").isEqualTo(11L);
+        assertThat(new AttestationStore(db).get(id(1)).tpmClock()).as("a second store on the database").isEqualTo(11L);
+
+        db.inTransaction(c -> c.createStatement().executeUpdate("UPDATE attestations SET tpm_clock = 12"));
+        assertThat(attestations.get(id(1)).tpmClock()).as("plain SQL").isEqualTo(12L);
+
+        attestations.reset(id(1));
+        assertThat(attestations.get(id(1)).tpmClock()).as("reset").isNull();
+
+        assertThat(attestations.recordVerdict(record(1, 13L), DeviceState.TRUSTED, T0)).isTrue();
+        assertThat(attestations.get(id(1)).tpmClock()).isEqualTo(13L);
+        db.inTransaction(c -> c.createStatement().executeUpdate("DELETE FROM devices WHERE device_id = '" + id(1) + "'"));
+        assertThat(attestations.cached(id(1))).as("deleted by the cascade").isNull();
+        assertThat(attestations.get(id(1)).tpmClock()).isNull();
+    }
+
+    private static AttestationRecord record(int device, Long clock) {
+        return new AttestationRecord(id(device), 1L, 0L, clock, new byte[] {1}, true, "rt", null, "trusted", "", T0, T0);
+    }
+
     /** A row read before a change committed, and offered after it was announced, is not kept. */
     @Test
     void aRowReadBeforeAChangeIsNotKept() {
-        DeviceRowCache cache = new DeviceRowCache(10);
+        RowCache<DeviceRecord> cache = new RowCache<>(10);
         long before = cache.changes();
         DeviceRecord read = device(3);
-        cache.changed(Set.of(id(3)));
-        cache.offer(read, before);
+        cache.changed(id(3));
+        cache.offer(id(3), read, before);
         assertThat(cache.get(id(3))).isNull();
-        cache.offer(read, cache.changes());
+        cache.offer(id(3), read, cache.changes());
         assertThat(cache.get(id(3))).isSameAs(read);
     }
 
@@ -134,9 +168,9 @@ class DeviceRowCacheTest {
     void unknownIdsAreNotCachedAndTheSizeIsBounded() {
         assertThat(store.find(id(99))).isEmpty();
         assertThat(db.deviceRows().get(id(99))).isNull();
-        DeviceRowCache cache = new DeviceRowCache(2);
+        RowCache<DeviceRecord> cache = new RowCache<>(2);
         for (int n : List.of(1, 2, 3)) {
-            cache.offer(device(n), cache.changes());
+            cache.offer(id(n), device(n), cache.changes());
         }
         assertThat(cache.size()).isEqualTo(2);
         assertThat(cache.get(id(3))).isNull();
