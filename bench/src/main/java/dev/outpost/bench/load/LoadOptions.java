@@ -56,7 +56,7 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
         Duration gap = Duration.ofSeconds(15);
         int roots = 1;
         // The heap the shipped systemd unit gives the appliance, so resident memory means what it will on a site.
-        List<String> jvm = List.of("-Xmx512m");
+        List<String> jvm = List.of("-Xmx640m");
         Path out = Path.of("target", "load");
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -113,7 +113,7 @@ public record LoadOptions(String scenario, int devices, int threads, int ioThrea
     static String usage() {
         return "LoadGenerator [--scenario steady|enroll-storm|reconnect-storm|reboot-storm|bundle-change] [--devices 200] [--threads 32]"
                 + " [--io-threads 1] [--period 5 (s)] [--duration 30 (s)] [--entries 10] [--bad 0.1] [--pool 400]"
-                + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--changes 3] [--gap 15 (s)] [--roots 1] [--appliance-jvm '-Xmx512m'] [--out target/load]";
+                + " [--ek rsa|ecc] [--broker embedded|mosquitto] [--changes 3] [--gap 15 (s)] [--roots 1] [--appliance-jvm '-Xmx640m'] [--out target/load]";
     }
 
     /** Whether device {@code i} misbehaves: exactly floor(devices × badShare) of them, spread evenly. */
