@@ -43,11 +43,8 @@ public final class AttestationStore {
         if (r != null) {
             return r;
         }
-        RowCache<AttestationRecord> cache = db.attestationRows();
-        long changes = cache.changes();
-        Optional<AttestationRecord> row = db.inTransaction(c -> find(c, deviceId));
-        row.ifPresent(found -> cache.offer(deviceId, found, changes));
-        return row.orElse(AttestationRecord.fresh(deviceId));
+        return db.attestationRows().get(deviceId, () -> db.inTransaction(c -> find(c, deviceId)))
+                .orElse(AttestationRecord.fresh(deviceId));
     }
 
     /**

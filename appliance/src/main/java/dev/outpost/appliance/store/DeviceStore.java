@@ -38,22 +38,14 @@ public final class DeviceStore {
         if (!Sql.isHex64(id)) {
             return Optional.empty();
         }
-        RowCache<DeviceRecord> cache = db.deviceRows();
-        DeviceRecord cached = cache.get(id);
-        if (cached != null) {
-            return Optional.of(cached);
-        }
-        long changes = cache.changes();
-        Optional<DeviceRecord> row = db.inTransaction(c -> {
+        return db.deviceRows().get(id, () -> db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM devices WHERE device_id = ?")) {
                 ps.setString(1, id);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? Optional.of(read(rs)) : Optional.empty();
                 }
             }
-        });
-        row.ifPresent(r -> cache.offer(id, r, changes));
-        return row;
+        }));
     }
 
     /** The device's row if it is in memory (as last committed), without going to the database; else empty. */

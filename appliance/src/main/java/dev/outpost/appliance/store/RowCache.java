@@ -30,6 +30,18 @@ final class RowCache<T> {
         return rows.get(deviceId);
     }
 
+    /** The row from memory, or as {@code read} finds it in the database, kept under the rule above. */
+    java.util.Optional<T> get(String deviceId, java.util.function.Supplier<java.util.Optional<T>> read) {
+        T cached = rows.get(deviceId);
+        if (cached != null) {
+            return java.util.Optional.of(cached);
+        }
+        long before = changes.get();
+        java.util.Optional<T> row = read.get();
+        row.ifPresent(r -> offer(deviceId, r, before));
+        return row;
+    }
+
     /** To read before a row is read from the database, and to pass to {@link #offer} with what was read. */
     long changes() {
         return changes.get();
