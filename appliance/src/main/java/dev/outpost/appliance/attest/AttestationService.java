@@ -31,15 +31,12 @@ import dev.outpost.ima.verify.IncrementalImaVerifier;
 import dev.outpost.ima.verify.QuotedPcr;
 import dev.outpost.ima.verify.ViolationHandling;
 import dev.outpost.tpm.HashAlg;
-import dev.outpost.tpm.keys.QualifiedName;
-import dev.outpost.tpm.quote.QuoteExpectation;
 import dev.outpost.tpm.quote.QuoteResult;
 import dev.outpost.tpm.quote.QuoteVerifier;
 import dev.outpost.tpm.wire.PcrFile;
 import dev.outpost.tpm.wire.PcrSelection;
 import dev.outpost.tpm.wire.PcrValues;
 import dev.outpost.tpm.wire.TpmFormatException;
-import dev.outpost.tpm.wire.TpmPublic;
 import dev.outpost.tpm.wire.TpmsAttest;
 
 /**
@@ -65,6 +62,7 @@ public final class AttestationService {
     private final boolean quotesBootPcrs;
     private final PolicyCache cache = new PolicyCache();
     private final QuoteVerifier quoteVerifier = new QuoteVerifier();
+    private final EnrolledKeys enrolledKeys = new EnrolledKeys();
     private volatile dev.outpost.appliance.metrics.VerdictObserver verdicts = dev.outpost.appliance.metrics.VerdictObserver.NONE;
 
     public AttestationService(DeviceStore devices, AttestationStore attestations, PolicyStore policies, AuditLog audit,
@@ -184,12 +182,9 @@ public final class AttestationService {
         TpmsAttest quote = null;
         PcrValues pcrs = null;
         try {
-            TpmPublic ak = TpmPublic.parseSized(d.akPublic());
-            TpmPublic ek = TpmPublic.parseSized(d.ekPublic());
             pcrs = PcrFile.read(req.pcrs());
-            QuoteResult r = quoteVerifier.verify(QuoteExpectation.of(ak, QualifiedName.ofAkUnderEk(ek, ak), p.nonce,
-                    p.selection), req.attest(), req.signature(),
-                    pcrs);
+            QuoteResult r = quoteVerifier.verify(enrolledKeys.expectation(d, p.nonce, p.selection), req.attest(),
+                    req.signature(), pcrs);
             if (r.isValid()) {
                 quote = r.attest();
             } else {
