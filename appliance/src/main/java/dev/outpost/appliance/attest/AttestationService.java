@@ -377,11 +377,12 @@ public final class AttestationService {
      */
     public boolean clear(String deviceId) {
         Instant now = clock.instant();
-        if (!devices.clear(deviceId, now, audit, AuditEvent.of(now, deviceId, "clear", AuditEvent.Decision.INFO,
-                "cleared by operator: full re-attestation required", "operator"))) {
+        AuditEvent cleared = AuditEvent.of(now, deviceId, "clear", AuditEvent.Decision.INFO,
+                "cleared by operator: full re-attestation required", "operator");
+        // The state, its audit record and the reset of what it was verified against commit together.
+        if (!attestations.reset(deviceId, c -> devices.clear(c, deviceId, now, audit, cleared))) {
             return false;
         }
-        attestations.reset(deviceId);
         quarantine.release(deviceId);
         return true;
     }

@@ -189,15 +189,30 @@ public final class AttestationStore {
 
     /** Forgets what was verified (operator's clear, or a reboot): the next attestation starts from entry 0. */
     public void reset(String deviceId) {
+        reset(deviceId, c -> true);
+    }
+
+    /**
+     * Forgets the device's attestation record if {@code first}, run in the same transaction, says so; returns what
+     * it said. Routine passes held in memory for the device are dropped only once that transaction committed (they
+     * cannot be written meanwhile: flushes wait on the same lock).
+     */
+    public boolean reset(String deviceId, SqlWork<Boolean> first) {
         synchronized (writes) {
-            unflushed.remove(deviceId);
-            db.inTransaction(c -> {
+            boolean done = db.inTransaction(c -> {
+                if (!first.run(c)) {
+                    return false;
+                }
                 try (PreparedStatement ps = c.prepareStatement("DELETE FROM attestations WHERE device_id = ?")) {
                     ps.setString(1, deviceId);
                     ps.executeUpdate();
                 }
-                return null;
+                return true;
             });
+            if (done) {
+                unflushed.remove(deviceId);
+            }
+            return done;
         }
     }
 

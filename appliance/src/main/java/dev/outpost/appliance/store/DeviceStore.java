@@ -223,22 +223,29 @@ public final class DeviceStore {
 
     /** As {@link #clear(String, Instant)}, with the operator's audit record in the same transaction. */
     public boolean clear(String id, Instant at, AuditLog audit, AuditEvent event) {
-        return db.inTransaction(c -> {
-            DeviceState previous = lockedState(c, id);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE devices SET state = 'pending', updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
-                Sql.setInstant(ps, 1, at);
-                ps.setString(2, id);
-                if (ps.executeUpdate() != 1) {
-                    return false;
-                }
+        return db.inTransaction(c -> clear(c, id, at, audit, event));
+    }
+
+    /**
+     * As {@link #clear(String, Instant, AuditLog, AuditEvent)}, in the caller's transaction: the operator's clear
+     * also forgets what the device was verified against ({@link AttestationStore#reset(String, SqlWork)}), and a
+     * crash between the two must not leave a cleared device that resumes from its old IMA state.
+     */
+    public boolean clear(Connection c, String id, Instant at, AuditLog audit, AuditEvent event) throws SQLException {
+        DeviceState previous = lockedState(c, id);
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE devices SET state = 'pending', updated_at = ? WHERE device_id = ? AND state <> 'revoked'")) {
+            Sql.setInstant(ps, 1, at);
+            ps.setString(2, id);
+            if (ps.executeUpdate() != 1) {
+                return false;
             }
-            stateChanged(db, c, id, DeviceState.PENDING, previous, List.of("cleared by operator"), at);
-            if (audit != null) {
-                audit.record(c, event);
-            }
-            return true;
-        });
+        }
+        stateChanged(db, c, id, DeviceState.PENDING, previous, List.of("cleared by operator"), at);
+        if (audit != null) {
+            audit.record(c, event);
+        }
+        return true;
     }
 
     /** The device's state, its row locked to the end of the transaction; null when there is no such device. */

@@ -4,6 +4,7 @@ import static dev.outpost.appliance.store.StoreFixtures.T0;
 import static dev.outpost.appliance.store.StoreFixtures.device;
 import static dev.outpost.appliance.store.StoreFixtures.id;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -115,6 +116,40 @@ class AttestationStoreTest {
         assertThat(store.get(id(1))).isEqualTo(AttestationRecord.fresh(id(1)));
         store.flush();
         assertThat(onDisk(1)).isEqualTo(AttestationRecord.fresh(id(1)));
+    }
+
+    /**
+     * An operator's clear: the device's state, its audit record and the reset of its attestation record commit
+     * together, or none of them does (a crash between them left a cleared device resuming from its old IMA state).
+     */
+    @Test
+    void aClearResetsTheRecordInItsOwnTransactionOrNotAtAll() {
+        AuditLog audit = new AuditLog(db);
+        AttestationRecord failed = new AttestationRecord(id(1), 1L, 0L, 30L, new byte[] {7}, false, "rt", null,
+                "failed", "ima.unknown", T0.plusSeconds(1), T0);
+        store.recordVerdict(failed, DeviceState.FAILED, T0.plusSeconds(1));
+        AuditEvent cleared = AuditEvent.of(T0.plusSeconds(2), id(1), "clear", AuditEvent.Decision.INFO, "cleared", "operator");
+
+        // The audit write fails inside the transaction: the state and the record stay as they were.
+        assertThatThrownBy(() -> store.reset(id(1), c -> {
+            devices.clear(c, id(1), T0.plusSeconds(2), audit, cleared);
+            throw new java.sql.SQLException("disk full");
+        })).isInstanceOf(RuntimeException.class);
+        assertThat(devices.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.FAILED);
+        assertThat(onDisk(1).tpmClock()).isEqualTo(30);
+        assertThat(audit.forDevice(id(1), 10)).noneMatch(e -> e.action().equals("clear"));
+
+        assertThat(store.reset(id(1), c -> devices.clear(c, id(1), T0.plusSeconds(2), audit, cleared))).isTrue();
+        assertThat(devices.find(id(1)).orElseThrow().state()).isEqualTo(DeviceState.PENDING);
+        assertThat(onDisk(1)).isEqualTo(AttestationRecord.fresh(id(1)));
+        assertThat(audit.forDevice(id(1), 10)).anyMatch(e -> e.action().equals("clear"));
+
+        // A revoked device is not cleared: its record and the passes held for it stay.
+        store.recordVerdict(pass(2, 10, T0), DeviceState.TRUSTED, T0);
+        store.recordRoutinePass(pass(2, 20, T0.plusSeconds(60)));
+        assertThat(devices.revoke(id(2), "stolen", T0.plusSeconds(61))).isTrue();
+        assertThat(store.reset(id(2), c -> devices.clear(c, id(2), T0.plusSeconds(62), audit, cleared))).isFalse();
+        assertThat(store.get(id(2)).tpmClock()).isEqualTo(20);
     }
 
     @Test
