@@ -1,10 +1,13 @@
 package dev.outpost.appliance.enroll;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import dev.outpost.appliance.store.AllowListStore;
-import dev.outpost.appliance.store.DeviceRecord;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.mqtt.endpoint.KnownDevices;
 
@@ -16,28 +19,32 @@ import dev.outpost.mqtt.endpoint.KnownDevices;
  * edits take effect within one refresh) and told at once of what the enrollment service decides.
  */
 public final class KnownDeviceIds implements KnownDevices {
-    private final DeviceStore devices;
-    private final AllowListStore allowList;
+    private final Supplier<Collection<String>> stored;
     private volatile Set<String> fromStore = Set.of();
     private final Set<String> recent = ConcurrentHashMap.newKeySet();
 
     public KnownDeviceIds(DeviceStore devices, AllowListStore allowList) {
-        this.devices = devices;
-        this.allowList = allowList;
+        this(() -> {
+            List<String> ids = new ArrayList<>(devices.ids());
+            allowList.list().forEach(e -> ids.add(e.ekHash()));
+            return ids;
+        });
+    }
+
+    /** @param stored the enrolled device ids and allow-listed EK hashes, read from the store; blocking */
+    KnownDeviceIds(Supplier<Collection<String>> stored) {
+        this.stored = stored;
     }
 
     /** Reloads from the store; blocking (JDBC). Returns how many ids are known. */
     public int refresh() {
-        Set<String> ids = ConcurrentHashMap.newKeySet();
-        for (DeviceRecord d : devices.list()) {
-            ids.add(d.deviceId());
-        }
-        for (AllowListStore.Entry e : allowList.list()) {
-            ids.add(e.ekHash());
-        }
+        // Only what was added before the store is read may be dropped afterwards: an id added while it is read
+        // (a device enrolling now) may not be in what was read.
+        Set<String> before = Set.copyOf(recent);
+        Set<String> ids = Set.copyOf(stored.get());
         fromStore = ids;
         // Enrolled ones are in the store now; EKs that passed the check and never activated are forgotten.
-        recent.clear();
+        recent.removeAll(before);
         return ids.size();
     }
 

@@ -42,4 +42,17 @@ class KnownDeviceIdsTest {
             db.close();
         }
     }
+
+    @Test
+    void anIdAddedWhileTheStoreIsReadIsNotForgotten() {
+        String enrolling = "5".repeat(64);
+        KnownDeviceIds[] known = new KnownDeviceIds[1];
+        known[0] = new KnownDeviceIds(() -> {
+            known[0].add(enrolling); // an EK passes the trust check while the store is being read
+            return List.of("1".repeat(64));
+        });
+        known[0].refresh();
+        assertThat(known[0].known(enrolling)).isTrue();
+        assertThat(known[0].known("1".repeat(64))).isTrue();
+    }
 }
