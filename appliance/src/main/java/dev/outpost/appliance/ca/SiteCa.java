@@ -2,20 +2,15 @@ package dev.outpost.appliance.ca;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,12 +43,9 @@ import org.slf4j.LoggerFactory;
 
 import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.keys.DeviceId;
-import dev.outpost.tpm.keys.Pem;
 import dev.outpost.spiffe.SpiffeId;
 import dev.outpost.spiffe.X509Certs;
 import dev.outpost.spiffe.KeyPolicy;
-import dev.outpost.spiffe.PemIo;
-import dev.outpost.spiffe.KeyFiles;
 
 /**
  * The site's certificate authority: one signing key and the chain that certifies it.
@@ -72,8 +64,6 @@ public final class SiteCa {
     public static final String CERT_FILE = "ca.crt";
     /** Clock skew between us and devices: certificates start this long before they are made. */
     public static final Duration BACKDATE = Duration.ofSeconds(30);
-    private static final int MAX_FILE_BYTES = 64 * 1024;
-    private static final int MAX_CHAIN = 8;
     private static final String SIG_ALG = "SHA256withECDSA";
 
     public static final String UPSTREAM_ROOTS_FILE = "upstream-roots.pem";
@@ -97,7 +87,7 @@ public final class SiteCa {
     private final Clock clock;
     private final SecureRandom random;
 
-    private SiteCa(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> upstreamRoots, String trustDomain,
+    SiteCa(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> upstreamRoots, String trustDomain,
             Clock clock, SecureRandom random) {
         this.active = new Authority(key, List.copyOf(chain), List.copyOf(upstreamRoots), keyId(chain.get(0)));
         this.trustDomain = trustDomain;
@@ -149,70 +139,27 @@ public final class SiteCa {
      * every device that trusts the old one.
      */
     public static SiteCa loadOrCreate(Path caDir, String trustDomain, String siteName, Duration caTtl, Clock clock) {
-        return loadOrCreate(caDir, CaKeys.file(), trustDomain, siteName, caTtl, clock);
+        return SiteCaFiles.loadOrCreate(caDir, CaKeys.file(), trustDomain, siteName, caTtl, clock);
     }
 
     /** As {@link #loadOrCreate(Path, String, String, Duration, Clock)}, the key kept as {@code keys} says. */
     public static SiteCa loadOrCreate(Path caDir, CaKeys keys, String trustDomain, String siteName, Duration caTtl,
             Clock clock) {
-        SpiffeId.checkTrustDomain(trustDomain);
-        Path keyFile = caDir.resolve(keys.fileName(KEY_FILE));
-        Path certFile = caDir.resolve(CERT_FILE);
-        boolean haveKey = CaKeys.exists(caDir, KEY_FILE);
-        boolean haveCert = Files.exists(certFile);
-        try {
-            if (!haveKey && !haveCert) {
-                return create(caDir, keys, trustDomain, siteName, caTtl, clock);
-            }
-            if (!haveKey) {
-                throw new CaException(certFile + " exists but " + keyFile + " does not: restore the key or move the certificate away");
-            }
-            if (!haveCert) {
-                throw new CaException(keyFile + " exists but " + certFile + " does not: restore the certificate or move the key away");
-            }
-            return load(caDir, keys, certFile, trustDomain, clock);
-        } catch (CaKeys.Unsealable e) {
-            throw e;
-        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
-            throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
-        }
+        return SiteCaFiles.loadOrCreate(caDir, keys, trustDomain, siteName, caTtl, clock);
     }
 
-    private static SiteCa create(Path caDir, CaKeys keys, String trustDomain, String siteName, Duration caTtl, Clock clock)
-            throws IOException, GeneralSecurityException {
-        if (caTtl == null || caTtl.isNegative() || caTtl.isZero()) {
-            throw new CaException("CA ttl must be positive, got " + caTtl);
-        }
-        if (!Files.isDirectory(caDir)) {
-            Files.createDirectories(caDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
-        SecureRandom random = new SecureRandom();
-        KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
-        gen.initialize(new ECGenParameterSpec("secp256r1"), random);
-        KeyPair pair = gen.generateKeyPair();
+    /**
+     * Loads the CA a nested site installed ({@code ca install} or the upstream link). Unlike
+     * {@link #loadOrCreate} it never makes one: a nested CA that is missing is the operator's (or central's) to
+     * provide. An expired CA loads (see {@link #expired()}).
+     */
+    public static SiteCa load(Path caDir, String trustDomain, Clock clock) {
+        return SiteCaFiles.load(caDir, CaKeys.file(), trustDomain, clock);
+    }
 
-        Instant now = clock.instant();
-        X500Name subject = subject(siteName);
-        JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-        SubjectKeyIdentifier ski = ext.createSubjectKeyIdentifier(pair.getPublic());
-        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, X509Certs.randomSerial(random),
-                Date.from(now.minus(BACKDATE)), Date.from(now.plus(caTtl)), subject, pair.getPublic());
-        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-        b.addExtension(Extension.subjectKeyIdentifier, false, ski);
-        b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(ski.getKeyIdentifier()));
-        b.addExtension(Extension.subjectAlternativeName, false,
-                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
-                        SpiffeId.ofTrustDomain(trustDomain).toString())));
-        X509Certificate cert = sign(b, pair.getPrivate());
-
-        // Key first: a crash between the two writes leaves a lone key, which loadOrCreate reports, rather than
-        // a certificate whose key is gone for good.
-        keys.write(caDir, KEY_FILE, pair.getPrivate());
-        KeyFiles.writePublic(caDir.resolve(CERT_FILE), PemIo.ascii(Pem.certificate(cert)));
-        LOG.info("created site CA for {} ({}), valid until {}; key protection: {}", trustDomain,
-                cert.getSubjectX500Principal(), cert.getNotAfter().toInstant(), keys.describe());
-        return new SiteCa(pair.getPrivate(), List.of(cert), List.of(), trustDomain, clock, random);
+    /** As {@link #load(Path, String, Clock)}, the key kept as {@code keys} says (unsealed here when sealed). */
+    public static SiteCa load(Path caDir, CaKeys keys, String trustDomain, Clock clock) {
+        return SiteCaFiles.load(caDir, keys, trustDomain, clock);
     }
 
     /**
@@ -249,104 +196,9 @@ public final class SiteCa {
                 .build();
     }
 
-    /**
-     * Loads the CA a nested site installed ({@code ca install} or the upstream link). Unlike
-     * {@link #loadOrCreate} it never makes one: a nested CA that is missing is the operator's (or central's) to
-     * provide. An expired CA loads (see {@link #expired()}).
-     */
-    public static SiteCa load(Path caDir, String trustDomain, Clock clock) {
-        return load(caDir, CaKeys.file(), trustDomain, clock);
-    }
-
-    /** As {@link #load(Path, String, Clock)}, the key kept as {@code keys} says (unsealed here when sealed). */
-    public static SiteCa load(Path caDir, CaKeys keys, String trustDomain, Clock clock) {
-        SpiffeId.checkTrustDomain(trustDomain);
-        try {
-            return load(caDir, keys, caDir.resolve(CERT_FILE), trustDomain, clock);
-        } catch (CaKeys.Unsealable e) {
-            throw e;
-        } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
-            throw new CaException("site CA in " + caDir + ": " + e.getMessage(), e);
-        }
-    }
-
     /** Whether the CA may issue now; an expired CA is kept (devices' state depends on nothing in it) until replaced. */
     public boolean expired() {
         return !clock.instant().isBefore(notAfter());
-    }
-
-    private static SiteCa load(Path caDir, CaKeys keys, Path certFile, String trustDomain, Clock clock)
-            throws IOException, GeneralSecurityException {
-        Path keyFile = caDir.resolve(keys.fileName(KEY_FILE));
-        long t0 = System.nanoTime();
-        PrivateKey key = keys.read(caDir, KEY_FILE);
-        if (keys.sealed()) {
-            LOG.info("unsealed the site CA key {} in {} ms: key protection {}", keyFile,
-                    (System.nanoTime() - t0) / 1_000_000, keys.describe());
-        }
-
-        String certPem = new String(KeyFiles.readLimited(certFile, MAX_FILE_BYTES), StandardCharsets.US_ASCII);
-        List<X509Certificate> chain = PemIo.certificates(certPem, MAX_CHAIN);
-        if (chain.isEmpty()) {
-            throw new CaException(certFile + " holds no PEM certificate");
-        }
-        X509Certificate cert = chain.get(0);
-        if (!X509Certs.belongTogether(key, cert.getPublicKey())) {
-            throw new CaException(keyFile + " is not the key of the certificate in " + certFile);
-        }
-        if (cert.getBasicConstraints() < 0) {
-            throw new CaException(certFile + ": certificate is not a CA (basicConstraints cA=false)");
-        }
-        String found = trustDomainOf(cert);
-        if (!trustDomain.equals(found)) {
-            throw new CaException(certFile + " is a CA for trust domain '" + found + "' but the configuration says '"
-                    + trustDomain + "'");
-        }
-        for (int i = 0; i + 1 < chain.size(); i++) {
-            try {
-                chain.get(i).verify(chain.get(i + 1).getPublicKey());
-            } catch (GeneralSecurityException e) {
-                throw new CaException(certFile + ": certificate " + (i + 1) + " is not signed by certificate " + (i + 2), e);
-            }
-        }
-        List<X509Certificate> roots = List.of();
-        Path rootsFile = certFile.resolveSibling(UPSTREAM_ROOTS_FILE);
-        if (Files.exists(rootsFile)) {
-            roots = PemIo.certificates(new String(KeyFiles.readLimited(rootsFile, MAX_FILE_BYTES),
-                    StandardCharsets.US_ASCII), MAX_CHAIN);
-            X509Certificate top = chain.get(chain.size() - 1);
-            if (!X509Certs.isSelfSigned(top) && roots.stream().noneMatch(r -> signedBy(top, r))) {
-                throw new CaException(rootsFile + " holds no root that signed " + top.getSubjectX500Principal()
-                        + ": devices given these roots could not verify the site's SVIDs");
-            }
-        }
-        if (roots.isEmpty() && !X509Certs.isSelfSigned(chain.get(chain.size() - 1))) {
-            throw new CaException(certFile + " is a CA signed upstream but " + rootsFile + " (the root(s) devices "
-                    + "trust) is missing: put it back (the root certificate(s) given to ca install as --chain)");
-        }
-        Instant now = clock.instant();
-        if (!now.isBefore(cert.getNotAfter().toInstant())) {
-            // Not a reason to refuse to start: the store (every device's enrollment and state) is intact and a new
-            // CA installed over this one lets devices resume. Readiness says "ca expired" and issuance refuses.
-            LOG.error("site CA {} EXPIRED at {}: no identities can be issued until a new CA is installed "
-                    + "(outpost-appliance ca csr, then ca install)", certFile, cert.getNotAfter().toInstant());
-        } else {
-            LOG.info("loaded site CA for {} ({}), valid until {}", trustDomain, cert.getSubjectX500Principal(),
-                    cert.getNotAfter().toInstant());
-        }
-        return new SiteCa(key, chain, roots, trustDomain, clock, new SecureRandom());
-    }
-
-    private static boolean signedBy(X509Certificate c, X509Certificate issuer) {
-        if (!c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
-            return false;
-        }
-        try {
-            c.verify(issuer.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     /** Issues a node X509-SVID {@code spiffe://<td>/agent/tpm/<deviceId>} for a key the caller already vetted. */
@@ -570,7 +422,7 @@ public final class SiteCa {
         return certificate().getNotAfter().toInstant();
     }
 
-    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
+    static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
         try {
             ContentSigner cs = new JcaContentSignerBuilder(SIG_ALG).setProvider(Providers.bouncyCastle()).build(signer);
             return new JcaX509CertificateConverter().getCertificate(b.build(cs));
