@@ -26,11 +26,16 @@ public final class X509Certs {
 
     /** Issued by itself and verifying with its own key: a root, not a certificate that merely names itself. */
     public static boolean isSelfSigned(X509Certificate c) {
-        if (!c.getSubjectX500Principal().equals(c.getIssuerX500Principal())) {
+        return issuedBy(c, c);
+    }
+
+    /** Names {@code issuer} as its issuer and verifies with its key: a name alone proves nothing. */
+    public static boolean issuedBy(X509Certificate c, X509Certificate issuer) {
+        if (!c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
             return false;
         }
         try {
-            c.verify(c.getPublicKey());
+            c.verify(issuer.getPublicKey());
             return true;
         } catch (GeneralSecurityException e) {
             return false;

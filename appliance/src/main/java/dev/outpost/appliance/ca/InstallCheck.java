@@ -106,7 +106,7 @@ public final class InstallCheck {
         }
         List<X509Certificate> path = pathUp(cert, pool);
         X509Certificate top = path.get(path.size() - 1);
-        X509Certificate root = roots.stream().filter(r -> issued(r, top)).findFirst().orElseThrow(() ->
+        X509Certificate root = roots.stream().filter(r -> X509Certs.issuedBy(top, r)).findFirst().orElseThrow(() ->
                 new CaException("the chain does not verify: no root in the chain file signed "
                         + top.getSubjectX500Principal() + " (issuer " + top.getIssuerX500Principal() + ")"));
         validate(path, root, now);
@@ -122,7 +122,7 @@ public final class InstallCheck {
         while (path.size() <= MAX_DEPTH) {
             X509Certificate issuer = null;
             for (X509Certificate c : pool) {
-                if (!used.contains(c) && issued(c, cur)) {
+                if (!used.contains(c) && X509Certs.issuedBy(cur, c)) {
                     issuer = c;
                     break;
                 }
@@ -139,18 +139,6 @@ public final class InstallCheck {
             cur = issuer;
         }
         throw new CaException("the chain is longer than " + MAX_DEPTH + " certificates");
-    }
-
-    private static boolean issued(X509Certificate issuer, X509Certificate c) {
-        if (!c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
-            return false;
-        }
-        try {
-            c.verify(issuer.getPublicKey());
-            return true;
-        } catch (GeneralSecurityException e) {
-            return false;
-        }
     }
 
     /** The JDK's PKIX rules over the path (validity of every certificate, CA flags, path lengths, critical extensions). */

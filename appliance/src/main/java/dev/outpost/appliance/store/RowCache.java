@@ -1,7 +1,9 @@
 package dev.outpost.appliance.store;
 
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Rows of one table keyed by device id, as last committed, so that an attestation does not read its device's row and
@@ -31,13 +33,13 @@ final class RowCache<T> {
     }
 
     /** The row from memory, or as {@code read} finds it in the database, kept under the rule above. */
-    java.util.Optional<T> get(String deviceId, java.util.function.Supplier<java.util.Optional<T>> read) {
+    Optional<T> get(String deviceId, Supplier<Optional<T>> read) {
         T cached = rows.get(deviceId);
         if (cached != null) {
-            return java.util.Optional.of(cached);
+            return Optional.of(cached);
         }
         long before = changes.get();
-        java.util.Optional<T> row = read.get();
+        Optional<T> row = read.get();
         row.ifPresent(r -> offer(deviceId, r, before));
         return row;
     }
