@@ -121,6 +121,7 @@ public final class LoadGenerator {
                     dbBefore, dbEnrolled, dbAfter, mismatches);
             String text = report.text() + scenario.report(run, live);
             Files.writeString(o.out().resolve("report.txt"), text);
+            Files.writeString(o.out().resolve("attestations-100ms.csv"), run.attestStats().windowsCsv(100));
             Plot.write(o.out().resolve("load.png"), o.scenario() + ", " + live.size() + " devices, " + o.entries()
                     + " new IMA entries per attestation", "attestations (challenge to verdict)",
                     run.attestStats().perSecond());

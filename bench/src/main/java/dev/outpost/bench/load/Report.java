@@ -34,6 +34,9 @@ final class Report {
         b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, main.wallSeconds(),
                 n / main.wallSeconds()));
         latency(b, "  challenge to verdict", attestStats.sortedLatencies());
+        latency(b, "    challenge round trip", run.stages().challenge());
+        latency(b, "    device: quote and evidence", run.stages().device());
+        latency(b, "    evidence round trip (verdict)", run.stages().evidence());
         if (scenario.reconnectLatency() != null) {
             latency(b, "  " + scenario.reconnectLatency(), reconnectStats.sortedLatencies());
         }

@@ -169,7 +169,9 @@ public final class SimDevice {
 
     /**
      * Runs {@code newEntries} files, then one attestation. {@code started} receives System.nanoTime() at the
-     * challenge request, so the caller's latency covers challenge to verdict and not the simulated kernel.
+     * challenge request, so the caller's latency covers challenge to verdict and not the simulated kernel; and, when
+     * it has room, at the challenge's arrival ([1]) and once the evidence is made, before it is sent ([2]): where
+     * the time goes, the appliance's two round trips or the device's quote.
      */
     public Verdict attest(int newEntries, long[] started) throws Exception {
         if (!connected()) {
@@ -191,6 +193,7 @@ public final class SimDevice {
         attestations++;
         started[0] = System.nanoTime();
         Challenge ch = session.request(Kind.CHALLENGE, new ChallengeRequest(Messages.VERSION), Challenge.class);
+        mark(started, 1);
         PcrSelection selection = PcrSelection.parse(ch.pcrSelection());
         QuoteEvidence q = bad && misbehaviour == Misbehaviour.REPLAYED_QUOTE && lastQuote != null ? lastQuote
                 : tpm.quote(Codec.base64(ch.nonce(), "nonce", 64), selection);
@@ -198,9 +201,11 @@ public final class SimDevice {
         // Quote first, list after: the same order as the agent (here nothing runs in between).
         byte[] slice = ima.from(ch.imaOffset());
         KeyPair renewKey = probationary || java.time.Instant.now().isAfter(renewAt) ? NodeKeys.generate() : null;
+        byte[] csr = renewKey == null ? null : NodeKeys.csr(renewKey, id());
+        var certified = renewKey == null ? null : tpm.certify(renewKey.getPublic(), Codec.base64(ch.nonce(), "nonce", 64));
+        mark(started, 2);
         Verdict v = Attester.send(session, ch, q, selection, slice, ch.wantBootLog() ? pool.bootLog() : new byte[0],
-                renewKey == null ? null : NodeKeys.csr(renewKey, id()),
-                renewKey == null ? null : tpm.certify(renewKey.getPublic(), Codec.base64(ch.nonce(), "nonce", 64)));
+                csr, certified);
         lastState = v.state();
         if (v.svid() != null && renewKey != null) {
             // Used from the next connection on, as the agent does.
@@ -211,6 +216,12 @@ public final class SimDevice {
             renewAt = from.plus(java.time.Duration.between(from, chain.get(0).getNotAfter().toInstant()).dividedBy(2));
         }
         return v;
+    }
+
+    private static void mark(long[] times, int i) {
+        if (times.length > i) {
+            times[i] = System.nanoTime();
+        }
     }
 
     private static final Codec BUNDLE_CODEC = new Codec(dev.outpost.mqtt.protocol.SiteBundle.LIMITS);

@@ -36,6 +36,7 @@ final class SiteRun {
     private final Stats enrollStats = new Stats();
     private final Stats attestStats = new Stats();
     private final Stats reconnectStats = new Stats();
+    private final Stages stages = new Stages();
     private final AtomicInteger wrongVerdicts = new AtomicInteger();
     private final AtomicInteger skipped = new AtomicInteger();
     private final AtomicInteger renewals = new AtomicInteger();
@@ -88,10 +89,13 @@ final class SiteRun {
         if ("failed".equals(d.lastState())) {
             return false;
         }
-        long[] start = {System.nanoTime()};
+        long[] start = {System.nanoTime(), 0, 0};
         try {
             Verdict v = d.attest(o.entries(), start);
             stats.record(start[0]);
+            if (stats == attestStats && start[1] != 0 && start[2] != 0) {
+                stages.record(start[0], start[1], start[2]);
+            }
             if (v.svid() != null) {
                 renewals.incrementAndGet();
             }
@@ -158,6 +162,11 @@ final class SiteRun {
 
     Stats attestStats() {
         return attestStats;
+    }
+
+    /** The measured attestations' stages: the challenge's round trip, the device's quote, the evidence's round trip. */
+    Stages stages() {
+        return stages;
     }
 
     Stats reconnectStats() {

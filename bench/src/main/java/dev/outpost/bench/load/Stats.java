@@ -1,6 +1,8 @@
 package dev.outpost.bench.load;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Stats {
     private volatile long origin = System.nanoTime();
+    private volatile long originEpochMillis = System.currentTimeMillis();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     private long[] endMicros = new long[1024];
     private long[] latencyMicros = new long[1024];
@@ -20,6 +23,7 @@ public final class Stats {
     /** Time zero of {@link #perSecond()}: the start of the measured phase. */
     public void start() {
         origin = System.nanoTime();
+        originEpochMillis = System.currentTimeMillis();
     }
 
     /** @param startNanos when the operation began, from {@link System#nanoTime()} */
@@ -104,6 +108,27 @@ public final class Stats {
             out[s][2] = percentile(buckets[s], 99);
         }
         return out;
+    }
+
+    /**
+     * CSV of the operations by the window of {@code widthMillis} they ended in: the window's start (UTC, epoch ms, to
+     * line up with the appliance's logs and recordings), count, p50, p99 and max latency in µs. Stalls shorter than a
+     * second show here and not in {@link #perSecond()}.
+     */
+    public synchronized String windowsCsv(int widthMillis) {
+        long width = widthMillis * 1000L;
+        java.util.TreeMap<Long, List<Long>> windows = new java.util.TreeMap<>();
+        for (int i = 0; i < count; i++) {
+            windows.computeIfAbsent(endMicros[i] / width, k -> new ArrayList<>()).add(latencyMicros[i]);
+        }
+        StringBuilder b = new StringBuilder("window_start_epoch_ms,count,p50_us,p99_us,max_us\n");
+        windows.forEach((w, l) -> {
+            long[] sorted = l.stream().mapToLong(Long::longValue).sorted().toArray();
+            b.append(originEpochMillis + w * widthMillis).append(',').append(sorted.length).append(',')
+                    .append(percentile(sorted, 50)).append(',').append(percentile(sorted, 99)).append(',')
+                    .append(sorted[sorted.length - 1]).append('\n');
+        });
+        return b.toString();
     }
 
     /** Nearest-rank percentile of sorted values; 0 for none. */

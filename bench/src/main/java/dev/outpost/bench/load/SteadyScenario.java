@@ -2,9 +2,10 @@ package dev.outpost.bench.load;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -31,7 +32,8 @@ final class SteadyScenario implements Scenario {
     static void attestEvery(SiteRun run, List<SimDevice> devices, Duration duration) throws Exception {
         ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor();
         List<ScheduledFuture<?>> scheduled = new ArrayList<>();
-        List<CompletableFuture<Void>> running = Collections.synchronizedList(new ArrayList<>());
+        // Only the attestations in flight: keeping every one made for the run lengthened the generator's collections.
+        Set<CompletableFuture<Void>> running = ConcurrentHashMap.newKeySet();
         long periodMs = run.options().period().toMillis();
         for (SimDevice d : devices) {
             AtomicBoolean busy = new AtomicBoolean();
@@ -43,23 +45,21 @@ final class SteadyScenario implements Scenario {
                     run.skipped().incrementAndGet();
                     return;
                 }
-                running.add(CompletableFuture.runAsync(() -> {
+                CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
                     try {
                         run.attestOnce(d, run.attestStats());
                     } finally {
                         busy.set(false);
                     }
-                }, run.workers()));
+                }, run.workers());
+                running.add(f);
+                f.whenComplete((v, e) -> running.remove(f));
             }, run.random().nextInt((int) Math.max(1, periodMs)), periodMs, TimeUnit.MILLISECONDS));
         }
         Thread.sleep(duration.toMillis());
         scheduled.forEach(f -> f.cancel(false));
         ticks.shutdown();
         ticks.awaitTermination(10, TimeUnit.SECONDS);
-        List<CompletableFuture<Void>> all;
-        synchronized (running) {
-            all = new ArrayList<>(running);
-        }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get();
+        CompletableFuture.allOf(running.toArray(new CompletableFuture[0])).get();
     }
 }
