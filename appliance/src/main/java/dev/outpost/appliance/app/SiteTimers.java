@@ -33,6 +33,7 @@ final class SiteTimers {
     private static final Duration COMPACT_EVERY = Duration.ofSeconds(10);
     private static final int COMPACT_FILL_RATE = 50;
     private static final int COMPACT_WRITE_BYTES = 16 << 20;
+    private static final Duration FLUSH_TICK_MIN = Duration.ofMillis(100);
 
     private SiteTimers() {
     }
@@ -51,8 +52,13 @@ final class SiteTimers {
         }, false));
         long sweep = Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4));
         vertx.setPeriodic(sweep, t -> vertx.executeBlocking(attestation::sweepStale, false));
-        vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(() -> attestation.flush()
-                + audit.flushRefusals(clock.instant()), false));
+        // Routine passes: each written once it has waited nearly the interval, checked ten times an interval, so the
+        // writes come a slice at a time (AttestationStore) and a pass still waits at most the interval.
+        Duration tick = Duration.ofMillis(Math.max(FLUSH_TICK_MIN.toMillis(), at.flushInterval().toMillis() / 10));
+        Duration held = at.flushInterval().compareTo(tick) > 0 ? at.flushInterval().minus(tick) : Duration.ZERO;
+        vertx.setPeriodic(tick.toMillis(), t -> vertx.executeBlocking(() -> attestation.flushHeldFor(held), false));
+        vertx.setPeriodic(at.flushInterval().toMillis(), t -> vertx.executeBlocking(
+                () -> audit.flushRefusals(clock.instant()), false));
         // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
         // another device asks for a challenge.
         vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),

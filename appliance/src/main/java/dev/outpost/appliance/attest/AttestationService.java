@@ -321,6 +321,11 @@ public final class AttestationService {
         return attestations.flush();
     }
 
+    /** Writes the routine passes that have waited at least {@code held} (see {@link AttestationStore#flushHeldFor}). */
+    public int flushHeldFor(java.time.Duration held) {
+        return attestations.flushHeldFor(held);
+    }
+
     /** Trusted devices that have not passed within the freshness window turn stale and lose their identity. */
     public List<String> sweepStale() {
         Instant now = clock.instant();

@@ -335,7 +335,7 @@ final class ConfigValidator {
         if (interval && freshness && a.freshness().compareTo(a.interval()) <= 0) {
             error("attestation.freshness", "must be longer than attestation.interval, or every device goes stale");
         }
-        // Any positive interval is safe: the stale sweep writes what is held before it looks.
+        // Any positive interval is safe: the stale sweep counts the passes held in memory.
         positive("attestation.flushInterval", a.flushInterval());
         try {
             dev.outpost.tpm.wire.PcrSelection sel = dev.outpost.tpm.wire.PcrSelection.parse(String.valueOf(a.pcrs()));

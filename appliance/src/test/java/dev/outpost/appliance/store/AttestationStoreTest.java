@@ -105,6 +105,41 @@ class AttestationStoreTest {
         store.recordRoutinePass(pass(1, 20, T0.plusSeconds(600)));
 
         assertThat(store.trustedNotPassedSince(T0.plusSeconds(300))).containsExactly(id(2));
+        assertThat(onDisk(1).tpmClock()).as("counted, not written: a sweep is no burst of writes").isEqualTo(10);
+        store.recordRoutinePass(pass(2, 20, T0.plusSeconds(100)));
+        assertThat(store.trustedNotPassedSince(T0.plusSeconds(300))).as("a pass in memory that is too old")
+                .containsExactly(id(2));
+    }
+
+    /**
+     * Each device's passes are written once they have waited the time asked, counted from its first pass not yet
+     * written, so the timer's frequent calls write a slice at a time and each device about once per interval.
+     */
+    @Test
+    void passesAreWrittenOnceTheyHaveWaitedTheirTime() {
+        long[] now = {0};
+        AttestationStore timed = new AttestationStore(db, () -> now[0]);
+        java.time.Duration held = java.time.Duration.ofSeconds(9);
+        timed.recordVerdict(pass(1, 10, T0), DeviceState.TRUSTED, T0);
+        timed.recordVerdict(pass(2, 10, T0), DeviceState.TRUSTED, T0);
+
+        timed.recordRoutinePass(pass(1, 11, T0.plusSeconds(1)));
+        now[0] = 5_000_000_000L;
+        timed.recordRoutinePass(pass(2, 11, T0.plusSeconds(5)));
+        timed.recordRoutinePass(pass(1, 12, T0.plusSeconds(5)));
+        now[0] = 8_999_999_999L;
+        assertThat(timed.flushHeldFor(held)).as("nothing has waited 9 s yet").isZero();
+
+        now[0] = 9_000_000_000L;
+        assertThat(timed.flushHeldFor(held)).isEqualTo(1);
+        assertThat(onDisk(1).tpmClock()).as("device 1's latest pass; its wait began with the first").isEqualTo(12);
+        assertThat(onDisk(2).tpmClock()).as("device 2 has waited 4 s").isEqualTo(10);
+        assertThat(timed.get(id(2)).tpmClock()).isEqualTo(11);
+
+        now[0] = 14_000_000_000L;
+        assertThat(timed.flushHeldFor(held)).isEqualTo(1);
+        assertThat(onDisk(2).tpmClock()).isEqualTo(11);
+        assertThat(timed.flushHeldFor(java.time.Duration.ZERO)).isZero();
     }
 
     @Test
