@@ -113,6 +113,7 @@ public final class LoadGenerator {
             long dbEnrolled = app.databaseBytes();
             scenario.prepare(run, live);
             run.attestStats().start();
+            run.fromTick().start();
             run.reconnectStats().start();
             Phase main = Phase.measure(app, () -> run.attestStats().count(), () -> scenario.run(run, live));
             long dbAfter = app.databaseBytes();

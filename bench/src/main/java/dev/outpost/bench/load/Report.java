@@ -34,9 +34,17 @@ final class Report {
         b.append(String.format("%nattestation: %d in %.2f s = %.1f attestations/s%n", n, main.wallSeconds(),
                 n / main.wallSeconds()));
         latency(b, "  challenge to verdict", attestStats.sortedLatencies());
+        latency(b, "  device's tick to verdict (the generator's queueing included)", run.fromTick().sortedLatencies());
+        latency(b, "    tick to challenge request (a free generator thread, new IMA entries)", run.stages().queue());
         latency(b, "    challenge round trip", run.stages().challenge());
         latency(b, "    device: quote and evidence", run.stages().device());
         latency(b, "    evidence round trip (verdict)", run.stages().evidence());
+        // The phase's first seconds carry the steady path's JIT and the backlog it leaves; a site lives in the rest.
+        double half = main.wallSeconds() / 2;
+        latency(b, String.format("  second half (%.0f-%.0f s), challenge to verdict", half, main.wallSeconds()),
+                attestStats.latenciesEndingAfter(half));
+        latency(b, String.format("  second half (%.0f-%.0f s), device's tick to verdict", half, main.wallSeconds()),
+                run.fromTick().latenciesEndingAfter(half));
         if (scenario.reconnectLatency() != null) {
             latency(b, "  " + scenario.reconnectLatency(), reconnectStats.sortedLatencies());
         }

@@ -84,6 +84,21 @@ public final class Stats {
         return l;
     }
 
+    /** Latencies (µs, sorted) of the operations that ended at least {@code seconds} after the origin. */
+    public synchronized long[] latenciesEndingAfter(double seconds) {
+        long from = (long) (seconds * 1_000_000);
+        long[] l = new long[count];
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (endMicros[i] >= from) {
+                l[n++] = latencyMicros[i];
+            }
+        }
+        l = Arrays.copyOf(l, n);
+        Arrays.sort(l);
+        return l;
+    }
+
     /** Per second since the origin: {count, p50 µs, p99 µs}. */
     public synchronized long[][] perSecond() {
         int seconds = count == 0 ? 0 : (int) (Arrays.stream(endMicros, 0, count).max().orElse(0) / 1_000_000) + 1;

@@ -38,6 +38,7 @@ final class SteadyScenario implements Scenario {
         for (SimDevice d : devices) {
             AtomicBoolean busy = new AtomicBoolean();
             scheduled.add(ticks.scheduleAtFixedRate(() -> {
+                long due = System.nanoTime();
                 if ("failed".equals(d.lastState())) {
                     return;
                 }
@@ -47,7 +48,7 @@ final class SteadyScenario implements Scenario {
                 }
                 CompletableFuture<Void> f = CompletableFuture.runAsync(() -> {
                     try {
-                        run.attestOnce(d, run.attestStats());
+                        run.attestOnce(d, run.attestStats(), due);
                     } finally {
                         busy.set(false);
                     }
