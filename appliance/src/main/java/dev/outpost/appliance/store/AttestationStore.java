@@ -40,6 +40,8 @@ public final class AttestationStore {
     private final Map<String, Held> unflushed = new ConcurrentHashMap<>();
     // Serialises writers, so a flush cannot put an older record over a newer one written at once.
     private final Object writes = new Object();
+    // Writes made under that lock that may have moved a pass from memory to the table (guarded by it).
+    private long written;
 
     /** A device's latest routine pass and since when (System.nanoTime) the device has had one waiting. */
     private record Held(AttestationRecord record, long since) {
@@ -107,6 +109,7 @@ public final class AttestationStore {
     public boolean recordVerdict(AttestationRecord r, DeviceState state, Instant at, AuditLog audit, AuditEvent event) {
         synchronized (writes) {
             unflushed.remove(r.deviceId());
+            written++;
             return db.inTransaction(c -> {
                 boolean stored = storeVerdict(c, r, state, at);
                 if (audit != null) {
@@ -172,6 +175,7 @@ public final class AttestationStore {
             if (batch.isEmpty()) {
                 return 0;
             }
+            written++;
             RowCache<AttestationRecord> cache = db.attestationRows();
             long before = cache.changes();
             try {
@@ -237,6 +241,7 @@ public final class AttestationStore {
      */
     public boolean reset(String deviceId, SqlWork<Boolean> first) {
         synchronized (writes) {
+            written++;
             boolean done = db.inTransaction(c -> {
                 if (!first.run(c)) {
                     return false;
@@ -256,13 +261,21 @@ public final class AttestationStore {
 
     /**
      * Trusted devices whose last pass is older than {@code before}: they have gone stale. The passes held in memory
-     * count (without them a device could be found stale by a pass not yet written); they are read under the lock
-     * flushes take, so none can move from memory to the table unseen between the query and the check. Writing them
-     * all first, as this did, was a second burst of writes every sweep.
+     * count (without them a device could be found stale by a pass not yet written); they are checked under the lock
+     * writers take, and if a writer moved passes from memory to the table while the query ran, the query runs again
+     * under it, so none is missed between the two. Writing them all first, as this did, was a second burst of writes
+     * every sweep; the query stays outside the lock, so a database that hangs holds the sweep and not every writer.
      */
     public List<String> trustedNotPassedSince(Instant before) {
+        long seen;
         synchronized (writes) {
-            List<String> stale = staleOnDisk(before);
+            seen = written;
+        }
+        List<String> stale = staleOnDisk(before);
+        synchronized (writes) {
+            if (written != seen) {
+                stale = staleOnDisk(before);
+            }
             stale.removeIf(id -> {
                 Held h = unflushed.get(id);
                 return h != null && h.record().lastPassedAt() != null && !h.record().lastPassedAt().isBefore(before);
