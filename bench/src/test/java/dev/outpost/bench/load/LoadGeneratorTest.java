@@ -40,6 +40,14 @@ class LoadGeneratorTest {
         assertThat(r.svidRenewals()).as(r.report()).isGreaterThanOrEqualTo(27);
         assertThat(dir.resolve("load.png")).isNotEmptyFile();
         assertThat(dir.resolve("report.txt")).isNotEmptyFile();
+        // Latency also from the device's tick (the wait for a generator thread counted), in stages, and by 100 ms.
+        assertThat(r.report()).contains("device's tick to verdict", "tick to challenge request", "challenge round trip",
+                "evidence round trip", "second half");
+        java.util.List<String> windows = java.nio.file.Files.readAllLines(dir.resolve("attestations-100ms.csv"));
+        assertThat(windows.get(0)).isEqualTo("window_start_epoch_ms,count,p50_us,p99_us,max_us");
+        assertThat(windows.subList(1, windows.size()).stream()
+                .mapToLong(l -> Long.parseLong(l.split(",")[1])).sum()).as("every measured attestation in a window")
+                .isEqualTo(r.attestations());
     }
 
     @Test
