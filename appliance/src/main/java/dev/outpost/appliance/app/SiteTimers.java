@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,8 +81,8 @@ final class SiteTimers {
      * worker until none was left for anything else, the readiness probe included (a flush every second filled the
      * twenty workers in twenty seconds).
      */
-    static void every(Vertx vertx, Duration period, String what, java.util.concurrent.Callable<?> work) {
-        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+    static void every(Vertx vertx, Duration period, String what, Callable<?> work) {
+        AtomicBoolean running = new AtomicBoolean();
         vertx.setPeriodic(period.toMillis(), t -> {
             if (!running.compareAndSet(false, true)) {
                 LOG.debug("{}: the last run has not finished; this tick skipped", what);

@@ -205,9 +205,9 @@ public final class AttestationStore {
                 batch.removeIf(h -> !writeAlone(h));
             }
             // Only what was written: a newer pass that arrived meanwhile stays, and waits a whole interval again.
-            long written = nanoTime.getAsLong();
+            long writtenAt = nanoTime.getAsLong();
             batch.forEach(h -> unflushed.computeIfPresent(h.record().deviceId(),
-                    (id, now) -> now == h ? null : new Held(now.record(), written)));
+                    (id, current) -> current == h ? null : new Held(current.record(), writtenAt)));
             return batch.size();
         }
     }

@@ -70,27 +70,19 @@ public final class Stats {
 
     /** Latencies (µs, sorted) of the operations that ended between two System.nanoTime() instants. */
     public synchronized long[] latenciesEndingBetween(long fromNanos, long toNanos) {
-        long from = (fromNanos - origin) / 1000;
-        long to = (toNanos - origin) / 1000;
-        long[] l = new long[count];
-        int n = 0;
-        for (int i = 0; i < count; i++) {
-            if (endMicros[i] >= from && endMicros[i] <= to) {
-                l[n++] = latencyMicros[i];
-            }
-        }
-        l = Arrays.copyOf(l, n);
-        Arrays.sort(l);
-        return l;
+        return endingWithin((fromNanos - origin) / 1000, (toNanos - origin) / 1000);
     }
 
     /** Latencies (µs, sorted) of the operations that ended at least {@code seconds} after the origin. */
     public synchronized long[] latenciesEndingAfter(double seconds) {
-        long from = (long) (seconds * 1_000_000);
+        return endingWithin((long) (seconds * 1_000_000), Long.MAX_VALUE);
+    }
+
+    private long[] endingWithin(long fromMicros, long toMicros) {
         long[] l = new long[count];
         int n = 0;
         for (int i = 0; i < count; i++) {
-            if (endMicros[i] >= from) {
+            if (endMicros[i] >= fromMicros && endMicros[i] <= toMicros) {
                 l[n++] = latencyMicros[i];
             }
         }
