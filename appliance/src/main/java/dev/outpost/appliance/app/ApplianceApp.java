@@ -81,6 +81,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import dev.outpost.tpm.trust.EkTrust;
 import dev.outpost.tpm.trust.EkTrustMode;
 import dev.outpost.tpm.trust.ManufacturerCas;
+import dev.outpost.appliance.timers.Periodic;
 
 /**
  * The appliance as one process: store, CA, enrollment, the devices' MQTT endpoint, the admin socket and the
@@ -324,10 +325,10 @@ public final class ApplianceApp {
                 // the chain heads into the gateway's TPM on a worker, never on the event loop (docs/operations.md)
                 app.auditAnchor = new dev.outpost.appliance.audit.TpmAnchor(db, config.upstream().tpm(),
                         config.upstreamDir(), config.audit().nvIndex(), clock);
-                vertx.setPeriodic(config.audit().anchorInterval().toMillis(), t -> vertx.executeBlocking(() -> {
+                Periodic.every(vertx, config.audit().anchorInterval(), "audit anchor", () -> {
                     app.anchorAudit();
                     return null;
-                }, false));
+                });
                 LOG.info("audit chain anchored in the TPM every {} (NV index {})", config.audit().anchorInterval(),
                         config.audit().anchorNvIndex());
             } else {

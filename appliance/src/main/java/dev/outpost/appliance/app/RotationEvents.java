@@ -21,6 +21,7 @@ import dev.outpost.appliance.store.OutboxStore;
 import dev.outpost.appliance.workload.EntryRules;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
+import dev.outpost.appliance.timers.Periodic;
 import io.vertx.core.Vertx;
 
 /**
@@ -86,14 +87,14 @@ final class RotationEvents {
                 outbox.appendAlone("ca", clock.instant(), null, data);
             }
         });
-        vertx.setPeriodic(ROTATION_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+        Periodic.every(vertx, ROTATION_EVERY, "CA rotation", () -> {
             CaRotation.State state = rotation.tick();
             // Retired JWT keys leave the bundle once their last token expired; the sequence moves with them.
             if (jwtAuthority.prune()) {
                 bundleMoved.run();
             }
             return state;
-        }, false));
+        });
     }
 
     private static Map<String, Object> event(String what, SiteCa ca) {

@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +17,7 @@ import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.OutboxHighWater;
 import dev.outpost.appliance.store.Retention;
+import dev.outpost.appliance.timers.Periodic;
 import io.vertx.core.Vertx;
 
 /**
@@ -43,28 +42,28 @@ final class SiteTimers {
     static void schedule(Vertx vertx, ApplianceConfig config, Clock clock, Database db, AllowListStore allowList,
             KnownDeviceIds known, AttestationService attestation, AuditLog audit) {
         ApplianceConfig.Attestation at = config.attestation();
-        every(vertx, ALLOW_DIR_SYNC, "allow-list sync", () -> {
+        Periodic.every(vertx, ALLOW_DIR_SYNC, "allow-list sync", () -> {
             syncAllowDir(allowList, config.enrollment().allowListDir());
             return known.refresh();
         });
         // Where the outbox stands, beside the database: a copy put back by hand is then known at start.
-        every(vertx, OUTBOX_HIGH_WATER_EVERY, "outbox high water", () -> {
+        Periodic.every(vertx, OUTBOX_HIGH_WATER_EVERY, "outbox high water", () -> {
             OutboxHighWater.record(db, config.dataDir());
             return null;
         });
         Duration sweep = Duration.ofMillis(Math.max(1000, Math.min(10_000, at.freshness().toMillis() / 4)));
-        every(vertx, sweep, "stale sweep", attestation::sweepStale);
+        Periodic.every(vertx, sweep, "stale sweep", attestation::sweepStale);
         // Routine passes: each written once it has waited nearly the interval, checked ten times an interval, so the
         // writes come a slice at a time (AttestationStore) and a pass still waits at most the interval.
         Duration tick = Duration.ofMillis(Math.max(FLUSH_TICK_MIN.toMillis(), at.flushInterval().toMillis() / 10));
         Duration held = at.flushInterval().compareTo(tick) > 0 ? at.flushInterval().minus(tick) : Duration.ZERO;
-        every(vertx, tick, "routine pass flush", () -> attestation.flushHeldFor(held));
-        every(vertx, at.flushInterval(), "refusal flush", () -> audit.flushRefusals(clock.instant()));
+        Periodic.every(vertx, tick, "routine pass flush", () -> attestation.flushHeldFor(held));
+        Periodic.every(vertx, at.flushInterval(), "refusal flush", () -> audit.flushRefusals(clock.instant()));
         // Evidence of devices that went quiet mid-upload is dropped on its own schedule, not only when
         // another device asks for a challenge.
         vertx.setPeriodic(Math.max(1000, Math.min(10_000, at.challengeTtl().toMillis() / 2)),
                 t -> attestation.purgeExpiredChallenges());
-        every(vertx, COMPACT_EVERY, "H2 compaction", () -> {
+        Periodic.every(vertx, COMPACT_EVERY, "H2 compaction", () -> {
             int fill = db.compactStep(COMPACT_FILL_RATE, COMPACT_WRITE_BYTES);
             LOG.debug("H2 chunks {} % full after compaction", fill);
             return fill;
@@ -72,24 +71,7 @@ final class SiteTimers {
         ApplianceConfig.Retention kept = config.retention();
         Retention retention = new Retention(db, clock, new Retention.Settings(kept.audit(), kept.auditLasting(),
                 kept.svids(), kept.batchSize(), Retention.MAX_BATCHES_PER_RUN));
-        every(vertx, kept.every(), "retention", retention::run);
-    }
-
-    /**
-     * Runs {@code work} on a worker every {@code period}, skipping a tick while the last run has not finished. A
-     * database that hangs (a disk gone, its lock taken) holds each run; without the skip every tick took another
-     * worker until none was left for anything else, the readiness probe included (a flush every second filled the
-     * twenty workers in twenty seconds).
-     */
-    static void every(Vertx vertx, Duration period, String what, Callable<?> work) {
-        AtomicBoolean running = new AtomicBoolean();
-        vertx.setPeriodic(period.toMillis(), t -> {
-            if (!running.compareAndSet(false, true)) {
-                LOG.debug("{}: the last run has not finished; this tick skipped", what);
-                return;
-            }
-            vertx.executeBlocking(work, false).onComplete(ar -> running.set(false));
-        });
+        Periodic.every(vertx, kept.every(), "retention", retention::run);
     }
 
     /** Mirrors the allow-list directory into the store; a directory that cannot be read is logged and kept as it was. */

@@ -13,6 +13,7 @@ import dev.outpost.appliance.upstream.BundleFollower;
 import dev.outpost.appliance.upstream.CentralAddresses;
 import dev.outpost.appliance.upstream.JwtAuthorityUplink;
 import dev.outpost.appliance.upstream.UpstreamLink;
+import dev.outpost.appliance.timers.Periodic;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -52,14 +53,13 @@ final class UpstreamFollowers {
                 bundleMoved).withJwt(jwtBundles);
         UpstreamLink jwtLink = UpstreamLink.create(config, clock);
         bundle.withUplink(new JwtAuthorityUplink(jwtAuthority::jwks, jwks -> jwtLink.postJwtAuthorities(jwks).status()));
-        io.vertx.core.Handler<Long> pollBundle = t -> vertx.executeBlocking(() -> {
+        // A stalled link holds one run of each follower, not one worker per tick.
+        Periodic.nowAndEvery(vertx, BUNDLE_FOLLOW_EVERY, "upstream bundle poll", () -> {
             synchronized (upstreamCalls) {
                 bundle.poll();
             }
             return null;
-        }, false);
-        pollBundle.handle(0L);
-        vertx.setPeriodic(BUNDLE_FOLLOW_EVERY.toMillis(), pollBundle);
+        });
 
         UpstreamLink directiveLink = UpstreamLink.create(config, clock, central);
         DirectiveFollower directives = new DirectiveFollower(after -> {
@@ -67,8 +67,7 @@ final class UpstreamFollowers {
                 return directiveLink.directives(after);
             }
         }, applier);
-        vertx.executeBlocking(directives::poll, false);
-        vertx.setPeriodic(DIRECTIVES_EVERY.toMillis(), t -> vertx.executeBlocking(directives::poll, false));
+        Periodic.nowAndEvery(vertx, DIRECTIVES_EVERY, "central directives poll", directives::poll);
         // Central's latest minus the applied one is the backlog; failing says the link or a directive is stuck.
         Gauge.builder("outpost_directives_applied_version", directives, f -> f.status().applied()).register(registry);
         Gauge.builder("outpost_directives_latest_version", directives, f -> f.status().latest()).register(registry);

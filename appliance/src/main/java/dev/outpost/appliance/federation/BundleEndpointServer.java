@@ -21,6 +21,7 @@ import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.spiffe.PemIo;
 import dev.outpost.tpm.keys.Pem;
+import dev.outpost.appliance.timers.Periodic;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -94,10 +95,10 @@ public final class BundleEndpointServer {
         return s.server.listen().map(h -> {
             LOG.info("SPIFFE bundle endpoint ({}) on {}:{}", config.profile(), config.host(), h.actualPort());
             if (ApplianceConfig.BundleEndpoint.HTTPS_SPIFFE.equals(config.profile())) {
-                vertx.setPeriodic(CHECK_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+                Periodic.every(vertx, CHECK_EVERY, "bundle endpoint SVID renewal", () -> {
                     s.renewIfDue();
                     return null;
-                }, false));
+                });
             }
             return s;
         });

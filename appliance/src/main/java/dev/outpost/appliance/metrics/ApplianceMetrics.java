@@ -18,6 +18,7 @@ import dev.outpost.appliance.attest.EvidenceOutcome;
 import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.refusal.Refusal;
 import dev.outpost.appliance.store.DeviceState;
+import dev.outpost.appliance.timers.Periodic;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -79,10 +80,10 @@ public final class ApplianceMetrics implements VerdictObserver, EnrollmentObserv
     /** Counts devices now and then on a timer (on a worker: JDBC). Returns the timer id. */
     public long start(Vertx vertx) {
         refreshDevices();
-        return vertx.setPeriodic(DEVICE_COUNT_EVERY.toMillis(), t -> vertx.executeBlocking(() -> {
+        return Periodic.every(vertx, DEVICE_COUNT_EVERY, "device count", () -> {
             refreshDevices();
             return null;
-        }, false));
+        });
     }
 
     /** Counts devices by state now. Blocking. */

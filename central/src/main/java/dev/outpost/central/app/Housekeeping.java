@@ -3,6 +3,7 @@ package dev.outpost.central.app;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,7 @@ public final class Housekeeping {
     private final JoinStore joins = new JoinStore();
     private final BundleStore bundle = new BundleStore();
     private final Duration eventRetention;
+    private final AtomicBoolean running = new AtomicBoolean();
     private long timer = -1;
 
     public Housekeeping(Vertx vertx, Database db, Clock clock, Duration eventRetention) {
@@ -44,10 +46,21 @@ public final class Housekeeping {
     }
 
     public void start() {
-        timer = vertx.setPeriodic(PERIOD_MS, id -> vertx.executeBlocking(() -> {
-            runOnce();
-            return null;
-        }, false).onFailure(e -> LOG.warn("housekeeping failed: {}", e.getMessage())));
+        // One pass at a time: a database that hangs holds one worker, not one per period.
+        timer = vertx.setPeriodic(PERIOD_MS, id -> {
+            if (!running.compareAndSet(false, true)) {
+                return;
+            }
+            vertx.executeBlocking(() -> {
+                runOnce();
+                return null;
+            }, false).onComplete(ar -> {
+                running.set(false);
+                if (ar.failed()) {
+                    LOG.warn("housekeeping failed: {}", ar.cause().getMessage());
+                }
+            });
+        });
     }
 
     public void stop() {

@@ -1,4 +1,4 @@
-package dev.outpost.appliance.app;
+package dev.outpost.appliance.timers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import io.vertx.core.Vertx;
 
-/** A periodic task that hangs (a database that does not answer) holds one worker, not one per tick. */
-class SiteTimersTest {
+/** A periodic task that hangs (a database that does not answer) holds one worker, not one per tick; one that fails runs again. */
+class PeriodicTest {
     private final Vertx vertx = Vertx.vertx();
 
     @AfterEach
@@ -26,7 +26,7 @@ class SiteTimersTest {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger started = new AtomicInteger();
         AtomicInteger finished = new AtomicInteger();
-        SiteTimers.every(vertx, Duration.ofMillis(10), "hanging", () -> {
+        Periodic.every(vertx, Duration.ofMillis(10), "hanging", () -> {
             started.incrementAndGet();
             release.await();
             return finished.incrementAndGet();
@@ -46,5 +46,30 @@ class SiteTimersTest {
             Thread.sleep(10);
         }
         assertThat(finished.get()).as("ticks run again once it finished").isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void aTaskThatFailsRunsAgainAtTheNextTick() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch succeeded = new CountDownLatch(1);
+        Periodic.every(vertx, Duration.ofMillis(10), "failing", () -> {
+            if (runs.incrementAndGet() <= 3) {
+                throw new IllegalStateException("database closed");
+            }
+            succeeded.countDown();
+            return null;
+        });
+        assertThat(succeeded.await(5, TimeUnit.SECONDS)).as("a run after three failures").isTrue();
+        assertThat(runs.get()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void nowAndEveryRunsOnceRightAway() throws Exception {
+        CountDownLatch ran = new CountDownLatch(1);
+        Periodic.nowAndEvery(vertx, Duration.ofHours(1), "first poll", () -> {
+            ran.countDown();
+            return null;
+        });
+        assertThat(ran.await(5, TimeUnit.SECONDS)).as("the first run, an hour before the first tick").isTrue();
     }
 }
