@@ -52,9 +52,6 @@ final class RequestDispatcher implements RequestHandler {
     private static final int MAX_ATTEST = 4096;
     private static final int MAX_SIGNATURE = 1024;
     private static final int MAX_PCR_FILE = 8192;
-    // Evidence judged on the event loop at most: ~48 KiB of IMA entries (a few hundred), about a millisecond of
-    // hashing and lookups; more (a reboot's whole list) goes to a worker like any blocking work.
-    private static final int MAX_LOOP_IMA_CHARS = 64 * 1024;
 
     private final Vertx vertx;
     private final EnrollmentService enrollment;
@@ -85,12 +82,6 @@ final class RequestDispatcher implements RequestHandler {
             Optional<IssuedChallenge> c = attestation.challengeFromMemory(r.deviceId());
             if (c.isPresent()) {
                 return Future.succeededFuture(challenge(c.get()));
-            }
-        }
-        if (r.kind() == Kind.EVIDENCE) {
-            Future<Object> judged = evidenceFromMemory(r.deviceId(), (EvidenceRequest) r.message());
-            if (judged != null) {
-                return judged;
             }
         }
         return vertx.executeBlocking(() -> {
@@ -167,54 +158,17 @@ final class RequestDispatcher implements RequestHandler {
                 c.wantBootLog(), c.maxChunkBytes(), c.expiresAt().toEpochMilli());
     }
 
-    /**
-     * The routine attestation on the event loop: the whole evidence in one small part, no boot log, no CSR (a renewal
-     * signs and writes), and everything the verdict needs in memory. Its quote check and a few dozen IMA entries cost
-     * a fraction of a millisecond; the two thread hand-offs it saves were a tenth of an attestation's cost. A verdict
-     * that is not a routine pass is recorded on a worker. Null: the worker path answers, as for any other request.
-     */
-    private Future<Object> evidenceFromMemory(String id, EvidenceRequest q) {
-        if (q.more() || q.part() != 0 || q.csr() != null || q.bootLog() != null
-                || (q.imaEntries() != null && q.imaEntries().length() > MAX_LOOP_IMA_CHARS)) {
-            return null;
-        }
-        Optional<AttestationService.Judgement> judged;
-        try {
-            judged = attestation.judgeFromMemory(id, part(q));
-        } catch (ProtocolException e) {
-            return null; // the worker path decodes it again and says what is wrong
-        } catch (RuntimeException e) {
-            return Future.failedFuture(e); // as a worker's failure would be answered
-        }
-        if (judged.isEmpty()) {
-            return null;
-        }
-        AttestationService.Judgement j = judged.get();
-        if (j.routine()) {
-            try {
-                return Future.succeededFuture(verdict(attestation.conclude(j), null));
-            } catch (RuntimeException e) {
-                return Future.failedFuture(e);
-            }
-        }
-        return vertx.executeBlocking(() -> verdict(attestation.conclude(j), null), false);
-    }
-
-    private EvidencePart part(EvidenceRequest q) throws ProtocolException {
-        return new EvidencePart(Codec.base64(q.nonce(), "nonce", MAX_NONCE), q.part(), q.more(),
-                optional(q.imaEntries(), "imaEntries", maxChunkBytes), optional(q.bootLog(), "bootLog", maxChunkBytes),
-                q.more() ? null : Codec.base64(q.attest(), "attest", MAX_ATTEST),
-                q.more() ? null : Codec.base64(q.signature(), "signature", MAX_SIGNATURE),
-                q.more() ? null : Codec.base64(q.pcrs(), "pcrs", MAX_PCR_FILE));
-    }
-
     // A passing verdict renews the SVID when the device sent a CSR with its evidence: on that verdict, not on a
     // second reading of the store.
     private Object evidence(String id, EvidenceRequest q) throws Refusal, ProtocolException {
         byte[] csr = q.more() || q.csr() == null ? null : Codec.base64(q.csr(), "csr", MAX_CSR);
         Certification certification = csr == null ? null
                 : certification(q.nodeKeyPublic(), q.certifyInfo(), q.certifySignature());
-        EvidencePart part = part(q);
+        EvidencePart part = new EvidencePart(Codec.base64(q.nonce(), "nonce", MAX_NONCE), q.part(), q.more(),
+                optional(q.imaEntries(), "imaEntries", maxChunkBytes), optional(q.bootLog(), "bootLog", maxChunkBytes),
+                q.more() ? null : Codec.base64(q.attest(), "attest", MAX_ATTEST),
+                q.more() ? null : Codec.base64(q.signature(), "signature", MAX_SIGNATURE),
+                q.more() ? null : Codec.base64(q.pcrs(), "pcrs", MAX_PCR_FILE));
         EvidenceOutcome out = attestation.evidence(id, part);
         if (out instanceof EvidenceOutcome.PartAccepted a) {
             return new EvidenceAccepted(Messages.VERSION, a.part());
@@ -226,10 +180,6 @@ final class RequestDispatcher implements RequestHandler {
             // The challenge nonce the verdict was given for is the certification's qualifyingData.
             renewed = svid(enrollment.renewOnVerdict(id, csr, certification, part.nonce(), passed.get()));
         }
-        return verdict(v, renewed);
-    }
-
-    private Verdict verdict(EvidenceOutcome.Verdict v, SvidIssued renewed) {
         // Every verdict carries the entry revision, so agents learn of entry changes within one attestation interval.
         return new Verdict(Messages.VERSION, v.state().dbValue(), v.reasons(), v.nextDueAt().toEpochMilli(), renewed,
                 workloads == null ? null : workloads.revision());

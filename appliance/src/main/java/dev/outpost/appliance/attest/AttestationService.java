@@ -42,8 +42,7 @@ import dev.outpost.tpm.wire.TpmsAttest;
 /**
  * The local verifier: issues challenges and judges evidence — quote, TPM counters, boot log, new IMA entries —
  * against the device's enrolled keys and assigned policies, then records the verdict and the device's new state
- * in one transaction. Blocking (JDBC, hashing): callers run it on a worker, but for {@link #challengeFromMemory} and
- * {@link #judgeFromMemory}, which the event loop may call.
+ * in one transaction. Blocking (JDBC, hashing): callers run it on a worker.
  */
 public final class AttestationService {
     private static final Logger LOG = LoggerFactory.getLogger(AttestationService.class);
@@ -158,114 +157,7 @@ public final class AttestationService {
             }
             pending.consume(deviceId, p);
         }
-        long started = System.nanoTime();
-        return conclude(judge(deviceId, p, req, storedBasis(deviceId), started));
-    }
-
-    /**
-     * Judges the last (and only) part of the evidence from memory, for the endpoint's event loop, which must not wait
-     * on the database: the device's row, its attestation record, its policy assignments and the compiled runtime
-     * policy as last committed. Empty, with nothing consumed or refused, when any of them is not in memory, when the
-     * challenge is not matched cleanly (a wrong nonce, an expired challenge, a part out of order, the budget full)
-     * or when it asked for the boot log: then {@link #evidence} runs on a worker and refuses or judges as always.
-     * A judgement that is not a {@link Judgement#routine() routine} pass must be {@linkplain #conclude concluded} on
-     * a worker (it writes the verdict, and may revoke).
-     */
-    public Optional<Judgement> judgeFromMemory(String deviceId, EvidencePart req) {
-        if (req.more() || req.part() != 0 || req.bootLog().length > 0) {
-            return Optional.empty();
-        }
-        Basis basis = memoryBasis(deviceId);
-        PendingChallenges.Pending p = basis == null ? null : pending.match(deviceId, req.nonce());
-        if (p == null || p.wantBootLog || !clock.instant().isBefore(p.expiresAt)) {
-            return Optional.empty();
-        }
-        synchronized (p) {
-            if (p.nextPart != 0 || p.bytes() + req.ima().length > settings.maxEvidenceBytes()
-                    || !pending.reserve(p, req.ima().length)) {
-                return Optional.empty();
-            }
-            p.ima.writeBytes(req.ima());
-            pending.consume(deviceId, p);
-        }
-        return Optional.of(judge(deviceId, p, req, basis, System.nanoTime()));
-    }
-
-    /** Records a judgement: in memory for a routine pass, else in the store (blocking). */
-    public EvidenceOutcome.Verdict conclude(Judgement j) {
-        return verdicts.judged(j.started, apply(j));
-    }
-
-    /** A verdict reached and not yet recorded; see {@link #judgeFromMemory}. */
-    public static final class Judgement {
-        private final long started;
-        private final DeviceRecord device;
-        private final AttestationRecord base;
-        private final TpmsAttest quote;
-        private final List<String> reasons;
-        private final DeviceState state;
-        private final byte[] ima;
-        private final boolean bootVerified;
-        private final Instant at;
-
-        private Judgement(long started, DeviceRecord device, AttestationRecord base, TpmsAttest quote,
-                List<String> reasons, DeviceState state, byte[] ima, boolean bootVerified, Instant at) {
-            this.started = started;
-            this.device = device;
-            this.base = base;
-            this.quote = quote;
-            this.reasons = reasons;
-            this.state = state;
-            this.ima = ima;
-            this.bootVerified = bootVerified;
-            this.at = at;
-        }
-
-        /** A pass of a device already trusted: recorded in memory only, so it may be concluded anywhere. */
-        public boolean routine() {
-            return state == DeviceState.TRUSTED && device.state() == DeviceState.TRUSTED;
-        }
-    }
-
-    // What a verdict is judged against: read from the store on a worker, or found in memory on the event loop.
-    private record Basis(DeviceRecord device, AttestationRecord previous, String runtime, String boot,
-            java.util.function.Function<String, dev.outpost.ima.verify.CompiledPolicy> runtimePolicy,
-            java.util.function.Function<String, dev.outpost.ima.boot.BootPolicy> bootPolicy) {
-    }
-
-    private Basis storedBasis(String deviceId) throws Refusal {
-        return new Basis(enrolled(deviceId), attestations.get(deviceId),
-                policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null),
-                policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null),
-                name -> cache.runtime(policies.get(name).orElseThrow()),
-                name -> cache.boot(policies.get(name).orElseThrow()));
-    }
-
-    // Null when anything the judgement needs is not in memory, or the device is one enrolled() refuses.
-    private Basis memoryBasis(String deviceId) {
-        DeviceRecord d = devices.cached(deviceId).orElse(null);
-        if (d == null || d.state().heldByOperator()) {
-            return null;
-        }
-        AttestationRecord rec = attestations.cached(deviceId);
-        Optional<String> runtime = policies.resolvedInMemory(deviceId, PolicyStore.Kind.RUNTIME);
-        Optional<String> boot = policies.resolvedInMemory(deviceId, PolicyStore.Kind.BOOT);
-        if (rec == null || runtime == null || boot == null) {
-            return null;
-        }
-        dev.outpost.ima.verify.CompiledPolicy compiled = null;
-        if (runtime.isPresent()) {
-            Optional<PolicyStore.Policy> policy = policies.inMemory(runtime.get());
-            compiled = policy == null || policy.isEmpty() ? null : cache.runtimeIfCompiled(policy.get());
-            if (compiled == null) {
-                return null;
-            }
-        }
-        dev.outpost.ima.verify.CompiledPolicy runtimePolicy = compiled;
-        return new Basis(d, rec, runtime.orElse(null), boot.orElse(null), name -> runtimePolicy, name -> {
-            // Only a challenge that asked for the boot log reads it, and those are judged on a worker.
-            throw new IllegalStateException("the boot policy is not judged from memory");
-        });
+        return verdicts.judged(System.nanoTime(), judge(deviceId, p, req));
     }
 
     public void observe(dev.outpost.appliance.metrics.VerdictObserver o) { verdicts = o; }
@@ -280,9 +172,9 @@ public final class AttestationService {
         return pending.bufferedBytes();
     }
 
-    private Judgement judge(String deviceId, PendingChallenges.Pending p, EvidencePart req, Basis basis, long started) {
-        DeviceRecord d = basis.device();
-        AttestationRecord prev = basis.previous();
+    private EvidenceOutcome.Verdict judge(String deviceId, PendingChallenges.Pending p, EvidencePart req) throws Refusal {
+        DeviceRecord d = enrolled(deviceId);
+        AttestationRecord prev = attestations.get(deviceId);
         Instant now = clock.instant();
         List<String> reasons = new ArrayList<>();
 
@@ -302,7 +194,7 @@ public final class AttestationService {
             reasons.add("quote.MALFORMED: " + e.getMessage());
         }
         if (quote == null) {
-            return judgement(started, d, prev, null, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
+            return conclude(d, prev, null, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
         }
 
         // 2. Counters: a reset means a reboot (start over); anything going backwards without one is a lie.
@@ -313,26 +205,26 @@ public final class AttestationService {
         boolean rebooted = counters.rebooted();
         if (counters.problem() != null) {
             reasons.add(counters.problem());
-            return judgement(started, d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
+            return conclude(d, prev, quote, reasons, DeviceState.FAILED, prev.imaState(), prev.bootVerified(), now);
         }
         if (rebooted && (p.imaOffset != 0 || (!p.wantBootLog && quotesBootPcrs))) {
             reasons.add("tpm.reboot: resetCount " + prev.resetCount() + " → " + reset
                     + "; attest again with the whole IMA list and the boot log");
-            return judgement(started, d, prev, quote, reasons, DeviceState.PENDING, null, false, now);
+            return conclude(d, prev, quote, reasons, DeviceState.PENDING, null, false, now);
         }
 
         // 3. The boot log, when asked for: it must replay to the quoted PCRs and satisfy the policy.
-        String bootPolicy = basis.boot();
+        String bootPolicy = policies.resolve(deviceId, PolicyStore.Kind.BOOT).orElse(null);
         boolean bootVerified = prev.bootVerified() && !rebooted;
         if (p.wantBootLog) {
             List<String> bootProblems = BootCheck.check(p.boot.toByteArray(), pcrs,
-                    bootPolicy == null ? null : basis.bootPolicy().apply(bootPolicy));
+                    bootPolicy == null ? null : cache.boot(policies.get(bootPolicy).orElseThrow()));
             reasons.addAll(bootProblems);
             bootVerified = bootProblems.isEmpty();
         }
 
         // 4. The new IMA entries against the runtime policy.
-        String runtime = basis.runtime();
+        String runtime = policies.resolve(deviceId, PolicyStore.Kind.RUNTIME).orElse(null);
         byte[] nextIma = rebooted ? null : prev.imaState();
         if (runtime == null) {
             reasons.add("policy.none: no runtime policy is assigned to this device; it is held as pending");
@@ -348,7 +240,7 @@ public final class AttestationService {
                 reasons.add("ima.offset: evidence starts at entry " + p.imaOffset + ", the appliance expects " + expectedOffset);
             } else {
                 try {
-                    ImaVerificationResult r = new IncrementalImaVerifier(basis.runtimePolicy().apply(runtime),
+                    ImaVerificationResult r = new IncrementalImaVerifier(cache.runtime(policies.get(runtime).orElseThrow()),
                             settings.violations()).verify(stored, bootId(reset), new QuotedPcr(bank, pcr10),
                                     ImaLists.open(new ByteArrayInputStream(p.ima.toByteArray()), ImaLimits.DEFAULT, p.imaOffset));
                     for (ImaFailure f : r.failures()) {
@@ -380,25 +272,13 @@ public final class AttestationService {
         } else {
             state = DeviceState.TRUSTED;
         }
-        return judgement(started, d, new AttestationRecord(deviceId, reset, restart, ci.clock(), nextIma, bootVerified, runtime,
+        return conclude(d, new AttestationRecord(deviceId, reset, restart, ci.clock(), nextIma, bootVerified, runtime,
                 bootPolicy, null, null, prev.lastAttestedAt(), prev.lastPassedAt()), quote, reasons, state, nextIma,
                 bootVerified, now);
     }
 
-    private static Judgement judgement(long started, DeviceRecord d, AttestationRecord base, TpmsAttest quote,
-            List<String> reasons, DeviceState state, byte[] ima, boolean bootVerified, Instant now) {
-        return new Judgement(started, d, base, quote, reasons, state, ima, bootVerified, now);
-    }
-
-    private EvidenceOutcome.Verdict apply(Judgement j) {
-        DeviceRecord d = j.device;
-        AttestationRecord base = j.base;
-        TpmsAttest quote = j.quote;
-        List<String> reasons = j.reasons;
-        DeviceState state = j.state;
-        byte[] ima = j.ima;
-        boolean bootVerified = j.bootVerified;
-        Instant now = j.at;
+    private EvidenceOutcome.Verdict conclude(DeviceRecord d, AttestationRecord base, TpmsAttest quote, List<String> reasons,
+            DeviceState state, byte[] ima, boolean bootVerified, Instant now) {
         Long reset = quote == null ? base.resetCount() : Long.valueOf(Integer.toUnsignedLong(quote.clockInfo().resetCount()));
         Long restart = quote == null ? base.restartCount()
                 : Long.valueOf(Integer.toUnsignedLong(quote.clockInfo().restartCount()));
@@ -407,7 +287,7 @@ public final class AttestationService {
                 state == DeviceState.FAILED ? null : ima, state == DeviceState.FAILED ? false : bootVerified,
                 base.runtimePolicy(), base.bootPolicy(), state.dbValue(), String.join("\n", reasons), now,
                 state == DeviceState.TRUSTED ? now : base.lastPassedAt());
-        boolean routine = j.routine();
+        boolean routine = state == DeviceState.TRUSTED && d.state() == DeviceState.TRUSTED;
         boolean stored = true;
         String summary = reasons.isEmpty() ? "attestation passed" : String.join("; ", reasons);
         if (routine) {

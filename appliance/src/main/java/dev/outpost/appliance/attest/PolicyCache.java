@@ -22,11 +22,6 @@ final class PolicyCache {
                 k -> CompiledPolicy.load(PolicyLoader.unsigned(), p.content()));
     }
 
-    /** The compiled policy if it is in memory, else null: compiling is for a worker, not the event loop. */
-    CompiledPolicy runtimeIfCompiled(PolicyStore.Policy p) {
-        return runtime.get(p.name() + "@" + p.sha256());
-    }
-
     BootPolicy boot(PolicyStore.Policy p) {
         return boot.computeIfAbsent(p.name() + "@" + p.sha256(), k -> new BootPolicyJson().read(p.content()));
     }

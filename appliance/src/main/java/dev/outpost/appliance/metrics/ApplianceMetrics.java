@@ -41,8 +41,6 @@ public final class ApplianceMetrics implements VerdictObserver, EnrollmentObserv
 
     private final MeterRegistry registry;
     private final Timer verification;
-    private final Counter judgedOnLoop;
-    private final Counter judgedOnWorker;
     private final DeviceCounts devices;
     private final Set<String> reasonClasses = ConcurrentHashMap.newKeySet();
 
@@ -60,8 +58,6 @@ public final class ApplianceMetrics implements VerdictObserver, EnrollmentObserv
         for (String result : new String[] {"trusted", "failed", "pending"}) {
             attestations(result);
         }
-        this.judgedOnLoop = recordedOn("event-loop");
-        this.judgedOnWorker = recordedOn("worker");
         Gauge.builder("outpost.evidence.buffered", bufferedEvidence, s -> s.getAsLong())
                 .description("Evidence bytes buffered for all devices (parts of uploads not yet judged)")
                 // Micrometer holds a gauge's object weakly: a method reference nobody else keeps went at the first
@@ -105,9 +101,6 @@ public final class ApplianceMetrics implements VerdictObserver, EnrollmentObserv
         verification.record(Duration.ofNanos(System.nanoTime() - startedNanos));
         String result = verdict.state().dbValue();
         attestations(result).increment();
-        // Routine passes judged from memory are answered on the event loop; a site whose devices outgrow the row
-        // caches sees them move to workers here before it sees the latency.
-        (io.vertx.core.Context.isOnEventLoopThread() ? judgedOnLoop : judgedOnWorker).increment();
         // Each class once per verdict: twenty failing IMA entries are one attestation failing for IMA.
         Set<String> classes = new LinkedHashSet<>();
         for (String r : verdict.reasons()) {
@@ -120,13 +113,6 @@ public final class ApplianceMetrics implements VerdictObserver, EnrollmentObserv
                     .tags("result", result, "reason", c).register(registry).increment();
         }
         return verdict;
-    }
-
-    private Counter recordedOn(String thread) {
-        return Counter.builder("outpost.attestation.recorded")
-                .description("Verdicts by the thread that recorded them: event-loop (a routine pass judged from "
-                        + "memory, no database) or worker")
-                .tag("thread", thread).register(registry);
     }
 
     @Override

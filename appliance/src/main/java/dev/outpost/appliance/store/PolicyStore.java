@@ -196,11 +196,6 @@ public final class PolicyStore {
         return cached(byName, name, () -> read(name));
     }
 
-    /** {@link #get} when its answer is in memory; null when it is not (an empty Optional: no such policy). */
-    public Optional<Policy> inMemory(String name) {
-        return byName.get(name);
-    }
-
     private Optional<Policy> read(String name) {
         return db.inTransaction(c -> {
             try (PreparedStatement ps = c.prepareStatement(

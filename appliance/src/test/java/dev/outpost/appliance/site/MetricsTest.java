@@ -50,10 +50,6 @@ class MetricsTest {
             AgentConfig config = site.agentConfig(swtpm, "agent", "rsa2048", "ecc", dir.resolve("securityfs"));
             site.startAgent(config);
             await("trusted", Duration.ofSeconds(90), () -> "trusted".equals(SiteAttestationTest.state(site, id)));
-            // The first verdict (the whole IMA list and the boot log, a state change) was recorded on a worker; the
-            // routine passes after it are judged from memory and answered on the endpoint's event loop.
-            await("a routine pass recorded on the event loop", Duration.ofSeconds(30),
-                    () -> value(mon, "outpost_attestation_recorded_total{thread=\"event-loop\"}") >= 1.0);
 
             // One refusal of a known cause on the device transport.
             try (RawMqtt raw = new RawMqtt(site.mqttPort(), RawMqtt.ids().get(0), site.caPem())) {
@@ -79,12 +75,6 @@ class MetricsTest {
             double trusted = m.get("outpost_attestations_total{result=\"trusted\"}");
             double pending = m.get("outpost_attestations_total{result=\"pending\"}");
             assertThat(trusted).isGreaterThanOrEqualTo(1.0);
-            // Every verdict was recorded on one thread or the other; the failure, a state change, on a worker.
-            double onLoop = m.get("outpost_attestation_recorded_total{thread=\"event-loop\"}");
-            double onWorker = m.get("outpost_attestation_recorded_total{thread=\"worker\"}");
-            assertThat(onLoop + onWorker).isEqualTo(trusted + pending + 1.0);
-            assertThat(onLoop).isLessThanOrEqualTo(trusted - 1.0);
-            assertThat(onWorker).isGreaterThanOrEqualTo(2.0);
             // Every verdict was timed, and nothing else was.
             assertThat(m.get("outpost_attestation_verification_seconds_count")).isEqualTo(trusted + pending + 1.0);
             assertThat(m.get("outpost_attestation_verification_seconds_sum")).isGreaterThan(0.0);
