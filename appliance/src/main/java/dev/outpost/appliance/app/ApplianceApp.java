@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -15,15 +14,11 @@ import org.slf4j.LoggerFactory;
 import dev.outpost.appliance.admin.AdminApi;
 import dev.outpost.appliance.admin.AdminServer;
 import dev.outpost.appliance.attest.AttestationService;
-import dev.outpost.appliance.attest.AttestationSettings;
 import dev.outpost.appliance.attest.Quarantine;
 import dev.outpost.appliance.attest.Revocations;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.PolicyStore;
-import dev.outpost.ima.verify.ViolationHandling;
-import dev.outpost.tpm.wire.PcrSelection;
 import java.util.concurrent.atomic.AtomicReference;
-import dev.outpost.appliance.ca.CaException;
 import dev.outpost.appliance.ca.CaFiles;
 import dev.outpost.appliance.ca.CaKeys;
 import dev.outpost.appliance.ca.JwtAuthority;
@@ -47,7 +42,6 @@ import dev.outpost.appliance.outbox.OutboxSender;
 import dev.outpost.appliance.outbox.OutboxService;
 import dev.outpost.appliance.upstream.CentralAddresses;
 import dev.outpost.appliance.upstream.UpstreamLink;
-import dev.outpost.appliance.ca.TrustBundle;
 import dev.outpost.appliance.config.ApplianceConfig;
 import dev.outpost.appliance.enroll.EnrollmentService;
 import dev.outpost.appliance.enroll.KnownDeviceIds;
@@ -59,8 +53,6 @@ import dev.outpost.appliance.store.ActivationStore;
 import dev.outpost.appliance.store.AllowListStore;
 import dev.outpost.appliance.store.AuditLog;
 import dev.outpost.appliance.store.BundleStore;
-import dev.outpost.mqtt.protocol.Codec;
-import dev.outpost.mqtt.protocol.SiteBundle;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.DeviceStore;
 import dev.outpost.appliance.store.OutboxHighWater;
@@ -69,15 +61,11 @@ import dev.outpost.appliance.store.SiteDirectory;
 import dev.outpost.mqtt.endpoint.EndpointOptions;
 import dev.outpost.mqtt.endpoint.DeviceChannel;
 import dev.outpost.mqtt.endpoint.MqttEndpointServer;
-import dev.outpost.mqtt.endpoint.RateLimit;
-import dev.outpost.mqtt.protocol.Limits;
 import dev.outpost.mqtt.protocol.Topics;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 import dev.outpost.tpm.trust.EkTrust;
 import dev.outpost.tpm.trust.EkTrustMode;
 import dev.outpost.tpm.trust.ManufacturerCas;
@@ -89,8 +77,6 @@ import dev.outpost.appliance.timers.Periodic;
  */
 public final class ApplianceApp {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceApp.class);
-    // A log slice per evidence message: with base64 and JSON it stays well inside the 64 KiB message limit.
-    private static final int EVIDENCE_CHUNK = 32 * 1024;
 
     private final ApplianceConfig config;
     private final Vertx vertx;
@@ -134,26 +120,10 @@ public final class ApplianceApp {
     public static ApplianceApp start(ApplianceConfig config, Clock clock) throws Exception {
         privateDir(config.dataDir());
         privateDir(config.runtimeDir());
-        CaKeys caKeys = CaKeys.of(config);
-        if (caKeys.sealed()) {
-            LOG.info("site CA key protection: {}: the CA keys are kept only sealed to this gateway's TPM", caKeys.describe());
-        } else {
-            LOG.info("site CA key protection: {}: the CA key is a plain file in {} (ca.keyProtection: tpm seals it "
-                    + "to the gateway's TPM)", caKeys.describe(), config.caDir());
-        }
-        CaFiles caFiles = new CaFiles(config.caDir(), caKeys);
-        // Switching file -> tpm: plain keys are sealed (sealed file written and fsynced first) and then deleted.
-        caKeys.migrate(config.caDir());
-        // A switch next.* -> ca.* cut short by a crash is finished before anything looks at the CA files.
-        caFiles.recoverInterruptedSwitch();
-        // Which of central's addresses answers is learnt once for every caller of the link (docs/upward-link.md).
-        CentralAddresses central = config.upstream().online() ? new CentralAddresses(config.upstream().addresses()) : null;
-        if (config.ca().nested() && !caFiles.hasActive()) {
-            if (!config.upstream().online()) {
-                throw new CaException(NestedStart.noCaMessage(config));
-            }
-            NestedStart.obtainFromUpstream(config, caFiles, clock, central);
-        }
+        CaStartup caStartup = CaStartup.prepare(config, clock);
+        CaKeys caKeys = caStartup.keys();
+        CaFiles caFiles = caStartup.files();
+        CentralAddresses central = caStartup.central();
         // Refuses a directory that lost its database or its CA while devices depend on them (see SiteDirectory).
         SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
         Database db = siteDir.openForRun();
@@ -185,36 +155,18 @@ public final class ApplianceApp {
             EkTrust ekTrust = new EkTrust(EkTrustMode.valueOf(config.enrollment().ekTrust().name()), allowList::contains,
                     ManufacturerCas.load(config.enrollment().ekCaDir()), clock);
             ApplianceConfig.Attestation at = config.attestation();
-            AtomicReference<DeviceChannel> endpointRef = new AtomicReference<>();
             Topics topics = new Topics(config.mqtt().topicPrefix());
             Quarantine quarantine = Quarantine.load(devices);
-            Revocations revocations = new Revocations(ca, clock, (deviceId, event) -> {
-                DeviceChannel e = endpointRef.get();
-                if (e != null) {
-                    e.publishSite(topics.siteRevocations(), event, false);
-                    // A moment's grace so the device receives the verdict that explains the disconnect; skipped when
-                    // an operator cleared the device meanwhile (it may already be connected again, legitimately).
-                    boolean held = quarantine.holds(deviceId);
-                    java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS)
-                            .execute(() -> {
-                                if (!held || quarantine.holds(deviceId)) {
-                                    e.disconnect(deviceId, "identity revoked");
-                                }
-                            });
-                }
-            }, at.webhook().url(), at.webhook().allowInsecureHttp()).recordIn(db.outbox());
+            RevocationNotice revocationNotice = new RevocationNotice(topics, quarantine);
+            Revocations revocations = new Revocations(ca, clock, revocationNotice, at.webhook().url(),
+                    at.webhook().allowInsecureHttp()).recordIn(db.outbox());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
             known.refresh();
             AttestationStore attestationStore = new AttestationStore(db);
             AttestationService attestation = new AttestationService(devices, attestationStore,
-                    policies, audit, revocations, new AttestationSettings(at.interval(), at.freshness(),
-                    at.challengeTtl(), PcrSelection.parse(at.pcrs()), at.maxEvidenceBytes(), EVIDENCE_CHUNK,
-                    at.maxBufferedEvidenceBytes() > 0 ? at.maxBufferedEvidenceBytes()
-                            : bufferedEvidenceBudget(at.maxEvidenceBytes()),
-                    at.failOnImaViolations() ? ViolationHandling.FAIL : ViolationHandling.COUNT),
-                    new SecureRandom(), clock, quarantine);
+                    policies, audit, revocations, ComponentOptions.attestation(at), new SecureRandom(), clock, quarantine);
             EnrollmentService enrollment = new EnrollmentService(ekTrust, ca, devices, activations, audit,
                     new SecureRandom(), clock, config.enrollment().activationTtl(), config.ca().svidTtl(),
                     at.freshness(), attestation::freshPass, known);
@@ -223,22 +175,8 @@ public final class ApplianceApp {
             enrollment.refuseBanned(centralBans::reason);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
-                    // A registry name of its own: Vert.x keeps backend registries by name in a JVM-wide map and
-                    // closing one Vert.x stops its name's registry, so two appliances in one JVM (the tests) under
-                    // the default name emptied each other's /metrics.
-                    .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setMicrometerRegistry(registry)
-                            .setRegistryName("outpost-" + java.util.UUID.randomUUID())));
-
-            ServerTls.Material tls = ServerTls.issue(ca, List.of(), config.ca().ttl());
-            EndpointOptions options = EndpointOptions.of(tls.certChainPem(), tls.keyPem(), TrustBundle.of(ca).pem(),
-                    config.trustDomain())
-                    .withListen(config.mqtt().host(), config.mqtt().port())
-                    .withProtocol(topics, new Limits(config.mqtt().maxPayloadBytes(), Limits.DEFAULT.maxStringChars(),
-                            Limits.DEFAULT.maxDepth()))
-                    .withUnauthenticatedRates(
-                            new RateLimit(config.enrollment().deviceRateLimitPerMinute(), Duration.ofMinutes(1)),
-                            new RateLimit(config.enrollment().rateLimitPerMinute(), Duration.ofMinutes(1)));
+            Vertx vertx = ComponentOptions.vertx(registry);
+            EndpointOptions options = ComponentOptions.endpoint(config, ca, topics);
             // Workload identity (docs/workload-api.md): registration entries, workload SVIDs, the site's JWT authority.
             JwtAuthority jwtAuthority = JwtAuthority.loadOrCreate(config.caDir(), caKeys, clock);
             if (caFiles.next().isPresent()) {
@@ -252,13 +190,13 @@ public final class ApplianceApp {
                     attestation::imaRefusal, new WorkloadSvidSigner(ca, clock), jwtAuthority, config.ca().svidTtl(),
                     audit, clock);
             RequestDispatcher dispatcher = new RequestDispatcher(vertx, enrollment, attestation, workloads,
-                    EVIDENCE_CHUNK);
+                    ComponentOptions.EVIDENCE_CHUNK);
             DeviceChannel endpoint = config.mqtt().external()
                     ? BrokerConnection.client(config, ca, dispatcher, options, known)
                     // Failed and revoked devices are kept out at CONNECT, SVID or not, until an operator acts.
                     : new MqttEndpointServer(options, dispatcher, (deviceId, authenticated) -> !quarantine.holds(deviceId),
                             known, clock);
-            endpointRef.set(endpoint);
+            revocationNotice.endpoint(endpoint);
 
             ApplianceMetrics metrics = new ApplianceMetrics(registry, db.dataSource(), ca, clock,
                     attestation::bufferedEvidenceBytes);
@@ -281,25 +219,9 @@ public final class ApplianceApp {
             api.withEntries(new EntryRoutes(vertx, new EntryAdmin(entryStore, devices, nodeSelectors,
                     config.trustDomain(), clock)));
             api.withJwtKeys(jwtAuthority::bundleKeys);
-            SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
-                    audit, clock);
-            backup.removeLeftovers();
-            api.withBackup(backup::archive);
-            api.withAuditVerify(() -> app.verifyAudit().toMap());
-            api.withAuditExport(since -> dev.outpost.appliance.audit.AuditExport.toFile(db, since, config.runtimeDir()));
+            app.withSiteFileRoutes(api, audit, clock);
             app.admin = await(AdminServer.start(vertx, api, app.adminSocket()));
-            onBundleChange.set(() -> {
-                String pem = TrustBundle.of(ca).pem();
-                // New connections verify client SVIDs of every CA in the bundle (the next CA's before it signs).
-                if (endpoint instanceof MqttEndpointServer server) {
-                    server.updateTrust(pem);
-                }
-                java.util.Map<String, String> federated = new java.util.TreeMap<>();
-                ca.federated().forEach((td, roots) -> federated.put(td, dev.outpost.spiffe.PemIo.encode(roots)));
-                endpoint.publishSite(topics.siteBundle(), new Codec(SiteBundle.LIMITS).encode(new SiteBundle(
-                        dev.outpost.mqtt.protocol.Messages.VERSION, config.trustDomain(), bundles.sequence(), pem,
-                        federated, jwtBundles.bySiteBundle())), true);
-            });
+            onBundleChange.set(new SiteBundlePublisher(config.trustDomain(), ca, bundles, jwtBundles, endpoint, topics));
             onBundleChange.get().run();
             ApplianceConfig.BundleEndpoint be = config.federation().bundleEndpoint();
             if (be.enabled()) {
@@ -321,25 +243,8 @@ public final class ApplianceApp {
             RotationMetrics.bind(registry, rotation);
             SiteTimers.schedule(vertx, config, clock, db, allowList, known, attestation, audit);
             metrics.start(vertx);
-            if (config.audit().tpm()) {
-                // the chain heads into the gateway's TPM on a worker, never on the event loop (docs/operations.md)
-                app.auditAnchor = new dev.outpost.appliance.audit.TpmAnchor(db, config.upstream().tpm(),
-                        config.upstreamDir(), config.audit().nvIndex(), clock);
-                Periodic.every(vertx, config.audit().anchorInterval(), "audit anchor", () -> {
-                    app.anchorAudit();
-                    return null;
-                });
-                LOG.info("audit chain anchored in the TPM every {} (NV index {})", config.audit().anchorInterval(),
-                        config.audit().anchorNvIndex());
-            } else {
-                LOG.info("audit chain kept; not anchored in a TPM (audit.anchor: none)");
-            }
-            // Every site writes its outbox; only a site linked to central sends it (docs/upward-link.md).
-            UpstreamLink eventsLink = config.ca().nested() && config.upstream().online() ? UpstreamLink.create(config, clock, central) : null;
-            app.outbox = new OutboxService(db, config.outbox(), eventsLink == null ? null : json -> {
-                dev.outpost.appliance.upstream.SiteApiClient.Exchange x = eventsLink.postEvents(json);
-                return new OutboxSender.Reply(x.status(), x.body());
-            }, ca::notAfter, clock).start(vertx, registry);
+            app.anchorAuditEvery(clock);
+            app.outbox = outbox(config, clock, db, central, ca).start(vertx, registry);
             if (central != null) {
                 central.bind(registry);
             }
@@ -366,12 +271,42 @@ public final class ApplianceApp {
         }
     }
 
-    /**
-     * Evidence all devices may buffer together: a quarter of the heap, so parsing, TLS and the store keep the rest,
-     * and never less than one device's maximum (or no first attestation of a large list could ever pass).
-     */
-    private static long bufferedEvidenceBudget(long perDevice) {
-        return Math.max(perDevice, Runtime.getRuntime().maxMemory() / 4);
+    // Backups, the audit chain's check against the TPM, and audit exports: what the admin socket reads of the site's
+    // files.
+    private void withSiteFileRoutes(AdminApi api, AuditLog audit, Clock clock) throws IOException {
+        SiteBackup backup = new SiteBackup(db, config.dataDir(), config.caDir(), config.trustDomain(), config.site(),
+                audit, clock);
+        backup.removeLeftovers();
+        api.withBackup(backup::archive);
+        api.withAuditVerify(() -> verifyAudit().toMap());
+        api.withAuditExport(since -> dev.outpost.appliance.audit.AuditExport.toFile(db, since, config.runtimeDir()));
+    }
+
+    // Every site writes its outbox; only a site linked to central sends it (docs/upward-link.md).
+    private static OutboxService outbox(ApplianceConfig config, Clock clock, Database db, CentralAddresses central,
+            SiteCa ca) {
+        UpstreamLink link = config.ca().nested() && config.upstream().online()
+                ? UpstreamLink.create(config, clock, central) : null;
+        return new OutboxService(db, config.outbox(), link == null ? null : json -> {
+            dev.outpost.appliance.upstream.SiteApiClient.Exchange x = link.postEvents(json);
+            return new OutboxSender.Reply(x.status(), x.body());
+        }, ca::notAfter, clock);
+    }
+
+    // The chain heads go into the gateway's TPM on a worker, never on the event loop (docs/operations.md).
+    private void anchorAuditEvery(Clock clock) {
+        if (!config.audit().tpm()) {
+            LOG.info("audit chain kept; not anchored in a TPM (audit.anchor: none)");
+            return;
+        }
+        auditAnchor = new dev.outpost.appliance.audit.TpmAnchor(db, config.upstream().tpm(), config.upstreamDir(),
+                config.audit().nvIndex(), clock);
+        Periodic.every(vertx, config.audit().anchorInterval(), "audit anchor", () -> {
+            anchorAudit();
+            return null;
+        });
+        LOG.info("audit chain anchored in the TPM every {} (NV index {})", config.audit().anchorInterval(),
+                config.audit().anchorNvIndex());
     }
 
     private static void privateDir(Path dir) throws IOException {
