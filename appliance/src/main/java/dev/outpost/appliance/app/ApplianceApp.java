@@ -48,6 +48,7 @@ import dev.outpost.appliance.enroll.KnownDeviceIds;
 import dev.outpost.appliance.metrics.ApplianceMetrics;
 import dev.outpost.appliance.metrics.EndpointMetrics;
 import dev.outpost.appliance.metrics.HealthChecks;
+import dev.outpost.appliance.metrics.JvmMetrics;
 import dev.outpost.appliance.metrics.MonitoringServer;
 import dev.outpost.appliance.store.ActivationStore;
 import dev.outpost.appliance.store.AllowListStore;
@@ -96,6 +97,7 @@ public final class ApplianceApp {
     private int mqttPort;
     private int metricsPort;
     private volatile boolean ready;
+    private JvmMetrics jvmMetrics;
 
     private ApplianceApp(ApplianceConfig config, Vertx vertx, Database db, DeviceChannel endpoint,
             MonitoringServer monitoring) {
@@ -128,6 +130,7 @@ public final class ApplianceApp {
         SiteDirectory siteDir = new SiteDirectory(config.dataDir(), config.caDir());
         Database db = siteDir.openForRun();
         db.outbox().bound(config.outbox().maxRows(), config.outbox().maxBytes());
+        JvmMetrics jvmMetrics = null;
         try {
             // Before anything is appended: a database put back by hand is treated as restored (docs/upward-link.md).
             OutboxHighWater.checkAtStart(db, config.dataDir());
@@ -175,6 +178,7 @@ public final class ApplianceApp {
             enrollment.refuseBanned(centralBans::reason);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            jvmMetrics = JvmMetrics.bind(registry);
             Vertx vertx = ComponentOptions.vertx(registry);
             EndpointOptions options = ComponentOptions.endpoint(config, ca, topics);
             // Workload identity (docs/workload-api.md): registration entries, workload SVIDs, the site's JWT authority.
@@ -207,6 +211,7 @@ public final class ApplianceApp {
             MonitoringServer monitoring = new MonitoringServer(registry, HealthChecks.appliance(
                     () -> self.get() != null && self.get().ready, db, ca, config.caDir(), clock, endpoint));
             ApplianceApp app = new ApplianceApp(config, vertx, db, endpoint, monitoring);
+            app.jvmMetrics = jvmMetrics;
             self.set(app);
             app.mqttPort = await(endpoint.start(vertx));
             app.metricsPort = await(monitoring.start(vertx, config.metrics().host(), config.metrics().port()));
@@ -266,6 +271,9 @@ public final class ApplianceApp {
                     app.metricsPort);
             return app;
         } catch (Exception e) {
+            if (jvmMetrics != null) {
+                jvmMetrics.close();
+            }
             db.close();
             throw e;
         }
@@ -415,6 +423,9 @@ public final class ApplianceApp {
                 await(admin.close());
             }
             await(monitoring.close());
+            if (jvmMetrics != null) {
+                jvmMetrics.close();
+            }
             await(vertx.close());
         } catch (Exception e) {
             LOG.warn("shutdown: {}", e.getMessage());

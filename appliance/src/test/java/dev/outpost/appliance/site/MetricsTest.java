@@ -92,6 +92,11 @@ class MetricsTest {
             assertThat(m.get("outpost_requests_total{kind=\"evidence\"}")).isGreaterThanOrEqualTo(2.0);
             assertThat(m.get("outpost_ca_expiry_remaining_seconds"))
                     .isGreaterThan(Duration.ofDays(89).toSeconds()).isLessThanOrEqualTo(Duration.ofDays(90).toSeconds());
+            // The JVM's own series: the heap, collections (their pauses once one happened), threads, CPU, open files.
+            assertThat(m.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes{area=\"heap\""));
+            assertThat(m).containsKeys("jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads",
+                    "process_cpu_usage", "process_uptime_seconds", "process_files_open_files");
+            assertThat(m.get("jvm_gc_memory_allocated_bytes_total")).isGreaterThan(0.0);
             // A fresh 90-day CA: nothing to rotate yet.
             assertThat(m.get("outpost_ca_rotation_state{state=\"none\"}")).isEqualTo(1.0);
             assertThat(m.get("outpost_ca_rotation_state{state=\"retrying\"}")).isEqualTo(0.0);
