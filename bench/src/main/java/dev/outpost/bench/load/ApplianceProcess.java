@@ -102,10 +102,19 @@ public final class ApplianceProcess implements AutoCloseable {
         return p;
     }
 
+    /** The appliance's GC log, written when the run did not set its own {@code -Xlog:gc}. */
+    Path gcLog() {
+        return dir.resolve("appliance-gc.log");
+    }
+
     private void launch() throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(jvmOptions);
+        // Its pauses go into the report beside the latencies (GcPauses), unless the run logs GC its own way.
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Xlog:gc"))) {
+            cmd.add(GcPauses.option(gcLog()));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
         cmd.addAll(main.equals(MAIN) ? List.of("run", "--config", config.toString()) : List.of(config.toString()));
         Files.deleteIfExists(dir.resolve("run/admin.sock"));

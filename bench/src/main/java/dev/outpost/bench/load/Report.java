@@ -45,6 +45,7 @@ final class Report {
                 attestStats.latenciesEndingAfter(half));
         latency(b, String.format("  second half (%.0f-%.0f s), device's tick to verdict", half, main.wallSeconds()),
                 run.fromTick().latenciesEndingAfter(half));
+        gcPauses(b, run, attestStats, half, main.wallSeconds());
         if (scenario.reconnectLatency() != null) {
             latency(b, "  " + scenario.reconnectLatency(), reconnectStats.sortedLatencies());
         }
@@ -135,6 +136,32 @@ final class Report {
             n += o.isBad(i) ? 1 : 0;
         }
         return n;
+    }
+
+    // How much of the tail is the appliance's stop-the-world pauses: the attestations that overlapped one against the
+    // others, over the same second half.
+    private static void gcPauses(StringBuilder b, SiteRun run, Stats attestStats, double half, double phaseSeconds) {
+        GcPauses gc;
+        try {
+            gc = GcPauses.read(run.appliance().gcLog());
+        } catch (java.io.IOException | RuntimeException e) {
+            b.append(String.format("  appliance GC log not read: %s%n", e.getMessage()));
+            return;
+        }
+        double from = attestStats.originEpochMillis() + half * 1000;
+        double to = attestStats.originEpochMillis() + phaseSeconds * 1000;
+        List<GcPauses.Pause> pauses = gc.between(from, to);
+        if (pauses.isEmpty()) {
+            return;
+        }
+        double total = pauses.stream().mapToDouble(GcPauses.Pause::millis).sum();
+        double max = pauses.stream().mapToDouble(GcPauses.Pause::millis).max().orElse(0);
+        double span = Math.max(1, to - from);
+        b.append(String.format("  second half, appliance GC pauses: %d, mean %.1f ms, max %.1f ms, %.0f ms in all (%.1f %%"
+                + " of the time)%n", pauses.size(), total / pauses.size(), max, total, 100 * total / span));
+        long[][] split = attestStats.latenciesEndingAfterSplit(half, gc::overlaps);
+        latency(b, "  second half, challenge to verdict overlapping an appliance GC pause", split[0]);
+        latency(b, "  second half, challenge to verdict not overlapping one", split[1]);
     }
 
     private static void latency(StringBuilder b, String what, long[] sorted) {

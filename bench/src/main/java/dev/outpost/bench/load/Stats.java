@@ -91,6 +91,39 @@ public final class Stats {
         return l;
     }
 
+    /** When the measured phase began, epoch ms. */
+    public long originEpochMillis() {
+        return originEpochMillis;
+    }
+
+    /**
+     * The latencies (µs, sorted) of the operations that ended at least {@code seconds} after the origin, split by
+     * {@code test} on each one's start and end (epoch ms): [0] those it holds for, [1] the others.
+     */
+    public synchronized long[][] latenciesEndingAfterSplit(double seconds, java.util.function.BiPredicate<Double, Double> test) {
+        long from = (long) (seconds * 1_000_000);
+        long[] yes = new long[count];
+        long[] no = new long[count];
+        int y = 0;
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (endMicros[i] < from) {
+                continue;
+            }
+            double end = originEpochMillis + endMicros[i] / 1000.0;
+            if (test.test(end - latencyMicros[i] / 1000.0, end)) {
+                yes[y++] = latencyMicros[i];
+            } else {
+                no[n++] = latencyMicros[i];
+            }
+        }
+        yes = Arrays.copyOf(yes, y);
+        no = Arrays.copyOf(no, n);
+        Arrays.sort(yes);
+        Arrays.sort(no);
+        return new long[][] {yes, no};
+    }
+
     /** Per second since the origin: {count, p50 µs, p99 µs}. */
     public synchronized long[][] perSecond() {
         int seconds = count == 0 ? 0 : (int) (Arrays.stream(endMicros, 0, count).max().orElse(0) / 1_000_000) + 1;

@@ -48,6 +48,13 @@ class LoadGeneratorTest {
         assertThat(windows.subList(1, windows.size()).stream()
                 .mapToLong(l -> Long.parseLong(l.split(",")[1])).sum()).as("every measured attestation in a window")
                 .isEqualTo(r.attestations());
+        // The appliance logs its collections for the report's pauses-against-latency lines.
+        Path gcLog;
+        try (java.util.stream.Stream<Path> sites = java.nio.file.Files.list(dir)) {
+            gcLog = sites.filter(p -> p.getFileName().toString().startsWith("site-"))
+                    .map(p -> p.resolve("appliance-gc.log")).findFirst().orElseThrow();
+        }
+        assertThat(GcPauses.read(gcLog).between(0, Double.MAX_VALUE)).as("pauses in " + gcLog).isNotEmpty();
     }
 
     @Test
