@@ -11,8 +11,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 
 /**
  * The JVM's own series beside the site's: heap and its pools, collection pauses, threads, CPU, open files. At 2,000
- * attestations a second the appliance's young collections are most of its latency tail (BENCHMARKS.md), which an
- * operator could not see on /metrics before.
+ * attestations a second the appliance's young collections and the backlog each leaves are a large part of its latency
+ * tail (BENCHMARKS.md), which an operator could not see on /metrics before.
  */
 public final class JvmMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
