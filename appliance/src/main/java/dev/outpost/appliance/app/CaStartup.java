@@ -15,7 +15,7 @@ import dev.outpost.appliance.upstream.CentralAddresses;
  * The site CA's keys and files, made ready before anything reads them: a switch of key protection finished, a CA
  * switch cut short by a crash completed, and a nested site's first CA obtained from central.
  *
- * @param central which of central's addresses answers, learnt once for every caller of the link; null offline
+ * @param central central's addresses, shared by every caller of the link; null for a site without one
  */
 record CaStartup(CaKeys keys, CaFiles files, CentralAddresses central) {
     private static final Logger LOG = LoggerFactory.getLogger(CaStartup.class);
@@ -33,7 +33,7 @@ record CaStartup(CaKeys keys, CaFiles files, CentralAddresses central) {
         caKeys.migrate(config.caDir());
         // A switch next.* -> ca.* cut short by a crash is finished before anything looks at the CA files.
         caFiles.recoverInterruptedSwitch();
-        // (docs/upward-link.md)
+        // Which of central's addresses answers is learnt once for every caller of the link (docs/upward-link.md).
         CentralAddresses central = config.upstream().online() ? new CentralAddresses(config.upstream().addresses()) : null;
         if (config.ca().nested() && !caFiles.hasActive()) {
             if (!config.upstream().online()) {

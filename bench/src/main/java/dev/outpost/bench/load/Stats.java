@@ -79,10 +79,15 @@ public final class Stats {
     }
 
     private long[] endingWithin(long fromMicros, long toMicros) {
+        return selected(i -> endMicros[i] >= fromMicros && endMicros[i] <= toMicros);
+    }
+
+    // The latencies (µs, sorted) of the samples whose index passes keep.
+    private long[] selected(java.util.function.IntPredicate keep) {
         long[] l = new long[count];
         int n = 0;
         for (int i = 0; i < count; i++) {
-            if (endMicros[i] >= fromMicros && endMicros[i] <= toMicros) {
+            if (keep.test(i)) {
                 l[n++] = latencyMicros[i];
             }
         }
@@ -102,26 +107,12 @@ public final class Stats {
      */
     public synchronized long[][] latenciesEndingAfterSplit(double seconds, java.util.function.BiPredicate<Double, Double> test) {
         long from = (long) (seconds * 1_000_000);
-        long[] yes = new long[count];
-        long[] no = new long[count];
-        int y = 0;
-        int n = 0;
-        for (int i = 0; i < count; i++) {
-            if (endMicros[i] < from) {
-                continue;
-            }
+        java.util.function.IntPredicate holds = i -> {
             double end = originEpochMillis + endMicros[i] / 1000.0;
-            if (test.test(end - latencyMicros[i] / 1000.0, end)) {
-                yes[y++] = latencyMicros[i];
-            } else {
-                no[n++] = latencyMicros[i];
-            }
-        }
-        yes = Arrays.copyOf(yes, y);
-        no = Arrays.copyOf(no, n);
-        Arrays.sort(yes);
-        Arrays.sort(no);
-        return new long[][] {yes, no};
+            return test.test(end - latencyMicros[i] / 1000.0, end);
+        };
+        return new long[][] {selected(i -> endMicros[i] >= from && holds.test(i)),
+                selected(i -> endMicros[i] >= from && !holds.test(i))};
     }
 
     /** Per second since the origin: {count, p50 µs, p99 µs}. */
