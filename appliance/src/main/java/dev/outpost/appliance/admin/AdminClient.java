@@ -2,12 +2,10 @@ package dev.outpost.appliance.admin;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The admin CLI's side of the admin API: HTTP/1.1 over the appliance's Unix socket, one request per connection.
@@ -16,11 +14,22 @@ import java.nio.file.Path;
  */
 public final class AdminClient {
     private static final int MAX_RESPONSE = 16 * 1024 * 1024;
+    /**
+     * How long the appliance may go without taking or sending a byte. Its slowest call, a backup of a large site,
+     * streams as it goes; two minutes of silence is a stuck appliance, not a slow one.
+     */
+    static final Duration IDLE = Duration.ofMinutes(2);
 
     private final Path socket;
+    private final Duration idle;
 
     public AdminClient(Path socket) {
+        this(socket, IDLE);
+    }
+
+    AdminClient(Path socket, Duration idle) {
         this.socket = socket;
+        this.idle = idle;
     }
 
     /** An HTTP reply: status and body. */
@@ -49,21 +58,15 @@ public final class AdminClient {
      */
     public Reply download(String path, Path out) throws IOException {
         String head = "POST " + path + " HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            try {
-                ch.connect(UnixDomainSocketAddress.of(socket));
-            } catch (IOException e) {
-                throw new IOException("cannot reach the appliance's admin socket " + socket + " (" + e.getMessage()
-                        + "): is `outpost-appliance run` up, and may this user open the socket?", e);
-            }
-            ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
-            java.io.InputStream in = new java.io.BufferedInputStream(java.nio.channels.Channels.newInputStream(ch), 64 * 1024);
+        try (AdminChannel ch = AdminChannel.open(socket, idle)) {
+            ch.writeFully(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+            java.io.InputStream in = new java.io.BufferedInputStream(ch.input(), 64 * 1024);
             ByteArrayOutputStream headers = new ByteArrayOutputStream();
             int matched = 0;
             while (matched < 4) {
                 int b = in.read();
                 if (b < 0) {
-                    return parse(headers.toString(StandardCharsets.UTF_8));
+                    return parse(headers.toByteArray());
                 }
                 headers.write(b);
                 matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
@@ -74,10 +77,10 @@ public final class AdminClient {
             String raw = headers.toString(StandardCharsets.US_ASCII);
             Reply status = parse(raw);
             if (!status.ok()) {
-                byte[] rest = in.readNBytes(MAX_RESPONSE);
-                return parse(raw + new String(rest, StandardCharsets.UTF_8));
+                headers.write(in.readNBytes(MAX_RESPONSE));
+                return parse(headers.toByteArray());
             }
-            java.util.regex.Matcher len = java.util.regex.Pattern.compile("(?im)^content-length:\\s*([0-9]+)\\s*$").matcher(raw);
+            java.util.regex.Matcher len = java.util.regex.Pattern.compile("(?im)^content-length:\\s*([0-9]{1,18})\\s*$").matcher(raw);
             if (!len.find()) {
                 throw new IOException("admin API sent the backup without a length: cannot tell a whole one from a cut one");
             }
@@ -98,15 +101,9 @@ public final class AdminClient {
         String head = method + " " + path + " HTTP/1.1\r\nHost: outpost\r\nConnection: close\r\n"
                 + (body == null ? "" : "Content-Type: application/json\r\n")
                 + "Content-Length: " + payload.length + "\r\n\r\n";
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            try {
-                ch.connect(UnixDomainSocketAddress.of(socket));
-            } catch (IOException e) {
-                throw new IOException("cannot reach the appliance's admin socket " + socket + " (" + e.getMessage()
-                        + "): is `outpost-appliance run` up, and may this user open the socket?", e);
-            }
-            ch.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
-            ch.write(ByteBuffer.wrap(payload));
+        try (AdminChannel ch = AdminChannel.open(socket, idle)) {
+            ch.writeFully(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)));
+            ch.writeFully(ByteBuffer.wrap(payload));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteBuffer buf = ByteBuffer.allocate(8192);
             while (ch.read(buf) > 0) {
@@ -116,11 +113,18 @@ public final class AdminClient {
                     throw new IOException("admin API reply over " + MAX_RESPONSE + " bytes");
                 }
             }
-            return parse(out.toString(StandardCharsets.UTF_8));
+            return parse(out.toByteArray());
         }
     }
 
     static Reply parse(String raw) throws IOException {
+        return parse(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    // Read byte for character (ISO-8859-1) so chunk sizes, which count bytes, index the text; the body is decoded as
+    // UTF-8 at the end.
+    static Reply parse(byte[] bytes) throws IOException {
+        String raw = new String(bytes, StandardCharsets.ISO_8859_1);
         if (raw.isEmpty()) {
             // What AdminServer does to a peer that is neither the service's user nor root.
             throw new IOException("the appliance closed the connection without an answer: only its own user and "
@@ -136,24 +140,31 @@ public final class AdminClient {
         if (headers.contains("transfer-encoding: chunked")) {
             body = dechunk(body);
         }
-        return new Reply(status, body);
+        return new Reply(status, new String(body.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
     }
 
-    private static String dechunk(String s) {
+    // A reply cut inside a chunk, or a size that is not hex, is an error: a partial listing read as a whole one
+    // would be a wrong answer, not a short one.
+    static String dechunk(String s) throws IOException {
         StringBuilder out = new StringBuilder();
         int i = 0;
-        while (i < s.length()) {
+        while (true) {
             int eol = s.indexOf("\r\n", i);
-            if (eol < 0) {
-                break;
+            String size = eol < 0 ? "" : s.substring(i, eol).trim();
+            int semicolon = size.indexOf(';');
+            size = semicolon < 0 ? size : size.substring(0, semicolon).trim();
+            if (!size.matches("[0-9a-fA-F]{1,7}")) {
+                throw new IOException("admin API sent a chunked reply cut short or malformed");
             }
-            int n = Integer.parseInt(s.substring(i, eol).trim(), 16);
+            int n = Integer.parseInt(size, 16);
             if (n == 0) {
-                break;
+                return out.toString();
+            }
+            if (eol + 2 + n + 2 > s.length() || !s.startsWith("\r\n", eol + 2 + n)) {
+                throw new IOException("admin API sent a chunked reply cut short or malformed");
             }
             out.append(s, eol + 2, eol + 2 + n);
             i = eol + 2 + n + 2;
         }
-        return out.toString();
     }
 }
