@@ -49,6 +49,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
     private final Duration timeout;
     private final Map<String, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<String> lost = new CompletableFuture<>();
+    private boolean closed;
     private volatile Consumer<byte[]> commandListener = b -> { };
     private volatile Consumer<byte[]> bundleListener = b -> { };
 
@@ -65,6 +66,9 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         this.codec = codec;
         this.timeout = timeout;
         client.setCallback(new Callback());
+        // Every wait of the client bounded, the CONNACK's included: an appliance that completed TLS and then stalled
+        // held connect() until it closed the socket, for ever if it never did.
+        client.setTimeToWait(Math.max(1_000, timeout.toMillis()));
     }
 
     /** Connects over TLS (with a client certificate when the context has one) and subscribes to our topics. */
@@ -153,14 +157,22 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         throw new TimeoutException(kind.wire() + ": connection lost before the reply (" + lost.getNow("?") + ")");
     }
 
+    // Once, and one caller at a time: the daemon's stop() closes the session from its own thread while the agent's
+    // loop closes it on the way out, and two of Paho's forced disconnects at once left the session's sender, pinger
+    // and callback threads running (the pinger's is not a daemon), logging keep-alive timeouts for ever: a set per
+    // reconnect (ApplianceClientCloseTest).
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         lost.complete("closed");
-        // Bounded: Paho's plain disconnect can wait forever on a half-dead connection.
+        // Bounded: Paho's plain disconnect can wait forever on a half-dead connection. Forced in every state, a
+        // connect still waiting for its CONNACK included: Paho refuses to close such a session, and its threads and
+        // the caller's connect() went on.
         try {
-            if (client.isConnected()) {
-                client.disconnectForcibly(0, 2_000);
-            }
+            client.disconnectForcibly(0, 2_000);
         } catch (MqttException e) {
             LOG.debug("disconnect: {}", e.getMessage());
         }
