@@ -210,8 +210,13 @@ final class SiteHarness implements AutoCloseable {
         if (process != null) {
             process.destroy();
             try {
-                process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+                // A process whose shutdown hangs is killed, not left running beside the next test.
+                if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    System.err.println("appliance process did not stop in 20 s after SIGTERM: killed");
+                    process.destroyForcibly().waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+                }
             } catch (InterruptedException e) {
+                process.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
             process = null;
