@@ -65,7 +65,10 @@ public final class AdminServer {
                     + "not load: " + vertx.unavailableNativeTransportCause());
         }
         long uid = new com.sun.security.auth.module.UnixSystem().getUid();
-        AdminServer s = new AdminServer(vertx, vertx.createHttpServer(), socket.toAbsolutePath(), uid);
+        AdminServer s = new AdminServer(vertx,
+                // HTTP/1.1 only, like the monitoring port: no h2c upgrade for a client to stall in.
+                vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false)),
+                socket.toAbsolutePath(), uid);
         s.server.connectionHandler(s::checkPeer);
         var router = api.router();
         s.server.requestHandler(req -> {

@@ -48,7 +48,11 @@ public final class MonitoringServer {
                 ctx.response().setStatusCode(500).end("metrics scrape failed: " + e);
             }
         });
-        return vertx.createHttpServer().requestHandler(r).listen(port, host).map(s -> {
+        // HTTP/1.1 only. With h2c on (Vert.x's default), the JDK's HttpClient, which offers the upgrade by default,
+        // waited for ever, its own timeout included, for a reply larger than one HTTP/2 frame (16 KiB): /metrics
+        // grew past that, and a site test hung CI for 84 minutes. Scrapers and probes speak HTTP/1.1.
+        return vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions().setHttp2ClearTextEnabled(false))
+                .requestHandler(r).listen(port, host).map(s -> {
             server = s;
             return s.actualPort();
         });
