@@ -39,7 +39,7 @@ class CaImportTest {
 
         Path yaml = dir.resolve("central.yaml");
         Files.writeString(yaml, "trustDomain: " + Harness.TD + "\ndataDir: " + dir.resolve("data")
-                + "\nserver: {host: 127.0.0.1, port: 0}\nbundleEndpoint: {host: 127.0.0.1, port: 0}\n");
+                + "\nserver: {host: 127.0.0.1, port: 0}\nbundleEndpoint: {host: 127.0.0.1, port: 0}\nmonitoring: {host: 127.0.0.1, port: 0}\n");
 
         refused(dir, yaml, "inter.pem", "root.key", "root.pem", "not the key");
         refused(dir, yaml, "inter.pem", "inter.key", "inter.pem", "end with the (self-signed) root");

@@ -34,7 +34,7 @@ class CentralCliTest {
                 "trustDomain: " + Harness.TD,
                 "dataDir: " + dir.resolve("data"),
                 "server: {host: 127.0.0.1, port: 0}",
-                "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
+                "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}", ""));
         try (Harness h = Harness.start(ConfigLoader.load(yaml))) {
             ProcessRunner.Result add = cli(dir, yaml, "site", "add", "shop-9", "--token", "--token-ttl", "2h", "--json").assertSuccess();
             JsonNode added = SiteClient.JSON.readTree(add.stdout());

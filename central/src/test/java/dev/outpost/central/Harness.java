@@ -42,6 +42,8 @@ public final class Harness implements AutoCloseable {
         c.server.port = 0;
         c.bundleEndpoint.host = "127.0.0.1";
         c.bundleEndpoint.port = 0;
+        c.monitoring.host = "127.0.0.1";
+        c.monitoring.port = 0;
         c.join.ratePerMinute = 1000;
         c.validate();
         return c;

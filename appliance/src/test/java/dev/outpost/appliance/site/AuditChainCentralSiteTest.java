@@ -49,7 +49,7 @@ class AuditChainCentralSiteTest {
                     "trustDomain: " + SiteHarness.TRUST_DOMAIN,
                     "dataDir: " + centralDir,
                     "server: {host: 127.0.0.1, port: 0}",
-                    "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
+                    "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}", ""));
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))
                     .caConfig("  mode: nested")
                     .extraConfig(SiteHarness.upstreamByTpm(central.app().sitePort(), root, gateway,

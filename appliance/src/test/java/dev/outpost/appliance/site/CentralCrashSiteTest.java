@@ -50,7 +50,7 @@ class CentralCrashSiteTest {
                     "trustDomain: " + SiteHarness.TRUST_DOMAIN,
                     "dataDir: " + data,
                     "server: {host: 127.0.0.1, port: " + port + "}",
-                    "bundleEndpoint: {host: 127.0.0.1, port: 0}",
+                    "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}",
                     "database: {url: '" + db + "', user: " + Postgres.USER + "}", ""));
             Process central = startCentral(dir, yaml, port);
             try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofHours(1))

@@ -181,6 +181,7 @@ class CentralLinkSiteTest {
             c.server.port = sitePort;
             c.bundleEndpoint.host = "127.0.0.1";
             c.bundleEndpoint.port = 0;
+            c.monitoring.port = 0;
             c.validate();
             Services s = Services.open(c, java.time.Clock.systemUTC());
             try {

@@ -117,6 +117,7 @@ final class LinkFaults {
             c.server.port = port;
             c.bundleEndpoint.host = "127.0.0.1";
             c.bundleEndpoint.port = 0;
+            c.monitoring.port = 0;
             // Benchmarks join a hundred sites from one address.
             c.join.ratePerMinute = 1000;
             c.validate();

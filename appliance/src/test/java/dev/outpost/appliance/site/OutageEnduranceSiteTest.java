@@ -90,7 +90,7 @@ class OutageEnduranceSiteTest {
         // The central team's own commands (`outpost-central ...`) work on central's database while its service is down.
         Path centralYaml = Files.writeString(dir.resolve("central.yaml"), "trustDomain: " + SiteHarness.TRUST_DOMAIN
                 + "\ndataDir: " + dir.resolve("central") + "\nserver: {host: 127.0.0.1, port: " + port + "}"
-                + "\nbundleEndpoint: {host: 127.0.0.1, port: 0}\n");
+                + "\nbundleEndpoint: {host: 127.0.0.1, port: 0}\nmonitoring: {host: 127.0.0.1, port: 0}\n");
         try {
             central.services().admin.add("test-site", CentralLinkSiteTest.gatewayEkHash(gateway), null);
             Path root = central.rootPem(dir.resolve("central-root.pem"));

@@ -13,6 +13,9 @@ import dev.outpost.central.config.CentralConfig;
 import dev.outpost.central.config.Durations;
 import dev.outpost.central.federation.BundleFetcher;
 import dev.outpost.central.federation.FederationPoller;
+import dev.outpost.central.monitoring.CentralMetrics;
+import dev.outpost.central.monitoring.MonitoringServer;
+import dev.outpost.central.monitoring.Readiness;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
@@ -21,10 +24,11 @@ import io.vertx.core.net.PemKeyCertOptions;
 
 /**
  * A running central: the site API (HTTPS, client certificate requested), the bundle endpoint, the federation
- * poller. {@link #start} blocks until both servers listen; {@link #close} stops them and the database.
+ * poller, the monitoring listener. {@link #start} blocks until both servers listen; {@link #close} stops them and the database.
  */
 public final class CentralApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CentralApp.class);
+    private static final java.time.Duration READINESS_EVERY = java.time.Duration.ofSeconds(15);
 
     private final Vertx vertx;
     private final Services services;
@@ -32,21 +36,28 @@ public final class CentralApp implements AutoCloseable {
     private final HttpServer bundleServer;
     private final FederationPoller poller;
     private final Housekeeping housekeeping;
+    private final CentralMetrics metrics;
+    private final HttpServer monitoringServer;
 
     private CentralApp(Vertx vertx, Services services, HttpServer siteServer, HttpServer bundleServer, FederationPoller poller,
-            Housekeeping housekeeping) {
+            Housekeeping housekeeping, CentralMetrics metrics, HttpServer monitoringServer) {
         this.vertx = vertx;
         this.services = services;
         this.siteServer = siteServer;
         this.bundleServer = bundleServer;
         this.poller = poller;
         this.housekeeping = housekeeping;
+        this.metrics = metrics;
+        this.monitoringServer = monitoringServer;
     }
 
     public static CentralApp start(Services s) throws Exception {
         CentralConfig cfg = s.config;
         Vertx vertx = Vertx.vertx();
+        CentralMetrics metrics = null;
         try {
+            Readiness readiness = new Readiness(vertx, s.db);
+            metrics = new CentralMetrics(SiteApi.PATHS, readiness);
             SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
                     .withDirectives(new dev.outpost.central.directives.DirectiveFeed(s.db))
                     .events(s.events)
@@ -63,7 +74,7 @@ public final class CentralApp implements AutoCloseable {
                     .setMaxHeaderSize(16 * 1024)
                     .setIdleTimeout(60)
                     .setIdleTimeoutUnit(TimeUnit.SECONDS);
-            HttpServer site = vertx.createHttpServer(siteOpts).requestHandler(api.router())
+            HttpServer site = vertx.createHttpServer(siteOpts).requestHandler(metrics.timed(api.router()))
                     .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             LOG.info("site API listening on {}:{}", cfg.server.host, site.actualPort());
             HttpServer bundle = null;
@@ -86,8 +97,21 @@ public final class CentralApp implements AutoCloseable {
             poller.start();
             Housekeeping housekeeping = new Housekeeping(vertx, s.db, s.clock, Durations.parse(cfg.events.retention));
             housekeeping.start();
-            return new CentralApp(vertx, s, site, bundle, poller, housekeeping);
+            // The ready gauge follows the database between probes too (a check in flight is shared, never stacked).
+            readiness.check();
+            vertx.setPeriodic(READINESS_EVERY.toMillis(), t -> readiness.check());
+            HttpServer monitoring = null;
+            if (cfg.monitoring.enabled) {
+                monitoring = MonitoringServer.start(vertx, cfg.monitoring.host, cfg.monitoring.port, metrics, readiness)
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                LOG.info("monitoring (/health, /health/ready, /metrics) on http://{}:{}", cfg.monitoring.host,
+                        monitoring.actualPort());
+            }
+            return new CentralApp(vertx, s, site, bundle, poller, housekeeping, metrics, monitoring);
         } catch (Exception e) {
+            if (metrics != null) {
+                metrics.close();
+            }
             vertx.close();
             throw e;
         }
@@ -99,6 +123,11 @@ public final class CentralApp implements AutoCloseable {
 
     public int bundlePort() {
         return bundleServer == null ? -1 : bundleServer.actualPort();
+    }
+
+    /** The monitoring listener's port, or -1 when it is off. */
+    public int monitoringPort() {
+        return monitoringServer == null ? -1 : monitoringServer.actualPort();
     }
 
     public Services services() {
@@ -117,6 +146,7 @@ public final class CentralApp implements AutoCloseable {
     public void close() {
         poller.stop();
         housekeeping.stop();
+        metrics.close();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -19,6 +19,7 @@ public final class CentralConfig {
     public SiteCredentialConfig siteCredential = new SiteCredentialConfig();
     public FederationConfig federation = new FederationConfig();
     public EventsConfig events = new EventsConfig();
+    public MonitoringConfig monitoring = new MonitoringConfig();
 
     public static final class DatabaseConfig {
         /** Null: an H2 file in dataDir. {@code jdbc:postgresql://...} for production. */
@@ -76,6 +77,13 @@ public final class CentralConfig {
         public String retention = "400d";
     }
 
+    /** Liveness, readiness and Prometheus metrics over plain HTTP: loopback unless a scraper elsewhere needs it. */
+    public static final class MonitoringConfig {
+        public boolean enabled = true;
+        public String host = "127.0.0.1";
+        public int port = 9465;
+    }
+
     public Path dataPath() {
         return Path.of(dataDir);
     }
@@ -94,6 +102,7 @@ public final class CentralConfig {
         }
         port("server.port", server.port);
         port("bundleEndpoint.port", bundleEndpoint.port);
+        port("monitoring.port", monitoring.port);
         if (!"https_web".equals(bundleEndpoint.profile) && !"https_spiffe".equals(bundleEndpoint.profile)) {
             throw new ConfigException("bundleEndpoint.profile: expected https_web or https_spiffe, got " + bundleEndpoint.profile);
         }

@@ -35,7 +35,7 @@ class AuditChainCliTest {
                 "trustDomain: " + Harness.TD,
                 "dataDir: " + dir.resolve("data"),
                 "server: {host: 127.0.0.1, port: 0}",
-                "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
+                "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}", ""));
         try (Harness h = Harness.start(ConfigLoader.load(yaml)); SiteTrail t = new SiteTrail(swtpm.uri())) {
             Sites s = Sites.joinByToken(h, "plant-1");
             t.records(12, 4).checkpoint().records(3, 2).drop("routine", 5).drop("routine", 6);

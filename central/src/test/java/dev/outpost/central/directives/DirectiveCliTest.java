@@ -25,7 +25,7 @@ class DirectiveCliTest {
     void fleetDecisionsFromTheCommandLine(@TempDir Path dir) throws Exception {
         Path yaml = dir.resolve("central.yaml");
         Files.writeString(yaml, String.join("\n", "trustDomain: " + Harness.TD, "dataDir: " + dir.resolve("data"),
-                "server: {host: 127.0.0.1, port: 0}", "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
+                "server: {host: 127.0.0.1, port: 0}", "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}", ""));
         Files.write(dir.resolve("runtime.json"), DirectivesApiTest.runtimePolicy("/usr/bin/agent"));
         Files.writeString(dir.resolve("junk.json"), "{\"digests\": 5}");
         try (Harness h = Harness.start(ConfigLoader.load(yaml))) {

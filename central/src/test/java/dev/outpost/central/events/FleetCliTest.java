@@ -31,7 +31,7 @@ class FleetCliTest {
                 "trustDomain: " + Harness.TD,
                 "dataDir: " + dir.resolve("data"),
                 "server: {host: 127.0.0.1, port: 0}",
-                "bundleEndpoint: {host: 127.0.0.1, port: 0}", ""));
+                "bundleEndpoint: {host: 127.0.0.1, port: 0}", "monitoring: {host: 127.0.0.1, port: 0}", ""));
         try (Harness h = Harness.start(ConfigLoader.load(yaml))) {
             Sites s = Sites.joinByToken(h, "plant-1");
             Sites.joinByToken(h, "plant-2");
