@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -41,27 +42,19 @@ import dev.outpost.mqtt.protocol.Topics;
  */
 class ApplianceClientCloseTest {
     // Each test's own client id: the threads looked for are named after it.
-    private final String DEVICE = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(32));
+    private final String device = randomId();
 
     @Test
     void aConnectWithNoConnackEndsAtTheRequestTimeout() throws Exception {
         try (TlsPeer stalled = TlsPeer.start(s -> sleep(30_000))) {
-            ApplianceClient c = new ApplianceClient("127.0.0.1", stalled.port(), DEVICE, new Topics(), new Codec(),
+            ApplianceClient c = new ApplianceClient("127.0.0.1", stalled.port(), device, new Topics(), new Codec(),
                     Duration.ofSeconds(1));
-            java.util.concurrent.CompletableFuture<Throwable> connect = java.util.concurrent.CompletableFuture
-                    .supplyAsync(() -> {
-                        try {
-                            c.connect(stalled.clientContext());
-                            return null;
-                        } catch (Exception e) {
-                            return e;
-                        }
-                    });
+            CompletableFuture<Throwable> connect = connectInBackground(c, stalled);
             assertThat(connect.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the connect, ended by its own limit")
                     .isInstanceOf(MqttException.class);
             assertThat(stalled.connectBytes()).as("CONNECT sent over a completed handshake").isPositive();
             c.close();
-            assertNoThreadsOf(DEVICE);
+            assertNoThreadsOf(device);
         }
     }
 
@@ -69,17 +62,9 @@ class ApplianceClientCloseTest {
     void aSessionClosedWhileItWaitsForItsConnackLeavesNoThreadBehind() throws Exception {
         // An appliance that completed TLS, then stalled: the agent is stopped while its connect waits.
         try (TlsPeer stalled = TlsPeer.start(s -> sleep(30_000))) {
-            ApplianceClient c = new ApplianceClient("127.0.0.1", stalled.port(), DEVICE, new Topics(), new Codec(),
+            ApplianceClient c = new ApplianceClient("127.0.0.1", stalled.port(), device, new Topics(), new Codec(),
                     Duration.ofSeconds(20));
-            java.util.concurrent.CompletableFuture<Throwable> connect = java.util.concurrent.CompletableFuture
-                    .supplyAsync(() -> {
-                        try {
-                            c.connect(stalled.clientContext());
-                            return null;
-                        } catch (Exception e) {
-                            return e;
-                        }
-                    });
+            CompletableFuture<Throwable> connect = connectInBackground(c, stalled);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (stalled.connectBytes() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
@@ -88,19 +73,19 @@ class ApplianceClientCloseTest {
             c.close();
             assertThat(connect.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the connect, ended by the close")
                     .isInstanceOf(MqttException.class);
-            assertNoThreadsOf(DEVICE);
+            assertNoThreadsOf(device);
         }
     }
 
     @Test
     void aSessionDroppedBeforeItsConnackLeavesNoThreadBehind() throws Exception {
         try (TlsPeer dropping = TlsPeer.start(s -> { })) {
-            ApplianceClient c = new ApplianceClient("127.0.0.1", dropping.port(), DEVICE, new Topics(), new Codec(),
+            ApplianceClient c = new ApplianceClient("127.0.0.1", dropping.port(), device, new Topics(), new Codec(),
                     Duration.ofSeconds(5));
             assertThatThrownBy(() -> c.connect(dropping.clientContext())).isInstanceOf(MqttException.class);
             assertThat(dropping.connectBytes()).as("CONNECT sent over a completed handshake").isPositive();
             c.close();
-            assertNoThreadsOf(DEVICE);
+            assertNoThreadsOf(device);
         }
     }
 
@@ -117,12 +102,12 @@ class ApplianceClientCloseTest {
                 // gone already
             }
         })) {
-            ApplianceClient c = new ApplianceClient("127.0.0.1", refusing.port(), DEVICE, new Topics(), new Codec(),
+            ApplianceClient c = new ApplianceClient("127.0.0.1", refusing.port(), device, new Topics(), new Codec(),
                     Duration.ofSeconds(5));
             assertThatThrownBy(() -> c.connect(refusing.clientContext())).isInstanceOf(MqttException.class)
                     .hasMessageContaining("Not authorized");
             c.close();
-            assertNoThreadsOf(DEVICE);
+            assertNoThreadsOf(device);
         }
     }
 
@@ -146,12 +131,12 @@ class ApplianceClientCloseTest {
                     // gone already
                 }
             })) {
-                ApplianceClient c = new ApplianceClient("127.0.0.1", dropping.port(), DEVICE, new Topics(), new Codec(),
+                ApplianceClient c = new ApplianceClient("127.0.0.1", dropping.port(), device, new Topics(), new Codec(),
                         Duration.ofSeconds(5));
                 c.connect(dropping.clientContext());
                 assertThat(c.lost().get(10, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
                 c.close();
-                assertNoThreadsOf(DEVICE);
+                assertNoThreadsOf(device);
             }
         }
     }
@@ -173,7 +158,7 @@ class ApplianceClientCloseTest {
                     // gone already
                 }
             })) {
-                ApplianceClient c = new ApplianceClient("127.0.0.1", serving.port(), DEVICE, new Topics(), new Codec(),
+                ApplianceClient c = new ApplianceClient("127.0.0.1", serving.port(), device, new Topics(), new Codec(),
                         Duration.ofSeconds(5));
                 c.connect(serving.clientContext());
                 java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
@@ -189,7 +174,7 @@ class ApplianceClientCloseTest {
                 go.countDown();
                 c.close();
                 other.join(10_000);
-                assertNoThreadsOf(DEVICE);
+                assertNoThreadsOf(device);
             }
         }
     }
@@ -230,6 +215,24 @@ class ApplianceClientCloseTest {
             }
         }
         throw new IOException("bad variable byte integer");
+    }
+
+    private static String randomId() {
+        byte[] b = new byte[32];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(b);
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    // What connect() ended with (null when it connected), on a thread of its own so the test can close under it.
+    private static CompletableFuture<Throwable> connectInBackground(ApplianceClient c, TlsPeer peer) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                c.connect(peer.clientContext());
+                return null;
+            } catch (Exception e) {
+                return e;
+            }
+        });
     }
 
     private static void assertNoThreadsOf(String clientId) throws InterruptedException {
