@@ -113,8 +113,10 @@ class AdminSocketTest {
             List<String> asNobodyCmd = new ArrayList<>(List.of("runuser", "-u", "nobody", "--"));
             asNobodyCmd.addAll(curl);
             ProcessRunner.Result asNobody = ProcessRunner.run(asNobodyCmd, null, java.util.Map.of(), 20);
+            // That curl reached the socket is proved by the appliance's log below, not by curl's words: a connection
+            // closed right after its accept is at times reported by curl as "Couldn't connect" (seen in a full run).
             assertThat(asNobody.stderr()).as("curl reached the socket (permissions let nobody in)")
-                    .doesNotContain("Permission denied").doesNotContain("Couldn't connect");
+                    .doesNotContain("Permission denied");
             assertThat(asNobody.exitCode()).as("curl as nobody: " + asNobody.stderr()).isNotZero();
             assertThat(asNobody.stdout()).doesNotContain("ok");
             assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage)
