@@ -66,9 +66,23 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         this.codec = codec;
         this.timeout = timeout;
         client.setCallback(new Callback());
-        // Every wait of the client bounded, the CONNACK's included: an appliance that completed TLS and then stalled
-        // held connect() until it closed the socket, for ever if it never did.
+    }
+
+    private interface MqttStep {
+        void run() throws MqttException;
+    }
+
+    // The session's set-up waits (CONNACK, SUBACK) bounded by the request timeout: an appliance that completed TLS
+    // and then stalled held connect() until it closed the socket, for ever if it never did; Paho's keep-alive only
+    // starts with the session. Publishing is left unbounded: a large evidence message on a slow link may take longer
+    // than the timeout to send, and the keep-alive ends a publish to a peer that stopped answering.
+    private void bounded(MqttStep step) throws MqttException {
         client.setTimeToWait(Math.max(1_000, timeout.toMillis()));
+        try {
+            step.run();
+        } finally {
+            client.setTimeToWait(-1);
+        }
     }
 
     /** Connects over TLS (with a client certificate when the context has one) and subscribes to our topics. */
@@ -79,12 +93,14 @@ public final class ApplianceClient implements Requester, AutoCloseable {
         o.setAutomaticReconnect(false);
         o.setConnectionTimeout((int) Math.max(1, timeout.toSeconds()));
         o.setKeepAliveInterval(30);
-        client.connect(o);
         int qos = addressing.requestQos();
-        client.subscribe(addressing.command() == null
-                ? new MqttSubscription[] {new MqttSubscription(addressing.response(), qos)}
-                : new MqttSubscription[] {new MqttSubscription(addressing.response(), qos),
-                    new MqttSubscription(addressing.command(), 1)});
+        bounded(() -> {
+            client.connect(o);
+            client.subscribe(addressing.command() == null
+                    ? new MqttSubscription[] {new MqttSubscription(addressing.response(), qos)}
+                    : new MqttSubscription[] {new MqttSubscription(addressing.response(), qos),
+                        new MqttSubscription(addressing.command(), 1)});
+        });
     }
 
     /**
@@ -96,7 +112,7 @@ public final class ApplianceClient implements Requester, AutoCloseable {
             throw new IllegalStateException("an enrollment session cannot read the site bundle");
         }
         this.bundleListener = listener;
-        client.subscribe(new MqttSubscription[] {new MqttSubscription(addressing.siteBundle(), 1)});
+        bounded(() -> client.subscribe(new MqttSubscription[] {new MqttSubscription(addressing.siteBundle(), 1)}));
     }
 
     public void onCommand(Consumer<byte[]> listener) {
