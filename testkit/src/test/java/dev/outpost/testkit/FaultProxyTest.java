@@ -172,6 +172,24 @@ class FaultProxyTest {
         assertThatThrownBy(() -> new Throttle(0)).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void aCutConnectionLeavesNoThreadBehind() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(new byte[] {1, 2, 3});
+            assertThat(readExactly(s.getInputStream(), 3)).containsExactly(1, 2, 3);
+        }
+        proxy.down();
+        // Its readers end on the closed sockets; its writers, waiting for the next chunk, end with them.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        java.util.List<String> left;
+        do {
+            left = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                    .filter(n -> n.startsWith("fault-proxy-read") || n.startsWith("fault-proxy-write")).toList();
+            Thread.sleep(20);
+        } while (!left.isEmpty() && System.nanoTime() < deadline);
+        assertThat(left).as("the proxy's threads for the cut connection").isEmpty();
+    }
+
     private Socket connect() throws IOException {
         return new Socket(InetAddress.getLoopbackAddress(), proxy.port());
     }
