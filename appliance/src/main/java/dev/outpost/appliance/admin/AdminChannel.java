@@ -98,8 +98,9 @@ final class AdminChannel implements Closeable {
         selector.selectedKeys().clear();
         key.interestOps(0);
         if (ready == 0) {
-            throw new IOException("the appliance did not " + what + " on " + socket + " for "
-                    + (idle.toMillis() % 1000 == 0 ? idle.toSeconds() + " s" : idle.toMillis() + " ms") + ": it is up but stuck or overloaded (its log and its /health/ready say why); whether this "
+            String waited = idle.toMillis() % 1000 == 0 ? idle.toSeconds() + " s" : idle.toMillis() + " ms";
+            throw new IOException("the appliance did not " + what + " on " + socket + " for " + waited
+                    + ": it is up but stuck or overloaded (its log and its /health/ready say why); whether this "
                     + "request took effect shows once it answers again");
         }
     }

@@ -47,10 +47,6 @@ public final class SiteApi {
     /** {@code POST /v1/site/events} only: a batch of up to 500 events (docs/upward-link.md "Store and forward"). */
     public static final int MAX_EVENTS_BODY = 1024 * 1024;
     public static final String EVENTS_PATH = "/v1/site/events";
-    /** Every path the router serves (the metrics count any other under one name). */
-    public static final java.util.List<String> PATHS = java.util.List.of("/v1/join/tpm/begin", "/v1/join/tpm/finish",
-            "/v1/join/token", "/v1/site/ca", "/v1/site/credential", "/v1/site/bundle", "/v1/site/directives", EVENTS_PATH,
-            "/v1/site/jwt-authorities");
 
     private final Vertx vertx;
     private final JoinService joins;

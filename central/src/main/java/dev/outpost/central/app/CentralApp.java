@@ -21,10 +21,13 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
 
 /**
  * A running central: the site API (HTTPS, client certificate requested), the bundle endpoint, the federation
- * poller, the monitoring listener. {@link #start} blocks until both servers listen; {@link #close} stops them and the database.
+ * poller, the monitoring listener. {@link #start} blocks until the servers listen; {@link #close} stops them and the
+ * database.
  */
 public final class CentralApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CentralApp.class);
@@ -56,12 +59,15 @@ public final class CentralApp implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         CentralMetrics metrics = null;
         try {
-            Readiness readiness = new Readiness(vertx, s.db);
-            metrics = new CentralMetrics(SiteApi.PATHS, readiness);
-            SiteApi api = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
+            Router router = new SiteApi(vertx, s.joins, s.sites, s.auth, new RateLimiter(s.clock, cfg.join.ratePerMinute))
                     .withDirectives(new dev.outpost.central.directives.DirectiveFeed(s.db))
                     .events(s.events)
-                    .jwtAuthorities(new dev.outpost.central.bundle.SiteJwtAuthorities(s.db, s.clock));
+                    .jwtAuthorities(new dev.outpost.central.bundle.SiteJwtAuthorities(s.db, s.clock))
+                    .router();
+            Readiness readiness = new Readiness(vertx, s.db);
+            // The routes the router serves by exact path: any other is counted under one name.
+            metrics = new CentralMetrics(router.getRoutes().stream().filter(Route::isExactPath).map(Route::getPath)
+                    .filter(java.util.Objects::nonNull).toList(), readiness);
             HttpServerOptions siteOpts = new HttpServerOptions()
                     .setSsl(true)
                     .setHost(cfg.server.host)
@@ -74,7 +80,7 @@ public final class CentralApp implements AutoCloseable {
                     .setMaxHeaderSize(16 * 1024)
                     .setIdleTimeout(60)
                     .setIdleTimeoutUnit(TimeUnit.SECONDS);
-            HttpServer site = vertx.createHttpServer(siteOpts).requestHandler(metrics.timed(api.router()))
+            HttpServer site = vertx.createHttpServer(siteOpts).requestHandler(metrics.timed(router))
                     .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             LOG.info("site API listening on {}:{}", cfg.server.host, site.actualPort());
             HttpServer bundle = null;

@@ -19,8 +19,8 @@ public final class MonitoringServer {
 
     public static Future<HttpServer> start(Vertx vertx, String host, int port, CentralMetrics metrics,
             Readiness readiness) {
-        // HTTP/1.1 only: with h2c on (Vert.x's default) the JDK's HttpClient, which offers the upgrade, waits for ever
-        // for a reply larger than one HTTP/2 frame (the appliance's /metrics did; MonitoringTest).
+        // HTTP/1.1 only: with h2c on (Vert.x's default) the JDK's HttpClient, which offers the upgrade, at times waited
+        // for ever for a reply larger than one HTTP/2 frame (the appliance's /metrics did; its MonitoringServerTest).
         return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port).setIdleTimeout(30)
                 .setHttp2ClearTextEnabled(false)
                 .setMaxInitialLineLength(1024).setMaxHeaderSize(8 * 1024))
