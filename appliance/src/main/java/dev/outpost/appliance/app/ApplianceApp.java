@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -16,6 +17,8 @@ import dev.outpost.appliance.admin.AdminServer;
 import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.appliance.attest.Quarantine;
 import dev.outpost.appliance.attest.Revocations;
+import dev.outpost.appliance.attest.WebhookDelivery;
+import dev.outpost.appliance.store.WebhookQueue;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.PolicyStore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -108,6 +111,16 @@ public final class ApplianceApp {
         this.monitoring = monitoring;
     }
 
+    /** The webhook's delivery, or null when none is configured (events left waiting for an old one are dropped). */
+    private static WebhookDelivery webhook(ApplianceConfig.Webhook w, Database db, Clock clock) {
+        WebhookQueue queue = new WebhookQueue(db);
+        if (w.url() == null) {
+            WebhookDelivery.discardUnconfigured(queue);
+            return null;
+        }
+        return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(), clock, Duration.ofSeconds(10));
+    }
+
     /** Starts everything; blocks until the listeners are up or one of them failed. */
     public static ApplianceApp start(ApplianceConfig config) throws Exception {
         return start(config, Clock.systemUTC());
@@ -161,8 +174,8 @@ public final class ApplianceApp {
             Topics topics = new Topics(config.mqtt().topicPrefix());
             Quarantine quarantine = Quarantine.load(devices);
             RevocationNotice revocationNotice = new RevocationNotice(topics, quarantine);
-            Revocations revocations = new Revocations(ca, clock, revocationNotice, at.webhook().url(),
-                    at.webhook().allowInsecureHttp()).recordIn(db.outbox());
+            WebhookDelivery webhook = webhook(at.webhook(), db, clock);
+            Revocations revocations = new Revocations(ca, clock, revocationNotice, webhook).recordIn(db.outbox());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
             KnownDeviceIds known = new KnownDeviceIds(devices, allowList);
@@ -247,6 +260,12 @@ public final class ApplianceApp {
             }
             RotationMetrics.bind(registry, rotation);
             SiteTimers.schedule(vertx, config, clock, db, allowList, known, attestation, audit);
+            if (webhook != null) {
+                // Every second: a revocation reaches the receiver within about that, and waiting events after a
+                // restart go at once; the delivery itself spaces its tries while the receiver is down.
+                webhook.bind(registry);
+                Periodic.nowAndEvery(vertx, Duration.ofSeconds(1), "revocation webhook", webhook::drain);
+            }
             metrics.start(vertx);
             app.anchorAuditEvery(clock);
             app.outbox = outbox(config, clock, db, central, ca).start(vertx, registry);

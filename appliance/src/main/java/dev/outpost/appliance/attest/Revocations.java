@@ -1,11 +1,6 @@
 package dev.outpost.appliance.attest;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,38 +17,24 @@ import dev.outpost.spiffe.SpiffeId;
 
 /**
  * Tells the site that a device lost its identity: a revocation event (device id, SPIFFE ID, reason, time),
- * signed with the site CA key, published on the site's revocation topic and, when configured, POSTed to a
- * webhook with retries. The device is disconnected by the caller.
+ * signed with the site CA key, published on the site's revocation topic and, when configured, queued for the
+ * webhook ({@link WebhookDelivery}: kept until delivered). The device is disconnected by the caller.
  */
 public final class Revocations {
     private static final Logger LOG = LoggerFactory.getLogger(Revocations.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int WEBHOOK_TRIES = 5;
 
     private final SiteCa ca;
     private final Clock clock;
     private final BiConsumer<String, byte[]> publish;
-    private final String webhook;
+    private final WebhookDelivery webhook;
     private volatile OutboxStore outbox;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /**
      * @param publish sends (device id, signed event) to the site's revocation topic and disconnects the device
-     * @param webhook https:// URL or null
+     * @param webhook the webhook's queue, or null when none is configured
      */
-    public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, String webhook) {
-        this(ca, clock, publish, webhook, false);
-    }
-
-    /** @param allowInsecureHttp accept an http:// webhook (a receiver on this host, or a test) */
-    public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, String webhook,
-            boolean allowInsecureHttp) {
-        // The configuration is validated already; this keeps any other caller from sending events in clear text.
-        if (webhook != null && !webhook.regionMatches(true, 0, "https://", 0, 8)
-                && !(allowInsecureHttp && webhook.regionMatches(true, 0, "http://", 0, 7))) {
-            throw new IllegalArgumentException("revocation webhook must be an https:// URL"
-                    + (allowInsecureHttp ? "" : " (http:// only when explicitly allowed)") + ", got " + webhook);
-        }
+    public Revocations(SiteCa ca, Clock clock, BiConsumer<String, byte[]> publish, WebhookDelivery webhook) {
         this.ca = ca;
         this.clock = clock;
         this.publish = publish;
@@ -99,8 +80,8 @@ public final class Revocations {
     }
 
     /**
-     * Publishes and (in the background) delivers to the webhook. With an outbox ({@link #recordIn}) it first writes
-     * the event there (JDBC: then call it from a worker, as every caller does).
+     * Publishes and queues for the webhook (delivered in the background). With an outbox ({@link #recordIn}) it first
+     * writes the event there. JDBC: call it from a worker, as every caller does.
      */
     public void revoke(String deviceId, String reason) {
         LOG.info("device {} loses its identity: {}", deviceId, reason);
@@ -126,28 +107,12 @@ public final class Revocations {
         }
         publish.accept(deviceId, e);
         if (webhook != null) {
-            deliver(e, 1);
+            try {
+                webhook.enqueue(e);
+            } catch (RuntimeException x) {
+                // As for the outbox: the device loses its identity at the site whatever; the receiver misses this one.
+                LOG.error("revocation of device {} not queued for the webhook: {}", deviceId, x.toString());
+            }
         }
     }
-
-    private void deliver(byte[] body, int attempt) {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(webhook)).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
-            boolean ok = err == null && r.statusCode() / 100 == 2;
-            if (ok) {
-                return;
-            }
-            String why = err != null ? err.getMessage() : "HTTP " + r.statusCode();
-            if (attempt >= WEBHOOK_TRIES) {
-                LOG.warn("revocation webhook gave up after {} tries: {}", attempt, why);
-                return;
-            }
-            long delay = 1000L << attempt;
-            LOG.info("revocation webhook try {} failed ({}); again in {} ms", attempt, why, delay);
-            java.util.concurrent.CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS)
-                    .execute(() -> deliver(body, attempt + 1));
-        });
-    }
-
 }

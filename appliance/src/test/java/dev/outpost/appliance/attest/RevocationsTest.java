@@ -23,19 +23,25 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 
 import dev.outpost.appliance.ca.SiteCa;
+import dev.outpost.appliance.store.Database;
+import dev.outpost.appliance.store.WebhookQueue;
+import dev.outpost.testkit.MutableClock;
 
-/** Revocation events are signed by the site CA and reach a webhook that fails at first, through retries. */
+/** Revocation events are signed by the site CA and reach a webhook that fails at first, through its queue. */
 class RevocationsTest {
 
     @Test
     void plainHttpWebhookOnlyWhenExplicitlyAllowed(@TempDir Path dir) throws Exception {
-        SiteCa ca = SiteCa.loadOrCreate(dir.resolve("ca"), "outpost.test", "s", Duration.ofDays(30), Clock.systemUTC());
-        assertThatThrownBy(() -> new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "http://siem.example/rev"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be an https:// URL");
-        assertThatThrownBy(() -> new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "ftp://siem.example/rev", true))
-                .hasMessageContaining("must be an https:// URL");
-        new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "https://siem.example/rev");
-        new Revocations(ca, Clock.systemUTC(), (id, e) -> { }, "http://127.0.0.1/rev", true);
+        try (Database db = Database.open(dir.resolve("data"))) {
+            WebhookQueue q = new WebhookQueue(db);
+            Duration t = Duration.ofSeconds(5);
+            assertThatThrownBy(() -> new WebhookDelivery(q, "http://siem.example/rev", false, Clock.systemUTC(), t))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be an https:// URL");
+            assertThatThrownBy(() -> new WebhookDelivery(q, "ftp://siem.example/rev", true, Clock.systemUTC(), t))
+                    .hasMessageContaining("must be an https:// URL");
+            new WebhookDelivery(q, "https://siem.example/rev", false, Clock.systemUTC(), t);
+            new WebhookDelivery(q, "http://127.0.0.1/rev", true, Clock.systemUTC(), t);
+        }
     }
 
     @Test
@@ -55,15 +61,20 @@ class RevocationsTest {
             ex.close();
         });
         server.start();
-        try {
+        try (Database db = Database.open(dir.resolve("data"))) {
             BlockingQueue<byte[]> published = new LinkedBlockingQueue<>();
-            Revocations r = new Revocations(ca, Clock.systemUTC(), (id, e) -> published.add(e),
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/revoked", true);
+            MutableClock clock = new MutableClock();
+            WebhookDelivery hook = new WebhookDelivery(new WebhookQueue(db), "http://127.0.0.1:"
+                    + server.getAddress().getPort() + "/revoked", true, clock, Duration.ofSeconds(5));
+            Revocations r = new Revocations(ca, clock, (id, e) -> published.add(e), hook);
             String id = "c".repeat(64);
             r.revoke(id, "attestation failed: test");
 
             byte[] onTopic = published.poll(5, TimeUnit.SECONDS);
-            byte[] onHook = delivered.poll(20, TimeUnit.SECONDS);
+            assertThat(hook.drain()).isZero();
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(hook.drain()).isEqualTo(1);
+            byte[] onHook = delivered.poll(5, TimeUnit.SECONDS);
             assertThat(onTopic).isNotNull();
             assertThat(onHook).isEqualTo(onTopic);
             assertThat(calls.get()).isGreaterThanOrEqualTo(2);

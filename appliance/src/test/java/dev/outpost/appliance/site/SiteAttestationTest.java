@@ -143,8 +143,26 @@ class SiteAttestationTest {
         SimulatedKernel kernel = new SimulatedKernel(swtpm::uri, dir.resolve("securityfs"));
         kernel.boot(BootProfile.defaults());
         Files.write(dir.resolve("runtime.json"), GoodPolicies.runtimePolicyJson(kernel));
+        // The site's webhook receiver, down (503) when the revocation comes: the event waits and arrives later.
+        com.sun.net.httpserver.HttpServer receiver = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.BlockingQueue<byte[]> hooked = new java.util.concurrent.LinkedBlockingQueue<>();
+        receiver.createContext("/revoked", ex -> {
+            byte[] posted = ex.getRequestBody().readAllBytes();
+            boolean down = tries.incrementAndGet() == 1;
+            if (!down) {
+                hooked.add(posted);
+            }
+            ex.sendResponseHeaders(down ? 503 : 204, -1);
+            ex.close();
+        });
+        receiver.start();
         try (SiteHarness site = new SiteHarness(dir, "cert", Duration.ofMinutes(1))
-                .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(6))) {
+                .attestEvery(Duration.ofSeconds(2), Duration.ofSeconds(6))
+                .extraConfig(String.join("\n", "  webhook:",
+                        "    url: http://127.0.0.1:" + receiver.getAddress().getPort() + "/revoked",
+                        "    allowInsecureHttp: true"))) {
             site.trustSwtpmManufacturer();
             site.startAppliance();
             String deviceId = site.trustWithPolicy(swtpm, dir.resolve("runtime.json"));
@@ -159,11 +177,16 @@ class SiteAttestationTest {
                 assertThat(event).isNotNull();
                 assertThat(new String(Base64.getDecoder().decode(JSON.readTree(event).path("event").asText()),
                         StandardCharsets.UTF_8)).contains(deviceId).contains("stale");
+                assertThat(hooked.poll(30, java.util.concurrent.TimeUnit.SECONDS))
+                        .as("the same signed event at the webhook, after its first try was refused").isEqualTo(event);
+                assertThat(tries.get()).isEqualTo(2);
             }
             // The SVID it holds outlives its last pass by ca.svidTtl (1 min here) at most: staleness was announced
             // above, and the identity itself ends within that minute.
             assertThat(SiteHarness.identity(config).notAfter())
                     .isBefore(java.time.Instant.now().plus(Duration.ofSeconds(61)));
+        } finally {
+            receiver.stop(0);
         }
     }
 
