@@ -113,12 +113,18 @@ public final class ApplianceApp {
 
     /** The webhook's delivery, or null when none is configured (events left waiting for an old one are dropped). */
     private static WebhookDelivery webhook(ApplianceConfig.Webhook w, Database db, Clock clock) {
+        // Refused at start (the caFile unreadable or without a certificate) rather than failing every delivery.
         WebhookQueue queue = new WebhookQueue(db);
         if (w.url() == null) {
             WebhookDelivery.discardUnconfigured(queue);
             return null;
         }
-        return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(), clock, Duration.ofSeconds(10));
+        try {
+            return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(),
+                    w.caFile() == null ? null : WebhookDelivery.trusting(w.caFile()), clock, Duration.ofSeconds(10));
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("attestation.webhook.caFile " + w.caFile() + ": " + e.getMessage(), e);
+        }
     }
 
     /** Starts everything; blocks until the listeners are up or one of them failed. */

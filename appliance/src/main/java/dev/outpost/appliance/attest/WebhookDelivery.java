@@ -1,9 +1,15 @@
 package dev.outpost.appliance.attest;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,10 +20,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.outpost.appliance.store.WebhookQueue;
+import dev.outpost.spiffe.KeyFiles;
+import dev.outpost.spiffe.PemIo;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -60,11 +71,17 @@ public final class WebhookDelivery {
      * @param timeout           how long one try may take, connection included
      */
     public WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, Clock clock, Duration timeout) {
-        this(queue, url, allowInsecureHttp, clock, timeout, MAX_WAITING);
+        this(queue, url, allowInsecureHttp, null, clock, timeout, MAX_WAITING);
     }
 
-    WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, Clock clock, Duration timeout,
-            int maxWaiting) {
+    /** @param tls what to trust for an https receiver ({@link #trusting}), or null for the JDK's trust store */
+    public WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls, Clock clock,
+            Duration timeout) {
+        this(queue, url, allowInsecureHttp, tls, clock, timeout, MAX_WAITING);
+    }
+
+    WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls, Clock clock,
+            Duration timeout, int maxWaiting) {
         // The configuration is validated already; this keeps any other caller from sending events in clear text.
         if (url == null || !url.regionMatches(true, 0, "https://", 0, 8)
                 && !(allowInsecureHttp && url.regionMatches(true, 0, "http://", 0, 7))) {
@@ -79,9 +96,32 @@ public final class WebhookDelivery {
         // HTTP/1.1 only: the client offers plain-text receivers an h2c upgrade otherwise, and an exchange that went
         // wrong in it was seen to outlive the request's own timeout (docs/operations.md, the monitoring port).
         // Redirects are not followed: an event goes where the operator said, or nowhere.
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER);
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
         this.waiting.set(queue.size());
+    }
+
+    /**
+     * TLS that trusts only the CA certificates in {@code caFile} (PEM, at most 8) for the receiver's certificate, host
+     * name checked as usual: a site's own CA, without adding it to the JDK's trust store for everything else.
+     */
+    public static SSLContext trusting(Path caFile) throws IOException, GeneralSecurityException {
+        List<X509Certificate> anchors = PemIo.certificates(new String(KeyFiles.readLimited(caFile, 64 * 1024),
+                StandardCharsets.US_ASCII), 8);
+        if (anchors.isEmpty()) {
+            throw new GeneralSecurityException(caFile + " holds no certificate");
+        }
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        for (int i = 0; i < anchors.size(); i++) {
+            trust.setCertificateEntry("anchor-" + i, anchors.get(i));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
     }
 
     /** Deletes what waits for a webhook that is no longer configured; returns how many. */

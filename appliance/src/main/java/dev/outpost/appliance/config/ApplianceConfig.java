@@ -250,8 +250,10 @@ public record ApplianceConfig(
      * @param url               https:// URL that receives revocation events (POST, JSON), or null for none
      * @param allowInsecureHttp accept an http:// URL: events then travel in clear text to a receiver nobody
      *                          authenticated, so only for a receiver on this host
+     * @param caFile            PEM file of the CA certificates that alone are trusted for the receiver's https
+     *                          certificate (a site's own CA), or null for the JDK's trust store
      */
-    public record Webhook(String url, boolean allowInsecureHttp) {
+    public record Webhook(String url, boolean allowInsecureHttp, Path caFile) {
     }
 
     /**

@@ -376,6 +376,14 @@ final class ConfigValidator {
         } else if (uri.getHost() == null) {
             error("attestation.webhook.url", "has no host: " + show(w.url()));
         }
+        if (w.caFile() != null) {
+            if (!scheme.equals("https")) {
+                error("attestation.webhook.caFile", "only for an https:// URL (it says whom to trust for the receiver's "
+                        + "certificate), got url " + show(w.url()));
+            } else {
+                absolute("attestation.webhook.caFile", w.caFile());
+            }
+        }
     }
 
     private void topicPrefix(String p) {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.sun.net.httpserver.HttpServer;
 
+import dev.outpost.appliance.ca.SiteCa;
 import dev.outpost.appliance.store.Database;
 import dev.outpost.appliance.store.WebhookQueue;
 import dev.outpost.testkit.MutableClock;
@@ -196,7 +197,7 @@ class WebhookDeliveryTest {
         mode.set(Mode.REFUSE);
         try (Database db = Database.open(dir.resolve("data"))) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            WebhookDelivery d = new WebhookDelivery(new WebhookQueue(db), url(), true, clock, Duration.ofSeconds(2), 3)
+            WebhookDelivery d = new WebhookDelivery(new WebhookQueue(db), url(), true, null, clock, Duration.ofSeconds(2), 3)
                     .bind(registry);
             for (int i = 1; i <= 5; i++) {
                 d.enqueue(event("{\"n\":" + i + "}"));
@@ -237,5 +238,65 @@ class WebhookDeliveryTest {
             assertThat(taken).isEmpty();
             assertThat(new WebhookQueue(db).oldest(1).get(0).attempts()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void anHttpsReceiverIsTrustedThroughTheConfiguredCaOnly() throws Exception {
+        SiteCa receiverCa = SiteCa.loadOrCreate(dir.resolve("receiver-ca"), "receiver.test", "r", Duration.ofDays(1),
+                java.time.Clock.systemUTC());
+        SiteCa otherCa = SiteCa.loadOrCreate(dir.resolve("other-ca"), "other.test", "o", Duration.ofDays(1),
+                java.time.Clock.systemUTC());
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(256);
+        java.security.KeyPair kp = g.generateKeyPair();
+        java.security.cert.X509Certificate cert = receiverCa.issueServerCertificate(kp.getPublic(),
+                List.of("127.0.0.1"), Duration.ofHours(1));
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("receiver", kp.getPrivate(), new char[0],
+                new java.security.cert.X509Certificate[] {cert, receiverCa.certificate()});
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(ks, new char[0]);
+        javax.net.ssl.SSLContext serverTls = javax.net.ssl.SSLContext.getInstance("TLS");
+        serverTls.init(kmf.getKeyManagers(), null, null);
+        com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+                new InetSocketAddress("127.0.0.1", 0), 0);
+        https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(serverTls));
+        https.createContext("/revoked", ex -> {
+            taken.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        https.start();
+        Path ca = dir.resolve("receiver-ca.pem");
+        Path other = dir.resolve("other-ca.pem");
+        java.nio.file.Files.writeString(ca, dev.outpost.tpm.keys.Pem.certificate(receiverCa.certificate()));
+        java.nio.file.Files.writeString(other, dev.outpost.tpm.keys.Pem.certificate(otherCa.certificate()));
+        String url = "https://127.0.0.1:" + https.getAddress().getPort() + "/revoked";
+        try (Database db = Database.open(dir.resolve("data"))) {
+            WebhookQueue q = new WebhookQueue(db);
+            // The JDK's trust store does not know the site's CA; another CA is not it either.
+            WebhookDelivery jdk = new WebhookDelivery(q, url, false, null, clock, Duration.ofSeconds(5));
+            jdk.enqueue(event("{}"));
+            assertThat(jdk.drain()).isZero();
+            WebhookDelivery wrong = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(other), clock,
+                    Duration.ofSeconds(5));
+            assertThat(wrong.drain()).isZero();
+            assertThat(q.oldest(1).get(0).attempts()).isEqualTo(2);
+            assertThat(taken).isEmpty();
+            WebhookDelivery site = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(ca), clock,
+                    Duration.ofSeconds(5));
+            assertThat(site.drain()).isEqualTo(1);
+            assertThat(taken).containsExactly("{}");
+        } finally {
+            https.stop(0);
+        }
+    }
+
+    @Test
+    void aCaFileWithoutACertificateIsRefused() throws Exception {
+        Path empty = java.nio.file.Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebhookDelivery.trusting(empty))
+                .hasMessageContaining("holds no certificate");
     }
 }

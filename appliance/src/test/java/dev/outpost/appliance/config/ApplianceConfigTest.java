@@ -82,12 +82,12 @@ class ApplianceConfigTest {
     @Test
     void webhookIsHttpsUnlessPlainHttpIsExplicitlyAllowed() {
         assertThat(ApplianceConfig.defaults().attestation().webhook())
-                .isEqualTo(new ApplianceConfig.Webhook(null, false));
+                .isEqualTo(new ApplianceConfig.Webhook(null, false, null));
         assertThat(ApplianceConfig.parse("attestation: {webhook: {url: 'https://siem.example/rev'}}", "t")
-                .attestation().webhook()).isEqualTo(new ApplianceConfig.Webhook("https://siem.example/rev", false));
+                .attestation().webhook()).isEqualTo(new ApplianceConfig.Webhook("https://siem.example/rev", false, null));
         assertThat(ApplianceConfig.parse("attestation:\n  webhook:\n    url: http://127.0.0.1:9000/rev\n"
                 + "    allowInsecureHttp: true\n", "t").attestation().webhook())
-                .isEqualTo(new ApplianceConfig.Webhook("http://127.0.0.1:9000/rev", true));
+                .isEqualTo(new ApplianceConfig.Webhook("http://127.0.0.1:9000/rev", true, null));
     }
 
     @Test
@@ -141,9 +141,11 @@ class ApplianceConfigTest {
             "attestation: {webhook: {url: 'HTTP://siem.example/rev'}} | attestation.webhook.url: must be https://",
             "attestation: {webhook: {url: 'ftp://siem.example/rev'}}  | attestation.webhook.url: must be an https:// URL or null, got 'ftp://siem.example/rev'",
             "attestation: {webhook: {url: 'https:///rev'}}            | attestation.webhook.url: has no host",
+            "attestation: {webhook: {url: 'http://127.0.0.1/rev', allowInsecureHttp: true, caFile: /etc/ca.pem}} | attestation.webhook.caFile: only for an https:// URL",
+            "attestation: {webhook: {url: 'https://siem.example/rev', caFile: ca.pem}} | attestation.webhook.caFile: must be an absolute path",
             "attestation: {webhook: {url: 'https://a b/'}}            | attestation.webhook.url: not a URL",
             "attestation: {webhook: 'https://siem.example/rev'}       | attestation.webhook: expected a mapping of keys",
-            "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, url)",
+            "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, caFile, url)",
             "federation: {bundleEndpoint: {enabled: true, profile: https_web}} | federation.bundleEndpoint: https_web needs certFile and keyFile",
             "federation: {bundleEndpoint: {enabled: true, profile: http}}      | federation.bundleEndpoint.profile: must be https_spiffe or https_web, got 'http'",
             "federation: {bundleEndpoint: {enabled: true, certFile: /a.pem, keyFile: /a.key}} | federation.bundleEndpoint: https_spiffe authenticates with an SVID from the site CA",
