@@ -119,9 +119,7 @@ class DirectivesSiteTest {
                         .contains("policy fleet-runtime-2 assigned to label line-2 by central")
                         .doesNotContain("no such policy");
                 assertThat(cli("policy", "list", "--socket", site.adminSocket().toString()).out()).contains("fleet-runtime-2");
-                var metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://127.0.0.1:" + site.appliance().metricsPort() + "/metrics")).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                String metrics = new Monitoring(site.appliance().metricsPort()).scrape();
                 assertThat(metrics).contains("outpost_directives_applied_version " + offlineAssign + ".0")
                         .contains("outpost_directives_latest_version " + offlineAssign + ".0")
                         .contains("outpost_directives_failing 0.0");

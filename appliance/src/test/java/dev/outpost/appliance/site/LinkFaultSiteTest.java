@@ -122,9 +122,7 @@ class LinkFaultSiteTest {
                     CliRun cli = CliRun.run(ApplianceCli::commandLine, "status", "--socket", site.adminSocket().toString());
                     assertThat(cli.exitCode()).as(cli.err()).isZero();
                     assertThat(cli.out()).contains("central:       " + https(b.app().sitePort()) + " (2 of 2 configured");
-                    String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create("http://127.0.0.1:" + site.appliance().metricsPort() + "/metrics")).build(),
-                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    String metrics = new Monitoring(site.appliance().metricsPort()).scrape();
                     assertThat(metrics).contains("outpost_upstream_address_active{url=\"" + https(b.app().sitePort())
                             + "\",} 1.0", "outpost_upstream_address_active{url=\"" + https(a.app().sitePort()) + "\",} 0.0",
                             "outpost_upstream_failovers_total ");

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** The appliance's monitoring port as a monitoring system sees it: plain HTTP. */
+/** The appliance's monitoring port as a monitoring system sees it: plain HTTP, one client, every wait bounded. */
 final class Monitoring {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,14 +42,19 @@ final class Monitoring {
         return get("/health/live").statusCode();
     }
 
-    /** Every sample of the scrape, keyed by name and labels as printed (labels sorted by Micrometer). */
-    Map<String, Double> metrics() throws IOException, InterruptedException {
+    /** The scrape as text, failing unless it answered 200. */
+    String scrape() throws IOException, InterruptedException {
         HttpResponse<String> r = get("/metrics");
         if (r.statusCode() != 200) {
             throw new IOException("/metrics answered " + r.statusCode() + ": " + r.body());
         }
+        return r.body();
+    }
+
+    /** Every sample of the scrape, keyed by name and labels as printed (labels sorted by Micrometer). */
+    Map<String, Double> metrics() throws IOException, InterruptedException {
         Map<String, Double> out = new TreeMap<>();
-        for (String line : r.body().split("\n")) {
+        for (String line : scrape().split("\n")) {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }

@@ -126,15 +126,9 @@ class SiteEnrollmentTest {
             assertThat(d.path("state").asText()).isEqualTo("revoked");
             assertThat(d.path("revokeReason").asText()).isEqualTo("stolen");
 
-            var http = java.net.http.HttpClient.newHttpClient();
-            String base = "http://127.0.0.1:" + site.appliance().metricsPort();
-            var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health/ready")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertThat(ready.statusCode()).isEqualTo(200);
-            var metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertThat(metrics.statusCode()).as(metrics.body()).isEqualTo(200);
-            assertThat(metrics.body()).contains("vertx_");
+            Monitoring monitoring = new Monitoring(site.appliance().metricsPort());
+            assertThat(monitoring.ready().status()).isEqualTo(200);
+            assertThat(monitoring.scrape()).contains("vertx_");
         }
     }
 }
