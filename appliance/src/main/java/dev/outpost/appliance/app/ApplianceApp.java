@@ -113,18 +113,30 @@ public final class ApplianceApp {
 
     /** The webhook's delivery, or null when none is configured (events left waiting for an old one are dropped). */
     private static WebhookDelivery webhook(ApplianceConfig.Webhook w, Database db, Clock clock) {
-        // Refused at start (the caFile unreadable or without a certificate) rather than failing every delivery.
+        // Refused at start (a caFile without a certificate, an authorizationFile others can read) rather than
+        // failing every delivery.
         WebhookQueue queue = new WebhookQueue(db);
         if (w.url() == null) {
             WebhookDelivery.discardUnconfigured(queue);
             return null;
         }
+        javax.net.ssl.SSLContext tls = null;
         try {
-            return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(),
-                    w.caFile() == null ? null : WebhookDelivery.trusting(w.caFile()), clock, Duration.ofSeconds(10));
+            if (w.caFile() != null) {
+                tls = WebhookDelivery.trusting(w.caFile());
+            }
         } catch (IOException | java.security.GeneralSecurityException e) {
             throw new IllegalStateException("attestation.webhook.caFile " + w.caFile() + ": " + e.getMessage(), e);
         }
+        try {
+            if (w.authorizationFile() != null) {
+                WebhookDelivery.authorization(w.authorizationFile());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("attestation.webhook.authorizationFile: " + e.getMessage(), e);
+        }
+        return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(), tls, w.authorizationFile(), clock,
+                Duration.ofSeconds(10));
     }
 
     /** Starts everything; blocks until the listeners are up or one of them failed. */

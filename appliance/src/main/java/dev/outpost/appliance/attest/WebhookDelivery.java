@@ -49,12 +49,14 @@ public final class WebhookDelivery {
     static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
     private static final int ROUND = 32;
+    private static final int MAX_AUTHORIZATION_BYTES = 4096;
 
     private final WebhookQueue queue;
     private final URI url;
     private final Clock clock;
     private final Duration timeout;
     private final int maxWaiting;
+    private final Path authorization;
     private final HttpClient http;
     private final AtomicLong added = new AtomicLong();
     private final AtomicLong waiting = new AtomicLong();
@@ -71,17 +73,21 @@ public final class WebhookDelivery {
      * @param timeout           how long one try may take, connection included
      */
     public WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, Clock clock, Duration timeout) {
-        this(queue, url, allowInsecureHttp, null, clock, timeout, MAX_WAITING);
+        this(queue, url, allowInsecureHttp, null, null, clock, timeout, MAX_WAITING);
     }
 
-    /** @param tls what to trust for an https receiver ({@link #trusting}), or null for the JDK's trust store */
-    public WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls, Clock clock,
-            Duration timeout) {
-        this(queue, url, allowInsecureHttp, tls, clock, timeout, MAX_WAITING);
+    /**
+     * @param tls           what to trust for an https receiver ({@link #trusting}), or null for the JDK's trust store
+     * @param authorization a file whose line is sent as the {@code Authorization} header ({@link #authorization}),
+     *                      read again for every round, so a new credential needs no restart; or null for none
+     */
+    public WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls,
+            Path authorization, Clock clock, Duration timeout) {
+        this(queue, url, allowInsecureHttp, tls, authorization, clock, timeout, MAX_WAITING);
     }
 
-    WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls, Clock clock,
-            Duration timeout, int maxWaiting) {
+    WebhookDelivery(WebhookQueue queue, String url, boolean allowInsecureHttp, SSLContext tls, Path authorization,
+            Clock clock, Duration timeout, int maxWaiting) {
         // The configuration is validated already; this keeps any other caller from sending events in clear text.
         if (url == null || !url.regionMatches(true, 0, "https://", 0, 8)
                 && !(allowInsecureHttp && url.regionMatches(true, 0, "http://", 0, 7))) {
@@ -93,6 +99,7 @@ public final class WebhookDelivery {
         this.clock = clock;
         this.timeout = timeout;
         this.maxWaiting = maxWaiting;
+        this.authorization = authorization;
         // HTTP/1.1 only: the client offers plain-text receivers an h2c upgrade otherwise, and an exchange that went
         // wrong in it was seen to outlive the request's own timeout (docs/operations.md, the monitoring port).
         // Redirects are not followed: an event goes where the operator said, or nowhere.
@@ -122,6 +129,26 @@ public final class WebhookDelivery {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
         return ctx;
+    }
+
+    /**
+     * The {@code Authorization} header's value from {@code file}: its one line (surrounding white space dropped), at
+     * most 4 KiB of printable ASCII, the file readable by its owner alone (a credential others can read is leaked).
+     */
+    public static String authorization(Path file) throws IOException {
+        String v = new String(KeyFiles.readPrivate(file, MAX_AUTHORIZATION_BYTES), StandardCharsets.US_ASCII).strip();
+        if (v.isEmpty()) {
+            throw new IOException(file + " is empty: it should hold the Authorization header's value, such as "
+                    + "'Bearer <token>'");
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char ch = v.charAt(i);
+            if (ch < 0x20 || ch > 0x7e) {
+                throw new IOException(file + " holds a character that cannot go in an HTTP header (position " + i
+                        + "); it should be one line of printable ASCII, such as 'Bearer <token>'");
+            }
+        }
+        return v;
     }
 
     /** Deletes what waits for a webhook that is no longer configured; returns how many. */
@@ -169,8 +196,15 @@ public final class WebhookDelivery {
                 waiting.set(0);
                 return sent;
             }
+            String credential;
+            try {
+                credential = authorization == null ? null : authorization(authorization);
+            } catch (IOException e) {
+                failed(round.get(0), "attestation.webhook.authorizationFile: " + e.getMessage());
+                return sent;
+            }
             for (WebhookQueue.Waiting e : round) {
-                String why = post(e.body());
+                String why = post(e.body(), credential);
                 if (why != null) {
                     failed(e, why);
                     return sent;
@@ -208,9 +242,10 @@ public final class WebhookDelivery {
     }
 
     /** null when the receiver took the event (2xx), else why not. */
-    private String post(byte[] body) {
-        HttpRequest req = HttpRequest.newBuilder(url).timeout(timeout).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    private String post(byte[] body, String credential) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(timeout).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest req = (credential == null ? b : b.header("Authorization", credential)).build();
         CompletableFuture<HttpResponse<Void>> f = http.sendAsync(req, HttpResponse.BodyHandlers.discarding());
         try {
             // A deadline of our own over the client's: the try ends whatever state the exchange is stuck in.

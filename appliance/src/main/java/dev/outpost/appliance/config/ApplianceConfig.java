@@ -252,8 +252,10 @@ public record ApplianceConfig(
      *                          authenticated, so only for a receiver on this host
      * @param caFile            PEM file of the CA certificates that alone are trusted for the receiver's https
      *                          certificate (a site's own CA), or null for the JDK's trust store
+     * @param authorizationFile file (mode 0600) whose one line is sent as the {@code Authorization} header, such as
+     *                          {@code Bearer <token>}; read again for every round of deliveries; or null for none
      */
-    public record Webhook(String url, boolean allowInsecureHttp, Path caFile) {
+    public record Webhook(String url, boolean allowInsecureHttp, Path caFile, Path authorizationFile) {
     }
 
     /**

@@ -384,6 +384,9 @@ final class ConfigValidator {
                 absolute("attestation.webhook.caFile", w.caFile());
             }
         }
+        if (w.authorizationFile() != null) {
+            absolute("attestation.webhook.authorizationFile", w.authorizationFile());
+        }
     }
 
     private void topicPrefix(String p) {

@@ -43,6 +43,7 @@ class WebhookDeliveryTest {
     private ExecutorService receiverThreads;
     private final AtomicReference<Mode> mode = new AtomicReference<>(Mode.TAKE);
     private final List<String> taken = new CopyOnWriteArrayList<>();
+    private final List<String> credentials = new CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
     private final CountDownLatch released = new CountDownLatch(1);
     private final MutableClock clock = new MutableClock();
@@ -54,6 +55,7 @@ class WebhookDeliveryTest {
         receiver.setExecutor(receiverThreads);
         receiver.createContext("/revoked", ex -> {
             requests.incrementAndGet();
+            credentials.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
             byte[] body = ex.getRequestBody().readAllBytes();
             switch (mode.get()) {
                 case TAKE -> {
@@ -197,7 +199,7 @@ class WebhookDeliveryTest {
         mode.set(Mode.REFUSE);
         try (Database db = Database.open(dir.resolve("data"))) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
-            WebhookDelivery d = new WebhookDelivery(new WebhookQueue(db), url(), true, null, clock, Duration.ofSeconds(2), 3)
+            WebhookDelivery d = new WebhookDelivery(new WebhookQueue(db), url(), true, null, null, clock, Duration.ofSeconds(2), 3)
                     .bind(registry);
             for (int i = 1; i <= 5; i++) {
                 d.enqueue(event("{\"n\":" + i + "}"));
@@ -276,15 +278,15 @@ class WebhookDeliveryTest {
         try (Database db = Database.open(dir.resolve("data"))) {
             WebhookQueue q = new WebhookQueue(db);
             // The JDK's trust store does not know the site's CA; another CA is not it either.
-            WebhookDelivery jdk = new WebhookDelivery(q, url, false, null, clock, Duration.ofSeconds(5));
+            WebhookDelivery jdk = new WebhookDelivery(q, url, false, null, null, clock, Duration.ofSeconds(5));
             jdk.enqueue(event("{}"));
             assertThat(jdk.drain()).isZero();
-            WebhookDelivery wrong = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(other), clock,
+            WebhookDelivery wrong = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(other), null, clock,
                     Duration.ofSeconds(5));
             assertThat(wrong.drain()).isZero();
             assertThat(q.oldest(1).get(0).attempts()).isEqualTo(2);
             assertThat(taken).isEmpty();
-            WebhookDelivery site = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(ca), clock,
+            WebhookDelivery site = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(ca), null, clock,
                     Duration.ofSeconds(5));
             assertThat(site.drain()).isEqualTo(1);
             assertThat(taken).containsExactly("{}");
@@ -298,5 +300,40 @@ class WebhookDeliveryTest {
         Path empty = java.nio.file.Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebhookDelivery.trusting(empty))
                 .hasMessageContaining("holds no certificate");
+    }
+
+    @Test
+    void theAuthorizationFileIsSentReadAgainEachRoundAndRefusedWhenOthersCanReadIt() throws Exception {
+        Path token = dir.resolve("webhook.token");
+        java.nio.file.Files.writeString(token, "Bearer first-token\n");
+        java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        try (Database db = Database.open(dir.resolve("data"))) {
+            WebhookDelivery d = new WebhookDelivery(new WebhookQueue(db), url(), true, null, token, clock,
+                    Duration.ofSeconds(2));
+            d.enqueue(event("{\"n\":1}"));
+            assertThat(d.drain()).isEqualTo(1);
+            // A new credential is taken without a restart.
+            java.nio.file.Files.writeString(token, "Bearer second-token");
+            d.enqueue(event("{\"n\":2}"));
+            assertThat(d.drain()).isEqualTo(1);
+            assertThat(credentials).containsExactly("Bearer first-token", "Bearer second-token");
+
+            // Readable by others: the credential is taken as leaked, nothing is sent and the event waits.
+            java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            d.enqueue(event("{\"n\":3}"));
+            assertThat(d.drain()).isZero();
+            assertThat(requests.get()).isEqualTo(2);
+            WebhookQueue.Waiting w = new WebhookQueue(db).oldest(1).get(0);
+            assertThat(w.attempts()).isEqualTo(1);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebhookDelivery.authorization(token))
+                .hasMessageContaining("group/others may access it");
+        java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.writeString(token, "Bearer a\r\nX-Injected: 1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebhookDelivery.authorization(token))
+                .hasMessageContaining("cannot go in an HTTP header");
+        java.nio.file.Files.writeString(token, "  \n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> WebhookDelivery.authorization(token))
+                .hasMessageContaining("is empty");
     }
 }

@@ -82,12 +82,12 @@ class ApplianceConfigTest {
     @Test
     void webhookIsHttpsUnlessPlainHttpIsExplicitlyAllowed() {
         assertThat(ApplianceConfig.defaults().attestation().webhook())
-                .isEqualTo(new ApplianceConfig.Webhook(null, false, null));
+                .isEqualTo(new ApplianceConfig.Webhook(null, false, null, null));
         assertThat(ApplianceConfig.parse("attestation: {webhook: {url: 'https://siem.example/rev'}}", "t")
-                .attestation().webhook()).isEqualTo(new ApplianceConfig.Webhook("https://siem.example/rev", false, null));
+                .attestation().webhook()).isEqualTo(new ApplianceConfig.Webhook("https://siem.example/rev", false, null, null));
         assertThat(ApplianceConfig.parse("attestation:\n  webhook:\n    url: http://127.0.0.1:9000/rev\n"
                 + "    allowInsecureHttp: true\n", "t").attestation().webhook())
-                .isEqualTo(new ApplianceConfig.Webhook("http://127.0.0.1:9000/rev", true, null));
+                .isEqualTo(new ApplianceConfig.Webhook("http://127.0.0.1:9000/rev", true, null, null));
     }
 
     @Test
@@ -143,9 +143,10 @@ class ApplianceConfigTest {
             "attestation: {webhook: {url: 'https:///rev'}}            | attestation.webhook.url: has no host",
             "attestation: {webhook: {url: 'http://127.0.0.1/rev', allowInsecureHttp: true, caFile: /etc/ca.pem}} | attestation.webhook.caFile: only for an https:// URL",
             "attestation: {webhook: {url: 'https://siem.example/rev', caFile: ca.pem}} | attestation.webhook.caFile: must be an absolute path",
+            "attestation: {webhook: {url: 'https://siem.example/rev', authorizationFile: token}} | attestation.webhook.authorizationFile: must be an absolute path",
             "attestation: {webhook: {url: 'https://a b/'}}            | attestation.webhook.url: not a URL",
             "attestation: {webhook: 'https://siem.example/rev'}       | attestation.webhook: expected a mapping of keys",
-            "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, caFile, url)",
+            "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, authorizationFile, caFile, url)",
             "federation: {bundleEndpoint: {enabled: true, profile: https_web}} | federation.bundleEndpoint: https_web needs certFile and keyFile",
             "federation: {bundleEndpoint: {enabled: true, profile: http}}      | federation.bundleEndpoint.profile: must be https_spiffe or https_web, got 'http'",
             "federation: {bundleEndpoint: {enabled: true, certFile: /a.pem, keyFile: /a.key}} | federation.bundleEndpoint: https_spiffe authenticates with an SVID from the site CA",
