@@ -356,7 +356,17 @@ final class ConfigValidator {
     }
 
     private void webhook(ApplianceConfig.Webhook w) {
-        if (w == null || w.url() == null) {
+        if (w == null) {
+            return;
+        }
+        if (w.url() == null) {
+            // A credential or an anchor for no receiver is a half-made setting, not one to ignore quietly.
+            if (w.caFile() != null) {
+                error("attestation.webhook.caFile", "set, but attestation.webhook.url is not");
+            }
+            if (w.authorizationFile() != null) {
+                error("attestation.webhook.authorizationFile", "set, but attestation.webhook.url is not");
+            }
             return;
         }
         java.net.URI uri;

@@ -144,6 +144,8 @@ class ApplianceConfigTest {
             "attestation: {webhook: {url: 'http://127.0.0.1/rev', allowInsecureHttp: true, caFile: /etc/ca.pem}} | attestation.webhook.caFile: only for an https:// URL",
             "attestation: {webhook: {url: 'https://siem.example/rev', caFile: ca.pem}} | attestation.webhook.caFile: must be an absolute path",
             "attestation: {webhook: {url: 'https://siem.example/rev', authorizationFile: token}} | attestation.webhook.authorizationFile: must be an absolute path",
+            "attestation: {webhook: {authorizationFile: /etc/outpost/webhook.token}} | attestation.webhook.authorizationFile: set, but attestation.webhook.url is not",
+            "attestation: {webhook: {caFile: /etc/outpost/siem-ca.pem}} | attestation.webhook.caFile: set, but attestation.webhook.url is not",
             "attestation: {webhook: {url: 'https://a b/'}}            | attestation.webhook.url: not a URL",
             "attestation: {webhook: 'https://siem.example/rev'}       | attestation.webhook: expected a mapping of keys",
             "attestation: {webhook: {allowInsecureHTTP: true}}        | attestation.webhook.allowInsecureHTTP: unknown key (known here: allowInsecureHttp, authorizationFile, caFile, url)",
