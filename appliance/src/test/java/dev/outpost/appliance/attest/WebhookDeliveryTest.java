@@ -242,21 +242,16 @@ class WebhookDeliveryTest {
         }
     }
 
-    @Test
-    void anHttpsReceiverIsTrustedThroughTheConfiguredCaOnly() throws Exception {
-        SiteCa receiverCa = SiteCa.loadOrCreate(dir.resolve("receiver-ca"), "receiver.test", "r", Duration.ofDays(1),
-                java.time.Clock.systemUTC());
-        SiteCa otherCa = SiteCa.loadOrCreate(dir.resolve("other-ca"), "other.test", "o", Duration.ofDays(1),
-                java.time.Clock.systemUTC());
+    /** An https receiver whose certificate, issued by {@code ca}, names {@code names}. */
+    private com.sun.net.httpserver.HttpsServer httpsReceiver(SiteCa ca, List<String> names) throws Exception {
         java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
         g.initialize(256);
         java.security.KeyPair kp = g.generateKeyPair();
-        java.security.cert.X509Certificate cert = receiverCa.issueServerCertificate(kp.getPublic(),
-                List.of("127.0.0.1"), Duration.ofHours(1));
+        java.security.cert.X509Certificate cert = ca.issueServerCertificate(kp.getPublic(), names, Duration.ofHours(1));
         java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setKeyEntry("receiver", kp.getPrivate(), new char[0],
-                new java.security.cert.X509Certificate[] {cert, receiverCa.certificate()});
+                new java.security.cert.X509Certificate[] {cert, ca.certificate()});
         javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
         kmf.init(ks, new char[0]);
         javax.net.ssl.SSLContext serverTls = javax.net.ssl.SSLContext.getInstance("TLS");
@@ -270,10 +265,22 @@ class WebhookDeliveryTest {
             ex.close();
         });
         https.start();
-        Path ca = dir.resolve("receiver-ca.pem");
-        Path other = dir.resolve("other-ca.pem");
-        java.nio.file.Files.writeString(ca, dev.outpost.tpm.keys.Pem.certificate(receiverCa.certificate()));
-        java.nio.file.Files.writeString(other, dev.outpost.tpm.keys.Pem.certificate(otherCa.certificate()));
+        return https;
+    }
+
+    private SiteCa ca(String name) {
+        return SiteCa.loadOrCreate(dir.resolve(name), name + ".test", name, Duration.ofDays(1),
+                java.time.Clock.systemUTC());
+    }
+
+    private Path pem(SiteCa ca, String file) throws IOException {
+        return java.nio.file.Files.writeString(dir.resolve(file), dev.outpost.tpm.keys.Pem.certificate(ca.certificate()));
+    }
+
+    @Test
+    void anHttpsReceiverIsTrustedThroughTheConfiguredCaOnly() throws Exception {
+        SiteCa receiverCa = ca("receiver");
+        com.sun.net.httpserver.HttpsServer https = httpsReceiver(receiverCa, List.of("127.0.0.1"));
         String url = "https://127.0.0.1:" + https.getAddress().getPort() + "/revoked";
         try (Database db = Database.open(dir.resolve("data"))) {
             WebhookQueue q = new WebhookQueue(db);
@@ -281,15 +288,32 @@ class WebhookDeliveryTest {
             WebhookDelivery jdk = new WebhookDelivery(q, url, false, null, null, clock, Duration.ofSeconds(5));
             jdk.enqueue(event("{}"));
             assertThat(jdk.drain()).isZero();
-            WebhookDelivery wrong = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(other), null, clock,
-                    Duration.ofSeconds(5));
+            WebhookDelivery wrong = new WebhookDelivery(q, url, false,
+                    WebhookDelivery.trusting(pem(ca("other"), "other.pem")), null, clock, Duration.ofSeconds(5));
             assertThat(wrong.drain()).isZero();
             assertThat(q.oldest(1).get(0).attempts()).isEqualTo(2);
             assertThat(taken).isEmpty();
-            WebhookDelivery site = new WebhookDelivery(q, url, false, WebhookDelivery.trusting(ca), null, clock,
-                    Duration.ofSeconds(5));
+            WebhookDelivery site = new WebhookDelivery(q, url, false,
+                    WebhookDelivery.trusting(pem(receiverCa, "receiver.pem")), null, clock, Duration.ofSeconds(5));
             assertThat(site.drain()).isEqualTo(1);
             assertThat(taken).containsExactly("{}");
+        } finally {
+            https.stop(0);
+        }
+    }
+
+    @Test
+    void aCertificateFromTheTrustedCaForAnotherHostIsRefused() throws Exception {
+        SiteCa receiverCa = ca("receiver");
+        com.sun.net.httpserver.HttpsServer https = httpsReceiver(receiverCa, List.of("siem.example"));
+        try (Database db = Database.open(dir.resolve("data"))) {
+            WebhookQueue q = new WebhookQueue(db);
+            WebhookDelivery d = new WebhookDelivery(q, "https://127.0.0.1:" + https.getAddress().getPort() + "/revoked",
+                    false, WebhookDelivery.trusting(pem(receiverCa, "receiver.pem")), null, clock, Duration.ofSeconds(5));
+            d.enqueue(event("{}"));
+            assertThat(d.drain()).isZero();
+            assertThat(taken).isEmpty();
+            assertThat(q.oldest(1).get(0).attempts()).isEqualTo(1);
         } finally {
             https.stop(0);
         }
