@@ -73,6 +73,7 @@ public final class AdminApi {
     private Supplier<List<Map<String, Object>>> jwtKeys = List::of;
     // Set once the outbox runs, after the admin socket is up: read per request.
     private volatile Supplier<Map<String, Object>> outbox;
+    private volatile Supplier<Map<String, Object>> webhook;
 
     /** Writes the audit export of records above {@code since} to a file of its own, which the caller deletes. */
     @FunctionalInterface
@@ -150,6 +151,12 @@ public final class AdminApi {
         return this;
     }
 
+    /** The revocation webhook's delivery state in {@code /v1/status}, when one is configured. */
+    public AdminApi withWebhook(Supplier<Map<String, Object>> webhook) {
+        this.webhook = webhook;
+        return this;
+    }
+
     /** Serves the CA's file flow and rotation state ({@code ca csr}, {@code ca install}, {@code ca show}). */
     public AdminApi withCaRotation(CaRotation rotation, String mode) {
         this.rotation = rotation;
@@ -182,6 +189,8 @@ public final class AdminApi {
         m.put("caNotAfter", ca.notAfter().toString());
         Supplier<Map<String, Object>> o = outbox;
         m.put("outbox", o == null ? null : o.get());
+        Supplier<Map<String, Object>> w = webhook;
+        m.put("webhook", w == null ? null : w.get());
         return m;
     }
 

@@ -290,6 +290,9 @@ public final class ApplianceApp {
             if (central != null) {
                 central.bind(registry);
             }
+            if (webhook != null) {
+                api.withWebhook(webhook::status);
+            }
             api.withOutbox(() -> {
                 java.util.Map<String, Object> m = app.outbox.status();
                 if (central != null) {

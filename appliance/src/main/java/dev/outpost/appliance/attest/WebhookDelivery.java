@@ -13,7 +13,9 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -66,7 +68,8 @@ public final class WebhookDelivery {
     // What `added` was when a round last found the queue empty: nothing to read until it moves.
     private volatile long emptyAt = -1;
     private volatile int failures;
-    private Instant nextTry = Instant.MIN;
+    private volatile Instant nextTry = Instant.MIN;
+    private volatile String lastError;
 
     /**
      * @param url               https:// (http:// only with {@code allowInsecureHttp}: events in clear text)
@@ -217,6 +220,7 @@ public final class WebhookDelivery {
                     LOG.info("revocation webhook {} answers again, after {} failed tries", url, failures);
                     failures = 0;
                     nextTry = Instant.MIN;
+                    lastError = null;
                 }
             }
         }
@@ -226,6 +230,7 @@ public final class WebhookDelivery {
         queue.failed(e.id(), why);
         failedTries.incrementAndGet();
         failures++;
+        lastError = why;
         Duration wait = backoff(failures);
         nextTry = clock.instant().plus(wait);
         if (failures == 1) {
@@ -266,6 +271,20 @@ public final class WebhookDelivery {
 
     public long waiting() {
         return waiting.get();
+    }
+
+    /** What an operator asks of it ({@code outpost-appliance status}); from memory, no database read. */
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("url", url.toString());
+        m.put("waiting", waiting.get());
+        m.put("delivered", delivered.get());
+        m.put("dropped", dropped.get());
+        int f = failures;
+        m.put("failedInARow", f);
+        m.put("lastError", lastError);
+        m.put("nextTryAt", f == 0 ? null : nextTry.toString());
+        return m;
     }
 
     public WebhookDelivery bind(MeterRegistry registry) {

@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code outpost-appliance status}: the running appliance's site, CA expiry and what is queued for central. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "The running appliance's state: site CA expiry and the outbox toward central (backlog, its oldest "
-                + "age, coalesced rows, acknowledgement).")
+        description = "The running appliance's state: site CA expiry, the outbox toward central (backlog, its oldest "
+                + "age, coalesced rows, acknowledgement) and the revocation webhook's deliveries.")
 final class StatusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -50,6 +50,16 @@ final class StatusCommand implements Callable<Integer> {
             }
             if (o.hasNonNull("lastError")) {
                 w.printf("last error:    %s%n", CliSupport.printable(o.path("lastError").asText()));
+            }
+        }
+        JsonNode h = n.path("webhook");
+        if (h.isObject()) {
+            w.printf("webhook:       %s: %s waiting, %s delivered, %s dropped%n", CliSupport.printable(h.path("url").asText()),
+                    h.path("waiting").asText(), h.path("delivered").asText(), h.path("dropped").asText());
+            if (h.path("failedInARow").asInt() > 0) {
+                w.printf("webhook error: %s (%s tries in a row; next at %s)%n",
+                        CliSupport.printable(h.path("lastError").asText()), h.path("failedInARow").asText(),
+                        h.path("nextTryAt").asText());
             }
         }
         w.flush();

@@ -34,6 +34,7 @@ final class AdminHarness implements AutoCloseable {
     final Path dir;
     final Path socket;
     private ApplianceApp app;
+    private String attestation = "";
 
     AdminHarness(Path dir) {
         this(dir, null);
@@ -43,6 +44,12 @@ final class AdminHarness implements AutoCloseable {
     AdminHarness(Path dir, Path socket) {
         this.dir = dir;
         this.socket = socket != null ? socket : dir.resolve("run/admin.sock");
+    }
+
+    /** Lines under {@code attestation:} in the appliance's configuration (indented by two). */
+    AdminHarness attestationConfig(String... lines) {
+        this.attestation = String.join("\n", lines);
+        return this;
     }
 
     static String deviceId(int n) {
@@ -94,6 +101,7 @@ final class AdminHarness implements AutoCloseable {
                 "enrollment:",
                 "  allowListDir: " + dir.resolve("allow"),
                 "  ekCaDir: " + dir.resolve("ek-ca"),
+                attestation.isEmpty() ? "" : "attestation:\n" + attestation,
                 ""));
         app = ApplianceApp.start(ApplianceConfig.load(config));
         return this;

@@ -52,6 +52,38 @@ class StatusCommandTest {
         }
     }
 
+    @Test
+    void showsRevocationsWaitingForAWebhookThatIsDown(@TempDir Path dir) throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + closed + "/revoked";
+        try (AdminHarness h = new AdminHarness(dir, null).seedDevice(1, DeviceState.TRUSTED, null)
+                .attestationConfig("  webhook:", "    url: " + url, "    allowInsecureHttp: true").start()) {
+            JsonNode none = JSON.readTree(run(h, "status", "--json")).path("webhook");
+            assertThat(none.path("url").asText()).isEqualTo(url);
+            assertThat(none.path("waiting").asLong()).isZero();
+
+            run(h, "device", "revoke", AdminHarness.deviceId(1), "--reason", "stolen");
+            JsonNode hook = null;
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < until) {
+                hook = JSON.readTree(run(h, "status", "--json")).path("webhook");
+                if (hook.path("failedInARow").asInt() >= 1) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            assertThat(hook.path("waiting").asLong()).isEqualTo(1);
+            assertThat(hook.path("failedInARow").asInt()).isPositive();
+            assertThat(hook.path("lastError").asText()).contains("ConnectException");
+            assertThat(hook.path("nextTryAt").isNull()).isFalse();
+            assertThat(run(h, "status")).contains("webhook:       " + url + ": 1 waiting, 0 delivered, 0 dropped")
+                    .contains("webhook error: ConnectException");
+        }
+    }
+
     private static String run(AdminHarness h, String... args) {
         String[] full = new String[args.length + 2];
         System.arraycopy(args, 0, full, 0, args.length);
