@@ -35,13 +35,10 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.tpm.keys.DeviceId;
 import dev.outpost.spiffe.SpiffeId;
 import dev.outpost.spiffe.X509Certs;
@@ -64,7 +61,6 @@ public final class SiteCa {
     public static final String CERT_FILE = "ca.crt";
     /** Clock skew between us and devices: certificates start this long before they are made. */
     public static final Duration BACKDATE = Duration.ofSeconds(30);
-    private static final String SIG_ALG = "SHA256withECDSA";
 
     public static final String UPSTREAM_ROOTS_FILE = "upstream-roots.pem";
 
@@ -338,11 +334,10 @@ public final class SiteCa {
      */
     public byte[] sign(byte[] statement) {
         try {
-            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA", Providers.bouncyCastle());
-            s.initSign(active.key(), random);
-            s.update(statement);
-            return s.sign();
-        } catch (GeneralSecurityException e) {
+            org.bouncycastle.operator.ContentSigner s = CertificateSigner.of(active.key());
+            s.getOutputStream().write(statement);
+            return s.getSignature();
+        } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
             throw new CaException("cannot sign: " + e.getMessage(), e);
         }
     }
@@ -424,8 +419,7 @@ public final class SiteCa {
 
     static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
         try {
-            ContentSigner cs = new JcaContentSignerBuilder(SIG_ALG).setProvider(Providers.bouncyCastle()).build(signer);
-            return new JcaX509CertificateConverter().getCertificate(b.build(cs));
+            return new JcaX509CertificateConverter().getCertificate(b.build(CertificateSigner.of(signer)));
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException(e.getMessage(), e);
         }

@@ -28,9 +28,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-import dev.outpost.mqtt.protocol.transport.Providers;
 import dev.outpost.spiffe.KeyPolicy;
 import dev.outpost.spiffe.SpiffeId;
 import dev.outpost.spiffe.X509Certs;
@@ -94,8 +92,7 @@ public final class WorkloadSvidSigner {
                     new JcaX509ExtensionUtils().createSubjectKeyIdentifier(subjectKey));
             b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(s.caKeyId()));
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(new GeneralName[0])));
-            X509Certificate leaf = new JcaX509CertificateConverter().getCertificate(b.build(
-                    new JcaContentSignerBuilder("SHA256withECDSA").setProvider(Providers.bouncyCastle()).build(s.key())));
+            X509Certificate leaf = new JcaX509CertificateConverter().getCertificate(b.build(CertificateSigner.of(s.key())));
             List<X509Certificate> chain = new ArrayList<>();
             chain.add(leaf);
             for (X509Certificate c : s.chain()) {

@@ -3,8 +3,6 @@ package dev.outpost.tpm.credential;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
@@ -12,14 +10,22 @@ import java.security.spec.MGF1ParameterSpec;
 import java.util.Arrays;
 
 import javax.crypto.Cipher;
-import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
 import javax.crypto.spec.SecretKeySpec;
 
+import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
+import org.bouncycastle.crypto.generators.ECKeyPairGenerator;
+import org.bouncycastle.crypto.params.ECDomainParameters;
+import org.bouncycastle.crypto.params.ECKeyGenerationParameters;
+import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.math.ec.ECPoint;
+
 import dev.outpost.tpm.HashAlg;
+import dev.outpost.tpm.keys.NistCurves;
 import dev.outpost.tpm.wire.TpmWriter;
 
 /**
@@ -27,7 +33,6 @@ import dev.outpost.tpm.wire.TpmWriter;
  * only the TPM holding the EK can recover, and only for a key with the given Name loaded beside that EK.
  */
 public final class MakeCredential {
-    private static final java.security.Provider BC = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     private static final byte[] IDENTITY = "IDENTITY".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] STORAGE = "STORAGE".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] INTEGRITY = "INTEGRITY".getBytes(StandardCharsets.US_ASCII);
@@ -89,20 +94,31 @@ public final class MakeCredential {
     }
 
     // One-pass ECDH with an ephemeral key; the encrypted secret is the ephemeral public point.
-    // Bouncy Castle: JDK 17's SunEC took ~1.7 ms for the key pair and ECDH, BC ~0.3 ms; an enrollment storm
+    // Bouncy Castle's arithmetic on the shared curve parameters (NistCurves): JDK 17's SunEC took ~1.7 ms for the key
+    // pair and ECDH; Bouncy Castle through the JCA rebuilt the generator's table at every key pair; an enrollment storm
     // pays this once per device.
-    private static byte[][] eccSeed(ECPublicKey ek, HashAlg h) throws GeneralSecurityException {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC", BC);
-        g.initialize(ek.getParams());
-        KeyPair eph = g.generateKeyPair();
-        KeyAgreement ka = KeyAgreement.getInstance("ECDH", BC);
-        ka.init(eph.getPrivate());
-        ka.doPhase(ek, true);
-        byte[] z = ka.generateSecret();
-        int size = (ek.getParams().getCurve().getField().getFieldSize() + 7) / 8;
-        ECPublicKey e = (ECPublicKey) eph.getPublic();
-        byte[] ex = fixed(e.getW().getAffineX(), size);
-        byte[] ey = fixed(e.getW().getAffineY(), size);
+    private byte[][] eccSeed(ECPublicKey ek, HashAlg h) {
+        ECDomainParameters domain = NistCurves.of(ek.getParams());
+        if (domain == null) {
+            throw new IllegalArgumentException("ECC EK on a curve other than NIST P-256, P-384 or P-521");
+        }
+        ECPoint q = domain.getCurve().createPoint(ek.getW().getAffineX(), ek.getW().getAffineY());
+        if (!q.isValid()) {
+            throw new IllegalArgumentException("ECC EK point is not on its curve");
+        }
+        ECKeyPairGenerator g = new ECKeyPairGenerator();
+        g.init(new ECKeyGenerationParameters(domain, random));
+        AsymmetricCipherKeyPair eph = g.generateKeyPair();
+        BigInteger d = ((ECPrivateKeyParameters) eph.getPrivate()).getD();
+        ECPoint e = ((ECPublicKeyParameters) eph.getPublic()).getQ().normalize();
+        ECPoint shared = q.multiply(d).normalize();
+        if (shared.isInfinity()) {
+            throw new IllegalArgumentException("ECC EK gives no shared point");
+        }
+        int size = (domain.getCurve().getFieldSize() + 7) / 8;
+        byte[] z = fixed(shared.getAffineXCoord().toBigInteger(), size);
+        byte[] ex = fixed(e.getAffineXCoord().toBigInteger(), size);
+        byte[] ey = fixed(e.getAffineYCoord().toBigInteger(), size);
         byte[] kx = fixed(ek.getW().getAffineX(), size);
         byte[] seed = kdfe(h, z, IDENTITY, ex, kx, h.digestSize() * 8);
         byte[] point = new TpmWriter().sized(ex).sized(ey).toBytes();
