@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -18,7 +17,6 @@ import dev.outpost.appliance.attest.AttestationService;
 import dev.outpost.appliance.attest.Quarantine;
 import dev.outpost.appliance.attest.Revocations;
 import dev.outpost.appliance.attest.WebhookDelivery;
-import dev.outpost.appliance.store.WebhookQueue;
 import dev.outpost.appliance.store.AttestationStore;
 import dev.outpost.appliance.store.PolicyStore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -111,34 +109,6 @@ public final class ApplianceApp {
         this.monitoring = monitoring;
     }
 
-    /** The webhook's delivery, or null when none is configured (events left waiting for an old one are dropped). */
-    private static WebhookDelivery webhook(ApplianceConfig.Webhook w, Database db, Clock clock) {
-        // Refused at start (a caFile without a certificate, an authorizationFile others can read) rather than
-        // failing every delivery.
-        WebhookQueue queue = new WebhookQueue(db);
-        if (w.url() == null) {
-            WebhookDelivery.discardUnconfigured(queue);
-            return null;
-        }
-        javax.net.ssl.SSLContext tls = null;
-        try {
-            if (w.caFile() != null) {
-                tls = WebhookDelivery.trusting(w.caFile());
-            }
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("attestation.webhook.caFile " + w.caFile() + ": " + e.getMessage(), e);
-        }
-        try {
-            if (w.authorizationFile() != null) {
-                WebhookDelivery.authorization(w.authorizationFile());
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("attestation.webhook.authorizationFile: " + e.getMessage(), e);
-        }
-        return new WebhookDelivery(queue, w.url(), w.allowInsecureHttp(), tls, w.authorizationFile(), clock,
-                Duration.ofSeconds(10));
-    }
-
     /** Starts everything; blocks until the listeners are up or one of them failed. */
     public static ApplianceApp start(ApplianceConfig config) throws Exception {
         return start(config, Clock.systemUTC());
@@ -192,7 +162,7 @@ public final class ApplianceApp {
             Topics topics = new Topics(config.mqtt().topicPrefix());
             Quarantine quarantine = Quarantine.load(devices);
             RevocationNotice revocationNotice = new RevocationNotice(topics, quarantine);
-            WebhookDelivery webhook = webhook(at.webhook(), db, clock);
+            WebhookDelivery webhook = WebhookStartup.open(at.webhook(), db, clock);
             Revocations revocations = new Revocations(ca, clock, revocationNotice, webhook).recordIn(db.outbox());
             // One PolicyStore: it caches what it reads and must see every write.
             PolicyStore policies = new PolicyStore(db, clock);
@@ -278,20 +248,12 @@ public final class ApplianceApp {
             }
             RotationMetrics.bind(registry, rotation);
             SiteTimers.schedule(vertx, config, clock, db, allowList, known, attestation, audit);
-            if (webhook != null) {
-                // Every second: a revocation reaches the receiver within about that, and waiting events after a
-                // restart go at once; the delivery itself spaces its tries while the receiver is down.
-                webhook.bind(registry);
-                Periodic.nowAndEvery(vertx, Duration.ofSeconds(1), "revocation webhook", webhook::drain);
-            }
+            WebhookStartup.start(webhook, vertx, registry, api);
             metrics.start(vertx);
             app.anchorAuditEvery(clock);
             app.outbox = outbox(config, clock, db, central, ca).start(vertx, registry);
             if (central != null) {
                 central.bind(registry);
-            }
-            if (webhook != null) {
-                api.withWebhook(webhook::status);
             }
             api.withOutbox(() -> {
                 java.util.Map<String, Object> m = app.outbox.status();
