@@ -26,15 +26,7 @@ class StatusCommandTest {
     void showsTheOutboxBacklog(@TempDir Path dir) throws Exception {
         try (AdminHarness h = new AdminHarness(dir, null).seedDevice(1, DeviceState.FAILED, "pcr 7 changed").start()) {
             // The seeded enrollment and failure are queued; the status follows the outbox's next round (every 2 s).
-            JsonNode outbox = null;
-            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (System.nanoTime() < until) {
-                outbox = JSON.readTree(run(h, "status", "--json")).path("outbox");
-                if (outbox.path("backlogRows").asLong() >= 2) {
-                    break;
-                }
-                Thread.sleep(200);
-            }
+            JsonNode outbox = awaitStatus(h, "outbox", o -> o.path("backlogRows").asLong() >= 2);
             assertThat(outbox.path("backlogRows").asLong()).isGreaterThanOrEqualTo(2);
             assertThat(outbox.path("linked").asBoolean()).isFalse();
             assertThat(outbox.path("backlogBytes").asLong()).isPositive();
@@ -66,15 +58,7 @@ class StatusCommandTest {
             assertThat(none.path("waiting").asLong()).isZero();
 
             run(h, "device", "revoke", AdminHarness.deviceId(1), "--reason", "stolen");
-            JsonNode hook = null;
-            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (System.nanoTime() < until) {
-                hook = JSON.readTree(run(h, "status", "--json")).path("webhook");
-                if (hook.path("failedInARow").asInt() >= 1) {
-                    break;
-                }
-                Thread.sleep(200);
-            }
+            JsonNode hook = awaitStatus(h, "webhook", w -> w.path("failedInARow").asInt() >= 1);
             assertThat(hook.path("waiting").asLong()).isEqualTo(1);
             assertThat(hook.path("failedInARow").asInt()).isPositive();
             assertThat(hook.path("lastError").asText()).contains("ConnectException");
@@ -82,6 +66,21 @@ class StatusCommandTest {
             assertThat(run(h, "status")).contains("webhook:       " + url + ": 1 waiting, 0 delivered, 0 dropped")
                     .contains("webhook error: ConnectException");
         }
+    }
+
+    /** The part of {@code status --json} once it passes {@code until}, or as it is after 20 s (the asserts say why). */
+    private static JsonNode awaitStatus(AdminHarness h, String part, java.util.function.Predicate<JsonNode> until)
+            throws Exception {
+        JsonNode n = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            n = JSON.readTree(run(h, "status", "--json")).path(part);
+            if (until.test(n)) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        return n;
     }
 
     private static String run(AdminHarness h, String... args) {

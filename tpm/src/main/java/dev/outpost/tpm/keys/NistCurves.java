@@ -18,8 +18,10 @@ import org.bouncycastle.crypto.params.ECDomainParameters;
  * (BENCHMARKS.md). Through these parameters the table is built once per process.
  */
 public final class NistCurves {
-    private static final List<ECDomainParameters> KNOWN = List.of(domain("secp256r1"), domain("secp384r1"),
-            domain("secp521r1"));
+    public static final ECDomainParameters P256 = domain("secp256r1");
+    public static final ECDomainParameters P384 = domain("secp384r1");
+    public static final ECDomainParameters P521 = domain("secp521r1");
+    private static final List<ECDomainParameters> KNOWN = List.of(P256, P384, P521);
 
     private NistCurves() {
     }
